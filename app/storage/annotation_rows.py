@@ -1,0 +1,231 @@
+"""Reading and writing annotations (shapes, tracks, tags) on an open connection.
+
+Kept apart from :mod:`app.storage.store` because it is the hot path: bulk writes go through
+``executemany`` with ids assigned up front (the project lock guarantees a single writer), and reads
+build domain objects straight from tuples.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection
+
+from app.domain.annotations import Annotations, Shape, Tag, Track, TrackedShape
+from app.storage.codec import pack_attributes, pack_points, unpack_attributes, unpack_points
+
+SHAPE_COLUMNS = (
+    "id, job_id, frame, label_id, type, points, rotation, occluded, outside, z_order, group_id, "
+    "source, score, attributes, parent_id"
+)
+TRACK_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes, parent_id"
+TRACK_SHAPE_COLUMNS = "id, track_id, frame, type, points, rotation, occluded, outside, z_order, attributes"
+TAG_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes"
+
+
+def _next_id(conn: Connection, table: str) -> int:
+    return int(conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").scalar_one())
+
+
+def _placeholders(columns: str) -> str:
+    return ", ".join("?" for _ in columns.split(","))
+
+
+# ---------------------------------------------------------------- writes
+
+
+def insert_shapes(conn: Connection, job_id: int, shapes: Sequence[Shape], *, keep_ids: bool = False) -> list[int]:
+    """Insert shapes (and skeleton elements); sets and returns their ids.
+
+    With ``keep_ids`` an object that already has an id is inserted under it (undo, edits)."""
+    next_id = _next_id(conn, "shape")
+    rows: list[tuple] = []
+
+    def add(shape: Shape, parent_id: int | None) -> int:
+        nonlocal next_id
+        if not (keep_ids and shape.id is not None):
+            shape.id = next_id
+            next_id += 1
+        rows.append(
+            (
+                shape.id, job_id, shape.frame, shape.label_id, shape.type.value, pack_points(shape.points),
+                float(shape.rotation), bool(shape.occluded), bool(shape.outside), int(shape.z_order),
+                int(shape.group), shape.source.value, float(shape.score), pack_attributes(shape.attributes),
+                parent_id,
+            )
+        )
+        for element in shape.elements:
+            element.frame = shape.frame
+            add(element, shape.id)
+        return shape.id
+
+    ids = [add(s, None) for s in shapes]
+    if rows:
+        conn.exec_driver_sql(f"INSERT INTO shape ({SHAPE_COLUMNS}) VALUES ({_placeholders(SHAPE_COLUMNS)})", rows)
+    return ids
+
+
+def insert_tracks(conn: Connection, job_id: int, tracks: Sequence[Track], *, keep_ids: bool = False) -> list[int]:
+    next_track = _next_id(conn, "track")
+    next_shape = _next_id(conn, "track_shape")
+    track_rows: list[tuple] = []
+    shape_rows: list[tuple] = []
+
+    def add(track: Track, parent_id: int | None) -> int:
+        nonlocal next_track, next_shape
+        if not (keep_ids and track.id is not None):
+            track.id = next_track
+            next_track += 1
+        track_rows.append(
+            (track.id, job_id, track.frame, track.label_id, int(track.group), track.source.value,
+             pack_attributes(track.attributes), parent_id)
+        )
+        for ts in track.shapes:
+            if not (keep_ids and ts.id is not None):
+                ts.id = next_shape
+                next_shape += 1
+            shape_rows.append(
+                (ts.id, track.id, ts.frame, ts.type.value, pack_points(ts.points), float(ts.rotation),
+                 bool(ts.occluded), bool(ts.outside), int(ts.z_order), pack_attributes(ts.attributes))
+            )
+        for element in track.elements:
+            add(element, track.id)
+        return track.id
+
+    ids = [add(t, None) for t in tracks]
+    if track_rows:
+        conn.exec_driver_sql(f"INSERT INTO track ({TRACK_COLUMNS}) VALUES ({_placeholders(TRACK_COLUMNS)})", track_rows)
+    if shape_rows:
+        conn.exec_driver_sql(
+            f"INSERT INTO track_shape ({TRACK_SHAPE_COLUMNS}) VALUES ({_placeholders(TRACK_SHAPE_COLUMNS)})",
+            shape_rows,
+        )
+    return ids
+
+
+def insert_tags(conn: Connection, job_id: int, tags: Sequence[Tag], *, keep_ids: bool = False) -> list[int]:
+    next_id = _next_id(conn, "tag")
+    rows = []
+    for tag in tags:
+        if not (keep_ids and tag.id is not None):
+            tag.id = next_id
+            next_id += 1
+        rows.append((tag.id, job_id, tag.frame, tag.label_id, int(tag.group), tag.source.value,
+                     pack_attributes(tag.attributes)))
+    if rows:
+        conn.exec_driver_sql(f"INSERT INTO tag ({TAG_COLUMNS}) VALUES ({_placeholders(TAG_COLUMNS)})", rows)
+    return [t.id for t in tags]  # type: ignore[misc]
+
+
+def delete_rows(conn: Connection, table: str, ids: Iterable[int]) -> None:
+    """Delete by id; children (skeleton elements, track shapes) go by ON DELETE CASCADE."""
+    conn.exec_driver_sql(f"DELETE FROM {table} WHERE id = ?", [(int(i),) for i in ids])
+
+
+def clear_job(conn: Connection, job_id: int, frames: Sequence[int] | None = None) -> None:
+    if frames is None:
+        for table in ("shape", "track", "tag"):
+            conn.exec_driver_sql(f"DELETE FROM {table} WHERE job_id = ?", (job_id,))
+        return
+    params = [(job_id, int(f)) for f in frames]
+    for table in ("shape", "tag"):
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE job_id = ? AND frame = ?", params)
+
+
+# ---------------------------------------------------------------- reads
+
+
+def _shape_from_row(row: Sequence) -> Shape:
+    return Shape(
+        id=row[0], frame=row[2], label_id=row[3], type=row[4], points=unpack_points(row[5]),
+        rotation=row[6], occluded=bool(row[7]), outside=bool(row[8]), z_order=row[9], group=row[10],
+        source=row[11], score=row[12], attributes=unpack_attributes(row[13]),
+    )
+
+
+def _assemble_shapes(rows: Iterable[Sequence]) -> list[Shape]:
+    tops: list[Shape] = []
+    by_id: dict[int, Shape] = {}
+    orphans: list[tuple[int, Shape]] = []
+    for row in rows:
+        shape = _shape_from_row(row)
+        by_id[shape.id] = shape  # type: ignore[index]
+        if row[14] is None:
+            tops.append(shape)
+        else:
+            orphans.append((row[14], shape))
+    for parent_id, element in orphans:
+        parent = by_id.get(parent_id)
+        if parent is not None:
+            parent.elements.append(element)
+    return tops
+
+
+def select_shapes(conn: Connection, job_id: int, frame: int | None = None) -> list[Shape]:
+    if frame is None:
+        rows = conn.exec_driver_sql(f"SELECT {SHAPE_COLUMNS} FROM shape WHERE job_id = ? ORDER BY id", (job_id,))
+    else:
+        rows = conn.exec_driver_sql(
+            f"SELECT {SHAPE_COLUMNS} FROM shape WHERE job_id = ? AND frame = ? ORDER BY id", (job_id, frame)
+        )
+    return _assemble_shapes(rows)
+
+
+def select_tags(conn: Connection, job_id: int, frame: int | None = None) -> list[Tag]:
+    query = f"SELECT {TAG_COLUMNS} FROM tag WHERE job_id = ?"
+    params: tuple = (job_id,)
+    if frame is not None:
+        query += " AND frame = ?"
+        params = (job_id, frame)
+    return [
+        Tag(id=r[0], frame=r[2], label_id=r[3], group=r[4], source=r[5], attributes=unpack_attributes(r[6]))
+        for r in conn.exec_driver_sql(query + " ORDER BY id", params)
+    ]
+
+
+def select_tracks(conn: Connection, job_id: int, track_ids: Sequence[int] | None = None) -> list[Track]:
+    query = f"SELECT {TRACK_COLUMNS} FROM track WHERE job_id = ?"
+    params: list = [job_id]
+    if track_ids is not None:
+        # Skeleton tracks: their elements are selected through the parent id.
+        marks = ", ".join("?" for _ in track_ids)
+        query += f" AND (id IN ({marks}) OR parent_id IN ({marks}))"
+        params += list(track_ids) * 2
+    tracks: dict[int, Track] = {}
+    parents: dict[int, int] = {}
+    for r in conn.exec_driver_sql(query + " ORDER BY id", tuple(params)):
+        tracks[r[0]] = Track(id=r[0], frame=r[2], label_id=r[3], group=r[4], source=r[5],
+                             attributes=unpack_attributes(r[6]))
+        if r[7] is not None:
+            parents[r[0]] = r[7]
+    if not tracks:
+        return []
+    shapes_by_track: dict[int, list[TrackedShape]] = defaultdict(list)
+    rows = conn.exec_driver_sql(
+        f"SELECT {TRACK_SHAPE_COLUMNS} FROM track_shape WHERE track_id IN "
+        "(SELECT id FROM track WHERE job_id = ?) ORDER BY track_id, frame",
+        (job_id,),
+    )
+    for r in rows:
+        if r[1] in tracks:
+            shapes_by_track[r[1]].append(
+                TrackedShape(id=r[0], frame=r[2], type=r[3], points=unpack_points(r[4]), rotation=r[5],
+                             occluded=bool(r[6]), outside=bool(r[7]), z_order=r[8],
+                             attributes=unpack_attributes(r[9]))
+            )
+    tops = []
+    for track_id, track in tracks.items():
+        track.shapes = shapes_by_track.get(track_id, [])
+        parent_id = parents.get(track_id)
+        if parent_id is None:
+            tops.append(track)
+        elif parent_id in tracks:
+            tracks[parent_id].elements.append(track)
+    return tops
+
+
+def select_annotations(conn: Connection, job_id: int) -> Annotations:
+    return Annotations(
+        shapes=select_shapes(conn, job_id), tracks=select_tracks(conn, job_id), tags=select_tags(conn, job_id)
+    )

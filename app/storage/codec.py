@@ -1,0 +1,34 @@
+"""Column encodings shared by the store: points as float64 BLOBs, attributes as JSON text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+
+_EMPTY = b""
+
+
+def pack_points(points: Sequence[float]) -> bytes:
+    if len(points) == 0:
+        return _EMPTY
+    return np.asarray(points, dtype="<f8").tobytes()
+
+
+def unpack_points(blob: bytes) -> list[float]:
+    if not blob:
+        return []
+    return np.frombuffer(blob, dtype="<f8").tolist()
+
+
+def pack_attributes(attributes: dict[int, str]) -> str | None:
+    if not attributes:
+        return None
+    return json.dumps({str(k): str(v) for k, v in attributes.items()}, separators=(",", ":"))
+
+
+def unpack_attributes(text: str | None) -> dict[int, str]:
+    if not text:
+        return {}
+    return {int(k): v for k, v in json.loads(text).items()}

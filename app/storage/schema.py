@@ -1,0 +1,186 @@
+"""The current (head) schema as SQLAlchemy Core tables. Migrations in ``migrations/versions`` build it.
+
+Hot paths (bulk insert, per-frame reads) use these tables through SQLAlchemy's connection with
+``executemany``; points are float64 arrays in a BLOB, attributes JSON text (NULL when empty).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BLOB,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+project = Table(
+    "project",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("created", String, nullable=False),
+    Column("settings", Text, nullable=False, default="{}"),
+    Column("quality_settings", Text, nullable=False, default="{}"),
+)
+
+label = Table(
+    "label",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("color", String, nullable=False, default=""),
+    Column("type", String, nullable=False, default="any"),
+    Column("parent_id", Integer, ForeignKey("label.id", ondelete="CASCADE")),
+    Column("position", Integer, nullable=False, default=0),
+    Column("edges", Text, nullable=False, default="[]"),
+)
+
+attribute_spec = Table(
+    "attribute_spec",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label_id", Integer, ForeignKey("label.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String, nullable=False),
+    Column("input_type", String, nullable=False),
+    Column("mutable", Boolean, nullable=False, default=False),
+    Column("values", Text, nullable=False, default="[]"),
+    Column("default_value", String, nullable=False, default=""),
+    Column("position", Integer, nullable=False, default=0),
+)
+
+task = Table(
+    "task",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("mode", String, nullable=False, default="annotation"),
+    Column("media_type", String, nullable=False, default="images"),
+    Column("video_path", String, nullable=False, default=""),
+    Column("segment_size", Integer, nullable=False, default=0),
+    Column("overlap", Integer, nullable=False, default=0),
+    Column("consensus_replicas", Integer, nullable=False, default=0),
+    Column("subset", String, nullable=False, default=""),
+    Column("created", String, nullable=False),
+    Column("options", Text, nullable=False, default="{}"),
+    Column("quality_settings", Text),  # NULL: inherit the project's
+)
+
+frame = Table(
+    "frame",
+    metadata,
+    Column("task_id", Integer, ForeignKey("task.id", ondelete="CASCADE"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("path", String, nullable=False, default=""),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+)
+
+job = Table(
+    "job",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("task_id", Integer, ForeignKey("task.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String, nullable=False, default="annotation"),
+    Column("stage", String, nullable=False, default="annotation"),
+    Column("state", String, nullable=False, default="new"),
+    Column("start_frame", Integer, nullable=False),
+    Column("stop_frame", Integer, nullable=False),
+    Column("frames", Text),  # JSON list when the job has an explicit frame set
+    Column("parent_id", Integer, ForeignKey("job.id", ondelete="CASCADE")),
+    Column("assignee", String, nullable=False, default=""),
+    Column("revision", Integer, nullable=False, default=0),
+    Column("created", String, nullable=False),
+    Column("updated", String, nullable=False),
+    Column("options", Text, nullable=False, default="{}"),
+)
+
+shape = Table(
+    "shape",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False),
+    Column("frame", Integer, nullable=False),
+    Column("label_id", Integer, nullable=False),
+    Column("type", String, nullable=False),
+    Column("points", BLOB, nullable=False),
+    Column("rotation", Float, nullable=False, default=0.0),
+    Column("occluded", Boolean, nullable=False, default=False),
+    Column("outside", Boolean, nullable=False, default=False),
+    Column("z_order", Integer, nullable=False, default=0),
+    Column("group_id", Integer, nullable=False, default=0),
+    Column("source", String, nullable=False, default="manual"),
+    Column("score", Float, nullable=False, default=1.0),
+    Column("attributes", Text),
+    Column("parent_id", Integer, ForeignKey("shape.id", ondelete="CASCADE")),
+    Index("ix_shape_job_frame", "job_id", "frame"),
+    Index("ix_shape_parent", "parent_id"),
+)
+
+track = Table(
+    "track",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False),
+    Column("frame", Integer, nullable=False),
+    Column("label_id", Integer, nullable=False),
+    Column("group_id", Integer, nullable=False, default=0),
+    Column("source", String, nullable=False, default="manual"),
+    Column("attributes", Text),
+    Column("parent_id", Integer, ForeignKey("track.id", ondelete="CASCADE")),
+    Index("ix_track_job", "job_id"),
+    Index("ix_track_parent", "parent_id"),
+)
+
+track_shape = Table(
+    "track_shape",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("track_id", Integer, ForeignKey("track.id", ondelete="CASCADE"), nullable=False),
+    Column("frame", Integer, nullable=False),
+    Column("type", String, nullable=False),
+    Column("points", BLOB, nullable=False),
+    Column("rotation", Float, nullable=False, default=0.0),
+    Column("occluded", Boolean, nullable=False, default=False),
+    Column("outside", Boolean, nullable=False, default=False),
+    Column("z_order", Integer, nullable=False, default=0),
+    Column("attributes", Text),
+    Index("ix_track_shape_track", "track_id", "frame"),
+)
+
+tag = Table(
+    "tag",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False),
+    Column("frame", Integer, nullable=False),
+    Column("label_id", Integer, nullable=False),
+    Column("group_id", Integer, nullable=False, default=0),
+    Column("source", String, nullable=False, default="manual"),
+    Column("attributes", Text),
+    Index("ix_tag_job_frame", "job_id", "frame"),
+)
+
+quality_report = Table(
+    "quality_report",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", String, nullable=False),  # "job" | "task" | "project"
+    Column("target_id", Integer, nullable=False),
+    Column("parent_id", Integer, ForeignKey("quality_report.id", ondelete="CASCADE")),
+    Column("created", String, nullable=False),
+    Column("settings", Text, nullable=False),
+    Column("revisions", Text, nullable=False, default="{}"),  # job id -> revision at compute time
+    Column("summary", Text, nullable=False, default="{}"),
+    Column("data", Text, nullable=False, default="{}"),
+    Index("ix_quality_report_target", "scope", "target_id"),
+)
