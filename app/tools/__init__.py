@@ -1,0 +1,1 @@
+"""Canvas tools: one class per tool behind the small protocol in :mod:`app.tools.base`."""
