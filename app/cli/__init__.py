@@ -30,7 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # argparse does not collect positionals that come after options (`create P --labels L IMG...`);
+    # commands that take a list set `intermixed` to receive them.
+    intermixed = getattr(args, "intermixed", None)
+    if extra and intermixed and not any(e.startswith("-") for e in extra):
+        getattr(args, intermixed).extend(extra)
+    elif extra:
+        parser.error("unrecognized arguments: " + " ".join(extra))
     if args.command is None:
         from app.cli.gui import run_gui
 

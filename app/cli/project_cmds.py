@@ -15,7 +15,8 @@ from app.storage.store import Project
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    path = Path(args.project)
+    path = Path(args.paths[0])
+    args.media = args.paths[1:]
     try:
         labels = labels_from_json(json.loads(Path(args.labels).read_text(encoding="utf-8"))) if args.labels else []
     except (OSError, ValueError, LabelSpecError) as exc:
@@ -95,7 +96,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("create", help="create a project from a labels JSON plus images or a video")
-    p.add_argument("project", help="path of the new project file (.fmproj)")
+    p.add_argument("paths", nargs="+", metavar="PROJECT [MEDIA ...]",
+                   help="path of the new project file (.fmproj), then image files or folders, or one video file")
     p.add_argument("--labels", help="labels JSON in CVAT's raw label format")
     p.add_argument("--name", help="project name (default: the file name)")
     p.add_argument("--task-name", help="name of the task created from the media")
@@ -103,8 +105,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--segment-size", type=int, default=0, help="frames per job (0: one job)")
     p.add_argument("--overlap", type=int, default=0)
     p.add_argument("--consensus-replicas", type=int, default=0)
-    p.add_argument("media", nargs="*", help="image files or folders, or one video file")
-    p.set_defaults(func=cmd_create)
+    p.set_defaults(func=cmd_create, intermixed="paths")
 
     p = subparsers.add_parser("info", help="tasks, jobs, frames and annotation counts of a project")
     p.add_argument("project")

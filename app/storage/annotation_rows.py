@@ -120,7 +120,9 @@ def insert_tags(conn: Connection, job_id: int, tags: Sequence[Tag], *, keep_ids:
 
 def delete_rows(conn: Connection, table: str, ids: Iterable[int]) -> None:
     """Delete by id; children (skeleton elements, track shapes) go by ON DELETE CASCADE."""
-    conn.exec_driver_sql(f"DELETE FROM {table} WHERE id = ?", [(int(i),) for i in ids])
+    params = [(int(i),) for i in ids]
+    if params:  # an empty list would be taken as "no parameters" by the driver
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE id = ?", params)
 
 
 def clear_job(conn: Connection, job_id: int, frames: Sequence[int] | None = None) -> None:
@@ -129,6 +131,8 @@ def clear_job(conn: Connection, job_id: int, frames: Sequence[int] | None = None
             conn.exec_driver_sql(f"DELETE FROM {table} WHERE job_id = ?", (job_id,))
         return
     params = [(job_id, int(f)) for f in frames]
+    if not params:
+        return
     for table in ("shape", "tag"):
         conn.exec_driver_sql(f"DELETE FROM {table} WHERE job_id = ? AND frame = ?", params)
 
