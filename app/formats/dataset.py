@@ -1,0 +1,132 @@
+"""The in-memory dataset every reader produces and every writer consumes.
+
+A :class:`Dataset` is self-contained: its labels carry their own ids (labels, sublabels and attribute
+specs share one counter, so every id is unique within the dataset), annotation frames are indices into
+``frames``, and ``meta`` keeps what the file said about itself (mode, task name, frame range, subsets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.domain.annotations import Annotations
+from app.domain.enums import AttributeType, LabelType
+from app.domain.labels import AttributeSpec, Label, LabelSet
+
+#: ``progress(done, total)``; may raise :class:`app.formats.errors.ImportCancelled` to stop.
+Progress = Callable[[int, int], None]
+
+#: Name of the label that unlabelled objects get when a reader is asked to create missing labels.
+UNLABELED = "unlabeled"
+
+
+@dataclass
+class DatasetFrame:
+    """One frame of a dataset.
+
+    ``index`` is the position in the dataset (0-based). ``number`` is the frame number the file uses
+    (CVAT image id, absolute video frame number), ``None`` when the format has none.
+    """
+
+    index: int
+    name: str
+    width: int
+    height: int
+    subset: str = ""
+    number: int | None = None
+
+
+@dataclass
+class Dataset:
+    """Labels, frames and annotations read from (or to be written to) a file."""
+
+    labels: list[Label]
+    frames: list[DatasetFrame]
+    annotations: Annotations
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def label_set(self) -> LabelSet:
+        return LabelSet(self.labels)
+
+    def subsets(self) -> list[str]:
+        """Subset names in first-seen order ("" for frames without one)."""
+        seen: dict[str, None] = {}
+        for frame in self.frames:
+            seen.setdefault(frame.subset, None)
+        return list(seen)
+
+
+class LabelRegistry:
+    """Builds a dataset's label list with ids, and finds labels/attributes by name while reading.
+
+    Ids are assigned from one counter shared by labels, sublabels and attribute specs.
+    """
+
+    def __init__(self, labels: Iterable[Label] = ()) -> None:
+        self.labels: list[Label] = []
+        self._next = 1
+        self._by_name: dict[str, Label] = {}
+        for label in labels:
+            self.add(label)
+
+    def _take(self) -> int:
+        value = self._next
+        self._next += 1
+        return value
+
+    def add(self, label: Label) -> Label:
+        """Register a top-level label (ids are given to it, its attributes and its sublabels)."""
+        label.id = self._take()
+        label.parent_id = None
+        for spec in label.attributes:
+            spec.id = self._take()
+        for sub in label.sublabels:
+            sub.id = self._take()
+            sub.parent_id = label.id
+            for spec in sub.attributes:
+                spec.id = self._take()
+        self.labels.append(label)
+        self._by_name.setdefault(label.name, label)
+        return label
+
+    def get(self, name: str) -> Label | None:
+        return self._by_name.get(name)
+
+    def create(self, name: str, label_type: LabelType = LabelType.ANY) -> Label:
+        """A label that the file uses but does not declare."""
+        return self.add(Label(name=name, type=label_type))
+
+    def add_attribute(self, label: Label, name: str) -> AttributeSpec:
+        """An attribute that the file uses but does not declare (created as free text)."""
+        spec = AttributeSpec(name=name, input_type=AttributeType.TEXT)
+        spec.id = self._take()
+        label.attributes.append(spec)
+        return spec
+
+
+def annotation_counts(dataset: Dataset) -> dict[str, Any]:
+    """Counts per kind, per shape type and per label name, in the layout of ``Project.counts``."""
+    names = {}
+    for label in dataset.labels:
+        names[label.id] = label.name
+        for sub in label.sublabels:
+            names[sub.id] = sub.name
+    by_type: dict[str, int] = {}
+    by_label: dict[str, int] = {}
+    track_types: dict[str, int] = {}
+    ann = dataset.annotations
+    for shape in ann.shapes:
+        by_type[shape.type.value] = by_type.get(shape.type.value, 0) + 1
+        by_label[names.get(shape.label_id, "?")] = by_label.get(names.get(shape.label_id, "?"), 0) + 1
+    for track in ann.tracks:
+        kind = track.shapes[0].type.value if track.shapes else "unknown"
+        track_types[kind] = track_types.get(kind, 0) + 1
+        by_label[names.get(track.label_id, "?")] = by_label.get(names.get(track.label_id, "?"), 0) + 1
+    for tag in ann.tags:
+        by_label[names.get(tag.label_id, "?")] = by_label.get(names.get(tag.label_id, "?"), 0) + 1
+    if ann.tags:
+        by_type["tag"] = len(ann.tags)
+    return {"shapes": len(ann.shapes), "tracks": len(ann.tracks), "tags": len(ann.tags), "by_type": by_type,
+            "track_types": track_types, "by_label": by_label}
