@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.domain.project import FrameInfo, TaskInfo
 from app.media.errors import MediaError
@@ -65,69 +66,95 @@ def _common_root(files: Sequence[Path]) -> Path:
     return Path(os.path.commonpath([str(f.resolve().parent) for f in files]))
 
 
-def create_image_task(
-    project: Project,
-    name: str,
-    inputs: Sequence[Path],
-    *,
-    copy_media: bool = False,
-    segment_size: int = 0,
-    overlap: int = 0,
-    consensus_replicas: int = 0,
-) -> TaskInfo:
-    """Create a task from image files/folders. Nothing is written if any file is unreadable."""
+@dataclass
+class PreparedMedia:
+    """Validated media, ready to become a task (no database access needed to build it)."""
+
+    media_type: str  # "images" | "video"
+    files: list[Path]
+    names: list[str]
+    sizes: list[tuple[int, int]]
+    frame_count: int = 0
+
+
+def prepare_images(inputs: Sequence[Path]) -> PreparedMedia:
+    """Collect and validate images (slow for big folders: call it off the GUI thread)."""
     files = collect_images(inputs)
     if not files:
         raise MediaError("No images found in " + ", ".join(str(i) for i in inputs))
     sizes = validate_images(files)
     root = _common_root(files)
     names = [f.resolve().relative_to(root).as_posix() for f in files]
-    if copy_media:
-        target = project.media_root() / f"{project.path.stem}_media" / name
-        copied = []
-        for file, rel in zip(files, names, strict=True):
-            dest = target / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(file, dest)
-            copied.append(dest)
-        files = copied
-    frames = [
-        FrameInfo(index=i, name=n, width=w, height=h, path=_relative_to_project(project, f))
-        for i, (f, n, (w, h)) in enumerate(zip(files, names, sizes, strict=True))
-    ]
-    return project.create_task(name, frames, media_type="images", segment_size=segment_size, overlap=overlap,
-                               consensus_replicas=consensus_replicas)
+    return PreparedMedia("images", files, names, sizes, len(files))
 
 
-def create_video_task(
-    project: Project,
-    name: str,
-    video: Path,
-    *,
-    copy_media: bool = False,
-    segment_size: int = 0,
-    overlap: int = 0,
-    consensus_replicas: int = 0,
-) -> TaskInfo:
-    """Create a task from a video file; the frame count is checked by decoding every frame."""
+def prepare_video(video: Path) -> PreparedMedia:
+    """Validate a video and count its frames by decoding them."""
     video = Path(video)
     if not video.is_file():
         raise MediaError(f"{video}: no such file", [video])
     if not is_video_file(video):
         raise MediaError(f"{video}: not a supported video type ({video.suffix})", [video])
     count, width, height = probe_video(video)
-    if copy_media:
-        target = project.media_root() / f"{project.path.stem}_media" / name / video.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(video, target)
-        video = target
-    frames = [FrameInfo(index=i, name=f"frame_{i:06d}", width=width, height=height) for i in range(count)]
-    return project.create_task(name, frames, media_type="video", video_path=_relative_to_project(project, video),
-                               segment_size=segment_size, overlap=overlap, consensus_replicas=consensus_replicas)
+    return PreparedMedia("video", [video], [f"frame_{i:06d}" for i in range(count)], [(width, height)] * count, count)
 
 
-def create_task_from_media(project: Project, name: str, inputs: Sequence[Path], **options: object) -> TaskInfo:
+def prepare_media(inputs: Sequence[Path]) -> PreparedMedia:
     """Images or a single video, decided by the inputs."""
     if len(inputs) == 1 and Path(inputs[0]).is_file() and is_video_file(Path(inputs[0])):
-        return create_video_task(project, name, Path(inputs[0]), **options)  # type: ignore[arg-type]
-    return create_image_task(project, name, inputs, **options)  # type: ignore[arg-type]
+        return prepare_video(Path(inputs[0]))
+    return prepare_images(inputs)
+
+
+def _copy_into_project(project: Project, task_name: str, files: list[Path], names: list[str]) -> list[Path]:
+    target = project.media_root() / f"{project.path.stem}_media" / task_name
+    copied = []
+    for file, rel in zip(files, names, strict=True):
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(file, dest)
+        copied.append(dest)
+    return copied
+
+
+def create_task_from_prepared(
+    project: Project,
+    name: str,
+    media: PreparedMedia,
+    *,
+    copy_media: bool = False,
+    segment_size: int = 0,
+    overlap: int = 0,
+    consensus_replicas: int = 0,
+) -> TaskInfo:
+    """Write the task for already validated media (fast: safe on the GUI thread)."""
+    options = dict(segment_size=segment_size, overlap=overlap, consensus_replicas=consensus_replicas)
+    if media.media_type == "video":
+        video = media.files[0]
+        if copy_media:
+            video = _copy_into_project(project, name, [video], [video.name])[0]
+        width, height = media.sizes[0]
+        frames = [FrameInfo(index=i, name=n, width=width, height=height) for i, n in enumerate(media.names)]
+        return project.create_task(name, frames, media_type="video", video_path=_relative_to_project(project, video),
+                                   **options)
+    files = _copy_into_project(project, name, media.files, media.names) if copy_media else media.files
+    frames = [
+        FrameInfo(index=i, name=n, width=w, height=h, path=_relative_to_project(project, f))
+        for i, (f, n, (w, h)) in enumerate(zip(files, media.names, media.sizes, strict=True))
+    ]
+    return project.create_task(name, frames, media_type="images", **options)
+
+
+def create_image_task(project: Project, name: str, inputs: Sequence[Path], **options: Any) -> TaskInfo:
+    """Create a task from image files/folders. Nothing is written if any file is unreadable."""
+    return create_task_from_prepared(project, name, prepare_images(inputs), **options)
+
+
+def create_video_task(project: Project, name: str, video: Path, **options: Any) -> TaskInfo:
+    """Create a task from a video file; the frame count is checked by decoding every frame."""
+    return create_task_from_prepared(project, name, prepare_video(video), **options)
+
+
+def create_task_from_media(project: Project, name: str, inputs: Sequence[Path], **options: Any) -> TaskInfo:
+    """Images or a single video, decided by the inputs."""
+    return create_task_from_prepared(project, name, prepare_media(inputs), **options)

@@ -1,0 +1,1 @@
+"""Qt widgets and windows. The only package (with app.tools) allowed to import PySide6."""

@@ -1,0 +1,62 @@
+"""Application start-up: QApplication, logging to the log folder, error dialogs, the main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import __version__, paths
+
+log = logging.getLogger("fieldmark")
+
+
+def log_file() -> Path:
+    return paths.log_dir() / "fieldmark.log"
+
+
+def setup_logging() -> None:
+    handler = logging.FileHandler(log_file(), encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def install_excepthook() -> None:
+    """Unhandled errors are logged and shown in a dialog instead of killing the app silently."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: object) -> None:
+        text = "".join(traceback.format_exception(kind, value, tb))  # type: ignore[arg-type]
+        log.error("unhandled error\n%s", text)
+        if QApplication.instance() is not None:
+            QMessageBox.critical(None, "Fieldmark error", f"{value}\n\nDetails are in {log_file()}")
+
+    sys.excepthook = hook
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("Fieldmark")
+    app.setOrganizationName("Fieldmark")
+    app.setApplicationVersion(__version__)
+    return app  # type: ignore[return-value]
+
+
+def run(path: str | None, *, demo: bool = False) -> int:
+    setup_logging()
+    app = make_app()
+    install_excepthook()
+    from app.widgets.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if demo:
+        window.open_demo()
+    elif path:
+        window.open_project(Path(path))
+    log.info("Fieldmark %s started", __version__)
+    return app.exec()

@@ -1,0 +1,283 @@
+"""The main window: create/open projects (with a recent list), labels, tasks and their jobs.
+
+Opening a job shows it in a :class:`~app.widgets.job_window.JobWindow` (canvas, tools, panels).
+Window geometry persists in QSettings; preferences (recent projects, ...) in app.settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
+
+from app import settings
+from app.domain.enums import JobStage, JobState
+from app.storage.errors import ProjectError, ProjectLockedError
+from app.storage.store import PROJECT_SUFFIX, Project
+from app.widgets.label_editor import LabelsDialog
+from app.widgets.task_dialog import NewTaskDialog
+
+log = logging.getLogger(__name__)
+JOB_COLUMNS = ["Task / job", "Type", "Frames", "Stage", "State", "Assignee", "Annotations"]
+
+
+class MainWindow(QMainWindow):
+    project_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Fieldmark")
+        self.prefs = settings.load()
+        self.project: Project | None = None
+        self.job_windows: dict[int, QWidget] = {}
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(JOB_COLUMNS)
+        self.tree.itemDoubleClicked.connect(self._on_item_activated)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._job_menu)
+        self.placeholder = QLabel("Open or create a project (File menu), or open the demo.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setCentralWidget(self.placeholder)
+        self._build_menus()
+        self.statusBar().showMessage("Ready")
+        self._restore_layout()
+
+    # ---------------------------------------------------------------- menus
+
+    def _action(self, menu: QMenu, text: str, slot: object, shortcut: str | None = None,
+                needs_project: bool = False) -> QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(slot)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setProperty("needs_project", needs_project)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "New project…", self.new_project, "Ctrl+N")
+        self._action(file, "Open project…", self.open_project_dialog, "Ctrl+O")
+        self.recent_menu = file.addMenu("Open recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._action(file, "Open demo project", self.open_demo)
+        file.addSeparator()
+        self._action(file, "Close project", self.close_project, needs_project=True)
+        self._action(file, "Quit", self.close, "Ctrl+Q")
+        proj = bar.addMenu("&Project")
+        self._action(proj, "Labels…", self.edit_labels, "Ctrl+L", needs_project=True)
+        self._action(proj, "New task…", self.new_task, "Ctrl+T", needs_project=True)
+        self._action(proj, "Rename project…", self.rename_project, needs_project=True)
+        self.project_menu = proj
+        self.help_menu = bar.addMenu("&Help")
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        for menu in self.menuBar().findChildren(QMenu):
+            for action in menu.actions():
+                if action.property("needs_project"):
+                    action.setEnabled(self.project is not None)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.prefs.recent_projects:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_project(Path(p)))
+        if not self.prefs.recent_projects:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # ---------------------------------------------------------------- project lifecycle
+
+    def new_project(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New project", "", f"Fieldmark project (*{PROJECT_SUFFIX})")
+        if not path:
+            return
+        path = Path(path)
+        if path.suffix != PROJECT_SUFFIX:
+            path = path.with_suffix(PROJECT_SUFFIX)
+        try:
+            project = Project.create(path, path.stem)
+        except ProjectError as exc:
+            QMessageBox.warning(self, "New project", str(exc))
+            return
+        self._set_project(project)
+        self.edit_labels()
+
+    def open_project_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"Fieldmark project (*{PROJECT_SUFFIX})")
+        if path:
+            self.open_project(Path(path))
+
+    def open_project(self, path: Path) -> bool:
+        try:
+            project = Project.open(path)
+        except ProjectLockedError as exc:
+            answer = QMessageBox.question(self, "Project in use", f"{exc}\n\nOpen it read-only?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+            try:
+                project = Project.open(path, read_only=True)
+            except ProjectError as exc2:
+                QMessageBox.warning(self, "Open project", str(exc2))
+                return False
+        except ProjectError as exc:
+            QMessageBox.warning(self, "Open project", str(exc))
+            return False
+        self._set_project(project)
+        return True
+
+    def open_demo(self) -> None:
+        from app.demo import demo_path
+
+        self.open_project(demo_path())
+
+    def _set_project(self, project: Project) -> None:
+        self.close_project()
+        self.project = project
+        self.prefs.add_recent(project.path)
+        settings.save(self.prefs)
+        project.add_listener(self._on_project_changed)
+        self.setCentralWidget(self.tree)
+        self.placeholder = None
+        title = project.name + (" (read-only)" if project.read_only else "")
+        self.setWindowTitle(f"{title} — Fieldmark")
+        self.refresh()
+        self._update_actions()
+        self.project_changed.emit()
+
+    def close_project(self) -> None:
+        for window in list(self.job_windows.values()):
+            window.close()
+        self.job_windows.clear()
+        if self.project is not None:
+            self.project.close()
+            self.project = None
+            self.tree.clear()
+            self.setWindowTitle("Fieldmark")
+            self._update_actions()
+            self.project_changed.emit()
+
+    def rename_project(self) -> None:
+        if self.project is None:
+            return
+        name, ok = QInputDialog.getText(self, "Rename project", "Name", text=self.project.name)
+        if ok and name.strip():
+            self.project.rename(name.strip())
+            self.setWindowTitle(f"{name.strip()} — Fieldmark")
+
+    def _on_project_changed(self, kind: str, _job_id: int | None) -> None:
+        if kind in ("tasks", "jobs", "labels"):
+            self.refresh()
+
+    # ---------------------------------------------------------------- tasks and jobs
+
+    def refresh(self) -> None:
+        self.tree.clear()
+        if self.project is None:
+            return
+        for task in self.project.tasks():
+            counts = self.project.counts(task_id=task.id)
+            task_item = QTreeWidgetItem([
+                f"{task.name}  (#{task.id})", task.media_type, str(task.size), "", "", "",
+                f"{counts['shapes']} shapes, {counts['tracks']} tracks, {counts['tags']} tags",
+            ])
+            self.tree.addTopLevelItem(task_item)
+            for job in self.project.jobs(task.id):
+                frames = job.frame_list()
+                item = QTreeWidgetItem([
+                    f"Job #{job.id}", job.type.value, f"{frames[0]}–{frames[-1]} ({len(frames)})",
+                    job.stage.value, job.state.value, job.assignee, "",
+                ])
+                item.setData(0, Qt.ItemDataRole.UserRole, job.id)
+                task_item.addChild(item)
+            task_item.setExpanded(True)
+        for column in range(len(JOB_COLUMNS)):
+            self.tree.resizeColumnToContents(column)
+
+    def selected_job_id(self) -> int | None:
+        item = self.tree.currentItem()
+        return None if item is None else item.data(0, Qt.ItemDataRole.UserRole)
+
+    def _on_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        job_id = item.data(0, Qt.ItemDataRole.UserRole)
+        if job_id is not None:
+            self.open_job(int(job_id))
+
+    def open_job(self, job_id: int) -> QWidget | None:
+        if self.project is None:
+            return None
+        window = self.job_windows.get(job_id)
+        if window is None:
+            from app.widgets.job_window import JobWindow
+
+            window = JobWindow(self.project, job_id, self)
+            window.setWindowFlag(Qt.WindowType.Window, True)
+            window.destroyed.connect(lambda _=None, j=job_id: self.job_windows.pop(j, None))
+            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+            self.job_windows[job_id] = window
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def _job_menu(self, pos: object) -> None:
+        job_id = self.selected_job_id()
+        if job_id is None or self.project is None or self.project.read_only:
+            return
+        menu = QMenu(self)
+        menu.addAction("Open", lambda: self.open_job(job_id))
+        stage_menu = menu.addMenu("Stage")
+        for stage in JobStage:
+            stage_menu.addAction(stage.value, lambda s=stage: self.project.update_job(job_id, stage=s))
+        state_menu = menu.addMenu("State")
+        for state in JobState:
+            state_menu.addAction(state.value, lambda s=state: self.project.update_job(job_id, state=s))
+        menu.addAction("Assignee…", lambda: self._set_assignee(job_id))
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def _set_assignee(self, job_id: int) -> None:
+        name, ok = QInputDialog.getText(self, "Assignee", "Name", text=self.project.job(job_id).assignee)
+        if ok:
+            self.project.update_job(job_id, assignee=name.strip())
+
+    def edit_labels(self) -> None:
+        if self.project is not None:
+            LabelsDialog(self.project, self).exec()
+
+    def new_task(self) -> None:
+        if self.project is not None:
+            dialog = NewTaskDialog(self.project, self)
+            dialog.exec()
+
+    # ---------------------------------------------------------------- layout persistence
+
+    def _restore_layout(self) -> None:
+        store = QSettings("Fieldmark", "Fieldmark")
+        geometry = store.value("main/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1100, 700)
+        state = store.value("main/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        store = QSettings("Fieldmark", "Fieldmark")
+        store.setValue("main/geometry", self.saveGeometry())
+        store.setValue("main/state", self.saveState())
+        self.close_project()
+        super().closeEvent(event)
