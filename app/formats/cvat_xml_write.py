@@ -1,0 +1,286 @@
+"""Writer for CVAT for images 1.1 and CVAT for video 1.1 XML.
+
+Layout ``images``: one ``<image>`` per frame with its shapes (sorted by z_order) then its tags; tracks
+are flattened to the frames where they are visible (:func:`app.domain.interpolation.track_to_shapes`).
+Layout ``video``: one ``<track>`` per track as CVAT writes it (:func:`~app.domain.interpolation.expand_track`:
+interpolated frames with ``keyframe="0"``), plain shapes as a keyframe plus an outside keyframe on the
+next frame, tags as ``<tag frame=...>``. Track ids are renumbered 0..n-1.
+
+Numbers are written with 2 decimals when that is exact (as CVAT does) and in full otherwise, so our own
+export → import is lossless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+from xml.sax.saxutils import escape, quoteattr
+
+from app.domain.annotations import Shape, Tag, Track, TrackedShape
+from app.domain.enums import ShapeType
+from app.domain.interpolation import expand_track, shape_at, track_to_shapes
+from app.domain.labels import Label
+from app.domain.labels_json import svg_from_skeleton
+from app.formats.cvat_xml_shapes import CUBOID_KEYS
+from app.formats.dataset import Dataset, Progress
+
+_TAG = {v: k for k, v in {
+    "box": ShapeType.RECTANGLE, "polygon": ShapeType.POLYGON, "polyline": ShapeType.POLYLINE,
+    "points": ShapeType.POINTS, "ellipse": ShapeType.ELLIPSE, "cuboid": ShapeType.CUBOID,
+    "mask": ShapeType.MASK, "skeleton": ShapeType.SKELETON}.items()}
+_META_KEYS = ("id", "name", "size", "mode", "overlap", "bugtracker", "created", "updated", "subset",
+              "start_frame", "stop_frame", "frame_filter")
+
+
+def num(value: float) -> str:
+    """2 decimals when exact (CVAT's style), else the shortest exact representation."""
+    rounded = round(value, 2)
+    if rounded == value:
+        return f"{value:.2f}"
+    return repr(float(value))
+
+
+class _Names:
+    """Label and attribute names by id, for a dataset's labels."""
+
+    def __init__(self, labels: list[Label]) -> None:
+        self.label: dict[int, str] = {}
+        self.attr: dict[int, str] = {}
+        for label in labels:
+            for item in (label, *label.sublabels):
+                self.label[item.id] = item.name  # type: ignore[index]
+                for spec in item.attributes:
+                    self.attr[spec.id] = spec.name  # type: ignore[index]
+
+    def attributes(self, values: dict[int, str], indent: str) -> str:
+        return "".join(f'{indent}<attribute name={quoteattr(self.attr[k])}>{escape(str(v))}</attribute>\n'
+                       for k, v in values.items() if k in self.attr)
+
+
+def _geometry(shape_type: ShapeType, points: list[float], rotation: float) -> str:
+    """The coordinate attributes of a shape element (with a leading space)."""
+    if shape_type is ShapeType.RECTANGLE:
+        out = f' xtl="{num(points[0])}" ytl="{num(points[1])}" xbr="{num(points[2])}" ybr="{num(points[3])}"'
+    elif shape_type is ShapeType.ELLIPSE:
+        cx, cy = points[0], points[1]
+        out = (f' cx="{num(cx)}" cy="{num(cy)}" rx="{num(points[2] - cx)}" ry="{num(cy - points[3])}"')
+    elif shape_type is ShapeType.CUBOID:
+        out = "".join(f' {k}="{num(v)}"' for k, v in zip(CUBOID_KEYS, points))
+    elif shape_type is ShapeType.MASK:
+        x1, y1, x2, y2 = (int(round(v)) for v in points[-4:])
+        runs = ", ".join(str(int(r)) for r in points[:-4])
+        out = f' rle="{runs}" left="{x1}" top="{y1}" width="{x2 - x1 + 1}" height="{y2 - y1 + 1}"'
+    else:
+        out = ' points="' + ";".join(f"{num(points[i])},{num(points[i + 1])}"
+                                     for i in range(0, len(points) - 1, 2)) + '"'
+    if rotation and shape_type in (ShapeType.RECTANGLE, ShapeType.ELLIPSE):
+        out += f' rotation="{num(rotation)}"'
+    return out
+
+
+class CvatXmlWriter:
+    """Writes one dataset; ``layout`` is ``"images"`` or ``"video"``."""
+
+    def __init__(self, dataset: Dataset, layout: str = "images", progress: Progress | None = None) -> None:
+        if layout not in ("images", "video"):
+            raise ValueError(f"layout must be 'images' or 'video', not {layout!r}")
+        self.ds = dataset
+        self.layout = layout
+        self.names = _Names(dataset.labels)
+        self.progress = progress
+
+    def number(self, index: int) -> int:
+        frame = self.ds.frames[index]
+        return frame.number if frame.number is not None else index
+
+    # ------------------------------------------------------------------ document
+
+    def write(self, path: Path) -> None:
+        with open(path, "w", encoding="utf-8", newline="\n") as out:
+            out.write('<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n')
+            out.write(self._meta())
+            if self.layout == "images":
+                self._images(out)
+            else:
+                self._video(out)
+            out.write("</annotations>\n")
+
+    def _meta(self) -> str:
+        meta = self.ds.meta
+        scope = meta.get("scope", "task")
+        lines = ["  <meta>\n", f"    <{scope}>\n"]
+        for key in _META_KEYS:
+            if key == "mode":
+                value: Any = "interpolation" if self.layout == "video" else "annotation"
+            else:
+                value = meta.get(key)
+            if value is not None and value != "":
+                lines.append(f"      <{key}>{escape(str(value))}</{key}>\n")
+        lines.append("      <labels>\n")
+        for label in self.ds.labels:
+            lines.append(self._label(label, None))
+            lines.extend(self._label(sub, label.name) for sub in label.sublabels)
+        lines.append("      </labels>\n")
+        if scope == "project":
+            subsets = [s for s in self.ds.subsets() if s]
+            lines.append(f"      <subsets>{escape(chr(10).join(subsets))}</subsets>\n")
+        size = meta.get("original_size")
+        if size:
+            lines.append(f"      <original_size>\n        <width>{size[0]}</width>\n        <height>{size[1]}</height>\n"
+                         "      </original_size>\n")
+        lines.append(f"    </{scope}>\n")
+        for key in ("dumped", "source"):
+            if meta.get(key):
+                lines.append(f"    <{key}>{escape(str(meta[key]))}</{key}>\n")
+        lines.append("  </meta>\n")
+        return "".join(lines)
+
+    @staticmethod
+    def _label(label: Label, parent: str | None) -> str:
+        parts = ["        <label>\n", f"          <name>{escape(label.name)}</name>\n",
+                 f"          <color>{escape(label.color)}</color>\n", f"          <type>{label.type.value}</type>\n",
+                 "          <attributes>\n"]
+        for spec in label.attributes:
+            parts.append(
+                "            <attribute>\n"
+                f"              <name>{escape(spec.name)}</name>\n"
+                f"              <mutable>{'True' if spec.mutable else 'False'}</mutable>\n"
+                f"              <input_type>{spec.input_type.value}</input_type>\n"
+                f"              <default_value>{escape(spec.default_value)}</default_value>\n"
+                f"              <values>{escape(chr(10).join(spec.values))}</values>\n"
+                "            </attribute>\n")
+        parts.append("          </attributes>\n")
+        if parent is not None:
+            parts.append(f"          <parent>{escape(parent)}</parent>\n")
+        if label.sublabels:
+            parts.append(f"          <svg>{escape(svg_from_skeleton(label))}</svg>\n")
+        parts.append("        </label>\n")
+        return "".join(parts)
+
+    def _tick(self, done: int, total: int) -> None:
+        if self.progress is not None and (done % 256 == 0 or done == total):
+            self.progress(done, total)
+
+    # ------------------------------------------------------------------ images layout
+
+    def _images(self, out: IO[str]) -> None:
+        ann = self.ds.annotations
+        n = len(self.ds.frames)
+        shapes: list[list[Shape]] = [[] for _ in range(n)]
+        tags: list[list[Tag]] = [[] for _ in range(n)]
+        for shape in ann.shapes:
+            shapes[shape.frame].append(shape)
+        for track in ann.tracks:
+            for shape in track_to_shapes(track, range(track.frame, n)):
+                shapes[shape.frame].append(shape)
+        for tag in ann.tags:
+            tags[tag.frame].append(tag)
+        project = self.ds.meta.get("scope") == "project"
+        for index, frame in enumerate(self.ds.frames):
+            subset = f" subset={quoteattr(frame.subset)}" if project or frame.subset else ""
+            buf = [f'  <image id="{self.number(index)}" name={quoteattr(frame.name)}{subset} '
+                   f'width="{frame.width}" height="{frame.height}">\n']
+            for shape in sorted(shapes[index], key=lambda s: s.z_order):
+                buf.append(self._image_shape(shape))
+            for tag in tags[index]:
+                buf.append(self._tag(tag, ""))
+            buf.append("  </image>\n")
+            out.write("".join(buf))
+            self._tick(index + 1, n)
+
+    def _common(self, label_id: int, source: str) -> str:
+        return f'label={quoteattr(self.names.label[label_id])} source="{source}"'
+
+    def _image_shape(self, shape: Shape) -> str:
+        head = f"    <{_TAG[shape.type]} {self._common(shape.label_id, shape.source.value)}"
+        group = f' group_id="{shape.group}"' if shape.group else ""
+        if shape.type is ShapeType.SKELETON:
+            body = [f'{head} z_order="{shape.z_order}"{group}>\n']
+            for el in shape.elements:
+                body.append(f'      <points {self._common(el.label_id, el.source.value)} outside="{int(el.outside)}" '
+                            f'occluded="{int(el.occluded)}"{_geometry(ShapeType.POINTS, el.points, 0)}>\n')
+                body.append(self.names.attributes(el.attributes, "        "))
+                body.append("      </points>\n")
+            body.append(self.names.attributes(shape.attributes, "      "))
+            body.append("    </skeleton>\n")
+            return "".join(body)
+        return (f'{head} occluded="{int(shape.occluded)}"{_geometry(shape.type, shape.points, shape.rotation)} '
+                f'z_order="{shape.z_order}"{group}>\n{self.names.attributes(shape.attributes, "      ")}'
+                f"    </{_TAG[shape.type]}>\n")
+
+    def _tag(self, tag: Tag, frame_attr: str, indent: str = "    ") -> str:
+        group = f' group_id="{tag.group}"' if tag.group else ""
+        return (f"{indent}<tag{frame_attr} {self._common(tag.label_id, tag.source.value)}{group}>\n"
+                f"{self.names.attributes(tag.attributes, indent + '  ')}{indent}</tag>\n")
+
+    # ------------------------------------------------------------------ video layout
+
+    def _video(self, out: IO[str]) -> None:
+        ann = self.ds.annotations
+        n = len(self.ds.frames)
+        tracks = list(ann.tracks) + [self._shape_track(s, n) for s in ann.shapes]
+        for track_id, track in enumerate(tracks):
+            out.write(self._track(track_id, track, n))
+            self._tick(track_id + 1, len(tracks))
+        for tag in ann.tags:
+            out.write(self._tag(tag, f' frame="{self.number(tag.frame)}"', "  "))
+
+    @staticmethod
+    def _shape_track(shape: Shape, n: int) -> Track:
+        """A plain shape as CVAT writes it in video files: a keyframe, then outside on the next frame."""
+        def state(frame: int, outside: bool, s: Shape) -> TrackedShape:
+            return TrackedShape(type=s.type, frame=frame, points=list(s.points), rotation=s.rotation,
+                                occluded=s.occluded, outside=outside, z_order=s.z_order,
+                                attributes=dict(s.attributes))
+
+        frames = [(shape.frame, False)] + ([(shape.frame + 1, True)] if shape.frame + 1 < n else [])
+        track = Track(label_id=shape.label_id, frame=shape.frame, group=shape.group, source=shape.source,
+                      shapes=[state(f, o, shape) for f, o in frames])
+        for el in shape.elements:
+            track.elements.append(Track(label_id=el.label_id, frame=shape.frame, source=el.source,
+                                        shapes=[state(f, o or el.outside, el) for f, o in frames]))
+        return track
+
+    def _track(self, track_id: int, track: Track, n: int) -> str:
+        group = f' group_id="{track.group}"' if track.group else ""
+        buf = [f'  <track id="{track_id}" {self._common(track.label_id, track.source.value)}{group}>\n']
+        if track.elements:
+            buf.extend(self._skeleton_states(track, n))
+        else:
+            for state in expand_track(track, 0, n - 1):
+                attrs = {**track.attributes, **state.attributes}
+                buf.append(f'    <{_TAG[state.type]} frame="{self.number(state.frame)}" keyframe="{int(state.keyframe)}" '
+                           f'outside="{int(state.outside)}" occluded="{int(state.occluded)}"'
+                           f'{_geometry(state.type, state.points, state.rotation)} z_order="{state.z_order}">\n'
+                           f'{self.names.attributes(attrs, "      ")}    </{_TAG[state.type]}>\n')
+        buf.append("  </track>\n")
+        return "".join(buf)
+
+    def _skeleton_states(self, track: Track, n: int) -> Iterable[str]:
+        expanded = [{s.frame: s for s in expand_track(e, 0, n - 1)} for e in track.elements]
+        if track.shapes:
+            parents = expand_track(track, 0, n - 1)
+        else:
+            frames = sorted(set().union(*expanded)) if expanded else []
+            parents = [s for s in (shape_at(track, f) for f in frames) if s is not None]
+        for parent in parents:
+            f = parent.frame
+            yield (f'    <skeleton frame="{self.number(f)}" keyframe="{int(parent.keyframe)}" '
+                   f'outside="{int(parent.outside)}" z_order="{parent.z_order}">\n')
+            for element, states in zip(track.elements, expanded):
+                state = states.get(f) or shape_at(element, f)
+                if state is None:
+                    continue
+                yield (f'      <points {self._common(element.label_id, element.source.value)} '
+                       f'keyframe="{int(state.keyframe)}" outside="{int(state.outside)}" occluded="{int(state.occluded)}"'
+                       f'{_geometry(ShapeType.POINTS, state.points, 0)}>\n'
+                       f'{self.names.attributes({**element.attributes, **state.attributes}, "        ")}'
+                       "      </points>\n")
+            yield self.names.attributes({**track.attributes, **parent.attributes}, "      ")
+            yield "    </skeleton>\n"
+
+
+def write_cvat_xml(dataset: Dataset, path: Path, *, layout: str = "images", progress: Progress | None = None) -> None:
+    """Write ``dataset`` as CVAT XML 1.1 (``layout``: "images" or "video")."""
+    CvatXmlWriter(dataset, layout, progress).write(Path(path))
