@@ -1,0 +1,156 @@
+"""Load CVAT auto-annotation functions (``cvat_sdk.auto_annotation``) from a .py file or a module.
+
+Semantics follow cvat-cli's loader: ``--function-file`` executes the file as module
+``__cvat_function__``; ``--function-module`` imports a module; a module attribute ``create`` makes it
+a factory called with the ``-p name=type:value`` parameters, otherwise the module itself is the
+function and parameters are an error. The protocol is chosen by the type of ``spec``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+PARAM_TYPES = ("int", "float", "str", "bool")
+_TRUE = {"true", "yes", "on", "1", "t", "y"}
+_FALSE = {"false", "no", "off", "0", "f", "n"}
+
+
+class FunctionLoadError(Exception):
+    """A function could not be loaded; the message names the file/module and the reason."""
+
+
+def parse_bool(text: str) -> bool:
+    """attrs-style ``to_bool``: true/false, yes/no, on/off, 1/0 (case-insensitive)."""
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{text!r} is not a boolean (use true/false, yes/no, on/off or 1/0)")
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """Parse one ``name=type:value`` parameter (type: int, float, str, bool)."""
+    name, sep, typed = text.partition("=")
+    kind, sep2, raw = typed.partition(":")
+    if not sep or not sep2 or not name.strip():
+        raise ValueError(f"parameter {text!r} is not in the form name=type:value")
+    kind = kind.strip()
+    try:
+        if kind == "int":
+            return name.strip(), int(raw)
+        if kind == "float":
+            return name.strip(), float(raw)
+        if kind == "str":
+            return name.strip(), raw
+        if kind == "bool":
+            return name.strip(), parse_bool(raw)
+    except ValueError as exc:
+        raise ValueError(f"parameter {text!r}: {exc}") from exc
+    raise ValueError(f"parameter {text!r}: type {kind!r} is not one of {', '.join(PARAM_TYPES)}")
+
+
+def parse_params(items: Iterable[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in items:
+        name, value = parse_param(item)
+        if name in params:
+            raise ValueError(f"parameter {name!r} is given twice")
+        params[name] = value
+    return params
+
+
+def _exec_file(path: Path) -> Any:
+    if not path.is_file():
+        raise FunctionLoadError(f"{path}: no such function file")
+    spec = importlib.util.spec_from_file_location("__cvat_function__", path)
+    if spec is None or spec.loader is None:
+        raise FunctionLoadError(f"{path}: not a loadable Python file")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - any error in user code is reported with the file name
+        raise FunctionLoadError(f"{path}: loading the function failed: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def _import(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001 - any error in user code is reported with the module name
+        raise FunctionLoadError(f"module {name!r}: import failed: {type(exc).__name__}: {exc}") from exc
+
+
+def instantiate(module: Any, params: dict[str, Any] | None, origin: str) -> Any:
+    """Apply cvat-cli's factory rule to a loaded module and check that the result has a ``spec``."""
+    params = params or {}
+    create = getattr(module, "create", None)
+    if create is not None:
+        try:
+            function = create(**params)
+        except TypeError as exc:
+            raise FunctionLoadError(f"{origin}: create() rejected the parameters: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - user factory failure is reported, not a crash
+            raise FunctionLoadError(f"{origin}: create() failed: {type(exc).__name__}: {exc}") from exc
+    elif params:
+        raise FunctionLoadError(f"{origin}: function takes no parameters (it has no create())")
+    else:
+        function = module
+    if not hasattr(function, "spec"):
+        raise FunctionLoadError(f"{origin}: function has no 'spec' attribute")
+    return function
+
+
+def load_function_file(path: str | Path, params: dict[str, Any] | None = None) -> Any:
+    path = Path(path)
+    return instantiate(_exec_file(path), params, str(path))
+
+
+def load_function_module(name: str, params: dict[str, Any] | None = None) -> Any:
+    return instantiate(_import(name), params, f"module {name!r}")
+
+
+def protocol_of(function: Any) -> str:
+    """``detection``, ``tracking`` or ``interaction``, from the type of ``function.spec``."""
+    import cvat_sdk.auto_annotation as cvataa
+
+    spec = function.spec
+    if isinstance(spec, cvataa.DetectionFunctionSpec):
+        return "detection"
+    if isinstance(spec, cvataa.TrackingFunctionSpec):
+        return "tracking"
+    if isinstance(spec, cvataa.InteractionFunctionSpec):
+        return "interaction"
+    raise FunctionLoadError(f"function spec has unsupported type {type(spec).__name__}")
+
+
+def require_detection(function: Any, origin: str = "function") -> Any:
+    if protocol_of(function) != "detection":
+        raise FunctionLoadError(f"{origin} is a {protocol_of(function)} function; auto-annotation needs a "
+                                "detection function (DetectionFunctionSpec)")
+    if not callable(getattr(function, "detect", None)):
+        raise FunctionLoadError(f"{origin} has no detect(context, image) method")
+    return function
+
+
+def load_registered(registration: Any, extra_params: dict[str, Any] | None = None) -> Any:
+    """Load a :class:`app.models.registry.Registration` (functions or built-in model adapters)."""
+    params = parse_params(registration.params)
+    params.update(extra_params or {})
+    if registration.kind == "function-file":
+        return load_function_file(registration.target, params)
+    if registration.kind == "function-module":
+        return load_function_module(registration.target, params)
+    from app.models.adapters import function_for_model
+
+    return function_for_model(registration.target, **params)
+
+
+def unload_file_module() -> None:
+    """Forget the last ``__cvat_function__`` module (each file load executes the file afresh)."""
+    sys.modules.pop("__cvat_function__", None)

@@ -1,0 +1,219 @@
+"""Run a detection function over a frame, a job or a task: cancellable, with progress and ETA.
+
+Qt-free and thread-agnostic: :func:`run_detection` does inference on the calling thread (a worker in
+the GUI) and hands whole-frame batches to a writer (which the GUI marshals to its own thread).
+Rules: setup errors (label mapping) come before any inference; a function error or rule violation
+reverts every batch of the run and raises :class:`AutoAnnotationError`; cancelling keeps the frames
+already written and never writes part of a frame.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from app.domain.annotations import Shape, Tag
+from app.domain.enums import JobType
+from app.models.label_matching import LabelMapping
+from app.models.validation import OutputMapper
+
+if TYPE_CHECKING:
+    from app.media.sources import FrameSource
+    from app.storage.store import Project
+
+
+class AutoAnnotationError(Exception):
+    """The run was aborted; nothing it produced was kept. The message names the frame and the rule."""
+
+
+@dataclass
+class RunOptions:
+    conf_threshold: float | None = None
+    conv_mask_to_poly: bool = False
+    clear_existing: bool = False
+    allow_unmatched_labels: bool = False
+    mapping: LabelMapping | None = None
+    batch_frames: int = 32
+
+    def __post_init__(self) -> None:
+        if self.conf_threshold is not None and not 0 <= self.conf_threshold <= 1:
+            raise ValueError("conf_threshold must be None or a number between 0 and 1")
+        if self.batch_frames < 1:
+            raise ValueError("batch_frames must be at least 1")
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One frame to annotate: task frame index, the job that receives its results, CVAT frame name."""
+
+    frame: int
+    job_id: int
+    name: str
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    elapsed: float
+    frame: int
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, from the mean time per frame so far."""
+        if not self.done or self.done >= self.total:
+            return None if not self.done else 0.0
+        return self.elapsed / self.done * (self.total - self.done)
+
+
+@dataclass
+class RunResult:
+    frames_done: int = 0
+    frames_total: int = 0
+    shapes: int = 0
+    tags: int = 0
+    cancelled: bool = False
+    seconds: float = 0.0
+    detect_seconds: float = 0.0
+    per_frame: list[float] = field(default_factory=list)
+
+
+class Writer(Protocol):
+    def write(self, job_id: int, frames: Sequence[int], shapes: list[Shape], tags: list[Tag],
+              last_for_job: bool = False) -> None: ...
+
+    def revert(self) -> None: ...
+
+
+class _Context:
+    """The ``DetectionFunctionContext`` given to ``detect`` (registered as a virtual subclass)."""
+
+    __slots__ = ("frame_name", "conf_threshold", "conv_mask_to_poly")
+
+    def __init__(self, frame_name: str, conf_threshold: float | None, conv_mask_to_poly: bool) -> None:
+        self.frame_name = frame_name
+        self.conf_threshold = conf_threshold
+        self.conv_mask_to_poly = conv_mask_to_poly
+
+
+def make_context(frame_name: str, options: RunOptions) -> Any:
+    from cvat_sdk.auto_annotation import DetectionFunctionContext
+
+    if not issubclass(_Context, DetectionFunctionContext):
+        DetectionFunctionContext.register(_Context)
+    return _Context(frame_name, options.conf_threshold, options.conv_mask_to_poly)
+
+
+# ------------------------------------------------------------------------------------ planning
+def _frame_names(project: Project, task_id: int) -> dict[int, str]:
+    task = project.task(task_id)
+    frames = project.frames(task_id)
+    if task.media_type == "video":
+        # cvat-sdk passes the video file name as frame_name for every frame of a video task.
+        video = Path(task.video_path).name
+        return {f.index: video for f in frames}
+    return {f.index: f.name for f in frames}
+
+
+def plan_job(project: Project, job_id: int, frames: Sequence[int] | None = None) -> list[WorkItem]:
+    """Work items for a job (or some of its frames)."""
+    job = project.job(job_id)
+    names = _frame_names(project, job.task_id)
+    chosen = job.frame_list() if frames is None else list(frames)
+    return [WorkItem(f, job.id, names[f]) for f in chosen]
+
+
+def plan_task(project: Project, task_id: int) -> list[WorkItem]:
+    """Every frame of a task once, each written to the first annotation job that contains it."""
+    names = _frame_names(project, task_id)
+    owner: dict[int, int] = {}
+    for job in sorted(project.jobs(task_id), key=lambda j: j.id):
+        if job.type is JobType.ANNOTATION:
+            for frame in job.frame_list():
+                owner.setdefault(frame, job.id)
+    return [WorkItem(f, owner[f], names[f]) for f in sorted(owner)]
+
+
+# ------------------------------------------------------------------------------------ running
+def _pil(array: Any) -> Any:
+    from PIL import Image
+
+    return Image.fromarray(array)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if type(exc).__name__ != "BadFunctionError" else str(exc)
+
+
+def run_detection(
+    function: Any,
+    items: Sequence[WorkItem],
+    source: FrameSource,
+    task_labels: Sequence[Any],
+    writer: Writer,
+    options: RunOptions | None = None,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> RunResult:
+    """Apply ``function.detect`` to every item and write the validated results through ``writer``."""
+    options = options or RunOptions()
+    mapper = OutputMapper(function.spec.labels, task_labels, allow_unmatched_labels=options.allow_unmatched_labels,
+                          conv_mask_to_poly=options.conv_mask_to_poly, mapping=options.mapping)
+    result = RunResult(frames_total=len(items))
+    started = time.perf_counter()
+    pending: list[tuple[WorkItem, list[Shape], list[Tag]]] = []
+    last_index = {item.job_id: i for i, item in enumerate(items)}
+
+    def flush(last_for_job: bool) -> None:
+        if not pending:
+            return
+        job_id = pending[0][0].job_id
+        shapes = [s for _, frame_shapes, _ in pending for s in frame_shapes]
+        tags = [t for _, _, frame_tags in pending for t in frame_tags]
+        writer.write(job_id, [w.frame for w, _, _ in pending], shapes, tags, last_for_job)
+        result.shapes += len(shapes)
+        result.tags += len(tags)
+        result.frames_done += len(pending)
+        pending.clear()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aa-decode") as pool:
+        future = pool.submit(source.read, items[0].frame) if items else None
+        try:
+            for index, item in enumerate(items):
+                if cancel is not None and cancel.is_set():
+                    result.cancelled = True
+                    break
+                image = _pil(future.result())
+                if index + 1 < len(items):
+                    future = pool.submit(source.read, items[index + 1].frame)
+                t0 = time.perf_counter()
+                try:
+                    outputs = function.detect(make_context(item.name, options), image)
+                finally:
+                    spent = time.perf_counter() - t0
+                    result.detect_seconds += spent
+                    result.per_frame.append(spent)
+                shapes, tags = mapper.map_frame(outputs, item.frame)
+                if pending and pending[0][0].job_id != item.job_id:
+                    flush(False)
+                pending.append((item, shapes, tags))
+                is_last = last_index[item.job_id] == index
+                if len(pending) >= options.batch_frames or is_last:
+                    flush(is_last)
+                if progress is not None:
+                    progress(Progress(index + 1, len(items), time.perf_counter() - started, item.frame))
+            flush(False)
+        except Exception as exc:  # noqa: BLE001 - any function/validation error aborts and reverts the run
+            writer.revert()
+            frame = items[len(result.per_frame) - 1] if result.per_frame else (items[0] if items else None)
+            where = f"frame {frame.frame} ({frame.name})" if frame is not None else "setup"
+            raise AutoAnnotationError(f"auto-annotation stopped at {where}: {_describe(exc)}; "
+                                      "nothing was written") from exc
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,299 @@
+"""Validate and remap auto-annotation function output exactly as CVAT's SDK driver does.
+
+:class:`OutputMapper` is built once per run from the function's spec and the task's labels (setup
+errors -- unknown label names, incompatible types or attributes -- come before any inference), then
+turns each frame's ``LabeledShapeRequest`` / ``LabeledImageRequest`` objects into domain shapes and
+tags with task ids and ``source=auto``. Every rule violation raises ``BadFunctionError`` (cvat-sdk's
+own exception type) with CVAT's wording; the runner aborts the run and writes nothing.
+
+Beyond CVAT's driver (whose server would reject such shapes on upload) the point lists are checked
+too: finite numbers, and the count each shape type needs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain.annotations import Shape, Tag
+from app.domain.enums import Source
+from app.domain.labels import Label, LabelSet
+from app.models.label_matching import LabelMapping, LabelMatch, SublabelMatch, spec_type
+
+
+def _bad(message: str) -> Exception:
+    from cvat_sdk.auto_annotation import BadFunctionError
+
+    return BadFunctionError(message)
+
+
+def _value(enum_or_str: Any) -> str:
+    return str(getattr(enum_or_str, "value", enum_or_str))
+
+
+@dataclass(frozen=True)
+class _AttrMap:
+    id: int
+    valid: Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class _SubMap:
+    id: int
+    attributes: dict[int, _AttrMap | None]
+    defaults: dict[int, str]
+
+
+@dataclass(frozen=True)
+class _LabelMap(_SubMap):
+    sublabels: dict[int, _SubMap | None]
+    expected_elements: int
+    expected_type: str
+
+
+def _compatible(source_type: str, destination_type: str) -> bool:
+    return destination_type == "any" or destination_type == source_type
+
+
+_MIN_POINTS = {"rectangle": (4, 4), "ellipse": (4, 4), "cuboid": (16, 16), "polygon": (6, None),
+               "polyline": (4, None), "points": (2, None), "mask": (5, None)}
+
+
+def check_points(shape_type: str, points: Sequence[float], what: str = "shape") -> None:
+    """Point-list sanity for one shape type (CVAT's server would reject these on upload)."""
+    if shape_type == "skeleton":
+        return
+    if any(not isinstance(p, (int, float)) or not math.isfinite(p) for p in points):
+        raise _bad(f"function output {what} of type {shape_type!r} with non-finite or non-numeric points")
+    low, high = _MIN_POINTS.get(shape_type, (0, None))
+    if len(points) < low or (high is not None and len(points) > high):
+        need = f"exactly {low}" if high == low else f"at least {low}"
+        raise _bad(f"function output {what} of type {shape_type!r} with {len(points)} coordinates (needs {need})")
+    if shape_type in ("polygon", "polyline", "points") and len(points) % 2:
+        raise _bad(f"function output {what} of type {shape_type!r} with an odd number of coordinates")
+
+
+class OutputMapper:
+    """Validate and remap one function's outputs onto a task's labels.
+
+    Parameters
+    ----------
+    spec_labels:
+        ``function.spec.labels`` (cvat-sdk ``PatchedLabelRequest`` objects).
+    task_labels:
+        The project's labels (ids set).
+    allow_unmatched_labels:
+        Drop outputs of labels/sublabels/attributes missing from the task instead of failing.
+    conv_mask_to_poly:
+        The function was asked for polygons; a mask output is an error.
+    mapping:
+        Explicit :class:`LabelMapping` (from the label matching dialog); None matches by name.
+    """
+
+    def __init__(self, spec_labels: Sequence[Any], task_labels: LabelSet | Sequence[Label], *,
+                 allow_unmatched_labels: bool = False, conv_mask_to_poly: bool = False,
+                 mapping: LabelMapping | None = None) -> None:
+        self.conv_mask_to_poly = conv_mask_to_poly
+        self.allow_unmatched = allow_unmatched_labels
+        by_name = {label.name: label for label in task_labels}
+        self.labels: dict[int, _LabelMap | None] = {}
+        for fun_label in spec_labels:
+            match = self._label_match(mapping, fun_label.name)
+            desc = f"label {fun_label.name!r}"
+            if match is None:
+                self.labels[fun_label.id] = None
+                continue
+            ds_label = by_name.get(match.name)
+            if ds_label is None:
+                self._unmatched(desc)
+                self.labels[fun_label.id] = None
+                continue
+            self.labels[fun_label.id] = self._label_map(fun_label, ds_label, desc, match)
+
+    # ------------------------------------------------------------------------------- setup
+    @staticmethod
+    def _label_match(mapping: LabelMapping | None, name: str) -> LabelMatch | None:
+        if mapping is None:
+            return LabelMatch(name)
+        return mapping.labels.get(name)
+
+    def _unmatched(self, desc: str) -> None:
+        if not self.allow_unmatched:
+            raise _bad(f"{desc} is not in dataset")
+
+    def _attr_map(self, fun_attr: Any, ds_attr: Any, desc: str) -> _AttrMap:
+        from cvat_sdk.attributes import attribute_value_validator
+
+        fun_type, ds_type = _value(fun_attr.input_type), _value(ds_attr.input_type)
+        if fun_type != ds_type:
+            raise _bad(f"{desc} has input type {fun_type!r} in the function, but {ds_type!r} in the dataset")
+        fun_values, ds_values = list(getattr(fun_attr, "values", []) or []), list(ds_attr.values)
+        if ds_type in ("select", "radio"):
+            same = sorted(fun_values) == sorted(ds_values)
+        elif ds_type == "number":
+            same = fun_values == ds_values
+        else:
+            same = True
+        if not same:
+            raise _bad(f"{desc} has values {fun_values!r} in the function, but {ds_values!r} in the dataset")
+        return _AttrMap(ds_attr.id, attribute_value_validator(fun_attr))
+
+    def _sub_map(self, fun_item: Any, ds_item: Label, desc: str, match: SublabelMatch) -> _SubMap:
+        ds_attrs = {a.name: a for a in ds_item.attributes}
+        attributes: dict[int, _AttrMap | None] = {}
+        for fun_attr in getattr(fun_item, "attributes", None) or []:
+            attr_desc = f"attribute {fun_attr.name!r} of {desc}"
+            target = fun_attr.name if match.attributes is None else match.attributes.get(fun_attr.name)
+            ds_attr = ds_attrs.get(target) if target is not None else None
+            if target is not None and ds_attr is None:
+                self._unmatched(attr_desc)
+            attributes[fun_attr.id] = self._attr_map(fun_attr, ds_attr, attr_desc) if ds_attr else None
+        return _SubMap(ds_item.id, attributes, ds_item.default_attributes())
+
+    def _label_map(self, fun_label: Any, ds_label: Label, desc: str, match: LabelMatch) -> _LabelMap:
+        base = self._sub_map(fun_label, ds_label, desc, match)
+        sublabels: dict[int, _SubMap | None] = {}
+        for fun_sub in getattr(fun_label, "sublabels", None) or []:
+            sub_desc = f"sublabel {fun_sub.name!r} of {desc}"
+            sub_match = SublabelMatch(fun_sub.name) if match.sublabels is None else match.sublabels.get(fun_sub.name)
+            ds_sub = ds_label.sublabel(sub_match.name) if sub_match is not None else None
+            if sub_match is not None and ds_sub is None:
+                self._unmatched(sub_desc)
+            sublabels[fun_sub.id] = self._sub_map(fun_sub, ds_sub, sub_desc, sub_match) if ds_sub else None
+        return _LabelMap(base.id, base.attributes, base.defaults, sublabels, len(ds_label.sublabels),
+                         self._expected_type(fun_label, ds_label))
+
+    def _expected_type(self, fun_label: Any, ds_label: Label) -> str:
+        fun_type = spec_type(fun_label)
+        ds_type = ds_label.type.value
+        if fun_type == "any":
+            return ds_type
+        if self.conv_mask_to_poly and fun_type == "mask":
+            fun_type = "polygon"
+        if not _compatible(fun_type, ds_type):
+            raise _bad(f"label {fun_label.name!r} has type {fun_type!r} in the function, but {ds_type!r} in the dataset")
+        return fun_type
+
+    # ------------------------------------------------------------------------------- per frame
+    def map_frame(self, annotations: Sequence[Any], frame: int) -> tuple[list[Shape], list[Tag]]:
+        """Validate one frame's outputs and return task shapes and tags (``source=auto``)."""
+        from cvat_sdk import models
+
+        shapes: list[Shape] = []
+        tags: list[Tag] = []
+        for annotation in annotations:
+            if isinstance(annotation, models.LabeledImageRequest):
+                tag = self._map_tag(annotation, frame)
+                if tag is not None:
+                    tags.append(tag)
+            elif isinstance(annotation, models.LabeledShapeRequest):
+                shape = self._map_shape(annotation, frame)
+                if shape is not None:
+                    shapes.append(shape)
+            else:
+                raise _bad(f"function output an object of type {type(annotation).__name__!r} "
+                           "(expected 'LabeledImageRequest' or 'LabeledShapeRequest')")
+        return shapes, tags
+
+    def _common(self, annotation: Any, kind: str) -> _LabelMap | None:
+        if hasattr(annotation, "id"):
+            raise _bad(f"function output {kind} with preset id")
+        if hasattr(annotation, "source"):
+            raise _bad(f"function output {kind} with preset source")
+        if annotation.frame != 0:
+            raise _bad(f"function output {kind} with unexpected frame number ({annotation.frame})")
+        try:
+            return self.labels[annotation.label_id]
+        except KeyError:
+            raise _bad(f"function output {kind} with unknown label ID ({annotation.label_id})") from None
+
+    def _attributes(self, annotation: Any, mapping: _SubMap) -> dict[int, str]:
+        values = dict(mapping.defaults)
+        seen: set[int] = set()
+        for attribute in getattr(annotation, "attributes", None) or []:
+            try:
+                attr_map = mapping.attributes[attribute.spec_id]
+            except KeyError:
+                raise _bad(f"function output attribute with unknown ID ({attribute.spec_id})") from None
+            if attr_map is None:
+                continue
+            if attr_map.id in seen:
+                raise _bad("function output shape with multiple attributes with same ID")
+            if not attr_map.valid(attribute.value):
+                raise _bad(f"function output attribute value ({attribute.value!r})"
+                           f" that is unsuitable for its attribute ({attribute.spec_id})")
+            seen.add(attr_map.id)
+            values[attr_map.id] = attribute.value
+        return values
+
+    def _map_tag(self, annotation: Any, frame: int) -> Tag | None:
+        mapping = self._common(annotation, "tag")
+        if mapping is None:
+            return None
+        if not _compatible("tag", mapping.expected_type):
+            raise _bad(f"function output tag (expected shape of type {mapping.expected_type!r})")
+        return Tag(frame=frame, label_id=mapping.id, group=getattr(annotation, "group", 0) or 0,
+                   source=Source.AUTO, attributes=self._attributes(annotation, mapping))
+
+    def _map_shape(self, annotation: Any, frame: int) -> Shape | None:
+        mapping = self._common(annotation, "shape")
+        if mapping is None:
+            return None
+        shape_type = _value(annotation.type)
+        if not _compatible(shape_type, mapping.expected_type):
+            raise _bad(f"function output shape of type {shape_type!r} (expected {mapping.expected_type!r})")
+        if shape_type == "mask" and self.conv_mask_to_poly:
+            raise _bad("function output mask shape despite conv_mask_to_poly=True")
+        elements = self._elements(annotation, shape_type, frame, mapping)
+        points = list(getattr(annotation, "points", None) or [])
+        check_points(shape_type, points)
+        return Shape(type=shape_type, frame=frame, label_id=mapping.id, points=[float(p) for p in points],
+                     rotation=float(getattr(annotation, "rotation", 0.0) or 0.0),
+                     occluded=bool(getattr(annotation, "occluded", False)),
+                     z_order=int(getattr(annotation, "z_order", 0) or 0), group=int(getattr(annotation, "group", 0) or 0),
+                     source=Source.AUTO, score=float(getattr(annotation, "score", 1.0) or 0.0),
+                     attributes=self._attributes(annotation, mapping), elements=elements)
+
+    def _elements(self, annotation: Any, shape_type: str, frame: int, mapping: _LabelMap) -> list[Shape]:
+        raw = list(getattr(annotation, "elements", None) or [])
+        if shape_type != "skeleton":
+            if raw:
+                raise _bad("function output non-skeleton shape with elements")
+            return []
+        result: list[Shape] = []
+        seen: set[int] = set()
+        for element in raw:
+            mapped = self._element(element, frame, mapping, seen)
+            if mapped is not None:
+                result.append(mapped)
+        if len(result) != mapping.expected_elements:
+            raise _bad(f"function output skeleton with fewer elements than expected"
+                       f" ({len(result)} vs {mapping.expected_elements})")
+        return result
+
+    def _element(self, element: Any, frame: int, mapping: _LabelMap, seen: set[int]) -> Shape | None:
+        if hasattr(element, "id"):
+            raise _bad("function output shape element with preset id")
+        if hasattr(element, "source"):
+            raise _bad("function output shape element with preset source")
+        if element.frame != 0:
+            raise _bad(f"function output shape element with unexpected frame number ({element.frame})")
+        element_type = _value(element.type)
+        if element_type != "points":
+            raise _bad(f"function output skeleton with element type other than 'points' ({element_type})")
+        try:
+            sub_map = mapping.sublabels[element.label_id]
+        except KeyError:
+            raise _bad(f"function output shape with unknown sublabel ID ({element.label_id})") from None
+        if sub_map is None:
+            return None
+        if sub_map.id in seen:
+            raise _bad("function output skeleton with multiple elements with same sublabel")
+        seen.add(sub_map.id)
+        points = list(getattr(element, "points", None) or [])
+        check_points("points", points, "skeleton element")
+        return Shape(type="points", frame=frame, label_id=sub_map.id, points=[float(p) for p in points],
+                     occluded=bool(getattr(element, "occluded", False)), outside=bool(getattr(element, "outside", False)),
+                     source=Source.AUTO, attributes=self._attributes(element, sub_map))
