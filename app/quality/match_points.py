@@ -1,0 +1,161 @@
+"""Points and skeletons: OKS-based similarity.
+
+Every object belongs to an instance group of its frame (same non-zero group id, any type); the group's
+bbox (union of members' bboxes) sets the scale. Two single points (both group bboxes of area 0) compare
+in image space; other point sets pair their points by a nested assignment and compare in the mean group
+bbox (or image area with ``point_size_base = image_size``). Skeletons become keypoint lists in sublabel
+order; only *visible* keypoints count (hidden ones are treated as not visible), all-absent skeletons drop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from app.quality.assignment import assign, same_label_attr
+from app.quality.match_polygons import find_instances
+from app.quality.objects import ABSENT, VISIBLE, QFrame, QObject
+from app.quality.typeresult import TypeResult, fill_best, record_pairs
+
+
+def max_bbox(boxes: Sequence[Sequence[float]]) -> list[float]:
+    x0 = min((b[0] for b in boxes), default=0)
+    y0 = min((b[1] for b in boxes), default=0)
+    x1 = max((b[0] + b[2] for b in boxes), default=0)
+    y1 = max((b[1] + b[3] for b in boxes), default=0)
+    return [x0, y0, x1 - x0, y1 - y0]
+
+
+def mean_bbox(boxes: Sequence[Sequence[float]]) -> list[float]:
+    n = len(boxes)
+    left = sum(b[0] for b in boxes) / n
+    top = sum(b[1] for b in boxes) / n
+    right = sum(b[0] + b[2] for b in boxes) / n
+    bottom = sum(b[1] + b[3] for b in boxes) / n
+    return [left, top, right - left, bottom - top]
+
+
+def bbox_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Datumaro's ``bbox_iou``: -1 when the intersection area is 0."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    in_w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    in_h = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = in_w * in_h
+    if not inter:
+        return -1
+    return inter / (aw * ah + bw * bh - inter)
+
+
+def group_bboxes(frame: QFrame) -> dict[int, list[float]]:
+    """id(object) -> bbox of its instance group (all annotation types of the frame take part)."""
+    out: dict[int, list[float]] = {}
+    for group in find_instances(frame.objects):
+        boxes = [o.bbox(frame.height, frame.width) for o in group if o.kind != "tag"]
+        box = max_bbox([b for b in boxes if b is not None])
+        for obj in group:
+            out[id(obj)] = box
+    return out
+
+
+def oks(p1: np.ndarray, p2: np.ndarray, sigma: float, scale: float,
+        vis_a: np.ndarray | None = None, vis_b: np.ndarray | None = None) -> float:
+    """Object keypoint similarity (CVAT's variant with optional per-point visibility)."""
+    if len(p1) != len(p2):
+        return 0
+    va = np.full(len(p1), True) if vis_a is None else vis_a
+    vb = np.full(len(p2), True) if vis_b is None else vis_b
+    dists = np.linalg.norm(p1 - p2, axis=1)
+    return np.sum(va * vb * np.exp((va == vb) * (-(dists**2) / (2 * scale * (2 * sigma) ** 2)))) / np.sum(
+        va | vb, dtype=float)
+
+
+class PointsSimilarity:
+    def __init__(self, frame: QFrame, sigma: float, threshold: float, image_size_base: bool) -> None:
+        self.area = frame.height * frame.width
+        self.sigma = sigma
+        self.threshold = threshold
+        self.image_size_base = image_size_base
+        self.boxes = group_bboxes(frame)
+
+    def __call__(self, a: QObject, b: QObject) -> float:
+        a_box, b_box = self.boxes[id(a)], self.boxes[id(b)]
+        pa = np.reshape(a.points, (-1, 2))
+        pb = np.reshape(b.points, (-1, 2))
+        if a_box[2] * a_box[3] == 0 and b_box[2] * b_box[3] == 0:
+            return oks(pa, pb, self.sigma, self.area)
+        if self.image_size_base:
+            scale = self.area
+        else:
+            if bbox_iou(a_box, b_box) <= 0:
+                return 0
+            box = mean_bbox([a_box, b_box])
+            scale = box[2] * box[3]
+        single = np.array([[oks(pa[i : i + 1], pb[j : j + 1], self.sigma, scale) for j in range(len(pb))]
+                           for i in range(len(pa))]).reshape(len(pa), len(pb))
+        pairs = assign(list(range(len(pa))), list(range(len(pb))), single, self.threshold, lambda i, j: True)
+        matched = pairs.matches + pairs.mismatches
+        ia = [i for i, _ in matched]
+        ib = [j for _, j in matched]
+        dists = np.linalg.norm(pa[ia] - pb[ib], axis=1)
+        return np.sum(np.exp(-(dists**2) / (2 * scale * (2 * self.sigma) ** 2))) / (
+            len(matched) + len(pairs.a_unmatched) + len(pairs.b_unmatched))
+
+
+def match_points(gt_frame: QFrame, ds_frame: QFrame, gt: Sequence[QObject], ds: Sequence[QObject], *,
+                 sigma: float, threshold: float, image_size_base: bool) -> TypeResult:
+    if not gt and not ds:
+        return TypeResult()
+    gt_sim = PointsSimilarity(gt_frame, sigma, threshold, image_size_base)
+    ds_sim = PointsSimilarity(ds_frame, sigma, threshold, image_size_base)
+    gt_sim.boxes.update(ds_sim.boxes)
+    sim = np.zeros((len(gt), len(ds)))
+    for i, x in enumerate(gt):
+        for j, y in enumerate(ds):
+            sim[i, j] = gt_sim(x, y)
+    result = TypeResult(assignment=assign(list(gt), list(ds), sim, threshold, same_label_attr))
+    record_pairs(result, sim, gt, ds)
+    fill_best(result, gt, ds, sim)
+    return result
+
+
+# ----------------------------------------------------------------------------- skeletons
+
+
+def skeleton_keypoints(obj: QObject, order: Sequence[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Keypoints in sublabel order ((0, 0) absent when missing) and visibility; None when all absent."""
+    points, vis = [], []
+    for sub in order:
+        element = next((e for e in obj.elements if e[0] == sub), None)
+        points.append((element[1], element[2]) if element else (0.0, 0.0))
+        vis.append(element[3] if element else ABSENT)
+    if all(v == ABSENT for v in vis):
+        return None
+    return np.array(points, dtype=float).reshape(-1, 2), np.array(vis)
+
+
+def match_skeletons(gt_frame: QFrame, ds_frame: QFrame, gt: Sequence[QObject], ds: Sequence[QObject], *,
+                    sigma: float, threshold: float, sublabels: dict[int, list[int]]) -> TypeResult:
+    if not gt and not ds:
+        return TypeResult()
+    boxes = group_bboxes(gt_frame)
+    boxes.update(group_bboxes(ds_frame))
+    a = [(o, skeleton_keypoints(o, sublabels[o.label])) for o in gt]
+    b = [(o, skeleton_keypoints(o, sublabels[o.label])) for o in ds]
+    a = [(o, k) for o, k in a if k is not None]
+    b = [(o, k) for o, k in b if k is not None]
+    sim = np.zeros((len(a), len(b)))
+    for i, (x, kx) in enumerate(a):
+        for j, (y, ky) in enumerate(b):
+            bx, by = boxes[id(x)], boxes[id(y)]
+            if bbox_iou(bx, by) <= 0:
+                continue
+            box = mean_bbox([bx, by])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sim[i, j] = oks(kx[0], ky[0], sigma, box[2] * box[3], kx[1] == VISIBLE, ky[1] == VISIBLE)
+    ga, gb = [o for o, _ in a], [o for o, _ in b]
+    result = TypeResult(assignment=assign(ga, gb, sim, threshold, same_label_attr))
+    record_pairs(result, sim, ga, gb)
+    fill_best(result, ga, gb, sim)
+    return result
