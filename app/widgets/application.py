@@ -50,13 +50,18 @@ def run(path: str | None, *, demo: bool = False) -> int:
     setup_logging()
     app = make_app()
     install_excepthook()
+    from app.widgets.help_menu import install_help_menu
     from app.widgets.main_window import MainWindow
+    from app.widgets.welcome import maybe_show_welcome
 
     window = MainWindow()
+    install_help_menu(window)
     window.show()
     if demo:
         window.open_demo()
     elif path:
         window.open_project(Path(path))
+    else:
+        maybe_show_welcome(window)  # first run only (Preferences.welcome_shown)
     log.info("Fieldmark %s started", __version__)
     return app.exec()
