@@ -35,23 +35,37 @@ from app.domain.resample import correspondence
 _LINEAR = (ShapeType.RECTANGLE, ShapeType.ELLIPSE, ShapeType.CUBOID)
 _ROTATING = (ShapeType.RECTANGLE, ShapeType.ELLIPSE)
 _MIN_VERTICES = {ShapeType.POLYGON: 3, ShapeType.POLYLINE: 2}
+_FRAME = operator.attrgetter("frame")
+_ORDER_STAMP = "_fieldmark_sorted_stamp"  # cache of keyframes()'s order check, stored on the Track
 
 
 # ---------------------------------------------------------------- keyframe lookup
 
 
 def keyframes(track: Track) -> list[TrackedShape]:
-    """The track's keyframes sorted by frame (the list itself when it already is)."""
+    """The track's keyframes sorted by frame (the list itself when it already is).
+
+    The sortedness check is O(n), so its outcome is remembered on the track for the same list
+    object, length and end frames: a frame change on the canvas then costs O(log n) per track.
+    Replace or resize ``track.shapes`` (as the store and the edit commands do) rather than
+    re-ordering it in place.
+    """
     shapes = track.shapes
-    frames = [s.frame for s in shapes]
-    if all(map(operator.lt, frames, frames[1:])):
+    if not shapes:
         return shapes
-    return sorted(shapes, key=lambda s: s.frame)
+    stamp = (id(shapes), len(shapes), shapes[0].frame, shapes[-1].frame)
+    if track.__dict__.get(_ORDER_STAMP) == stamp:
+        return shapes
+    frames = list(map(_FRAME, shapes))
+    if all(map(operator.lt, frames, frames[1:])):
+        track.__dict__[_ORDER_STAMP] = stamp
+        return shapes
+    return sorted(shapes, key=_FRAME)
 
 
 def _locate(shapes: Sequence[TrackedShape], frame: int) -> int:
     """Index of the last keyframe at or before ``frame`` (-1 when there is none)."""
-    return bisect_right(shapes, frame, key=lambda s: s.frame) - 1
+    return bisect_right(shapes, frame, key=_FRAME) - 1
 
 
 # ---------------------------------------------------------------- geometry between two keyframes
@@ -114,6 +128,24 @@ def _blend(prev: TrackedShape, nxt: TrackedShape, frames: Sequence[int]) -> list
     return [_between(prev, f, c, float(r)) for f, c, r in zip(frames, coords.tolist(), rotations.tolist())]
 
 
+def _blend_one(prev: TrackedShape, nxt: TrackedShape, frame: int) -> TrackedShape:
+    """:func:`_blend` for one frame, without numpy for the short coordinate lists (canvas hot path)."""
+    if prev.outside:
+        return _held(prev, frame)
+    kind = prev.type
+    t = (frame - prev.frame) / (nxt.frame - prev.frame)
+    if kind == nxt.type and (kind in _LINEAR or kind is ShapeType.POINTS):
+        p0, p1 = prev.points, nxt.points
+        if len(p0) != len(p1) or not p0:
+            return _held(prev, frame)
+        points = [a + t * (b - a) for a, b in zip(p0, p1)]
+        rotation = prev.rotation
+        if kind in _ROTATING:
+            rotation = (prev.rotation + t * _rotation_delta(prev.rotation, nxt.rotation)) % 360.0
+        return _between(prev, frame, points, rotation)
+    return _blend(prev, nxt, [frame])[0]
+
+
 # ---------------------------------------------------------------- public API
 
 
@@ -136,7 +168,7 @@ def shape_at(track: Track, frame: int) -> TrackedShape | None:
         return prev.copy()
     if i + 1 == len(shapes):
         return _held(prev, frame)
-    return _blend(prev, shapes[i + 1], [frame])[0]
+    return _blend_one(prev, shapes[i + 1], frame)
 
 
 def _skeleton_state(track: Track, frame: int) -> TrackedShape | None:

@@ -27,7 +27,8 @@ from functools import lru_cache
 
 import numpy as np
 
-ALIGN_SAMPLES = 64  # arc-length samples used to compare two candidate alignments
+ALIGN_SAMPLES = 32  # arc-length samples used to compare two candidate alignments
+DP_LIMIT = 400_000  # above this many (small x big) pairs the matching is greedy instead of optimal
 _EPS = 1e-12
 
 
@@ -99,6 +100,8 @@ def _monotone_match(small: np.ndarray, big: np.ndarray, pin_ends: bool) -> np.nd
     n_s, n_b = len(small), len(big)
     if n_s == n_b:
         return np.arange(n_b)
+    if n_s * n_b > DP_LIMIT:
+        return _greedy_match(small, big, pin_ends)
     cost = np.abs(small[:, None] - big[None, :])
     table = np.full((n_s, n_b), np.inf)
     cols = np.arange(n_b)
@@ -121,6 +124,20 @@ def _monotone_match(small: np.ndarray, big: np.ndarray, pin_ends: bool) -> np.nd
         if i:
             j = int(np.argmin(table[i - 1][:j]))
     return match
+
+
+def _greedy_match(small: np.ndarray, big: np.ndarray, pin_ends: bool) -> np.ndarray:
+    """Linear-time stand-in for :func:`_monotone_match` on very large contours: each entry takes its
+    nearest ``big`` entry, then the indices are pushed apart just enough to be strictly increasing."""
+    n_s, n_b = len(small), len(big)
+    pos = np.clip(np.searchsorted(big, small), 1, n_b - 1)
+    nearest = np.where(np.abs(big[pos - 1] - small) <= np.abs(big[pos] - small), pos - 1, pos)
+    if pin_ends:
+        nearest[0], nearest[-1] = 0, n_b - 1
+    ranks = np.arange(n_s)
+    # match - rank must be non-decreasing (strictly increasing indices) and within [0, n_b - n_s]
+    offset = np.minimum(np.maximum.accumulate(nearest - ranks), n_b - n_s)
+    return (offset + ranks).astype(np.int64)
 
 
 def _fill(small_params: np.ndarray, big_params: np.ndarray, match: np.ndarray, closed: bool) -> np.ndarray:

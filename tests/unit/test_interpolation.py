@@ -280,3 +280,35 @@ def test_polygon_keyframes_exact_and_in_betweens_on_segments(p0: list[float], p1
     mid = np.asarray(shape_at(track, frame).points).reshape(-1, 2)
     t = frame / f1
     assert np.allclose(mid, a + t * (b - a))
+
+
+@settings(max_examples=60, deadline=None)
+@given(p0=st.lists(coord, min_size=6, max_size=40).filter(lambda v: len(v) % 2 == 0),
+       p1=st.lists(coord, min_size=6, max_size=40).filter(lambda v: len(v) % 2 == 0),
+       closed=st.booleans())
+def test_any_contours_correspond_without_error(p0: list[float], p1: list[float], closed: bool) -> None:
+    """Self-intersecting, repeated or collapsed vertices: still a finite, vertex-preserving pairing."""
+    a, b = correspondence(tuple(p0), tuple(p1), closed)
+    n = max(len(p0), len(p1)) // 2
+    assert a.shape == b.shape == (n, 2) and np.isfinite(a).all() and np.isfinite(b).all()
+    for flat, arr in ((p0, a), (p1, b)):
+        for v in np.asarray(flat).reshape(-1, 2):
+            assert np.min(np.hypot(*(arr - v).T)) < 1e-6
+
+
+def test_large_contours_use_the_linear_matching(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.domain.resample as resample
+
+    angles = np.linspace(0, 2 * np.pi, 300, endpoint=False)
+    big = np.stack([100 * np.cos(angles), 60 * np.sin(angles)], axis=1).ravel()
+    small = np.array([-100, -60, 100, -60, 100, 60, -100, 60], dtype=float)
+    exact = resample.correspondence.__wrapped__(tuple(small), tuple(big), True)
+    monkeypatch.setattr(resample, "DP_LIMIT", 10)
+    greedy = resample.correspondence.__wrapped__(tuple(small), tuple(big), True)
+    for flat, arr in ((small, greedy[0]), (big, greedy[1])):
+        for v in flat.reshape(-1, 2):
+            assert np.min(np.hypot(*(arr - v).T)) < 1e-6
+    # both pair the rectangle's corners with nearby points of the ellipse
+    corners = [np.argmin(np.hypot(*(exact[0] - c).T)) for c in small.reshape(-1, 2)]
+    corners_g = [np.argmin(np.hypot(*(greedy[0] - c).T)) for c in small.reshape(-1, 2)]
+    assert np.allclose(exact[1][corners], greedy[1][corners_g], atol=5)
