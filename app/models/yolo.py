@@ -1,0 +1,196 @@
+"""Ultralytics YOLO checkpoints as CVAT detection functions.
+
+Tasks map as in CVAT's YOLO function: detect -> rectangle, obb -> rotated rectangle, segment -> mask
+(polygons when ``conv_mask_to_poly``), pose -> skeleton (keypoints below ``keypoint_threshold`` are
+outside), classify -> tag. ``context.conf_threshold`` is passed to predict only when set. Inputs are
+converted to BGR as Ultralytics expects for numpy images. Never downloads: the checkpoint must be a
+file (see :class:`app.models.manager.ModelManager`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.models.device import configure_threads, select_device, use_half
+from app.models.ultralytics_env import import_yolo
+
+COCO_KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+                  "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
+                  "left_knee", "right_knee", "left_ankle", "right_ankle")
+COCO_SKELETON = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7), (6, 8),
+                 (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6))
+SUPPORTED_TASKS = ("detect", "obb", "segment", "pose", "classify")
+
+
+def _skeleton_svg(name: str, keypoints: list[str], edges: tuple[tuple[int, int], ...]) -> str:
+    from app.domain.enums import LabelType
+    from app.domain.labels import Label
+    from app.domain.labels_json import svg_from_skeleton
+
+    label = Label(name, type=LabelType.SKELETON, sublabels=[Label(k, type=LabelType.POINTS) for k in keypoints],
+                  edges=list(edges))
+    return svg_from_skeleton(label)
+
+
+class YoloFunction:
+    """A detection function backed by an Ultralytics checkpoint.
+
+    Parameters
+    ----------
+    path:
+        The ``.pt`` checkpoint (or a model ``.yaml``, which builds random weights: tests only).
+    device:
+        Preference (``auto``/``cpu``/``cuda``); None reads the saved preferences.
+    keypoint_threshold:
+        Keypoint confidence under which a pose keypoint is marked outside (CVAT uses 0.5).
+    imgsz, max_det:
+        Passed to ``predict`` when given.
+    """
+
+    def __init__(self, path: str | Path, *, device: str | None = None, keypoint_threshold: float = 0.5,
+                 imgsz: int | None = None, max_det: int | None = None) -> None:
+        YOLO = import_yolo()
+        self.path = Path(path)
+        self.device = select_device(device)
+        self.half = use_half(self.device)
+        if self.device == "cpu":
+            configure_threads()
+        self.model = YOLO(str(self.path))
+        self.task = self.model.task
+        if self.task not in SUPPORTED_TASKS:
+            raise ValueError(f"{self.path}: YOLO task {self.task!r} is not supported ({', '.join(SUPPORTED_TASKS)})")
+        self.keypoint_threshold = keypoint_threshold
+        self.predict_args: dict[str, Any] = {"verbose": False, "device": self.device}
+        if self.half:
+            self.predict_args["half"] = True
+        if imgsz:
+            self.predict_args["imgsz"] = imgsz
+        if max_det:
+            self.predict_args["max_det"] = max_det
+        self.spec = self._build_spec()
+
+    # ------------------------------------------------------------------------------- spec
+    def _keypoint_names(self) -> list[str]:
+        count = int(getattr(self.model.model, "kpt_shape", (0,))[0] or 0)
+        return list(COCO_KEYPOINTS) if count == len(COCO_KEYPOINTS) else [str(i + 1) for i in range(count)]
+
+    def _build_spec(self) -> Any:
+        import cvat_sdk.auto_annotation as cvataa
+
+        names = dict(self.model.names)
+        labels = []
+        for class_id, name in sorted(names.items()):
+            if self.task == "pose":
+                keypoints = self._keypoint_names()
+                edges = COCO_SKELETON if len(keypoints) == len(COCO_KEYPOINTS) else ()
+                labels.append(cvataa.skeleton_label_spec(
+                    name, class_id, [cvataa.keypoint_spec(k, i) for i, k in enumerate(keypoints)],
+                    svg=_skeleton_svg(name, keypoints, edges)))
+            else:
+                kind = {"detect": "rectangle", "obb": "rectangle", "segment": "mask", "classify": "tag"}[self.task]
+                labels.append(cvataa.label_spec(name, class_id, type=kind))
+        return cvataa.DetectionFunctionSpec(labels=labels)
+
+    # ------------------------------------------------------------------------------- inference
+    def predict(self, image: Any, conf: float | None = None, retina_masks: bool = False) -> Any:
+        """The raw Ultralytics result for one PIL image (or RGB array)."""
+        rgb = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
+        args = dict(self.predict_args)
+        if conf is not None:
+            args["conf"] = conf
+        if retina_masks:
+            args["retina_masks"] = True
+        return self.model.predict(np.ascontiguousarray(rgb[:, :, ::-1]), **args)[0]
+
+    def detect(self, context: Any, image: Any) -> list[Any]:
+        conv = bool(context.conv_mask_to_poly)
+        result = self.predict(image, context.conf_threshold, retina_masks=self.task == "segment" and not conv)
+        if self.task == "classify":
+            return self._tags(result, context.conf_threshold)
+        if self.task == "obb":
+            return self._rotated(result)
+        if self.task == "segment":
+            return self._segments(result, conv)
+        if self.task == "pose":
+            return self._poses(result)
+        return self._boxes(result)
+
+    @staticmethod
+    def _boxes(result: Any) -> list[Any]:
+        import cvat_sdk.auto_annotation as cvataa
+
+        boxes = result.boxes
+        xyxy, classes, scores = boxes.xyxy.tolist(), boxes.cls.tolist(), boxes.conf.tolist()
+        return [cvataa.rectangle(int(c), [float(v) for v in box], score=float(s))
+                for box, c, s in zip(xyxy, classes, scores)]
+
+    @staticmethod
+    def _rotated(result: Any) -> list[Any]:
+        import cvat_sdk.auto_annotation as cvataa
+
+        obb = result.obb
+        out = []
+        for (cx, cy, w, h, r), c, s in zip(obb.xywhr.tolist(), obb.cls.tolist(), obb.conf.tolist()):
+            out.append(cvataa.rectangle(int(c), [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2],
+                                        rotation=math.degrees(r) % 360, score=float(s)))
+        return out
+
+    @staticmethod
+    def _segments(result: Any, conv_mask_to_poly: bool) -> list[Any]:
+        import cvat_sdk.auto_annotation as cvataa
+        from cvat_sdk.masks import encode_mask
+
+        if result.masks is None:
+            return []
+        classes, scores = result.boxes.cls.tolist(), result.boxes.conf.tolist()
+        out = []
+        if conv_mask_to_poly:
+            for polygon, c, s in zip(result.masks.xy, classes, scores):
+                if len(polygon) >= 3:
+                    out.append(cvataa.polygon(int(c), [float(v) for v in polygon.reshape(-1)], score=float(s)))
+            return out
+        masks = result.masks.data.cpu().numpy() > 0.5
+        height, width = result.orig_shape
+        for bitmap, box, c, s in zip(masks, result.boxes.xyxy.tolist(), classes, scores):
+            if bitmap.shape != (height, width) or not bitmap.any():
+                continue
+            out.append(cvataa.mask(int(c), encode_mask(bitmap, bbox=box), score=float(s)))
+        return out
+
+    def _poses(self, result: Any) -> list[Any]:
+        import cvat_sdk.auto_annotation as cvataa
+
+        if result.keypoints is None:
+            return []
+        points = result.keypoints.xy.tolist()
+        confidences = result.keypoints.conf
+        confidences = confidences.tolist() if confidences is not None else [[1.0] * len(p) for p in points]
+        out = []
+        for kps, kconf, c, s in zip(points, confidences, result.boxes.cls.tolist(), result.boxes.conf.tolist()):
+            elements = [cvataa.keypoint(i, [float(x), float(y)], outside=bool(kc < self.keypoint_threshold))
+                        for i, ((x, y), kc) in enumerate(zip(kps, kconf))]
+            out.append(cvataa.skeleton(int(c), elements, score=float(s)))
+        return out
+
+    @staticmethod
+    def _tags(result: Any, threshold: float | None) -> list[Any]:
+        import cvat_sdk.auto_annotation as cvataa
+
+        probs = result.probs
+        if probs is None or (threshold is not None and float(probs.top1conf) < threshold):
+            return []
+        return [cvataa.tag(int(probs.top1))]
+
+
+def create(model: str = "yolo11n", device: str = "", keypoint_threshold: float = 0.5, imgsz: int = 0,
+           max_det: int = 0) -> YoloFunction:
+    """cvat-cli style factory: ``--function-module app.models.yolo -p model=str:yolo11n-pose``."""
+    from app.models.manager import ModelManager
+
+    path = Path(model) if model.endswith(".yaml") else ModelManager().resolve(model)
+    return YoloFunction(path, device=device or None, keypoint_threshold=keypoint_threshold,
+                        imgsz=imgsz or None, max_det=max_det or None)

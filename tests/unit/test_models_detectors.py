@@ -1,0 +1,126 @@
+"""YOLO and torchvision adapters, built from package configs with random weights, saved to files and
+loaded back through the real loading code (ModelManager -> adapters -> YoloFunction/TorchvisionFunction)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.domain.enums import LabelType
+from app.media.sources import open_task_source
+from app.models.adapters import function_for_model, sniff
+from app.models.manager import ModelManager
+from app.models.runner import RunOptions, make_context, plan_task, run_detection
+from app.models.spec_labels import labels_from_spec
+from app.models.torchvision_detectors import CheckpointError, family_of
+from app.models.writer import StoreWriter
+from app.storage.store import Project
+from tests.unit.models_fixtures import make_images
+
+YOLO_ARGS = {"device": "cpu", "imgsz": 64, "max_det": 4}
+
+
+@pytest.fixture(scope="module")
+def yolo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    import torch
+
+    from app.models.ultralytics_env import import_yolo
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    yolo = import_yolo()
+    folder = tmp_path_factory.mktemp("yolo")
+    files = {}
+    for config in ("yolo11n.yaml", "yolo11n-seg.yaml", "yolo11n-pose.yaml"):
+        model = yolo(config)
+        for seq in model.model.model[-1].cv3:  # random heads emit nothing without this (env-notes §4)
+            seq[-1].bias.data.fill_(-1.0)
+        path = folder / config.replace(".yaml", ".pt")
+        model.save(str(path))
+        files[config.split(".")[0]] = path
+    return files
+
+
+def _image() -> Image.Image:
+    return Image.fromarray(np.random.default_rng(1).integers(0, 255, (48, 64, 3), dtype=np.uint8))
+
+
+def test_yolo_detect_and_segment(yolo_files: dict[str, Path]) -> None:
+    assert sniff(yolo_files["yolo11n"]) == "yolo"
+    detect = function_for_model(str(yolo_files["yolo11n"]), **YOLO_ARGS)
+    assert detect.task == "detect" and detect.spec.labels[0].type == "rectangle" and len(detect.spec.labels) == 80
+    boxes = detect.detect(make_context("a.png", RunOptions()), _image())
+    assert boxes and all(b.type.value == "rectangle" and len(b.points) == 4 for b in boxes)
+    assert detect.detect(make_context("a.png", RunOptions(conf_threshold=1.0)), _image()) == []
+    seg = function_for_model(str(yolo_files["yolo11n-seg"]), **YOLO_ARGS)
+    masks = seg.detect(make_context("a.png", RunOptions()), _image())
+    assert masks and {m.type.value for m in masks} == {"mask"}
+    polygons = seg.detect(make_context("a.png", RunOptions(conv_mask_to_poly=True)), _image())
+    assert polygons and {p.type.value for p in polygons} == {"polygon"}
+
+
+def test_yolo_pose_run_from_model_labels(tmp_path: Path, yolo_files: dict[str, Path]) -> None:
+    manager = ModelManager(tmp_path / "models")
+    added = manager.add(yolo_files["yolo11n-pose"])
+    pose = function_for_model("yolo11n-pose.pt", manager=manager, keypoint_threshold=0.5, **YOLO_ARGS)
+    assert pose.task == "pose" and added.name == "yolo11n-pose.pt"
+    labels = labels_from_spec(pose.spec.labels[:1])  # "From model": copy the person skeleton
+    assert labels[0].type is LabelType.SKELETON and len(labels[0].sublabels) == 17 and len(labels[0].edges) == 19
+    project = Project.create(tmp_path / "p.fmk", "p", labels)
+    from app.media.ingest import create_image_task
+
+    task = create_image_task(project, "t", make_images(tmp_path / "imgs", 3, (64, 48)))
+    source = open_task_source(project, task.id)
+    result = run_detection(pose, plan_task(project, task.id), source, project.labels(), StoreWriter(project),
+                           RunOptions(allow_unmatched_labels=True))
+    source.close()
+    shapes = project.annotations(project.jobs(task.id)[0].id).shapes
+    assert result.frames_done == 3 and shapes and all(len(s.elements) == 17 for s in shapes)
+    assert all(s.type.value == "skeleton" and 0 < s.score <= 1 for s in shapes)
+    assert result.detect_seconds <= result.seconds
+
+
+def test_missing_or_foreign_checkpoints(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="yolo11s.pt"):
+        function_for_model("yolo11s", manager=ModelManager(tmp_path))
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "other.pt", "w") as archive:
+        archive.writestr("x/data.pkl", b"\x80some.other.model")
+    with pytest.raises(ValueError, match="not an Ultralytics YOLO or torchvision"):
+        function_for_model(str(tmp_path / "other.pt"))
+
+
+def test_torchvision_faster_rcnn_from_state_dict(tmp_path: Path) -> None:
+    import torch
+    import torchvision
+
+    torch.manual_seed(0)
+    model = torchvision.models.get_model("fasterrcnn_mobilenet_v3_large_320_fpn", weights=None,
+                                         weights_backbone=None, num_classes=91)
+    path = tmp_path / "frcnn.pth"
+    torch.save(model.state_dict(), path)
+    assert sniff(path) == "torchvision"
+    guessed = function_for_model(str(path), device="cpu")
+    assert guessed.arch == "fasterrcnn_mobilenet_v3_large_fpn"  # same weights as the 320 variant
+    function = function_for_model(str(path), device="cpu", default_threshold=0.0,
+                                  arch="fasterrcnn_mobilenet_v3_large_320_fpn")
+    assert function.arch == "fasterrcnn_mobilenet_v3_large_320_fpn"
+    with pytest.raises(CheckpointError, match="not maskrcnn"):
+        function_for_model(str(path), device="cpu", arch="maskrcnn_resnet50_fpn")
+    names = [label.name for label in function.spec.labels]
+    assert names[:2] == ["person", "bicycle"] and "N/A" not in names and "__background__" not in names
+    out = function.detect(make_context("a.png", RunOptions(conf_threshold=0.0)), _image())
+    assert all(o.type.value == "rectangle" for o in out)
+
+
+def test_torchvision_family_detection() -> None:
+    assert family_of({"roi_heads.keypoint_predictor.kps_score_lowres.weight", "roi_heads.box_predictor.x"}) == "keypoint"
+    assert family_of({"roi_heads.mask_predictor.mask_fcn_logits.weight"}) == "mask"
+    assert family_of({"head.classification_head.cls_logits.weight"}) == "retina"
+    assert family_of({"roi_heads.box_predictor.cls_score.weight"}) == "box"
+    with pytest.raises(CheckpointError):
+        family_of({"fc.weight"})
