@@ -165,7 +165,9 @@ def _fill(small_params: np.ndarray, big_params: np.ndarray, match: np.ndarray, c
 
 
 @lru_cache(maxsize=4096)
-def correspondence(points0: tuple[float, ...], points1: tuple[float, ...], closed: bool) -> tuple[np.ndarray, np.ndarray]:
+def correspondence(
+    points0: tuple[float, ...], points1: tuple[float, ...], closed: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Corresponding point arrays ``(a, b)``, each ``(max(n0, n1), 2)``, for two flat point lists.
 
     ``a`` lies on contour 0 and contains its vertices; ``b`` likewise for contour 1; ``a[k]`` moves to

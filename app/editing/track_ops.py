@@ -103,7 +103,9 @@ def _fresh_ids(track: Track, *, keep_track_ids: bool) -> Track:
     return clone
 
 
-def _edit(project: Project, job_id: int, before: Sequence[Track], after: Sequence[Track], text: str) -> ReplaceAnnotations:
+def _edit(
+    project: Project, job_id: int, before: Sequence[Track], after: Sequence[Track], text: str
+) -> ReplaceAnnotations:
     # Ids are kept only when no new track is written alongside (see _fresh_ids).
     keep = all(t.id is not None and all(e.id is not None for e in t.elements) for t in after)
     after = [_fresh_ids(t, keep_track_ids=keep) for t in after]
@@ -185,7 +187,8 @@ def propagate_shape(
         for element in clone.elements:
             element.id, element.frame = None, frame
         copies.append(clone)
-    return ReplaceAnnotations(project, job_id, after=Annotations(shapes=copies), text=f"Propagate to {len(frames)} frames")
+    return ReplaceAnnotations(project, job_id, after=Annotations(shapes=copies),
+                              text=f"Propagate to {len(frames)} frames")
 
 
 # ---------------------------------------------------------------- keyframes

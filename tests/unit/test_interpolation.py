@@ -85,7 +85,8 @@ def test_ellipse_cuboid_and_points() -> None:
                                              T("ellipse", 4, [20, 10, 30, 0], rotation=130)])
     state = shape_at(ell, 1)
     assert state.points == pytest.approx([12.5, 10, 18.75, 3.75]) and state.rotation == pytest.approx(100)
-    cub = Track(label_id=1, frame=0, shapes=[T("cuboid", 0, list(range(16))), T("cuboid", 2, [v + 2 for v in range(16)])])
+    cub = Track(label_id=1, frame=0,
+                shapes=[T("cuboid", 0, list(range(16))), T("cuboid", 2, [v + 2 for v in range(16)])])
     assert shape_at(cub, 1).points == pytest.approx([v + 1 for v in range(16)])
     pts = Track(label_id=1, frame=0, shapes=[T("points", 0, [0, 0, 10, 10]), T("points", 10, [10, 0, 20, 10])])
     assert shape_at(pts, 5).points == pytest.approx([5, 0, 15, 10])

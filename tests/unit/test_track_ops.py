@@ -271,3 +271,18 @@ def test_skeleton_track_keyframes_outside_and_split(env: tuple[Project, int, Und
         stack.undo()
     (track,) = stored(project, job_id)
     assert [len(e.shapes) for e in track.elements] == [1, 1]
+
+
+def test_merge_skeleton_tracks_element_by_element(env: tuple[Project, int, UndoStack]) -> None:
+    project, job_id, stack = env
+    stack.push(ops.draw_track(project, job_id, skeleton_shape(project, 0, [0, 0], [0, 10])))
+    stack.push(ops.draw_track(project, job_id, skeleton_shape(project, 10, [10, 0], [10, 10])))
+    first, second = stored(project, job_id)
+    stack.push(ops.merge_tracks(project, job_id, [first, second]))
+    (merged,) = stored(project, job_id)
+    assert merged.id == first.id and [s.frame for s in merged.shapes] == [0, 10]
+    assert [[s.frame for s in e.shapes] for e in merged.elements] == [[0, 10], [0, 10]]
+    assert [e.label_id for e in merged.elements] == [e.label_id for e in first.elements]
+    assert shape_at(merged.elements[0], 5).points == pytest.approx([5, 0])
+    stack.undo()
+    assert [len(t.elements) for t in stored(project, job_id)] == [2, 2]
