@@ -150,6 +150,18 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if type(exc).__name__ != "BadFunctionError" else str(exc)
 
 
+def build_mapper(function: Any, task_labels: Sequence[Any], options: RunOptions) -> OutputMapper:
+    """The output mapper for a run; label-mapping problems raise :class:`AutoAnnotationError`."""
+    from cvat_sdk.auto_annotation import BadFunctionError
+
+    try:
+        return OutputMapper(function.spec.labels, task_labels, allow_unmatched_labels=options.allow_unmatched_labels,
+                            conv_mask_to_poly=options.conv_mask_to_poly, mapping=options.mapping)
+    except BadFunctionError as exc:
+        raise AutoAnnotationError(f"the function's labels do not fit the project: {exc} (map them, add them "
+                                  "with 'From model', or allow unmatched labels); nothing was written") from exc
+
+
 def run_detection(
     function: Any,
     items: Sequence[WorkItem],
@@ -163,8 +175,7 @@ def run_detection(
 ) -> RunResult:
     """Apply ``function.detect`` to every item and write the validated results through ``writer``."""
     options = options or RunOptions()
-    mapper = OutputMapper(function.spec.labels, task_labels, allow_unmatched_labels=options.allow_unmatched_labels,
-                          conv_mask_to_poly=options.conv_mask_to_poly, mapping=options.mapping)
+    mapper = build_mapper(function, task_labels, options)
     result = RunResult(frames_total=len(items))
     started = time.perf_counter()
     pending: list[tuple[WorkItem, list[Shape], list[Tag]]] = []
