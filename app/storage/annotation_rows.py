@@ -8,7 +8,7 @@ build domain objects straight from tuples.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import Connection
 
@@ -24,8 +24,29 @@ TRACK_SHAPE_COLUMNS = "id, track_id, frame, type, points, rotation, occluded, ou
 TAG_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes"
 
 
-def _next_id(conn: Connection, table: str) -> int:
-    return int(conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").scalar_one())
+def _next_id(conn: Connection, table: str, kept: Iterable[int | None] = ()) -> int:
+    """First free id: above the table's maximum and above every id this same write keeps."""
+    db_next = int(conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").scalar_one())
+    return max([db_next] + [i + 1 for i in kept if i is not None])
+
+
+def _shape_ids(shapes: Sequence[Shape]) -> Iterator[int | None]:
+    for shape in shapes:
+        yield shape.id
+        yield from _shape_ids(shape.elements)
+
+
+def _track_ids(tracks: Sequence[Track]) -> Iterator[int | None]:
+    for track in tracks:
+        yield track.id
+        yield from _track_ids(track.elements)
+
+
+def _track_shape_ids(tracks: Sequence[Track]) -> Iterator[int | None]:
+    for track in tracks:
+        for ts in track.shapes:
+            yield ts.id
+        yield from _track_shape_ids(track.elements)
 
 
 def _placeholders(columns: str) -> str:
@@ -39,7 +60,7 @@ def insert_shapes(conn: Connection, job_id: int, shapes: Sequence[Shape], *, kee
     """Insert shapes (and skeleton elements); sets and returns their ids.
 
     With ``keep_ids`` an object that already has an id is inserted under it (undo, edits)."""
-    next_id = _next_id(conn, "shape")
+    next_id = _next_id(conn, "shape", _shape_ids(shapes) if keep_ids else ())
     rows: list[tuple] = []
 
     def add(shape: Shape, parent_id: int | None) -> int:
@@ -67,8 +88,8 @@ def insert_shapes(conn: Connection, job_id: int, shapes: Sequence[Shape], *, kee
 
 
 def insert_tracks(conn: Connection, job_id: int, tracks: Sequence[Track], *, keep_ids: bool = False) -> list[int]:
-    next_track = _next_id(conn, "track")
-    next_shape = _next_id(conn, "track_shape")
+    next_track = _next_id(conn, "track", _track_ids(tracks) if keep_ids else ())
+    next_shape = _next_id(conn, "track_shape", _track_shape_ids(tracks) if keep_ids else ())
     track_rows: list[tuple] = []
     shape_rows: list[tuple] = []
 
@@ -105,7 +126,7 @@ def insert_tracks(conn: Connection, job_id: int, tracks: Sequence[Track], *, kee
 
 
 def insert_tags(conn: Connection, job_id: int, tags: Sequence[Tag], *, keep_ids: bool = False) -> list[int]:
-    next_id = _next_id(conn, "tag")
+    next_id = _next_id(conn, "tag", (t.id for t in tags) if keep_ids else ())
     rows = []
     for tag in tags:
         if not (keep_ids and tag.id is not None):

@@ -64,3 +64,18 @@ def test_new_push_clears_redo(project: Project) -> None:
     stack.undo()
     stack.push(add_shapes(project, 1, [Shape("points", 0, label, [2, 2])]))
     assert not stack.can_redo()
+
+
+def test_edit_that_keeps_newest_id_and_adds_a_shape(project: Project) -> None:
+    """Regression: new ids must start above the ids kept in the same write, not only above the table."""
+    stack = UndoStack()
+    label = project.labels().by_name("car").id
+    stack.push(add_shapes(project, 1, [Shape("points", 0, label, [1, 1])]))
+    (newest,) = project.frame_shapes(1, 0)
+    stack.push(edit_shapes(project, 1, [newest], [newest.copy(points=[2, 2]), Shape("points", 0, label, [3, 3])]))
+    ids = sorted(s.id for s in project.frame_shapes(1, 0))
+    assert ids[0] == newest.id and ids[1] > newest.id
+    stack.undo()
+    assert [s.points for s in project.frame_shapes(1, 0)] == [[1, 1]]
+    stack.redo()
+    assert len(project.frame_shapes(1, 0)) == 2
