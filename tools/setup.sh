@@ -37,14 +37,17 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0
 fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-PIP=".venv/bin/python -m pip"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+pip_install() {
+  # Some machines' pip config names local indexes that may be absent; their warnings are noise here.
+  .venv/bin/python -m pip install -q "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
 echo "Installing torch (large: a CUDA build, ~6 GB venv) ..."
-$PIP install -q -r requirements-torch.txt
+pip_install -r requirements-torch.txt
 echo "Installing sam2 against that torch ..."
-SAM2_BUILD_CUDA=0 $PIP install -q --no-build-isolation sam2==1.1.0
+SAM2_BUILD_CUDA=0 pip_install --no-build-isolation sam2==1.1.0
 echo "Installing the rest ..."
-$PIP install -q -r requirements.txt
-$PIP install -q --no-deps --no-build-isolation -e .
+pip_install -r requirements.txt
+pip_install --no-deps --no-build-isolation -e .
 echo "$want" > "$STAMP"
 echo "Set-up done."
