@@ -72,7 +72,9 @@ def test_mil_rejects_other_shapes_and_empty_boxes() -> None:
 
 def test_shape_converted_to_track_with_a_keyframe_per_frame(setup) -> None:
     project, job_id, cache = setup
-    shape_id = _add_red_shape(project, job_id, attributes={})
+    car = project.labels().by_name("car")
+    color, moving = (a.id for a in car.attributes)
+    shape_id = _add_red_shape(project, job_id, attributes={color: "red", moving: "true"})
     stack = UndoStack()
     outcome = track_objects(project, job_id, cache, MilTracker(), 0, 10, shape_ids=[shape_id], undo_stack=stack)
     assert outcome.frames_done == 10 and not outcome.cancelled
@@ -81,6 +83,8 @@ def test_shape_converted_to_track_with_a_keyframe_per_frame(setup) -> None:
     (track,) = annotations.tracks
     assert [s.frame for s in track.shapes] == list(range(11))
     assert track.frame == 0 and all(s.keyframe and not s.outside for s in track.shapes)
+    assert track.attributes == {color: "red"}  # immutable attributes go to the track, mutable ones per frame
+    assert all(s.attributes == {moving: "true"} for s in track.shapes)
     assert track.shapes[10].points[0] > track.shapes[0].points[0] + 20  # moved with the square
     assert abs(track.shapes[10].points[0] - _red_box(10)[0]) <= 10
     stack.undo()

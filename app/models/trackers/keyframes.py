@@ -24,7 +24,6 @@ from app.editing.commands import ReplaceAnnotations
 from app.models.trackers.plan import TrackedObject, TrackingPlan
 
 if TYPE_CHECKING:
-    from app.domain.labels import LabelSet
     from app.storage.store import Project
 
 RESULT_SOURCE = Source.SEMI_AUTO
@@ -75,24 +74,19 @@ def _new_keyframes(obj: TrackedObject, result: ObjectResult) -> list[TrackedShap
     return keyframes
 
 
-def _split_attributes(labels: LabelSet | None, label_id: int, attributes: dict[int, str]) -> tuple[dict, dict]:
-    """(immutable -> track, mutable -> keyframes), by the label's attribute specs."""
-    label = labels.get(label_id) if labels is not None else None
-    if label is None:
-        return dict(attributes), {}
-    mutable = {a.id for a in label.attributes if a.mutable}
-    return ({k: v for k, v in attributes.items() if k not in mutable},
-            {k: v for k, v in attributes.items() if k in mutable})
+def _converted(project: Project, plan: TrackingPlan, obj: TrackedObject, result: ObjectResult) -> Track:
+    """The track a plain shape becomes (track_ops' conversion: immutable attributes on the track,
+    mutable ones on the keyframes) with the tracked keyframes added."""
+    from app.editing.track_ops import shape_to_track
 
-
-def _converted(obj: TrackedObject, result: ObjectResult, labels: LabelSet | None) -> Track:
     shape = obj.shape
     assert shape is not None
-    fixed, mutable = _split_attributes(labels, shape.label_id, shape.attributes)
-    keyframes = [k.copy(attributes=dict(mutable)) for k in _new_keyframes(obj, result)]
-    keyframes = sorted(keyframes, key=lambda s: s.frame)
-    return Track(label_id=shape.label_id, frame=keyframes[0].frame, shapes=keyframes, group=shape.group,
-                 source=RESULT_SOURCE, attributes=fixed)
+    track = shape_to_track(project, plan.job_id, shape).after.tracks[0]
+    first = track.shapes[0]
+    start = obj.start_state.copy(attributes=dict(first.attributes))
+    keyframes = _new_keyframes(TrackedObject(obj.target, obj.label_id, start, shape=shape), result)
+    shapes = sorted(keyframes, key=lambda s: s.frame)
+    return track.copy(shapes=shapes, frame=shapes[0].frame, source=RESULT_SOURCE)
 
 
 def _plain_shapes(obj: TrackedObject, result: ObjectResult) -> list[Shape]:
@@ -110,8 +104,8 @@ def _edited_track(obj: TrackedObject, result: ObjectResult) -> Track:
     return track.copy(shapes=[s.copy(id=None) for s in shapes], frame=shapes[0].frame)
 
 
-def build_changes(plan: TrackingPlan, results: list[ObjectResult],
-                  labels: LabelSet | None = None) -> tuple[Annotations, Annotations]:
+def build_changes(project: Project, plan: TrackingPlan,
+                  results: list[ObjectResult]) -> tuple[Annotations, Annotations]:
     """(before, after) of the edit that stores ``results`` (objects with no tracked frame are left out)."""
     before, after = Annotations(), Annotations()
     for obj, result in zip(plan.objects, results, strict=True):
@@ -122,7 +116,7 @@ def build_changes(plan: TrackingPlan, results: list[ObjectResult],
             after.tracks.append(_edited_track(obj, result))
         elif plan.convert_shapes:
             before.shapes.append(obj.shape)
-            after.tracks.append(_converted(obj, result, labels))
+            after.tracks.append(_converted(project, plan, obj, result))
         else:
             after.shapes.extend(_plain_shapes(obj, result))
     return before, after
@@ -160,7 +154,7 @@ class TrackingEdit(ReplaceAnnotations):
 def build_command(project: Project, plan: TrackingPlan, results: list[ObjectResult],
                   text: str = "Track objects") -> ReplaceAnnotations | None:
     """The command to push on the undo stack, or None when nothing was tracked."""
-    before, after = build_changes(plan, results, project.labels())
+    before, after = build_changes(project, plan, results)
     if not len(after) and not len(before):
         return None
     return TrackingEdit(project, plan.job_id, before=before, after=after, text=text)
