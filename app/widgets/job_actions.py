@@ -1,0 +1,203 @@
+"""What the job window's editing actions do: each handler builds one command (through
+:mod:`app.tools.actions` or :mod:`app.editing.track_ops`) and pushes it through the canvas session, so
+every edit is one undo step and the store writes it at once. Hide/lock are view states (not stored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from app.domain.annotations import Shape
+from app.editing import track_ops
+from app.tools import actions
+from app.tools.actions import EditError
+
+if TYPE_CHECKING:
+    from app.tools.frame_objects import FrameObject
+    from app.widgets.job_window import JobWindow
+
+
+class JobActions:
+    def __init__(self, window: JobWindow) -> None:
+        self.w = window
+        self.clipboard: list[Shape] = []
+
+    @property
+    def canvas(self):  # noqa: ANN201 - CanvasView (kept untyped to avoid an import cycle)
+        return self.w.canvas
+
+    def handlers(self) -> dict[str, Callable[[], None]]:
+        w = self.w
+        return {
+            "draw.repeat": lambda: w.set_tool(w.last_draw_tool),
+            "frame.next": lambda: w.step(1), "frame.previous": lambda: w.step(-1),
+            "frame.next_key": lambda: self.keyframe_step(1), "frame.previous_key": lambda: self.keyframe_step(-1),
+            "frame.goto": w.goto_dialog, "view.fit": self.canvas.fit, "view.one": self.canvas.zoom_1to1,
+            "edit.undo": self.undo, "edit.redo": self.redo, "edit.delete": self.delete,
+            "edit.copy": self.copy, "edit.paste": self.paste, "edit.propagate": self.propagate,
+            "edit.group": lambda: self.run(lambda o: actions.group_command(self.canvas, o)),
+            "edit.ungroup": lambda: self.run(lambda o: actions.group_command(self.canvas, o, ungroup=True)),
+            "edit.hide": self.toggle_hidden, "edit.hide_all": self.toggle_hide_all, "edit.lock": self.toggle_locked,
+            "edit.occluded": self.toggle_occluded,
+            "edit.forward": lambda: self.run(lambda o: actions.z_order_command(self.canvas, o, True)),
+            "edit.backward": lambda: self.run(lambda o: actions.z_order_command(self.canvas, o, False)),
+            "edit.deselect": self.deselect, "track.mode": self.toggle_track_mode,
+            "track.keyframe": lambda: self.track_edit(
+                lambda t: track_ops.toggle_keyframe(w.project, w.job_id, t, w.frame)),
+            "track.outside": lambda: self.track_edit(self._outside_command),
+            "track.from_shape": self.shape_to_track, "track.split": lambda: self.track_edit(
+                lambda t: track_ops.split_track(w.project, w.job_id, t, w.frame)),
+            "track.merge": self.merge_tracks, "help.shortcuts": w.show_shortcuts,
+        }
+
+    # ------------------------------------------------------------ helpers
+
+    def selected(self, *, editable: bool = True) -> list[FrameObject]:
+        canvas = self.canvas
+        objs = [canvas.objects().get(k) for k in canvas.selection()]
+        return [o for o in objs if o is not None and not (editable and canvas.is_locked(o.key))]
+
+    def run(self, build: Callable[[list[FrameObject]], object]) -> bool:
+        """Build a command for the editable selection and push it; errors go to the status bar."""
+        objs = self.selected()
+        if not objs:
+            self.w.statusBar().showMessage("Select objects first (locked ones are skipped)", 4000)
+            return False
+        try:
+            command = build(objs)
+        except (EditError, ValueError) as exc:
+            self.w.statusBar().showMessage(str(exc), 6000)
+            return False
+        self.canvas.push(command)  # type: ignore[arg-type]
+        return True
+
+    def _cancel_gesture(self) -> None:
+        if self.canvas.tool is not None:
+            self.canvas.tool.cancel()
+
+    # ------------------------------------------------------------ handlers
+
+    def undo(self) -> None:
+        self._cancel_gesture()
+        if not self.w.session.undo():
+            self.w.statusBar().showMessage("Nothing to undo", 3000)
+
+    def redo(self) -> None:
+        self._cancel_gesture()
+        if not self.w.session.redo():
+            self.w.statusBar().showMessage("Nothing to redo", 3000)
+
+    def delete(self) -> None:
+        if self.run(lambda o: actions.delete_command(self.canvas, o)):
+            self.canvas.select([])
+
+    def copy(self) -> None:
+        self.clipboard = [o.shape.copy() for o in self.selected(editable=False)]
+        self.w.statusBar().showMessage(f"Copied {len(self.clipboard)} object(s)", 3000)
+
+    def paste(self) -> None:
+        if not self.clipboard:
+            self.w.statusBar().showMessage("The clipboard is empty", 3000)
+            return
+        command = actions.paste_command(self.canvas, self.clipboard)
+        self.canvas.push(command)
+        self.canvas.select([("shape", s.id) for s in command.after.shapes if s.id is not None])
+
+    def propagate(self) -> None:
+        count = self.w.propagate_count.value()
+        self.run(lambda o: actions.propagate_command(self.canvas, o, count))
+
+    def toggle_hidden(self) -> None:
+        keys = self.canvas.selection()
+        hidden = self.w.session.hidden
+        if keys and all(k in hidden for k in keys):
+            hidden.difference_update(keys)
+        else:
+            hidden.update(keys)
+        self.canvas.refresh()
+        self.w.objects_panel.reload()
+
+    def toggle_hide_all(self) -> None:
+        hidden = self.w.session.hidden
+        keys = [o.key for o in self.canvas.objects()]
+        if keys and all(k in hidden for k in keys):
+            hidden.clear()
+        else:
+            hidden.update(keys)
+        self.canvas.refresh()
+        self.w.objects_panel.reload()
+
+    def toggle_locked(self) -> None:
+        keys = self.canvas.selection()
+        locked = self.w.session.locked
+        if keys and all(k in locked for k in keys):
+            locked.difference_update(keys)
+        else:
+            locked.update(keys)
+        self.w.objects_panel.reload()
+
+    def toggle_occluded(self) -> None:
+        self.run(lambda o: actions.occluded_command(self.canvas, o))
+
+    def change_label(self, label_id: int) -> None:
+        self.run(lambda o: actions.change_label_command(self.canvas, o, label_id))
+
+    def set_attribute(self, spec_id: int, value: str) -> None:
+        objs = self.selected()
+        if len(objs) != 1 or objs[0].shape.attributes.get(spec_id) == value:
+            return
+        self.run(lambda o: actions.attribute_command(self.canvas, o[0], spec_id, value))
+
+    def deselect(self) -> None:
+        if not self.canvas.offer_key("Escape"):
+            self.canvas.select([])
+
+    # ------------------------------------------------------------ tracks
+
+    def toggle_track_mode(self) -> None:
+        self.canvas.track_mode = not self.canvas.track_mode
+        self.w.actions_by_id["track.mode"].setChecked(self.canvas.track_mode)
+        self.w.statusBar().showMessage("Track mode " + ("on" if self.canvas.track_mode else "off"), 3000)
+
+    def _tracks(self) -> list[FrameObject]:
+        return [o for o in self.selected() if o.track is not None]
+
+    def track_edit(self, build: Callable[..., object]) -> None:
+        tracks = self._tracks()
+        if len(tracks) != 1:
+            self.w.statusBar().showMessage("Select one track", 3000)
+            return
+        self.run(lambda _o: build(tracks[0].track))
+
+    def _outside_command(self, track: object) -> object:
+        w = self.w
+        return track_ops.mark_outside(w.project, w.job_id, track, w.frame)  # type: ignore[arg-type]
+
+    def shape_to_track(self) -> None:
+        w = self.w
+        plain = [o for o in self.selected() if o.track is None]
+        if len(plain) != 1:
+            w.statusBar().showMessage("Select one shape", 3000)
+            return
+        self.run(lambda _o: track_ops.shape_to_track(w.project, w.job_id, plain[0].shape))
+
+    def merge_tracks(self) -> None:
+        w = self.w
+        tracks = [o.track for o in self._tracks()]
+        self.run(lambda _o: track_ops.merge_tracks(w.project, w.job_id, tracks))
+
+    def keyframe_step(self, direction: int) -> None:
+        objs = [o for o in self.selected(editable=False) if o.track is not None]
+        if not objs:
+            self.w.statusBar().showMessage("Select a track to jump between its keyframes", 3000)
+            return
+        track = objs[0].track
+        find = track_ops.next_keyframe if direction > 0 else track_ops.previous_keyframe
+        frame = find(track, self.w.frame)  # type: ignore[arg-type]
+        if frame is None:
+            self.w.statusBar().showMessage("No further keyframe", 3000)
+            return
+        key = objs[0].key
+        self.w.goto_frame(frame)
+        self.canvas.select([key])

@@ -1,0 +1,284 @@
+"""The job window: the canvas in the centre, frame navigation, tool bar, side panels and every
+editing action with its shortcut. Each edit is one command on the window's undo stack, and the store
+writes it as it runs (there is no Save button).
+
+Integration points for other features: :meth:`JobWindow.add_side_panel`, :meth:`JobWindow.goto_frame`
+and the :attr:`JobWindow.frame_changed` signal; ``window.canvas`` is the tool context for AI tools
+(``window.set_tool(tool)``) and ``window.undo_stack`` the one stack.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QMenu, QSpinBox, QToolBar, QWidget
+
+from app import settings
+from app.editing.stack import UndoStack
+from app.media.cache import FrameCache
+from app.media.errors import MediaError
+from app.media.sources import open_task_source
+from app.tools import registry
+from app.tools.base import Modifier, Tool
+from app.tools.session import EditSession
+from app.widgets.adjustments import AdjustmentsPanel
+from app.widgets.canvas.frame_bar import FrameBar
+from app.widgets.canvas.view import CanvasView
+from app.widgets.job_actions import JobActions
+from app.widgets.panels.attributes import AttributesPanel
+from app.widgets.panels.labels import LabelsPanel
+from app.widgets.panels.objects import ObjectsPanel
+from app.widgets.shortcuts import SHORTCUTS, ShortcutsDialog, bindings
+
+if TYPE_CHECKING:
+    from app.storage.store import Project
+
+log = logging.getLogger(__name__)
+
+TOOL_ACTIONS = {
+    "tool.select": "edit:select", "tool.rectangle": "draw:rectangle", "tool.polygon": "draw:polygon",
+    "tool.polyline": "draw:polyline", "tool.points": "draw:points", "tool.ellipse": "draw:ellipse",
+    "tool.mask": "draw:mask", "tool.skeleton": "draw:skeleton", "tool.tag": "draw:tag",
+}
+_KEY_NAMES = {"Del": "Delete", "Esc": "Escape"}
+
+
+class JobWindow(QMainWindow):
+    frame_changed = Signal(int)
+
+    def __init__(self, project: Project, job_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowFlag(Qt.WindowType.Window, True)
+        self.project = project
+        self.job_id = job_id
+        self.job = project.job(job_id)
+        self.task = project.task(self.job.task_id)
+        self.prefs = settings.load()
+        self.undo_stack = UndoStack()
+        self.frames = self.job.frame_list()
+        self._sizes = {f.index: (f.width, f.height) for f in project.frames(self.task.id)}
+        self.cache: FrameCache | None = None
+        try:
+            self.cache = FrameCache(open_task_source(project, self.task.id),
+                                    capacity_bytes=self.prefs.frame_cache_mib << 20)
+        except MediaError as exc:
+            log.warning("media of task %s cannot be opened: %s", self.task.id, exc)
+        self.session = EditSession(project, job_id, self.undo_stack, image_provider=self._image_for)
+        self.canvas = CanvasView(self.session, self)
+        self.canvas.set_fill_opacity(self.prefs.fill_opacity)
+        self.frame_bar = FrameBar(self.frames, self)
+        self.frame_bar.frame_requested.connect(self.goto_frame)
+        self.setCentralWidget(FrameBar.wrap(self.canvas, self.frame_bar))
+        self.tools: dict[str, Tool] = {tool_id: registry.create(tool_id) for tool_id in registry.tool_ids()}
+        self.last_draw_tool = "draw:rectangle"
+        self.actions_by_id: dict[str, QAction] = {}
+        self.edit = JobActions(self)
+        self._build_docks()
+        self._build_actions()
+        self._build_toolbar()
+        self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.canvas.selection_changed.connect(self._update_actions)
+        self.undo_stack.add_listener(self._update_actions)
+        self.setWindowTitle(f"{self.task.name} — job {job_id}")
+        self.resize(1400, 900)
+        self.set_tool("edit:select")
+        self.goto_frame(self.frames[0] if self.frames else 0)
+
+    # ------------------------------------------------------------ public API
+
+    def add_side_panel(self, widget: QWidget, title: str,
+                       area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        """Dock ``widget`` at the side (quality panel, AI tools, ...) and list it in the View menu."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        if hasattr(self, "view_menu"):
+            self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def goto_frame(self, frame: int, highlight_ids: list[int] | None = None) -> None:
+        """Show ``frame`` (a task frame number of this job); select and centre ``highlight_ids`` (shape ids)."""
+        if frame not in self.frames:
+            self.statusBar().showMessage(f"Frame {frame} is not in this job ({self.frames[0]}–{self.frames[-1]})")
+            return
+        if self.canvas.tool is not None:
+            self.canvas.tool.cancel()
+        self.session.load_frame(frame)
+        self.canvas.set_image(self._image_for(frame, False))
+        if self.cache is not None:
+            index = self.frames.index(frame)
+            ahead = self.frames[index + 1 : index + 1 + self.prefs.prefetch_frames]
+            self.cache.prefetch(ahead + self.frames[max(0, index - 1) : index])
+        if highlight_ids:
+            keys = [("shape", i) for i in highlight_ids if ("shape", i) in self.session.objects()]
+            self.canvas.select(keys)
+            boxes = [self.session.objects().get(k) for k in keys]
+            if boxes:
+                from app.tools.geometry import bbox  # local: only needed for centring
+
+                x1, y1, x2, y2 = bbox(boxes[0].shape)  # type: ignore[union-attr]
+                self.canvas.center_on_image((x1 + x2) / 2, (y1 + y2) / 2)
+        self.frame_bar.show_frame(frame, self._frame_name(frame))
+        self._update_actions()
+        self.frame_changed.emit(frame)
+
+    @property
+    def frame(self) -> int:
+        return self.session.frame
+
+    def set_tool(self, tool: Tool | str) -> None:
+        """Activate a tool (an id of the registry, or any Tool instance such as an AI tool)."""
+        if isinstance(tool, str):
+            tool_id, tool = tool, self.tools[tool]
+        else:
+            tool_id = tool.tool_id
+        if tool_id.startswith("draw:"):
+            self.last_draw_tool = tool_id
+        self.canvas.set_tool(tool)
+        for action_id, tid in TOOL_ACTIONS.items():
+            action = self.actions_by_id.get(action_id)
+            if action is not None:
+                action.setChecked(tid == tool_id)
+
+    # ------------------------------------------------------------ frames
+
+    def _frame_name(self, frame: int) -> str:
+        try:
+            return self.cache.source.name(frame) if self.cache is not None else str(frame)
+        except IndexError:
+            return str(frame)
+
+    def _image_for(self, frame: int, adjusted: bool) -> np.ndarray:
+        image = None
+        if self.cache is not None:
+            try:
+                image = self.cache.get(frame)
+            except (MediaError, OSError, IndexError) as exc:
+                self.statusBar().showMessage(f"Frame {frame} cannot be decoded: {exc}")
+        if image is None:
+            w, h = self._sizes.get(frame, (640, 480))
+            image = np.full((h, w, 3), 64, np.uint8)
+        if adjusted and self.canvas.adjust is not None:
+            return self.canvas.adjust(image)
+        return image
+
+    def step(self, delta: int) -> None:
+        index = self.frames.index(self.frame) + delta
+        if 0 <= index < len(self.frames):
+            self.goto_frame(self.frames[index])
+
+    # ------------------------------------------------------------ building
+
+    def _build_docks(self) -> None:
+        self.objects_panel = ObjectsPanel(self.canvas, self)
+        self.labels_panel = LabelsPanel(self.canvas, self)
+        self.attributes_panel = AttributesPanel(self.canvas, self)
+        self.adjustments_panel = AdjustmentsPanel(self.canvas, self)
+        self.labels_panel.apply_requested.connect(self.edit.change_label)
+        self.attributes_panel.attribute_edited.connect(self.edit.set_attribute)
+        self.attributes_panel.occluded_toggled.connect(self.edit.toggle_occluded)
+        self.docks = {
+            "objects": self.add_side_panel(self.objects_panel, "Objects"),
+            "labels": self.add_side_panel(self.labels_panel, "Labels"),
+            "attributes": self.add_side_panel(self.attributes_panel, "Attributes"),
+            "adjustments": self.add_side_panel(self.adjustments_panel, "Image adjustments"),
+        }
+        self.tabifyDockWidget(self.docks["attributes"], self.docks["adjustments"])
+        self.docks["attributes"].raise_()
+
+    def _build_actions(self) -> None:
+        keys = bindings(self.prefs)
+        menus: dict[str, QMenu] = {}
+        self.tool_group = QActionGroup(self)
+        for spec in SHORTCUTS:
+            action = QAction(spec.text, self)
+            action.setObjectName(spec.action_id)
+            action.setShortcut(QKeySequence(keys[spec.action_id]))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _checked=False, s=spec.action_id: self.trigger(s))
+            if spec.action_id in TOOL_ACTIONS:
+                action.setCheckable(True)
+                self.tool_group.addAction(action)
+            if spec.action_id == "track.mode":
+                action.setCheckable(True)
+            self.addAction(action)
+            self.actions_by_id[spec.action_id] = action
+            group = spec.group
+            if group not in menus:
+                menus[group] = self.menuBar().addMenu(group)
+            menus[group].addAction(action)
+        self.view_menu = menus.get("View") or self.menuBar().addMenu("View")
+        for dock in self.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Tools", self)
+        bar.setObjectName("tools")
+        for action_id in (*TOOL_ACTIONS, "track.mode"):
+            bar.addAction(self.actions_by_id[action_id])
+        bar.addSeparator()
+        for action_id in ("edit.undo", "edit.redo", "view.fit", "view.one"):
+            bar.addAction(self.actions_by_id[action_id])
+        bar.addSeparator()
+        self.propagate_count = QSpinBox(bar)
+        self.propagate_count.setRange(1, 10000)
+        self.propagate_count.setValue(5)
+        self.propagate_count.setPrefix("propagate ")
+        self.propagate_count.setSuffix(" frames")
+        bar.addWidget(self.propagate_count)
+        self.opacity = QSpinBox(bar)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(round(self.canvas.fill_opacity * 100))
+        self.opacity.setPrefix("fill ")
+        self.opacity.setSuffix(" %")
+        self.opacity.valueChanged.connect(lambda v: self.canvas.set_fill_opacity(v / 100))
+        bar.addWidget(self.opacity)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    # ------------------------------------------------------------ actions
+
+    def trigger(self, action_id: str) -> None:
+        """Run an action by id (what its shortcut and menu entry do)."""
+        action = self.actions_by_id.get(action_id)
+        shortcut = action.shortcut().toString() if action is not None else ""
+        # Single keys go to the active tool first (N finishes a polygon, E toggles the mask eraser).
+        if shortcut and "+" not in shortcut.strip("+") and shortcut not in ("F", "D"):
+            if self.canvas.offer_key(_KEY_NAMES.get(shortcut, shortcut.upper()), Modifier.NONE):
+                return
+        if action_id in TOOL_ACTIONS:
+            self.set_tool(TOOL_ACTIONS[action_id])
+            return
+        handler = self.edit.handlers().get(action_id)
+        if handler is None:
+            raise KeyError(f"no handler for action {action_id!r}")
+        handler()
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self).exec()
+
+    def goto_dialog(self) -> None:
+        frame, ok = QInputDialog.getInt(self, "Go to frame", "Frame:", self.frame, self.frames[0], self.frames[-1])
+        if ok:
+            self.goto_frame(frame)
+
+    def _update_actions(self) -> None:
+        undo, redo = self.actions_by_id.get("edit.undo"), self.actions_by_id.get("edit.redo")
+        if undo is not None and redo is not None:
+            undo.setEnabled(self.undo_stack.can_undo())
+            redo.setEnabled(self.undo_stack.can_redo())
+            undo.setText(f"Undo {self.undo_stack.undo_text()}".strip())
+            redo.setText(f"Redo {self.undo_stack.redo_text()}".strip())
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.canvas.tool is not None:
+            self.canvas.tool.deactivate()
+        self.session.close()
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Side panels of the job window: the frame's objects, labels, attributes of the selection."""

@@ -1,0 +1,168 @@
+"""The frame's objects: a virtual table (fast with thousands of rows), filter by label and type,
+click to select, hide/lock toggles per row."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.enums import ShapeType
+
+if TYPE_CHECKING:
+    from app.tools.frame_objects import FrameObject, ObjectKey
+    from app.widgets.canvas.view import CanvasView
+
+COLUMNS = ("Object", "Label", "Type", "Hidden", "Locked")
+Index = QModelIndex | QPersistentModelIndex
+
+
+class ObjectsModel(QAbstractTableModel):
+    toggled = Signal()
+
+    def __init__(self, canvas: CanvasView) -> None:
+        super().__init__()
+        self.canvas = canvas
+        self.rows: list[FrameObject] = []
+        self.label_filter: int | None = None
+        self.type_filter: str | None = None
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        rows = list(self.canvas.objects().ordered())[::-1]  # top-most first
+        if self.label_filter is not None:
+            rows = [o for o in rows if o.shape.label_id == self.label_filter]
+        if self.type_filter is not None:
+            rows = [o for o in rows if o.shape.type.value == self.type_filter]
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt override
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt override
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        obj = self.rows[index.row()]
+        col = index.column()
+        label = self.canvas.labels.get(obj.shape.label_id)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                kind, oid = obj.key
+                extra = "" if not obj.is_track else (" key" if obj.keyframe else " interp.")
+                return f"{'T' if kind == 'track' else '#'}{oid}{extra}"
+            if col == 1:
+                return label.name if label else str(obj.shape.label_id)
+            if col == 2:
+                return obj.shape.type.value + (" (occluded)" if obj.shape.occluded else "")
+        if role == Qt.ItemDataRole.CheckStateRole and col in (3, 4):
+            on = self.canvas.is_hidden(obj.key) if col == 3 else self.canvas.is_locked(obj.key)
+            return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.DecorationRole and col == 1 and label is not None:
+            return QColor(label.color or "#ffffff")
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return base | Qt.ItemFlag.ItemIsUserCheckable if index.column() in (3, 4) else base
+
+    def setData(self, index: Index, value: object, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if role != Qt.ItemDataRole.CheckStateRole:
+            return False
+        key = self.rows[index.row()].key
+        session = self.canvas.session
+        target = session.hidden if index.column() == 3 else session.locked
+        checked = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, 2)
+        (target.add if checked else target.discard)(key)
+        self.dataChanged.emit(index, index)
+        self.canvas.refresh()
+        self.toggled.emit()
+        return True
+
+
+class ObjectsPanel(QWidget):
+    def __init__(self, canvas: CanvasView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.canvas = canvas
+        self.model = ObjectsModel(canvas)
+        self.view = QTableView(self)
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.verticalHeader().setVisible(False)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.view.clicked.connect(self._on_view_clicked)
+        self.label_box = QComboBox(self)
+        self.type_box = QComboBox(self)
+        self.count = QLabel(self)
+        self._fill_filters()
+        self.label_box.currentIndexChanged.connect(self._on_filter_changed)
+        self.type_box.currentIndexChanged.connect(self._on_filter_changed)
+        filters = QHBoxLayout()
+        filters.addWidget(self.label_box)
+        filters.addWidget(self.type_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(filters)
+        layout.addWidget(self.view)
+        layout.addWidget(self.count)
+        canvas.objects_changed.connect(self.reload)
+        canvas.selection_changed.connect(self._on_canvas_selection_changed)
+        self.reload()
+
+    def _fill_filters(self) -> None:
+        self.label_box.clear()
+        self.label_box.addItem("All labels", None)
+        for label in self.canvas.labels:
+            if label.id is not None:
+                self.label_box.addItem(label.name, label.id)
+        self.type_box.clear()
+        self.type_box.addItem("All types", None)
+        for t in ShapeType:
+            self.type_box.addItem(t.value, t.value)
+
+    def set_filters(self, label_id: int | None = None, shape_type: str | None = None) -> None:
+        self.label_box.setCurrentIndex(max(0, self.label_box.findData(label_id)) if label_id is not None else 0)
+        self.type_box.setCurrentIndex(max(0, self.type_box.findData(shape_type)) if shape_type is not None else 0)
+
+    def _on_filter_changed(self) -> None:
+        self.model.label_filter = self.label_box.currentData()
+        self.model.type_filter = self.type_box.currentData()
+        self.reload()
+
+    def reload(self) -> None:
+        self.model.reload()
+        self.count.setText(f"{len(self.model.rows)} of {len(self.canvas.objects())} objects")
+        self._on_canvas_selection_changed()
+
+    def keys(self) -> list[ObjectKey]:
+        return [o.key for o in self.model.rows]
+
+    def _on_view_clicked(self, index: QModelIndex) -> None:
+        if index.column() in (3, 4):
+            return
+        self.canvas.select([self.model.rows[index.row()].key])
+
+    def _on_canvas_selection_changed(self) -> None:
+        selected = set(self.canvas.selection())
+        self.view.clearSelection()
+        for row, obj in enumerate(self.model.rows):
+            if obj.key in selected:
+                self.view.selectRow(row)
+                self.view.scrollTo(self.model.index(row, 0))
