@@ -1,0 +1,118 @@
+"""`fieldmark import` and `fieldmark export`: CVAT XML 1.1, COCO 1.0 and Ultralytics YOLO."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.cli.common import CliError, open_project
+from app.formats.errors import FormatError
+from app.formats.exporter import EXPORT_FORMATS, export_project
+from app.formats.importer import FORMATS, ImportResult, import_into_project, import_new_project, read_dataset
+from app.media.errors import MediaError
+from app.storage.errors import ProjectError
+
+
+def _progress(quiet: bool) -> Any:
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def report(done: int, total: int) -> None:
+        print(f"\r{done}/{total}", end="", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _summary(result: ImportResult, project: str) -> dict[str, Any]:
+    return {"project": project, "task_id": result.task_id, "job_ids": result.job_ids,
+            "created_task": result.created_task, "labels": result.report.describe(),
+            "annotations": result.counts, "warnings": result.warnings}
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    project_path = Path(args.project)
+    source = Path(args.path)
+    try:
+        if not project_path.exists():
+            if args.task or args.job:
+                raise CliError(f"{project_path} does not exist; --task/--job need an existing project")
+            dataset = read_dataset(source, args.format, create_missing_labels=args.create_labels,
+                                   progress=_progress(args.quiet))
+            result = import_new_project(project_path, dataset, source, task_name=args.task_name or "")
+        else:
+            with open_project(project_path) as project:
+                hints = list(project.labels())
+                sizes = {f.name: (f.width, f.height) for t in project.tasks() for f in project.frames(t.id)}
+                dataset = read_dataset(source, args.format, create_missing_labels=args.create_labels,
+                                       frame_sizes=sizes, label_hints=hints, progress=_progress(args.quiet))
+                result = import_into_project(
+                    project, dataset, source, task=args.task, job=int(args.job) if args.job else None,
+                    new_task=args.new_task, replace=args.replace, create_missing=args.create_labels,
+                    task_name=args.task_name or "")
+    except (FormatError, ProjectError, MediaError) as exc:
+        raise CliError(str(exc)) from exc
+    summary = _summary(result, str(project_path))
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        c = result.counts
+        print(f"imported into task {result.task_id} of {project_path}: shapes {c['shapes']}, tracks {c['tracks']}, "
+              f"tags {c['tags']}; {summary['labels']}")
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    options: dict[str, Any] = {}
+    if args.format == "yolo":
+        options = {"task": args.yolo_task, "names_as": args.names_as}
+    try:
+        with open_project(args.project, read_only=True) as project:
+            result = export_project(project, args.format, Path(args.out), task=args.task,
+                                    job=int(args.job) if args.job else None, with_images=args.with_images,
+                                    progress=_progress(args.quiet), **options)
+    except (FormatError, ProjectError, MediaError) as exc:
+        raise CliError(str(exc)) from exc
+    c = result.counts
+    layout = f" ({result.layout})" if result.layout else ""
+    print(f"exported {result.frames} frames, shapes {c['shapes']}, tracks {c['tracks']}, tags {c['tags']} "
+          f"to {result.path}{layout}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("import", help="import CVAT XML, COCO or YOLO annotations (creates the project if absent)")
+    p.add_argument("project", help="project file; created with one task when it does not exist")
+    p.add_argument("path", help="dataset file, folder or .zip")
+    p.add_argument("--format", required=True, choices=FORMATS)
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--task", help="task id or name (default: the only task)")
+    target.add_argument("--job", help="job id")
+    target.add_argument("--new-task", action="store_true", help="add the dataset as a new task")
+    p.add_argument("--task-name", help="name of a task created by the import")
+    p.add_argument("--replace", action="store_true", help="delete the target's annotations first (default: append)")
+    p.add_argument("--create-labels", action="store_true",
+                   help="create labels, keypoints and attributes the project (or the file's own header) lacks")
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_import)
+
+    p = subparsers.add_parser("export", help="export a job, a task or the project as CVAT XML, COCO or YOLO")
+    p.add_argument("project")
+    p.add_argument("out", help="output folder or .zip (an .xml file for CVAT without images)")
+    p.add_argument("--format", required=True, choices=EXPORT_FORMATS,
+                   help="cvat writes the video layout when there are tracks; cvat-images/cvat-video choose")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--task", help="task id or name")
+    target.add_argument("--job", help="job id")
+    p.add_argument("--with-images", action="store_true", help="copy the images (decode video frames) too")
+    p.add_argument("--yolo-task", choices=("auto", "detect", "segment", "pose", "obb"), default="auto",
+                   help="Ultralytics task (auto: pose for skeletons, segment for polygons/masks, obb for rotated "
+                        "boxes, else detect)")
+    p.add_argument("--names-as", choices=("dict", "list"), default="dict", help="how data.yaml lists class names")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_export)

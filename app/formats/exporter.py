@@ -1,0 +1,196 @@
+"""Exporting a job, a task or a whole project: build a :class:`Dataset` from the store, hand it to a writer.
+
+Output goes to a staging folder beside ``out`` and is moved into place at the end, so a failed or
+cancelled export leaves nothing half-written. ``out`` may be a folder, a ``.zip``, or (CVAT without
+images) an ``.xml`` file.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.domain.annotations import Annotations, Shape, Tag, Track
+from app.domain.enums import JobType
+from app.formats.dataset import Dataset, DatasetFrame, Progress
+from app.formats.errors import FormatError
+from app.formats.export_media import copy_frames
+from app.storage.store import Project
+
+EXPORT_FORMATS = ("cvat", "cvat-images", "cvat-video", "coco", "yolo")
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    frames: int
+    counts: dict[str, int]
+    layout: str = ""
+
+
+def _relocate(ann: Annotations, mapping: dict[int, int]) -> Annotations:
+    """Annotations with task frames turned into dataset indices; objects on other frames are dropped."""
+    def shape(s: Shape) -> Shape | None:
+        if s.frame not in mapping:
+            return None
+        c = s.copy(frame=mapping[s.frame])
+        for e in c.elements:
+            e.frame = c.frame
+        return c
+
+    def track(t: Track) -> Track | None:
+        c = t.copy()
+        c.shapes = [s.copy(frame=mapping[s.frame]) for s in t.shapes if s.frame in mapping]
+        c.elements = [e for e in (track(e) for e in t.elements) if e is not None]
+        if not c.shapes and not c.elements:
+            return None
+        c.frame = min([s.frame for s in c.shapes] or [e.frame for e in c.elements])
+        return c
+
+    def tag(t: Tag) -> Tag | None:
+        return t.copy(frame=mapping[t.frame]) if t.frame in mapping else None
+
+    return Annotations(shapes=[x for x in map(shape, ann.shapes) if x is not None],
+                       tracks=[x for x in map(track, ann.tracks) if x is not None],
+                       tags=[x for x in map(tag, ann.tags) if x is not None])
+
+
+def _task_part(project: Project, task_id: int, offset: int, subset: str,
+               job_id: int | None) -> tuple[list[DatasetFrame], Annotations, list[str | None]]:
+    infos = project.frames(task_id)
+    if job_id is not None:
+        numbers = project.job(job_id).frame_list()
+        jobs = [job_id]
+    else:
+        numbers = [f.index for f in infos]
+        jobs = [j.id for j in project.jobs(task_id) if j.type is JobType.ANNOTATION and j.parent_id is None]
+    frames, files = [], []
+    for k, number in enumerate(numbers):
+        info = infos[number]
+        frames.append(DatasetFrame(index=offset + k, name=info.name, width=info.width, height=info.height,
+                                   subset=subset, number=number))
+        files.append(str(project.resolve_media(info.path)) if info.path else None)
+    mapping = {number: offset + k for k, number in enumerate(numbers)}
+    ann = Annotations()
+    owner: dict[int, int] = {}
+    for jid in jobs:
+        for frame in project.job(jid).frame_list():
+            owner.setdefault(frame, jid)
+        part = project.annotations(jid)
+        if len(jobs) > 1:  # overlapping segments: a frame's shapes and tags come from its first job
+            part.shapes = [s for s in part.shapes if owner.get(s.frame) == jid]
+            part.tags = [t for t in part.tags if owner.get(t.frame) == jid]
+        ann.extend(part)
+    return frames, _relocate(ann, mapping), files
+
+
+def build_dataset(project: Project, *, task: int | str | None = None, job: int | None = None) -> Dataset:
+    """The dataset of a job, a task, or (neither given) the whole project. ``meta['image_files']`` lists
+    each frame's media file (None for video frames; ``meta['video']`` then names the video)."""
+    labels = copy.deepcopy(list(project.labels()))
+    if job is not None or task is not None:
+        task_id = project.job(job).task_id if job is not None else project.task(task).id  # type: ignore[arg-type]
+        info = project.task(task_id)
+        frames, ann, files = _task_part(project, task_id, 0, info.subset, job)
+        meta: dict[str, Any] = {"scope": "job" if job is not None else "task", "id": job if job is not None else task_id,
+                                "name": info.name, "size": len(frames), "subset": info.subset,
+                                "start_frame": frames[0].number if frames else 0,
+                                "stop_frame": frames[-1].number if frames else 0}
+        if info.media_type == "video":
+            meta["video"] = str(project.resolve_media(info.video_path))
+            meta["source"] = Path(info.video_path).name
+            if frames:
+                meta["original_size"] = (frames[0].width, frames[0].height)
+        meta["task_modes"] = [info.mode.value]
+        return Dataset(labels=labels, frames=frames, annotations=ann, meta={**meta, "image_files": files})
+    frames, ann, files = [], Annotations(), []
+    tasks = []
+    for info in project.tasks():
+        part_frames, part_ann, part_files = _task_part(project, info.id, len(frames), info.subset or "default", None)
+        frames += part_frames
+        files += part_files
+        ann.extend(part_ann)
+        tasks.append({"id": info.id, "name": info.name, "size": info.size, "mode": info.mode.value})
+    return Dataset(labels=labels, frames=frames, annotations=ann,
+                   meta={"scope": "project", "name": project.name, "tasks": tasks, "image_files": files})
+
+
+def _stage(out: Path) -> Path:
+    staging = out.parent / f".{out.name}.partial"
+    if staging.exists():
+        shutil.rmtree(staging) if staging.is_dir() else staging.unlink()
+    staging.mkdir(parents=True)
+    return staging
+
+
+def _finish(staging: Path, out: Path, single_file: str | None) -> None:
+    """Move the staged export into place: a zip, a single file, or a folder."""
+    if out.suffix.lower() == ".zip":
+        tmp = staging.parent / f".{out.name}.tmp"
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(staging.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(staging).as_posix())
+        tmp.replace(out)
+    elif single_file is not None:
+        (staging / single_file).replace(out)
+    else:
+        if out.exists():
+            if not out.is_dir() or any(out.iterdir()):
+                raise FormatError(out, "", "the output folder exists and is not empty")
+            out.rmdir()
+        staging.replace(out)
+        return
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_dataset(dataset: Dataset, fmt: str, out: Path, *, with_images: bool = False,
+                  progress: Progress | None = None, **options: Any) -> ExportResult:
+    """Write ``dataset`` as ``fmt`` to ``out`` (see module doc). Options go to the format's writer."""
+    out = Path(out)
+    if fmt not in EXPORT_FORMATS:
+        raise FormatError(out, "", f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    single = None
+    if out.suffix.lower() == ".xml":
+        if not fmt.startswith("cvat") or with_images:
+            raise FormatError(out, "", "an .xml output is only for CVAT without images; give a folder or a .zip")
+        single = "annotations.xml"
+    staging = _stage(out)
+    try:
+        layout = _write(dataset, fmt, staging, progress, options)
+        if with_images:
+            copy_frames(dataset, staging, fmt, progress=progress)
+        _finish(staging, out, single)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    ann = dataset.annotations
+    return ExportResult(path=out, frames=len(dataset.frames), layout=layout,
+                        counts={"shapes": len(ann.shapes), "tracks": len(ann.tracks), "tags": len(ann.tags)})
+
+
+def _write(dataset: Dataset, fmt: str, folder: Path, progress: Progress | None, options: dict[str, Any]) -> str:
+    if fmt.startswith("cvat"):
+        from app.formats.cvat_xml_write import write_cvat_xml
+        if fmt == "cvat":
+            layout = "video" if dataset.annotations.tracks else "images"
+        else:
+            layout = fmt.split("-")[1]
+        write_cvat_xml(dataset, folder / "annotations.xml", layout=layout, progress=progress)
+        return layout
+    if fmt == "coco":
+        from app.formats.coco_write import write_coco
+        return write_coco(dataset, folder, progress=progress, **options)
+    from app.formats.yolo_write import write_yolo
+    return write_yolo(dataset, folder, progress=progress, **options)
+
+
+def export_project(project: Project, fmt: str, out: Path, *, task: int | str | None = None, job: int | None = None,
+                   with_images: bool = False, progress: Progress | None = None, **options: Any) -> ExportResult:
+    """Export a job, a task or the project (neither given) as ``fmt`` to ``out``."""
+    dataset = build_dataset(project, task=task, job=job)
+    return write_dataset(dataset, fmt, out, with_images=with_images, progress=progress, **options)

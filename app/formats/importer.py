@@ -1,0 +1,225 @@
+"""Importing a dataset file into a project: a new project, a new task, or an existing task or job.
+
+Every import is one transaction: labels created on request, annotations removed (``replace``) and
+added all commit together, or nothing is written. A new project file is deleted again on error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.domain.annotations import Annotations
+from app.domain.enums import JobType, LabelType, TaskMode
+from app.domain.labels import Label
+from app.domain.project import FrameInfo
+from app.formats.dataset import Dataset, Progress
+from app.formats.errors import FormatError
+from app.formats.frame_matching import FrameMatcher, image_files, relative_to
+from app.formats.label_mapping import LabelReport, build_map, compare_labels
+from app.formats.label_mapping import create_missing as add_missing_labels
+from app.formats.remap import Remapper
+from app.media.errors import MediaError
+from app.media.images import probe_image
+from app.storage.errors import ProjectError
+from app.storage.store import Project
+
+FORMATS = ("cvat", "coco", "yolo")
+
+
+@dataclass
+class ImportResult:
+    """What an import did. ``counts`` is ``Project.counts`` of the task after the import."""
+
+    task_id: int
+    job_ids: list[int]
+    report: LabelReport
+    counts: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    created_task: bool = False
+
+
+def read_dataset(path: Path, fmt: str, *, create_missing_labels: bool = False, frame_sizes: dict[str, tuple[int, int]]
+                 | None = None, label_hints: Sequence[Label] = (), progress: Progress | None = None) -> Dataset:
+    """Read ``path`` in format ``fmt`` (cvat, coco, yolo). ``frame_sizes`` (by image name) and
+    ``label_hints`` (project labels: YOLO keypoint names) help formats that lack them."""
+    path = Path(path)
+    if fmt == "cvat":
+        from app.formats.cvat_xml_read import read_cvat_xml
+        return read_cvat_xml(path, create_missing_labels=create_missing_labels, progress=progress)
+    if fmt == "coco":
+        from app.formats.coco_read import read_coco
+        return read_coco(path, progress=progress)
+    if fmt == "yolo":
+        from app.formats.yolo_read import read_yolo
+        return read_yolo(path, frame_sizes=frame_sizes, label_hints=label_hints, progress=progress)
+    raise FormatError(path, "", f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+# ---------------------------------------------------------------------- new task / new project
+
+
+def _task_frames(project: Project, dataset: Dataset, source: Path) -> list[FrameInfo]:
+    files = image_files(dataset, source)
+    root = project.media_root()
+    frames = []
+    for frame, image in zip(dataset.frames, files):
+        width, height = frame.width, frame.height
+        if image is not None and (width <= 0 or height <= 0):
+            try:
+                width, height = probe_image(image)
+            except MediaError as exc:
+                raise FormatError(image, "", str(exc)) from exc
+        if width <= 0 or height <= 0:
+            raise FormatError(source, f"frame {frame.name!r}",
+                              "the frame size is unknown: the file gives none and the image is not beside it")
+        frames.append(FrameInfo(index=frame.index, name=frame.name, width=width, height=height,
+                                path=relative_to(root, image) if image is not None else ""))
+    return frames
+
+
+def _create_task(project: Project, dataset: Dataset, source: Path, name: str) -> tuple[int, list[int]]:
+    if not dataset.frames:
+        raise FormatError(source, "", "the dataset has no frames")
+    frames = _task_frames(project, dataset, source)
+    mode = TaskMode.INTERPOLATION if dataset.meta.get("layout") == "video" else TaskMode.ANNOTATION
+    subsets = [s for s in dataset.subsets() if s]
+    task = project.create_task(name, frames, mode=mode, subset=subsets[0] if len(subsets) == 1 else "")
+    return task.id, [j.id for j in project.jobs(task.id)]
+
+
+def import_new_project(project_path: Path, dataset: Dataset, source: Path, *, name: str = "",
+                       task_name: str = "") -> ImportResult:
+    """Create ``project_path`` with the dataset's labels and one task holding its frames and annotations."""
+    project_path = Path(project_path)
+    if project_path.exists():
+        raise ProjectError(f"{project_path} already exists")
+    project = Project.create(project_path, name or project_path.stem, [])
+    try:
+        result = import_into_project(project, dataset, source, new_task=True, create_missing=True,
+                                     task_name=task_name)
+    except BaseException:
+        project.close()
+        for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
+            Path(str(project_path) + suffix).unlink(missing_ok=True)
+        raise
+    project.close()
+    return result
+
+
+# ---------------------------------------------------------------------- existing project
+
+
+def _target_jobs(project: Project, task_id: int, job_id: int | None) -> list[int]:
+    if job_id is not None:
+        return [job_id]
+    jobs = [j.id for j in project.jobs(task_id) if j.type is JobType.ANNOTATION and j.parent_id is None]
+    if not jobs:
+        raise ProjectError(f"task {task_id} has no annotation job to import into")
+    return jobs
+
+
+def _check_types(project: Project, ann: Annotations, source: Path) -> None:
+    labels = project.labels()
+    for kind, items in (("shape", ann.shapes), ("track", ann.tracks)):
+        for item in items:
+            label = labels.by_id(item.label_id)
+            shape_type = item.type if kind == "shape" else (item.shapes[0].type if item.shapes else None)
+            if shape_type is not None and label.type is not LabelType.ANY and label.type.value != shape_type.value:
+                raise FormatError(source, f"frame {item.frame}",
+                                  f"a {shape_type.value} uses label {label.name!r} of type {label.type.value}")
+    for tag in ann.tags:
+        label = labels.by_id(tag.label_id)
+        if label.type not in (LabelType.TAG, LabelType.ANY):
+            raise FormatError(source, f"frame {tag.frame}", f"a tag uses label {label.name!r} of type {label.type.value}")
+
+
+def _frame_map(project: Project, dataset: Dataset, task_id: int, job_id: int | None, source: Path) -> list[int | None]:
+    task = project.task(task_id)
+    by_number = task.media_type == "video" or dataset.meta.get("layout") == "video"
+    matcher = FrameMatcher(project.frames(task_id), by_number)
+    mapping = [matcher.match(f) for f in dataset.frames]
+    allowed = set(project.job(job_id).frame_list()) if job_id is not None else None
+    used = _used_frames(dataset.annotations)
+    for index in sorted(used):
+        target = mapping[index]
+        frame = dataset.frames[index]
+        if target is None:
+            raise FormatError(source, f"frame {frame.name!r}",
+                              f"annotations refer to an image that task {task.name!r} does not have")
+        if allowed is not None and target not in allowed:
+            raise FormatError(source, f"frame {frame.name!r}", f"the frame is not part of job {job_id}")
+    return mapping
+
+
+def _used_frames(ann: Annotations) -> set[int]:
+    used = {s.frame for s in ann.shapes} | {t.frame for t in ann.tags}
+    for track in ann.tracks:
+        used.update(s.frame for s in track.shapes)
+        for element in track.elements:
+            used.update(s.frame for s in element.shapes)
+    return used
+
+
+def _split_by_job(project: Project, ann: Annotations, jobs: list[int]) -> dict[int, Annotations]:
+    if len(jobs) == 1:
+        return {jobs[0]: ann}
+    owner: dict[int, int] = {}
+    for job_id in jobs:
+        for frame in project.job(job_id).frame_list():
+            owner.setdefault(frame, job_id)
+    parts = {job_id: Annotations() for job_id in jobs}
+    for shape in ann.shapes:
+        parts[owner.get(shape.frame, jobs[0])].shapes.append(shape)
+    for track in ann.tracks:
+        parts[owner.get(track.frame, jobs[0])].tracks.append(track)
+    for tag in ann.tags:
+        parts[owner.get(tag.frame, jobs[0])].tags.append(tag)
+    return parts
+
+
+def import_into_project(project: Project, dataset: Dataset, source: Path, *, task: int | str | None = None,
+                        job: int | None = None, new_task: bool = False, replace: bool = False,
+                        create_missing: bool = False, task_name: str = "") -> ImportResult:
+    """Import ``dataset`` into an open project (one transaction).
+
+    ``new_task`` creates a task from the dataset's frames; otherwise the annotations go to ``job``, or to
+    the annotation jobs of ``task`` (the only task when omitted), frames matched by name (by number for
+    video). Unknown labels/attributes raise unless ``create_missing``. ``replace`` clears the target jobs first.
+    """
+    source = Path(source)
+    report = compare_labels(list(project.labels()), dataset.labels)
+    if not report.clean and not create_missing:
+        raise FormatError(source, "", report.describe() + " (import with 'create missing labels' to add them)")
+    with project.transaction():
+        if not report.clean:
+            add_missing_labels(project, dataset.labels, report)
+        label_map = build_map(list(project.labels()), dataset.labels)
+        created = False
+        if new_task or (task is None and job is None and not project.tasks()):
+            task_id, jobs = _create_task(project, dataset, source, task_name or dataset.meta.get("name") or source.stem)
+            mapping: list[int | None] = list(range(len(dataset.frames)))
+            created = True
+        else:
+            if job is not None:
+                task_id = project.job(job).task_id
+            elif task is not None:
+                task_id = project.task(task).id
+            else:
+                tasks = project.tasks()
+                if len(tasks) != 1:
+                    raise ProjectError(f"the project has {len(tasks)} tasks; choose one")
+                task_id = tasks[0].id
+            jobs = _target_jobs(project, task_id, job)
+            mapping = _frame_map(project, dataset, task_id, job, source)
+        remapped = Remapper(label_map, lambda i: mapping[i]).annotations(dataset.annotations)  # type: ignore[arg-type,return-value]
+        _check_types(project, remapped, source)
+        for job_id, part in _split_by_job(project, remapped, jobs).items():
+            if replace:
+                project.clear_annotations(job_id)
+            if len(part):
+                project.add_annotations(job_id, part)
+    return ImportResult(task_id=task_id, job_ids=jobs, report=report, counts=project.counts(task_id=task_id),
+                        warnings=list(dataset.meta.get("warnings", [])), created_task=created)
