@@ -60,7 +60,7 @@ class MaskResult:
     def to_mask_points(self) -> list[float]:
         """CVAT mask points (runs over the tight box + inclusive box)."""
         if not self.mask.any() and self.polygon is not None:
-            return _rasterize(self.polygon, self.width, self.height)
+            return rasterize_polygon(self.polygon, self.width, self.height)
         return mask_to_points(self.mask, self.left, self.top)
 
 
@@ -94,7 +94,7 @@ def _limit_polygon(points: list[float], max_points: int | None) -> list[float]:
     return [float(v) for v in simplify(pts, max_points=max_points).reshape(-1)]
 
 
-def _rasterize(points: list[float], width: int, height: int) -> list[float]:
+def rasterize_polygon(points: list[float], width: int, height: int) -> list[float]:
     import cv2
 
     canvas = np.zeros((height, width), dtype=np.uint8)

@@ -1,0 +1,1 @@
+"""AI tools: the AI tools panel, the Detectors tab, automatic annotation, label matching, model list."""

@@ -1,0 +1,198 @@
+"""The Interactors tab of the AI tools panel: label, model (with a short description), point slider,
+polygon/mask output and Done.
+
+Models offered: the built-in SAM 2.1 sizes (checkpoints through the model manager), intelligent
+scissors, and registered CVAT functions (loaded when picked; only interaction functions are usable).
+The tab writes :class:`app.tools.ai_options.InteractorOptions`, which the tools read, and emits
+``tool_requested(tool_id)`` when the chosen model needs the other tool (``ai:sam2`` or
+``ai:scissors``), and ``done_requested`` for the Done button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.enums import ShapeType
+from app.domain.labels import LabelSet
+from app.models.sam2_image import SIZES
+from app.tools.ai_options import MAX_POINTS, MIN_POINTS, InteractorOptions
+
+SCISSORS = "scissors"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """One entry of the model selector."""
+
+    key: str  # "sam2:<catalog name or path>", "scissors", "function:<registered name>"
+    title: str
+    description: str
+    tool_id: str
+
+
+def builtin_choices() -> list[ModelChoice]:
+    choices = [ModelChoice(f"sam2:{name}", name.replace("sam2.1-", "SAM 2.1 "), text, "ai:sam2")
+               for name, text in SIZES.items()]
+    choices.append(ModelChoice(SCISSORS, "Intelligent scissors",
+                               "OpenCV intelligent scissors: click along an edge, the contour follows it. "
+                               "No model needed.", "ai:scissors"))
+    return choices
+
+
+def default_factory(key: str) -> Any:
+    """Build the interactor for a selector key (SAM 2 and registered functions)."""
+    kind, _, name = key.partition(":")
+    if kind == "sam2":
+        from app.models.sam2_image import Sam2Interactor
+
+        return Sam2Interactor(name, name=name)
+    if kind == "function":
+        from app.models.interaction_functions import load_interactor
+        from app.models.registry import Registry
+
+        registration = Registry().get(name)
+        if registration is None:
+            raise KeyError(f"no registered function named {name!r}")
+        return load_interactor(registration)
+    raise KeyError(f"unknown interactor {key!r}")
+
+
+class InteractorsTab(QWidget):
+    """Parameters
+    ----------
+    options:
+        Shared with the tools.
+    labels:
+        The project's labels (skeleton and tag labels are left out).
+    functions:
+        Extra choices, e.g. ``[(name, description)]`` of registered function files/modules.
+    factory:
+        ``factory(key) -> interactor``; builds SAM 2 / function interactors (default:
+        :func:`default_factory`). Loading heavy weights happens later, in the tool's worker.
+    """
+
+    tool_requested = Signal(str)
+    done_requested = Signal()
+
+    def __init__(self, options: InteractorOptions, labels: LabelSet | None = None,
+                 functions: list[tuple[str, str]] | None = None,
+                 factory: Callable[[str], Any] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.options = options
+        self.factory = factory or default_factory
+        self.choices = builtin_choices() + [
+            ModelChoice(f"function:{name}", name, text or "CVAT interaction function", "ai:sam2")
+            for name, text in (functions or [])]
+        self._interactors: dict[str, Any] = {}
+        self._build()
+        self.set_labels(labels)
+        self.model_combo.currentIndexChanged.connect(self._model_changed)
+        self._model_changed(self.model_combo.currentIndex())
+
+    # ----------------------------------------------------------------------------- layout
+    def _build(self) -> None:
+        self.label_combo = QComboBox()
+        self.label_combo.currentIndexChanged.connect(self._label_changed)
+        self.model_combo = QComboBox()
+        for choice in self.choices:
+            self.model_combo.addItem(choice.title, choice.key)
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(MIN_POINTS, MAX_POINTS)
+        self.slider.setValue(self.options.max_points)
+        self.slider_value = QLabel(str(self.options.max_points))
+        self.slider.valueChanged.connect(self._points_changed)
+        self.polygon_radio = QRadioButton("Polygon")
+        self.mask_radio = QRadioButton("Mask")
+        group = QButtonGroup(self)
+        group.addButton(self.polygon_radio)
+        group.addButton(self.mask_radio)
+        (self.mask_radio if self.options.output == ShapeType.MASK else self.polygon_radio).setChecked(True)
+        self.polygon_radio.toggled.connect(self._output_changed)
+        self.done_button = QPushButton("Done (N)")
+        self.done_button.clicked.connect(self.done_requested)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Label", self.label_combo)
+        form.addRow("Model", self.model_combo)
+        points = QHBoxLayout()
+        points.addWidget(self.slider, 1)
+        points.addWidget(self.slider_value)
+        form.addRow("Points", points)
+        output = QHBoxLayout()
+        output.addWidget(self.polygon_radio)
+        output.addWidget(self.mask_radio)
+        form.addRow("Result", output)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.description)
+        layout.addWidget(self.done_button)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+    # ----------------------------------------------------------------------------- values
+    def set_labels(self, labels: LabelSet | None) -> None:
+        self.label_combo.blockSignals(True)
+        self.label_combo.clear()
+        for label in labels or []:
+            if label.type.accepts(ShapeType.POLYGON) or label.type.accepts(ShapeType.MASK):
+                self.label_combo.addItem(label.name, label.id)
+        self.label_combo.blockSignals(False)
+        index = self.label_combo.findData(self.options.label_id) if self.options.label_id is not None else 0
+        self.label_combo.setCurrentIndex(max(index, 0))
+        self._label_changed(self.label_combo.currentIndex())
+
+    def current_choice(self) -> ModelChoice:
+        return self.choices[self.model_combo.currentIndex()]
+
+    def select_model(self, key: str) -> None:
+        index = self.model_combo.findData(key)
+        if index < 0:
+            raise KeyError(f"no model {key!r} in the Interactors tab")
+        self.model_combo.setCurrentIndex(index)
+
+    def _label_changed(self, index: int) -> None:
+        self.options.set(label_id=self.label_combo.itemData(index) if index >= 0 else None)
+
+    def _points_changed(self, value: int) -> None:
+        self.slider_value.setText(str(value))
+        self.options.set(max_points=value)
+
+    def _output_changed(self) -> None:
+        self.options.set(output=ShapeType.POLYGON if self.polygon_radio.isChecked() else ShapeType.MASK)
+
+    def _model_changed(self, index: int) -> None:
+        if index < 0:
+            return
+        choice = self.choices[index]
+        self.description.setText(choice.description)
+        self.message.clear()
+        if choice.key != SCISSORS:
+            try:
+                interactor = self._interactors.get(choice.key) or self.factory(choice.key)
+            except Exception as exc:  # noqa: BLE001 - user function files can raise anything while loading
+                self.message.setText(f"Cannot use {choice.title}: {exc}")
+                self.options.set(interactor=None)
+                return
+            self._interactors[choice.key] = interactor
+            self.options.set(interactor=interactor)
+        self.tool_requested.emit(choice.tool_id)
