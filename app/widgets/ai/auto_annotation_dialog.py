@@ -1,0 +1,194 @@
+"""Automatic annotation of a job or a whole task, like CVAT's "Automatic annotation" dialog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.editing.stack import UndoStack
+from app.models.label_matching import LabelMapping
+from app.models.manager import ModelManager
+from app.models.registry import Registry
+from app.models.runner import Progress, RunOptions, RunResult, plan_job, plan_task
+from app.widgets import workers
+from app.widgets.ai.label_matching_dialog import LabelMatchingDialog
+from app.widgets.ai.model_choice import Choice, available, load_choice, safe_registry
+from app.widgets.ai.run_control import RunHandle, RunRequest
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "ETA --"
+    seconds = int(round(seconds))
+    return f"ETA {seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class AutoAnnotationDialog(QDialog):
+    """Pick a model, scope and options; run in the background with progress, ETA and cancel."""
+
+    def __init__(self, project: Any, task_id: int, job_id: int | None = None, *, undo_stack: UndoStack | None = None,
+                 registry: Registry | None = None, manager: ModelManager | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Automatic annotation")
+        self.project, self.task_id, self.job_id, self.undo_stack = project, task_id, job_id, undo_stack
+        self.registry = registry if registry is not None else safe_registry()
+        self.choices: list[Choice] = available(self.registry, manager or ModelManager())
+        self.functions: dict[str, Any] = {}
+        self.mapping: LabelMapping | None = None
+        self.allow_unmatched = False
+        self.handle: RunHandle | None = None
+        self.last_result: RunResult | None = None
+        self.last_error = ""
+        self._build()
+
+    def _build(self) -> None:
+        self.model_combo = QComboBox()
+        for choice in self.choices:
+            self.model_combo.addItem(choice.title)
+        self.model_combo.currentIndexChanged.connect(self._model_changed)
+        self.job_scope = QRadioButton("Current job")
+        self.task_scope = QRadioButton("Whole task")
+        self.job_scope.setEnabled(self.job_id is not None)
+        (self.job_scope if self.job_id is not None else self.task_scope).setChecked(True)
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setSpecialValueText("model default")
+        self.conv_mask = QCheckBox("Return masks as polygons")
+        self.clear_existing = QCheckBox("Clean old annotations")
+        self.match_button = QPushButton("Match labels...")
+        self.match_button.clicked.connect(self.edit_mapping)
+        self.mapping_label = QLabel("Labels matched by name")
+        self.progress = QProgressBar()
+        self.eta = QLabel(format_eta(None))
+        self.run_button = QPushButton("Annotate")
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setEnabled(False)
+        self.run_button.setEnabled(bool(self.choices))
+        form = QFormLayout()
+        form.addRow("Model", self.model_combo)
+        scope = QHBoxLayout()
+        scope.addWidget(self.job_scope)
+        scope.addWidget(self.task_scope)
+        form.addRow("Scope", scope)
+        form.addRow("Threshold", self.threshold)
+        form.addRow(self.conv_mask)
+        form.addRow(self.clear_existing)
+        form.addRow(self.match_button, self.mapping_label)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.eta)
+        buttons.addStretch(1)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
+
+    # ------------------------------------------------------------------------------ options
+    def current_choice(self) -> Choice | None:
+        index = self.model_combo.currentIndex()
+        return self.choices[index] if 0 <= index < len(self.choices) else None
+
+    def _model_changed(self) -> None:
+        self.mapping = None
+        self.mapping_label.setText("Labels matched by name")
+
+    def options(self) -> RunOptions:
+        value = self.threshold.value()
+        return RunOptions(conf_threshold=value if value > 0 else None, conv_mask_to_poly=self.conv_mask.isChecked(),
+                          clear_existing=self.clear_existing.isChecked(), allow_unmatched_labels=self.allow_unmatched,
+                          mapping=self.mapping)
+
+    def _function(self, choice: Choice) -> Any:
+        """Load (or reuse) the function; called in worker threads."""
+        if choice.title not in self.functions:
+            self.functions[choice.title] = load_choice(choice)
+        return self.functions[choice.title]
+
+    def edit_mapping(self) -> None:
+        choice = self.current_choice()
+        if choice is None:
+            return
+        self.match_button.setEnabled(False)
+        workers.start(lambda _c: self._function(choice), on_finished=self._open_mapping,
+                      on_failed=lambda message, _t: self._show_error(message))
+
+    def _open_mapping(self, function: Any) -> None:
+        self.match_button.setEnabled(True)
+        dialog = LabelMatchingDialog(function.spec.labels, list(self.project.labels()), self.mapping,
+                                     self.allow_unmatched, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.set_mapping(dialog.mapping(), dialog.allow_unmatched())
+
+    def set_mapping(self, mapping: LabelMapping, allow_unmatched: bool) -> None:
+        self.mapping, self.allow_unmatched = mapping, allow_unmatched
+        self.mapping_label.setText(f"{len(mapping.labels)} model labels mapped")
+
+    # ------------------------------------------------------------------------------ running
+    def start(self) -> None:
+        choice = self.current_choice()
+        if choice is None or self.handle is not None:
+            return
+        if self.job_scope.isChecked() and self.job_id is not None:
+            items = plan_job(self.project, self.job_id)
+        else:
+            items = plan_task(self.project, self.task_id)
+        self.progress.setRange(0, max(len(items), 1))
+        self.progress.setValue(0)
+        self.last_error = ""
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        request = RunRequest(self.project, self.task_id, items, lambda: self._function(choice), self.options(),
+                             self.undo_stack)
+        self.handle = RunHandle(request, self._on_progress, self._on_done, self._on_failed)
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.cancel_button.setEnabled(False)
+
+    def _on_progress(self, progress: Progress) -> None:
+        self.progress.setValue(progress.done)
+        self.eta.setText(format_eta(progress.eta))
+
+    def _on_done(self, result: RunResult) -> None:
+        self.handle, self.last_result = None, result
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        state = "cancelled after" if result.cancelled else "done:"
+        self.eta.setText(f"{state} {result.frames_done} frames, {result.shapes} shapes, {result.tags} tags")
+
+    def _on_failed(self, message: str) -> None:
+        self.handle = None
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self._show_error(message)
+
+    def _show_error(self, message: str) -> None:
+        self.last_error = message
+        self.match_button.setEnabled(True)
+        self.eta.setText("failed")
+        if self.isVisible():
+            QMessageBox.warning(self, "Automatic annotation", message)
+
+    def is_running(self) -> bool:
+        return self.handle is not None

@@ -1,0 +1,111 @@
+"""The Detectors tab of the AI tools panel: run a model on the current frame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.editing.stack import UndoStack
+from app.models.manager import ModelManager
+from app.models.registry import Registry
+from app.models.runner import RunOptions, RunResult, plan_job
+from app.widgets.ai.model_choice import Choice, available, load_choice, safe_registry
+from app.widgets.ai.run_control import RunHandle, RunRequest
+
+
+class DetectorsTab(QWidget):
+    """Choose a registered model/function and annotate the frame shown in the canvas.
+
+    The main window calls :meth:`set_context` whenever the job or frame changes."""
+
+    def __init__(self, *, registry: Registry | None = None, manager: ModelManager | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.registry = registry if registry is not None else safe_registry()
+        self.manager = manager or ModelManager()
+        self.project: Any = None
+        self.job_id: int | None = None
+        self.frame: int | None = None
+        self.undo_stack: UndoStack | None = None
+        self.functions: dict[str, Any] = {}
+        self.handle: RunHandle | None = None
+        self.status = QLabel("")
+        self.model_combo = QComboBox()
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setSpecialValueText("model default")
+        self.conv_mask = QCheckBox("Masks as polygons")
+        self.clear_existing = QCheckBox("Replace this frame's annotations")
+        self.allow_unmatched = QCheckBox("Ignore model labels not in the project")
+        self.allow_unmatched.setChecked(True)
+        self.run_button = QPushButton("Annotate frame")
+        self.run_button.clicked.connect(self.run_current_frame)
+        form = QFormLayout()
+        form.addRow("Model", self.model_combo)
+        form.addRow("Threshold", self.threshold)
+        for box in (self.conv_mask, self.clear_existing, self.allow_unmatched):
+            form.addRow(box)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.run_button)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+        self.refresh_models()
+
+    def refresh_models(self) -> None:
+        self.choices: list[Choice] = available(self.registry, self.manager)
+        self.model_combo.clear()
+        for choice in self.choices:
+            self.model_combo.addItem(choice.title)
+        self._update_enabled()
+
+    def set_context(self, project: Any, job_id: int | None, frame: int | None,
+                    undo_stack: UndoStack | None = None) -> None:
+        self.project, self.job_id, self.frame, self.undo_stack = project, job_id, frame, undo_stack
+        self._update_enabled()
+
+    def _update_enabled(self) -> None:
+        ready = bool(self.choices) and self.project is not None and self.job_id is not None and self.frame is not None
+        self.run_button.setEnabled(ready and self.handle is None)
+
+    def _function(self, choice: Choice) -> Any:
+        if choice.title not in self.functions:
+            self.functions[choice.title] = load_choice(choice)
+        return self.functions[choice.title]
+
+    def run_current_frame(self) -> None:
+        index = self.model_combo.currentIndex()
+        if self.handle is not None or not 0 <= index < len(self.choices) or self.job_id is None or self.frame is None:
+            return
+        choice = self.choices[index]
+        value = self.threshold.value()
+        options = RunOptions(conf_threshold=value if value > 0 else None, conv_mask_to_poly=self.conv_mask.isChecked(),
+                             clear_existing=self.clear_existing.isChecked(),
+                             allow_unmatched_labels=self.allow_unmatched.isChecked(), batch_frames=1)
+        job = self.project.job(self.job_id)
+        request = RunRequest(self.project, job.task_id, plan_job(self.project, self.job_id, [self.frame]),
+                             lambda: self._function(choice), options, self.undo_stack)
+        self.status.setText(f"Running {choice.title}...")
+        self.handle = RunHandle(request, lambda _p: None, self._done, self._failed)
+        self._update_enabled()
+
+    def _done(self, result: RunResult) -> None:
+        self.handle = None
+        self.status.setText(f"{result.shapes} shapes, {result.tags} tags ({result.detect_seconds * 1000:.0f} ms)")
+        self._update_enabled()
+
+    def _failed(self, message: str) -> None:
+        self.handle = None
+        self.status.setText(message)
+        self._update_enabled()

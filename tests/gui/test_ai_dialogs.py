@@ -1,0 +1,154 @@
+"""AI tools panel, Detectors tab, Automatic annotation dialog, label matching and the models dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cvat_sdk.auto_annotation as cvataa
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from app.domain.enums import LabelType, Source
+from app.domain.labels import Label
+from app.editing.stack import UndoStack
+from app.models.manager import ModelManager
+from app.models.registry import Registration, Registry
+from app.widgets.ai.auto_annotation_dialog import AutoAnnotationDialog, format_eta
+from app.widgets.ai.detectors_tab import DetectorsTab
+from app.widgets.ai.label_matching_dialog import DROP, LabelMatchingDialog
+from app.widgets.ai.models_dialog import ModelsDialog
+from app.widgets.ai.panel import AIToolsPanel
+from tests.unit.models_fixtures import FUNCTIONS, make_project, task_labels
+
+pytestmark = pytest.mark.gui
+
+SLOW_FUNCTION = '''
+import time
+import cvat_sdk.auto_annotation as cvataa
+spec = cvataa.DetectionFunctionSpec(labels=[cvataa.label_spec("car", 0, type="rectangle")])
+def detect(context, image):
+    time.sleep(0.05)
+    return [cvataa.rectangle(0, [1, 1, 4, 4])]
+'''
+
+
+def _registry(tmp_path: Path, *items: Registration) -> Registry:
+    registry = Registry(tmp_path / "models.json")
+    for item in items:
+        registry.add(item)
+    return registry
+
+
+def _all_shapes(project):
+    return [s for job in project.jobs(project.tasks()[0].id) for s in project.annotations(job.id).shapes]
+
+
+def test_panel_add_tab(qtbot) -> None:
+    panel = AIToolsPanel()
+    qtbot.addWidget(panel)
+    assert panel.add_tab(QLabel("x"), "Interactors") == 0
+    assert panel.add_tab(QLabel("y"), "Detectors") == 1
+    assert panel.tab("Detectors").text() == "y" and panel.tab("Nope") is None
+
+
+def test_label_matching_prefill_and_compatibility(qtbot) -> None:
+    spec = [cvataa.label_spec("car", 0, type="mask"), cvataa.label_spec("plate", 1, type="rectangle"),
+            cvataa.skeleton_label_spec("person", 2, [cvataa.keypoint_spec("nose", 0), cvataa.keypoint_spec("x", 1)]),
+            cvataa.label_spec("tree", 3, type="polygon")]
+    task = task_labels() + [Label("lane", type=LabelType.POLYGON)]
+    dialog = LabelMatchingDialog(spec, task, allow_unmatched=False)
+    qtbot.addWidget(dialog)
+    offered = [[dialog.combos[r].itemText(i) for i in range(dialog.combos[r].count())] for r in range(4)]
+    assert offered[0] == [DROP, "car (any)", "lane (polygon)"]          # mask <-> polygon, any
+    assert offered[1] == [DROP, "plate (rectangle)", "car (any)"]
+    assert offered[2] == [DROP, "person (skeleton)"]                     # skeletons only to skeletons
+    assert [dialog.combos[r].currentText() for r in range(4)] == ["car (any)", "plate (rectangle)",
+                                                                   "person (skeleton)", DROP]
+    mapping = dialog.mapping()
+    assert mapping.labels["person"].sublabels == {"nose": mapping.labels["person"].sublabels["nose"]}
+    assert mapping.labels["plate"].attributes == {}
+    assert dialog.problems() == ["unmatched model labels: tree"]
+    dialog.drop_unmatched.setChecked(True)
+    assert dialog.problems() == [] and dialog.allow_unmatched()
+    dialog.combos[3].setCurrentIndex(1)
+    assert dialog.mapping().labels["tree"].name == "car"
+
+
+def test_auto_annotation_dialog_task_run_with_undo(qtbot, tmp_path: Path) -> None:
+    project = make_project(tmp_path, frames=4, segment_size=2)
+    registry = _registry(tmp_path, Registration("pose", "function-file", str(FUNCTIONS / "pose_skeleton.py")))
+    stack = UndoStack()
+    dialog = AutoAnnotationDialog(project, project.tasks()[0].id, project.jobs()[0].id, undo_stack=stack,
+                                  registry=registry, manager=ModelManager(tmp_path / "models"))
+    qtbot.addWidget(dialog)
+    dialog.task_scope.setChecked(True)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=20000)
+    assert dialog.last_error == "" and dialog.last_result.frames_done == 4
+    assert dialog.progress.value() == 4 and "4 frames" in dialog.eta.text()
+    shapes = _all_shapes(project)
+    assert len(shapes) == 4 and all(s.source is Source.AUTO for s in shapes)
+    assert len(stack) == 1 and stack.undo() and _all_shapes(project) == []
+
+
+def test_auto_annotation_dialog_cancel_and_failure(qtbot, tmp_path: Path) -> None:
+    project = make_project(tmp_path, frames=30)
+    slow = tmp_path / "slow.py"
+    slow.write_text(SLOW_FUNCTION)
+    registry = _registry(tmp_path, Registration("slow", "function-file", str(slow)),
+                         Registration("broken", "function-file", str(FUNCTIONS / "bad_label_id.py"), ["good_frames=int:3"]))
+    dialog = AutoAnnotationDialog(project, project.tasks()[0].id, registry=registry,
+                                  manager=ModelManager(tmp_path / "models"))
+    qtbot.addWidget(dialog)
+    dialog.model_combo.setCurrentText("slow")
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.progress.value() >= 2, timeout=20000)
+    assert dialog.eta.text().startswith("ETA 0:")
+    dialog.cancel()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=20000)
+    result = dialog.last_result
+    assert result.cancelled and 2 <= result.frames_done < 30
+    assert sorted(s.frame for s in _all_shapes(project)) == list(range(result.frames_done))
+    dialog.model_combo.setCurrentText("broken")
+    dialog.clear_existing.setChecked(True)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=20000)
+    assert "unknown label ID (99)" in dialog.last_error and "nothing was written" in dialog.last_error
+    assert len(_all_shapes(project)) == result.frames_done  # the failed run changed nothing
+
+
+def test_detectors_tab_current_frame(qtbot, tmp_path: Path) -> None:
+    project = make_project(tmp_path, frames=3)
+    registry = _registry(tmp_path, Registration("ocr", "function-file", str(FUNCTIONS / "ocr_text.py"), ["prefix=str:T"]))
+    tab = DetectorsTab(registry=registry, manager=ModelManager(tmp_path / "models"))
+    qtbot.addWidget(tab)
+    assert not tab.run_button.isEnabled()
+    stack = UndoStack()
+    job = project.jobs()[0]
+    tab.set_context(project, job.id, 1, stack)
+    assert tab.run_button.isEnabled()
+    tab.run_current_frame()
+    qtbot.waitUntil(lambda: tab.handle is None, timeout=20000)
+    shapes = _all_shapes(project)
+    assert [s.frame for s in shapes] == [1] and "1 shapes" in tab.status.text() and len(stack) == 1
+
+
+def test_models_dialog_register_and_from_model(qtbot, tmp_path: Path) -> None:
+    project = make_project(tmp_path, frames=1, labels=[Label("car")])
+    registry = _registry(tmp_path)
+    dialog = ModelsDialog(registry, ModelManager(tmp_path / "models"), project)
+    qtbot.addWidget(dialog)
+    dialog.register_function(str(FUNCTIONS / "pose_skeleton.py"), "pose", "")
+    dialog.register_function(str(FUNCTIONS / "ocr_text.py"), "ocr", "bad-param")
+    assert "name=type:value" in dialog.info.text() and len(registry) == 1
+    dialog.list.setCurrentRow(0)
+    dialog.copy_labels_from_model()
+    qtbot.waitUntil(lambda: "Added" in dialog.info.text(), timeout=20000)
+    person = project.labels().by_name("person")
+    assert person is not None and person.type is LabelType.SKELETON and len(person.sublabels) == 17
+    dialog.remove_selected()
+    assert len(registry) == 0
+
+
+def test_format_eta() -> None:
+    assert format_eta(None) == "ETA --" and format_eta(3725.2) == "ETA 1:02:05"
