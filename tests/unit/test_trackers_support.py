@@ -71,17 +71,10 @@ def video_project(tmp_path: Path, frames: int = 20, **video_options: object) -> 
 
 def sam2_checkpoint(folder: Path, image_size: int = 256) -> Path:
     """SAM 2.1 tiny from sam2's bundled config with random weights (seeded), saved as sam2 saves it."""
-    import torch
-
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    import sam2  # noqa: F401 - Hydra config module
-    from sam2.build_sam import build_sam2
+    from app.models.sam2_image import save_random_checkpoint
 
     path = folder / "sam2.1_hiera_tiny.pt"
     if not path.exists():
-        torch.manual_seed(0)
-        model = build_sam2("configs/sam2.1/sam2.1_hiera_t.yaml", None, device="cpu",
-                           hydra_overrides_extra=[f"++model.image_size={image_size}"], apply_postprocessing=False)
-        folder.mkdir(parents=True, exist_ok=True)
-        torch.save({"model": model.state_dict()}, path)
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        save_random_checkpoint("configs/sam2.1/sam2.1_hiera_t.yaml", path, image_size=image_size)
     return path

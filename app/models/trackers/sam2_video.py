@@ -33,7 +33,6 @@ from app.domain.enums import ShapeType
 from app.models.trackers.base import TrackerError, TrackTarget, check_supported
 from app.models.trackers.geometry import mask_to_shape, shape_to_mask
 
-DEFAULT_CONFIG = "configs/sam2.1/sam2.1_hiera_t.yaml"
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 # Fall back to several masks when the single one is unstable (as SAM 2's video predictor does).
@@ -45,42 +44,32 @@ STABILITY_OVERRIDES = [
 _KEEP_KEYS = ("maskmem_features", "maskmem_pos_enc", "obj_ptr", "object_score_logits")
 
 
-def config_for(checkpoint: Path, config: str | None = None) -> str:
-    """The SAM 2 config of a checkpoint: ``config`` if given, else the catalog's entry for its file
-    name, else SAM 2.1 tiny."""
-    if config:
-        return config
-    from app.models import catalog
-
-    entry = catalog.find(checkpoint.name)
-    if entry is not None and entry.config:
-        return entry.config
-    return DEFAULT_CONFIG
-
-
 def build_model(checkpoint: str | Path, *, config: str | None = None, image_size: int | None = None,
-                device: str | None = None) -> Any:
+                device: str | None = None, threads: int | None = None) -> Any:
     """Build SAM 2 (``SAM2Base``) from a checkpoint name or path through sam2's own loader.
 
-    ``image_size`` overrides the model's input size (256 makes CPU runs ~50x cheaper, less precise).
-    Raises :class:`TrackerError` naming the file when it cannot be loaded.
+    The checkpoint is resolved and its config chosen as for the interactor
+    (:mod:`app.models.sam2_image`). ``image_size`` overrides the model's input size (256 makes CPU
+    runs ~50x cheaper, less precise). Raises :class:`TrackerError` naming the file on failure.
     """
-    from app.models.device import select_device
-    from app.models.manager import ModelError, ModelManager
+    from app.models.device import configure_threads, select_device
+    from app.models.manager import ModelError
+    from app.models.sam2_image import Sam2Error, config_for, resolve_checkpoint
 
     try:
-        path = ModelManager().resolve(checkpoint)
-    except ModelError as exc:
+        path = resolve_checkpoint(checkpoint)
+        name = config_for(path, config)
+    except (ModelError, Sam2Error) as exc:
         raise TrackerError(str(exc)) from exc
     import sam2  # noqa: F401 - initialises sam2's Hydra config module
     from sam2.build_sam import build_sam2
 
-    name = config_for(path, config)
     overrides = list(STABILITY_OVERRIDES)
     if image_size:
         if image_size % 32:
             raise TrackerError(f"SAM 2 image size must be a multiple of 32, got {image_size}")
         overrides.append(f"++model.image_size={int(image_size)}")
+    configure_threads(threads)
     try:
         return build_sam2(name, ckpt_path=str(path), device=select_device(device), mode="eval",
                           hydra_overrides_extra=overrides, apply_postprocessing=False)
@@ -141,8 +130,8 @@ class Sam2Tracker:
 
     @classmethod
     def load(cls, checkpoint: str | Path, *, config: str | None = None, image_size: int | None = None,
-             device: str | None = None) -> Sam2Tracker:
-        return cls(build_model(checkpoint, config=config, image_size=image_size, device=device))
+             device: str | None = None, threads: int | None = None) -> Sam2Tracker:
+        return cls(build_model(checkpoint, config=config, image_size=image_size, device=device, threads=threads))
 
     # ------------------------------------------------------------------ helpers
     def _context(self) -> contextlib.AbstractContextManager:
