@@ -42,6 +42,7 @@ class Drag:
     objects: list[FrameObject] = field(default_factory=list)
     index: int = -1
     moved: bool = False
+    clicked: tuple[str, int] | None = None  # a click without a drag selects just this object
     result: list[Shape] = field(default_factory=list)
 
 
@@ -121,7 +122,7 @@ class SelectTool(Tool):
             self.drag = Drag("vertex", event.x, event.y, [obj], index=hit.index)
         else:
             moving = [o for o in self._selected_objects() if not ctx.is_locked(o.key)] or [obj]
-            self.drag = Drag("move", event.x, event.y, moving)
+            self.drag = Drag("move", event.x, event.y, moving, clicked=obj.key)
         return True
 
     def move(self, event: ToolEvent) -> bool:
@@ -154,6 +155,8 @@ class SelectTool(Tool):
         ctx = self.ectx
         ctx.set_preview(None)
         if not drag.moved:
+            if drag.clicked is not None:
+                ctx.select([drag.clicked])
             return True
         if drag.kind == "band":
             self._band_select(drag, event)
