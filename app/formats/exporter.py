@@ -91,6 +91,14 @@ def _task_part(project: Project, task_id: int, offset: int, subset: str,
 def build_dataset(project: Project, *, task: int | str | None = None, job: int | None = None) -> Dataset:
     """The dataset of a job, a task, or (neither given) the whole project. ``meta['image_files']`` lists
     each frame's media file (None for video frames; ``meta['video']`` then names the video)."""
+    dataset = _build(project, task, job)
+    flip = project.settings().get("yolo_flip_idx")
+    if flip:
+        dataset.meta["flip_idx"] = list(flip)
+    return dataset
+
+
+def _build(project: Project, task: int | str | None, job: int | None) -> Dataset:
     labels = copy.deepcopy(list(project.labels()))
     if job is not None or task is not None:
         task_id = project.job(job).task_id if job is not None else project.task(task).id  # type: ignore[arg-type]

@@ -216,6 +216,10 @@ def import_into_project(project: Project, dataset: Dataset, source: Path, *, tas
             mapping = _frame_map(project, dataset, task_id, job, source)
         remapped = Remapper(label_map, lambda i: mapping[i]).annotations(dataset.annotations)  # type: ignore[arg-type,return-value]
         _check_types(project, remapped, source)
+        if dataset.meta.get("flip_idx"):  # Ultralytics pose flip pairs survive a round trip through the project
+            settings = project.settings()
+            settings["yolo_flip_idx"] = list(dataset.meta["flip_idx"])
+            project.set_settings(settings)
         for job_id, part in _split_by_job(project, remapped, jobs).items():
             if replace:
                 project.clear_annotations(job_id)
