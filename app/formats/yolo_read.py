@@ -2,7 +2,7 @@
 
 The variant is chosen per dataset: ``kpt_shape`` in data.yaml → pose; no config and
 ``<subset>/<class>/<image>`` folders → classification (tags); 5 values per line → boxes; otherwise
-polygons, except that a dataset whose lines all hold 4 corners forming rectangles is read as oriented
+polygons, except that a dataset whose lines all hold exactly 4 corners is read as oriented
 boxes (``variant`` overrides this). A trailing integer column is a track id (tracks are rebuilt).
 Coordinates are de-normalised with each image's size (from the image, or ``frame_sizes``).
 """
@@ -41,15 +41,6 @@ def _rows(file: Path) -> list[tuple[int, list[str]]]:
         return []
     lines = file.read_text(encoding="utf-8-sig").splitlines()
     return [(n + 1, line.split()) for n, line in enumerate(lines) if line.strip()]
-
-
-def _is_rectangle(values: list[float], width: int, height: int) -> bool:
-    xs = [v * width for v in values[0::2]]
-    ys = [v * height for v in values[1::2]]
-    cx, cy = sum(xs) / 4, sum(ys) / 4
-    d = [math.hypot(x - cx, y - cy) for x, y in zip(xs, ys)]
-    scale = max(max(d), 1e-9)
-    return max(d) - min(d) <= 0.02 * scale + 0.5
 
 
 class _YoloReader:
@@ -130,22 +121,14 @@ class _YoloReader:
     def _guess(self, parsed: list) -> str:
         if self.kpt is not None:
             return "pose"
-        lengths = {len(t) for _f, _lf, rows in parsed for _n, t in rows}
-        if not lengths or lengths <= {5, 6}:
+        all_lengths = [len(t) for _f, _lf, rows in parsed for _n, t in rows]
+        lengths = set(all_lengths)
+        boxes = sum(1 for n in all_lengths if n in (5, 6))
+        if not lengths or 2 * boxes >= len(all_lengths):  # mostly "cls cx cy w h": boxes (odd lines are errors)
             return "detect"
-        if lengths <= {9, 10}:
-            rects = all(_is_rectangle([float(v) for v in t[1:9]], f.width, f.height)
-                        for f, _lf, rows in parsed for _n, t in rows if self._numeric(t))
-            return "obb" if rects else "segment"
+        if lengths <= {9, 10}:  # only quadrilaterals: oriented boxes (a box-only segment export reads the same)
+            return "obb"
         return "segment"
-
-    @staticmethod
-    def _numeric(tokens: list[str]) -> bool:
-        try:
-            [float(t) for t in tokens]
-        except ValueError:
-            return False
-        return True
 
     def _line(self, frame: DatasetFrame, file: Path, line: int, tokens: list[str]) -> None:
         where = f"line {line}"
