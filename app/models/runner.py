@@ -81,6 +81,7 @@ class RunResult:
     seconds: float = 0.0
     detect_seconds: float = 0.0
     per_frame: list[float] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=lambda: {"wait_frame": 0.0, "map": 0.0, "write": 0.0})
 
 
 class Writer(Protocol):
@@ -187,7 +188,9 @@ def run_detection(
         job_id = pending[0][0].job_id
         shapes = [s for _, frame_shapes, _ in pending for s in frame_shapes]
         tags = [t for _, _, frame_tags in pending for t in frame_tags]
+        t_write = time.perf_counter()
         writer.write(job_id, [w.frame for w, _, _ in pending], shapes, tags, last_for_job)
+        result.stage_seconds["write"] += time.perf_counter() - t_write
         result.shapes += len(shapes)
         result.tags += len(tags)
         result.frames_done += len(pending)
@@ -200,7 +203,9 @@ def run_detection(
                 if cancel is not None and cancel.is_set():
                     result.cancelled = True
                     break
+                t_wait = time.perf_counter()
                 image = _pil(future.result())
+                result.stage_seconds["wait_frame"] += time.perf_counter() - t_wait
                 if index + 1 < len(items):
                     future = pool.submit(source.read, items[index + 1].frame)
                 t0 = time.perf_counter()
@@ -210,7 +215,9 @@ def run_detection(
                     spent = time.perf_counter() - t0
                     result.detect_seconds += spent
                     result.per_frame.append(spent)
+                t_map = time.perf_counter()
                 shapes, tags = mapper.map_frame(outputs, item.frame)
+                result.stage_seconds["map"] += time.perf_counter() - t_map
                 if pending and pending[0][0].job_id != item.job_id:
                     flush(False)
                 pending.append((item, shapes, tags))
