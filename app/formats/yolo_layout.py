@@ -81,11 +81,14 @@ def _subset_images(root: Path, value: Any, file: Path, key: str) -> list[Path]:
             raise FormatError(target, "", f"the image list of subset {key!r} does not exist")
         lines = target.read_text(encoding="utf-8-sig").splitlines()
         return [root / clean_entry(line) for line in lines if line.strip()]
-    if target.is_dir():
-        return _images_in(target)
+    images = _images_in(target) if target.is_dir() else []
+    if images:
+        return images
     labels = Path(label_path(str(target) + os.sep + "x.jpg")).parent
-    if labels.is_dir():  # images absent: enumerate the label files
-        return [target / (p.stem + ".jpg") for p in sorted(labels.glob("*.txt"))]
+    if labels.is_dir():  # images absent: the label files name the frames (extension unknown)
+        return [target / p.stem for p in sorted(labels.glob("*.txt"))]
+    if target.is_dir():
+        return []
     raise FormatError(file, key, f"subset {key!r}: {value!r} is neither a folder nor a list file")
 
 

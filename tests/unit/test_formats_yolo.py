@@ -126,6 +126,7 @@ def test_bad_yaml_and_missing_images(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="the image is missing"):
         read_yolo(folder)
     ds = read_yolo(folder, frame_sizes={"x.png": (20, 10)})
+    assert [f.name for f in ds.frames] == ["x"]
     assert annotation_counts(ds)["by_label"] == {"a": 1, "b": 1}
     assert ds.annotations.shapes[0].points == pytest.approx([8, 4, 12, 6])
     assert ds.annotations.shapes[0].type is ShapeType.RECTANGLE
