@@ -123,7 +123,8 @@ def test_interpolated_start_becomes_a_keyframe(setup) -> None:
     project, job_id, cache = setup
     label = project.labels().by_name("car")
     a, b = _red_box(0), _red_box(8)
-    track = Track(label.id, 0, shapes=[TrackedShape(ShapeType.RECTANGLE, 0, a), TrackedShape(ShapeType.RECTANGLE, 8, b)])
+    track = Track(label.id, 0, shapes=[TrackedShape(ShapeType.RECTANGLE, 0, a),
+                                       TrackedShape(ShapeType.RECTANGLE, 8, b)])
     (track_id,) = project.add_tracks(job_id, [track])
     before = shape_at(project.tracks(job_id)[0], 4).points
     track_objects(project, job_id, cache, MilTracker(), 4, 6, track_ids=[track_id])

@@ -198,7 +198,8 @@ class Sam2Tracker:
             out = self.model.track_step(
                 frame_idx=0, is_init_cond_frame=True, current_vision_feats=pre.vision_feats,
                 current_vision_pos_embeds=pre.vision_pos, feat_sizes=pre.feat_sizes, point_inputs=None,
-                mask_inputs=self._mask_input(mask), output_dict={"cond_frame_outputs": {}, "non_cond_frame_outputs": {}},
+                mask_inputs=self._mask_input(mask),
+                output_dict={"cond_frame_outputs": {}, "non_cond_frame_outputs": {}},
                 num_frames=1, run_mem_encoder=True,
             )
         state.cond[0] = _compact(out)
@@ -214,7 +215,8 @@ class Sam2Tracker:
             out = self.model.track_step(
                 frame_idx=state.step, is_init_cond_frame=False, current_vision_feats=pre.vision_feats,
                 current_vision_pos_embeds=pre.vision_pos, feat_sizes=pre.feat_sizes, point_inputs=None,
-                mask_inputs=None, output_dict={"cond_frame_outputs": state.cond, "non_cond_frame_outputs": state.recent},
+                mask_inputs=None,
+                output_dict={"cond_frame_outputs": state.cond, "non_cond_frame_outputs": state.recent},
                 num_frames=state.step + 1, run_mem_encoder=True,
             )
             mask = self._to_frame(out["pred_masks"], pre.height, pre.width)

@@ -1,0 +1,382 @@
+"""The Trackers tab of the AI tools panel (CVAT's Trackers tab), plus "track to frame N".
+
+- choose a tracker (TrackerMIL, SAM 2 sizes, registered CVAT tracking functions); it is built in a
+  worker (SAM 2 loads its weights there);
+- "Track" activates :class:`app.tools.tracking.TrackingTool`: drag a rectangle to create a tracked
+  track, click objects to start/stop tracking them; "Track selected" marks the canvas selection;
+- every step to the next frame (F) tracks the marked objects onto it in a worker and writes their
+  keyframes (one undo step per frame); steps taken while one runs are queued;
+- the list shows each tracked object with its tracker, and its check box turns tracking off and on;
+  the canvas shows the tracker's name at each tracked object;
+- "Track to frame" follows the selected objects (or every object the tracker can follow) from the
+  current frame to the target frame, forward or backward, with progress and Cancel. A cancelled run
+  keeps the frames already tracked, for every object alike, as one undo step.
+
+Integration: :func:`install` puts the tab into a :class:`~app.widgets.job_window.JobWindow` (and into
+an :class:`~app.widgets.ai.panel.AIToolsPanel` when given one).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGraphicsItem,
+    QGraphicsSimpleTextItem,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.models.trackers.base import Tracker, TrackerError
+from app.models.trackers.choices import TrackerChoice, builtin_choices, create_tracker, function_choices
+from app.models.trackers.interactive import InteractiveTracking
+from app.models.trackers.keyframes import build_command
+from app.models.trackers.plan import PlanError, plan_tracking
+from app.models.trackers.runner import run_plan
+from app.tools.tracking import TrackingTool, captions
+from app.widgets import workers
+
+if TYPE_CHECKING:
+    from app.editing.commands import Command
+    from app.editing.stack import UndoStack
+    from app.storage.store import Project
+
+log = logging.getLogger(__name__)
+RESOLUTIONS = [("Model default", 0), ("512 px (faster)", 512), ("256 px (fastest, coarse)", 256)]
+TITLE = "Trackers"
+
+
+class TrackerCaptions:
+    """Tracker names drawn on the canvas next to tracked objects (scene items in image coordinates)."""
+
+    def __init__(self, canvas: Any, session: InteractiveTracking) -> None:
+        self.canvas = canvas
+        self.session = session
+        self.items: list[QGraphicsSimpleTextItem] = []
+
+    def texts(self) -> list[str]:
+        return [item.text() for item in self.items]
+
+    def refresh(self) -> None:
+        scene = self.canvas.scene()
+        for item in self.items:
+            scene.removeItem(item)
+        self.items = []
+        for x, y, text in captions(self.session, self.canvas.objects()):
+            item = QGraphicsSimpleTextItem(text)
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+            item.setBrush(Qt.GlobalColor.yellow)
+            item.setPos(x, y)
+            item.setZValue(10)
+            scene.addItem(item)
+            self.items.append(item)
+
+
+class TrackersTab(QWidget):
+    """Parameters
+    ----------
+    project, job_id, undo_stack:
+        Where edits go (through ``canvas.push`` when a canvas is given, so the canvas updates).
+    frames:
+        A :class:`~app.media.cache.FrameCache` (or frame source) of the job's task.
+    canvas:
+        The job window's canvas: selection, current label, captions. Optional (tests, headless use).
+    choices, factory:
+        Trackers offered and ``factory(key, image_size) -> Tracker`` (default: :func:`create_tracker`).
+    """
+
+    tool_requested = Signal(object)  # the TrackingTool to activate on the canvas
+    busy_changed = Signal(bool)
+
+    def __init__(self, project: Project, job_id: int, undo_stack: UndoStack, frames: Any, *,
+                 canvas: Any = None, frame: int | None = None, choices: list[TrackerChoice] | None = None,
+                 factory: Callable[[str, int | None], Tracker] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project, self.job_id, self.undo_stack = project, job_id, undo_stack
+        self.frames, self.canvas = frames, canvas
+        self.job_frames = project.job(job_id).frame_list()
+        self.frame = frame if frame is not None else (canvas.frame if canvas is not None else self.job_frames[0])
+        self.choices = choices if choices is not None else builtin_choices() + function_choices()
+        self.factory = factory or (lambda key, size: create_tracker(key, image_size=size or None))
+        self.session = InteractiveTracking()
+        self.tracker: Tracker | None = None
+        self._trackers: dict[tuple[str, int], Tracker] = {}
+        self.tool = TrackingTool(self.session, lambda: self.tracker)
+        self.tool.listeners.append(self.refresh)
+        self.captions = TrackerCaptions(canvas, self.session) if canvas is not None else None
+        self._pending: list[tuple[int, int]] = []
+        self._worker: workers.Worker | None = None
+        self._build()
+        if canvas is not None and hasattr(canvas, "objects_changed"):
+            canvas.objects_changed.connect(self.refresh)
+        self._choice_changed()
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.tracker_combo = QComboBox()
+        for choice in self.choices:
+            self.tracker_combo.addItem(choice.title, choice.key)
+        self.resolution_combo = QComboBox()
+        for text, size in RESOLUTIONS:
+            self.resolution_combo.addItem(text, size)
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.track_button = QPushButton("Track (draw or click objects)")
+        self.track_button.clicked.connect(lambda: self.tool_requested.emit(self.tool))
+        self.selected_button = QPushButton("Track selected")
+        self.selected_button.clicked.connect(self.track_selected)
+        self.objects_list = QListWidget()
+        self.objects_list.itemChanged.connect(self._item_changed)
+        self.convert_check = QCheckBox("Convert shapes to tracks")
+        self.convert_check.setChecked(True)
+        self.target_spin = QSpinBox()
+        self.target_spin.setRange(min(self.job_frames), max(self.job_frames))
+        self.target_spin.setValue(max(self.job_frames))
+        self.run_button = QPushButton("Track to frame")
+        self.run_button.clicked.connect(lambda: self.track_to_frame(self.target_spin.value()))
+        self.progress = QProgressBar()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Tracker", self.tracker_combo)
+        form.addRow("Resolution", self.resolution_combo)
+        target = QHBoxLayout()
+        target.addWidget(self.target_spin, 1)
+        target.addWidget(self.run_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.description)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.track_button)
+        buttons.addWidget(self.selected_button)
+        layout.addLayout(buttons)
+        layout.addWidget(QLabel("Tracked objects (uncheck to stop tracking)"))
+        layout.addWidget(self.objects_list, 1)
+        layout.addWidget(self.convert_check)
+        layout.addLayout(target)
+        progress = QHBoxLayout()
+        progress.addWidget(self.progress, 1)
+        progress.addWidget(self.cancel_button)
+        layout.addLayout(progress)
+        layout.addWidget(self.message)
+        self.tracker_combo.currentIndexChanged.connect(self._choice_changed)
+        self.resolution_combo.currentIndexChanged.connect(self._choice_changed)
+
+    # ------------------------------------------------------------------ tracker choice
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    def choose(self, key: str, image_size: int = 0) -> None:
+        """Select a tracker by key (and SAM 2 resolution); it is built in the background."""
+        self.resolution_combo.setCurrentIndex(max(0, self.resolution_combo.findData(image_size)))
+        self.tracker_combo.setCurrentIndex(self.tracker_combo.findData(key))
+
+    def _choice_changed(self, *_args: object) -> None:
+        index = self.tracker_combo.currentIndex()
+        if index < 0:
+            return
+        choice = self.choices[index]
+        self.description.setText(choice.description)
+        self.resolution_combo.setEnabled(choice.key.startswith("sam2:"))
+        size = int(self.resolution_combo.currentData() or 0) if choice.key.startswith("sam2:") else 0
+        cached = self._trackers.get((choice.key, size))
+        if cached is not None:
+            self.tracker = cached
+            return
+        self.tracker = None
+        self.message.setText(f"Loading {choice.title}…")
+
+        def loaded(tracker: Tracker) -> None:
+            self._trackers[(choice.key, size)] = tracker
+            if self.tracker_combo.currentData() == choice.key:
+                self.tracker = tracker
+                self.message.setText(f"{tracker.name} ready: tracks {', '.join(sorted(tracker.supported_types))}")
+
+        workers.start(lambda _control: self.factory(choice.key, size or None), on_finished=loaded,
+                      on_failed=lambda text, _tb: self.message.setText(f"Cannot load {choice.title}: {text}"))
+
+    # ------------------------------------------------------------------ tracked objects
+    def refresh(self) -> None:
+        self.objects_list.blockSignals(True)
+        self.objects_list.clear()
+        labels = self.project.labels()
+        tracks = {t.id: t for t in self.project.tracks(self.job_id, [e.track_id for e in self.session.entries()])}
+        self.session.forget_missing(set(tracks))
+        for entry in self.session.entries():
+            label = labels.get(tracks[entry.track_id].label_id)
+            item = QListWidgetItem(f"T{entry.track_id} {label.name if label else ''} — {entry.tracker.name}")
+            item.setData(Qt.ItemDataRole.UserRole, entry.track_id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if entry.enabled else Qt.CheckState.Unchecked)
+            self.objects_list.addItem(item)
+        self.objects_list.blockSignals(False)
+        if self.captions is not None:
+            self.captions.refresh()
+
+    def _item_changed(self, item: QListWidgetItem) -> None:
+        track_id = int(item.data(Qt.ItemDataRole.UserRole))
+        if self.session.entry(track_id) is not None:
+            self.session.set_enabled(track_id, item.checkState() == Qt.CheckState.Checked)
+        if self.captions is not None:
+            self.captions.refresh()
+
+    def set_tracking(self, track_id: int, enabled: bool) -> None:
+        """The per-object switch (what the list's check box does)."""
+        self.session.set_enabled(track_id, enabled)
+        self.refresh()
+
+    def track_selected(self) -> list[int]:
+        if self.canvas is None:
+            return []
+        return self.tool.mark_keys(self.canvas.selection(), ctx=self.canvas)
+
+    # ------------------------------------------------------------------ frame steps
+    def on_frame_changed(self, frame: int) -> None:
+        """Connect to the job window's ``frame_changed``: a step to the next frame tracks."""
+        previous, self.frame = self.frame, frame
+        index = self.job_frames.index(previous) if previous in self.job_frames else -1
+        if 0 <= index < len(self.job_frames) - 1 and self.job_frames[index + 1] == frame:
+            if any(e.enabled for e in self.session.entries()):
+                self._pending.append((previous, frame))
+                self._next_step()
+        if self.captions is not None:
+            self.captions.refresh()
+
+    def _next_step(self) -> None:
+        if self.busy or not self._pending:
+            return
+        start, frame = self._pending.pop(0)
+        plan = self.session.plan_step(self.project, self.job_id, start, frame)
+        if not len(plan):
+            self._next_step()
+            return
+        self._start(lambda _control: self.session.compute_step(plan, self.frames),
+                    lambda result: self._push(self.session.step_command(self.project, result)),
+                    f"Tracking {len(plan)} object(s) onto frame {frame}…")
+
+    # ------------------------------------------------------------------ track to frame
+    def track_to_frame(self, target: int) -> bool:
+        """Track the selected objects (or all the tracker can follow) from the current frame to ``target``."""
+        if self.busy:
+            self.message.setText("A tracking run is in progress")
+            return False
+        tracker = self.tracker
+        if tracker is None:
+            self.message.setText("Choose a tracker first (it may still be loading)")
+            return False
+        keys = list(self.canvas.selection()) if self.canvas is not None else []
+        shape_ids = [i for kind, i in keys if kind == "shape"] if keys else None
+        track_ids = [i for kind, i in keys if kind == "track"] if keys else None
+        try:
+            plan = plan_tracking(self.project, self.job_id, self.frame, target, tracker.supported_types,
+                                 shape_ids=shape_ids, track_ids=track_ids,
+                                 convert_shapes=self.convert_check.isChecked())
+        except PlanError as exc:
+            self.message.setText(str(exc))
+            return False
+        if not plan.objects or not plan.frames:
+            self.message.setText("Nothing to track: " + ("; ".join(plan.skipped) or "no object this tracker follows"))
+            return False
+        holder: dict[str, Any] = {}
+
+        def work(control: workers.TaskControl) -> Any:
+            holder["outcome"] = run_plan(plan, self.frames, tracker, cancel=control.cancel_event,
+                                         progress=lambda d, t, text: control.progress(d, t, text))
+            return holder["outcome"]
+
+        def store(outcome: Any) -> None:
+            if outcome is not None:
+                self._push(build_command(self.project, plan, outcome.results, text=f"Track with {tracker.name}"))
+                state = "cancelled; kept" if outcome.cancelled else "tracked"
+                self.message.setText(f"{state} {outcome.frames_done} of {len(plan.frames)} frames, "
+                                     f"{len(plan.objects)} object(s), {outcome.lost} lost")
+
+        self._start(work, store, f"Tracking {len(plan.objects)} object(s) to frame {target}…",
+                    on_cancelled=lambda: store(holder.get("outcome")))
+        return True
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.control.cancel()
+
+    # ------------------------------------------------------------------ plumbing
+    def _start(self, work: Callable[[workers.TaskControl], Any], done: Callable[[Any], None], text: str,
+               on_cancelled: Callable[[], None] | None = None) -> None:
+        self.message.setText(text)
+        self.progress.setRange(0, 0)
+        self.cancel_button.setEnabled(True)
+        self.run_button.setEnabled(False)
+        self.busy_changed.emit(True)
+
+        def finish(result: Any = None, *, cancelled: bool = False, error: str = "") -> None:
+            self._worker = None
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)
+            self.cancel_button.setEnabled(False)
+            self.run_button.setEnabled(True)
+            try:
+                if error:
+                    self.message.setText(f"Tracking failed: {error}")
+                elif cancelled:
+                    if on_cancelled is not None:
+                        on_cancelled()
+                    else:
+                        self.message.setText("Cancelled")
+                else:
+                    done(result)
+            except (TrackerError, ValueError) as exc:
+                self.message.setText(f"Tracking failed: {exc}")
+            self.busy_changed.emit(False)
+            self.refresh()
+            self._next_step()
+
+        self._worker = workers.start(work, on_finished=finish, on_progress=self._progress,
+                                     on_failed=lambda text, _tb: finish(error=text),
+                                     on_cancelled=lambda: finish(cancelled=True))
+
+    def _progress(self, done: float, total: float, text: str) -> None:
+        if total > 0:
+            self.progress.setRange(0, int(total))
+            self.progress.setValue(int(done))
+        if text:
+            self.message.setText(text)
+
+    def _push(self, command: Command | None) -> None:
+        if command is None:
+            return
+        if self.canvas is not None:
+            self.canvas.push(command)
+        else:
+            self.undo_stack.push(command)
+
+
+def install(window: Any, panel: Any = None, **options: Any) -> TrackersTab:
+    """Create the tab for a job window: its tool goes to ``window.set_tool``, its steps follow
+    ``window.frame_changed``; added to ``panel`` (an AIToolsPanel) or docked on its own."""
+    tab = TrackersTab(window.project, window.job_id, window.undo_stack, window.cache, canvas=window.canvas,
+                      frame=window.frame, **options)
+    tab.tool_requested.connect(window.set_tool)
+    window.frame_changed.connect(tab.on_frame_changed)
+    if panel is not None:
+        panel.add_tab(tab, TITLE)
+    else:
+        window.add_side_panel(tab, TITLE)
+    return tab
