@@ -29,6 +29,17 @@ TYPE_ORDER = ("bbox", "points", "polygon", "polyline", "skeleton", "tag", "ellip
 SPATIAL = ("polygon", "mask", "bbox", "ellipse")
 
 
+def _bounds(obj: QObject, h: int, w: int) -> tuple[float, float, float, float]:
+    """Outline bounds (x0, y0, x1, y1) of an unrotated box/ellipse, a polygon or a mask."""
+    if obj.kind in ("bbox", "ellipse"):
+        return obj.box_corners()
+    if obj.kind == "mask" and obj.mask_points is not None:
+        x1, y1, x2, y2 = obj.mask_points[-4:]
+        return x1, y1, x2 + 1, y2 + 1
+    xs, ys = obj.points[0::2], obj.points[1::2]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
 @dataclass
 class FrameResult:
     frame_id: int
@@ -149,27 +160,40 @@ class FrameComparator:
         return any(a.attributes.get(k, missing) != b.attributes.get(k, missing) for k in keys)
 
     def find_covered(self, frame: QFrame) -> list[QObject]:
-        """Job objects whose visible share under the objects after them (z-order, stable) is too small."""
+        """Job objects whose visible share under the objects after them (z-order, stable) is too small.
+
+        Only objects whose outline bounds meet a later object's bounds are rasterized (others cannot be
+        covered); rectangles and ellipses are rasterized without rotation, as CVAT does here."""
         anns = sorted((o for o in frame.objects if o.kind in SPATIAL), key=lambda o: o.z_order)
+        if len(anns) < 2:
+            return []
         h, w = frame.height, frame.width
-        regions = []
-        for obj in anns:
-            if obj.kind == "bbox":
-                regions.append(rle.from_polygons([box_polygon(obj, rotate=False)], h, w))
-            elif obj.kind == "ellipse":
-                regions.append(rle.from_polygons([ellipse_polygon(obj, rotate=False)], h, w))
-            else:
-                regions.append(obj.region(h, w))
+        bounds = np.array([_bounds(o, h, w) for o in anns]).reshape(-1, 4)
+        margin = 2.0
+        meets = ((bounds[:, None, 0] <= bounds[None, :, 2] + margin) & (bounds[None, :, 0] <= bounds[:, None, 2] + margin)
+                 & (bounds[:, None, 1] <= bounds[None, :, 3] + margin) & (bounds[None, :, 1] <= bounds[:, None, 3] + margin))
+        regions: dict[int, rle.Region] = {}
+
+        def region(k: int) -> rle.Region:
+            if k not in regions:
+                obj = anns[k]
+                if obj.kind == "bbox":
+                    regions[k] = rle.from_polygons([box_polygon(obj, rotate=False)], h, w)
+                elif obj.kind == "ellipse":
+                    regions[k] = rle.from_polygons([ellipse_polygon(obj, rotate=False)], h, w)
+                else:
+                    regions[k] = obj.region(h, w)
+            return regions[k]
+
         covered = []
-        top = rle.Region(h, w)
-        for i in range(len(regions) - 1, -1, -1):
-            bottom = regions[i]
-            if i < len(regions) - 1:
-                inter = rle.intersection_area(bottom, top)
-                if inter and 1 - inter / (bottom.area or 1) < self.settings.object_visibility_threshold:
-                    covered.append(anns[i])
-            top = rle.union([top, bottom], h, w)
-        covered.reverse()
+        for i in range(len(anns) - 1):
+            later = [k for k in range(i + 1, len(anns)) if meets[i, k]]
+            if not later:
+                continue
+            bottom = region(i)
+            inter = rle.intersection_area(bottom, rle.union([region(k) for k in later], h, w))
+            if inter and 1 - inter / (bottom.area or 1) < self.settings.object_visibility_threshold:
+                covered.append(anns[i])
         return covered
 
     def _group_conflicts(self, gt: QFrame, ds: QFrame, pairs: list, fid: int) -> list[Conflict]:
@@ -178,15 +202,17 @@ class FrameComparator:
         ds_groups = find_instances(groupable(ds))
         gt_of = {id(o): k for k, grp in enumerate(gt_groups) for o in grp}
         ds_of = {id(o): k for k, grp in enumerate(ds_groups) for o in grp}
-        matched = {id(g): id(d) for g, d in pairs}
-
-        def jaccard(gi: int, di: int) -> float:
-            inter = sum(1 for g in gt_groups[gi] for d in ds_groups[di] if matched.get(id(g)) == id(d))
-            union = len(gt_groups[gi]) + len(ds_groups[di]) - inter
-            return inter / (union or 1)
-
+        # Jaccard of groups: GT members whose (last) matched job object lies in the job group
+        last_match = {id(g): d for g, d in pairs}
+        inter = np.zeros((len(gt_groups), len(ds_groups)), dtype=np.int64)
+        for gid, d in last_match.items():
+            inter[gt_of[gid], ds_of[id(d)]] += 1
+        sizes_g = np.array([len(g) for g in gt_groups], dtype=np.int64)[:, None]
+        sizes_d = np.array([len(d) for d in ds_groups], dtype=np.int64)[None, :]
+        union = sizes_g + sizes_d - inter
+        union[union == 0] = 1
+        sim = inter / union
         gi_list, di_list = list(range(len(gt_groups))), list(range(len(ds_groups)))
-        sim = np.array([[jaccard(g, d) for d in di_list] for g in gi_list]).reshape(len(gi_list), len(di_list))
         result = assign(gi_list, di_list, sim, self.settings.group_match_threshold, lambda g, d: sim[g, d] == 1)
         ds_to_gt: dict[int, int | None] = {d: g for g, d in (*result.matches, *result.mismatches)}
         ds_to_gt.update({d: None for d in result.b_unmatched})

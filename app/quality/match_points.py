@@ -49,8 +49,12 @@ def bbox_iou(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def group_bboxes(frame: QFrame) -> dict[int, list[float]]:
-    """id(object) -> bbox of its instance group (all annotation types of the frame take part)."""
+    """id(object) -> bbox of its instance group (all annotation types of the frame take part), cached."""
+    cached = frame.cache.get("group_bboxes")
+    if cached is not None:
+        return cached
     out: dict[int, list[float]] = {}
+    frame.cache["group_bboxes"] = out
     for group in find_instances(frame.objects):
         boxes = [o.bbox(frame.height, frame.width) for o in group if o.kind != "tag"]
         box = max_bbox([b for b in boxes if b is not None])
@@ -77,7 +81,7 @@ class PointsSimilarity:
         self.sigma = sigma
         self.threshold = threshold
         self.image_size_base = image_size_base
-        self.boxes = group_bboxes(frame)
+        self.boxes = dict(group_bboxes(frame))
 
     def __call__(self, a: QObject, b: QObject) -> float:
         a_box, b_box = self.boxes[id(a)], self.boxes[id(b)]
@@ -111,9 +115,22 @@ def match_points(gt_frame: QFrame, ds_frame: QFrame, gt: Sequence[QObject], ds: 
     ds_sim = PointsSimilarity(ds_frame, sigma, threshold, image_size_base)
     gt_sim.boxes.update(ds_sim.boxes)
     sim = np.zeros((len(gt), len(ds)))
+    boxes = gt_sim.boxes
+    lone_a = [len(o.points) == 2 and boxes[id(o)][2] * boxes[id(o)][3] == 0 for o in gt]
+    lone_b = [len(o.points) == 2 and boxes[id(o)][2] * boxes[id(o)][3] == 0 for o in ds]
+    ia = [i for i, v in enumerate(lone_a) if v]
+    ib = [j for j, v in enumerate(lone_b) if v]
+    if ia and ib:  # single points on both sides: OKS in image space, vectorized (same arithmetic)
+        pa = np.array([gt[i].points for i in ia], dtype=float)
+        pb = np.array([ds[j].points for j in ib], dtype=float)
+        dx = pa[:, None, 0] - pb[None, :, 0]
+        dy = pa[:, None, 1] - pb[None, :, 1]
+        d = np.sqrt(dx * dx + dy * dy)
+        sim[np.ix_(ia, ib)] = np.exp(-(d**2) / (2 * gt_sim.area * (2 * sigma) ** 2)) / 1.0
     for i, x in enumerate(gt):
         for j, y in enumerate(ds):
-            sim[i, j] = gt_sim(x, y)
+            if not (lone_a[i] and lone_b[j]):
+                sim[i, j] = gt_sim(x, y)
     result = TypeResult(assignment=assign(list(gt), list(ds), sim, threshold, same_label_attr))
     record_pairs(result, sim, gt, ds)
     fill_best(result, gt, ds, sim)
@@ -139,7 +156,7 @@ def match_skeletons(gt_frame: QFrame, ds_frame: QFrame, gt: Sequence[QObject], d
                     sigma: float, threshold: float, sublabels: dict[int, list[int]]) -> TypeResult:
     if not gt and not ds:
         return TypeResult()
-    boxes = group_bboxes(gt_frame)
+    boxes = dict(group_bboxes(gt_frame))
     boxes.update(group_bboxes(ds_frame))
     a = [(o, skeleton_keypoints(o, sublabels[o.label])) for o in gt]
     b = [(o, skeleton_keypoints(o, sublabels[o.label])) for o in ds]

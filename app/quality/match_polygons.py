@@ -42,30 +42,40 @@ def segment_instances(objects: Sequence[QObject], allow_groups: bool = True) -> 
     return instances
 
 
+def _overlaps(p: list[float], q: list[float]) -> bool:
+    """Whether two pixel boxes [x, y, w, h] share a pixel."""
+    return p[0] < q[0] + q[2] and q[0] < p[0] + p[2] and p[1] < q[1] + q[3] and q[1] < p[1] + p[3]
+
+
 def instance_regions(instances: list[list[QObject]], height: int, width: int, panoptic: bool) -> list[rle.Region]:
-    """Each instance's pixels: visible parts only (z-order painting) when ``panoptic``, else the union."""
+    """Each instance's pixels: visible parts only (z-order painting) when ``panoptic``, else the union.
+
+    With ``panoptic`` an annotation loses the pixels of every annotation painted after it (stable sort by
+    z_order over the instance order, later wins); only later annotations whose boxes meet it are used."""
     if not panoptic:
         return [rle.union([o.region(height, width) for o in inst], height, width) for inst in instances]
     flat = [(o, k) for k, inst in enumerate(instances) for o in inst]
     painted = sorted(flat, key=lambda item: item[0].z_order)
+    regions = [obj.region(height, width) for obj, _ in painted]
+    boxes = [r.bbox() for r in regions]
     visible: list[list[rle.Region]] = [[] for _ in instances]
-    above = rle.Region(height, width)
-    for obj, k in reversed(painted):
-        region = obj.region(height, width)
-        visible[k].append(rle.difference(region, above))
-        above = rle.union([above, region], height, width)
+    for i, (obj, k) in enumerate(painted):
+        above = [regions[j] for j in range(i + 1, len(painted)) if _overlaps(boxes[i], boxes[j])]
+        region = regions[i]
+        if above:
+            region = rle.difference(region, rle.union(above, height, width))
+        visible[k].append(region)
     return [rle.union(parts, height, width) for parts in visible]
 
 
 def _iou_matrix(a: list[rle.Region], b: list[rle.Region]) -> np.ndarray:
     sim = np.zeros((len(a), len(b)))
-    a_cols = [r.col_range() for r in a]
-    b_cols = [r.col_range() for r in b]
+    a_box = [r.bbox() for r in a]
+    b_box = [r.bbox() for r in b]
     for i, ra in enumerate(a):
         for j, rb in enumerate(b):
-            if a_cols[i][1] < b_cols[j][0] or b_cols[j][1] < a_cols[i][0]:
-                continue
-            sim[i, j] = rle.iou(ra, rb)
+            if _overlaps(a_box[i], b_box[j]):
+                sim[i, j] = rle.iou(ra, rb)
     return sim
 
 

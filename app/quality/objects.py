@@ -29,8 +29,14 @@ _KIND = {
 
 
 def round2(values: Sequence[float]) -> list[float]:
-    """Datumaro's coordinate rounding (numpy ``around`` to 2 decimals)."""
-    return np.around(np.asarray(values, dtype=float), 2).tolist()
+    """Datumaro's coordinate rounding, ``numpy.around(v, 2)``: scale by 100, round half to even, divide.
+
+    Python's ``round(float)`` rounds half to even like ``numpy.rint`` and int / 100 is the correctly
+    rounded quotient, so this gives the same doubles (up to the sign of zero) without numpy overhead.
+    """
+    if len(values) > 64:
+        return np.around(np.asarray(values, dtype=float), 2).tolist()
+    return [round(v * 100) / 100 for v in values]
 
 
 @dataclass(eq=False)
@@ -102,6 +108,7 @@ class QFrame:
     width: int
     height: int
     objects: list[QObject] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def of_kind(self, *kinds: str) -> list[QObject]:
         return [o for o in self.objects if o.kind in kinds]

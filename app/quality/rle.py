@@ -1,16 +1,17 @@
-"""Pixel regions as run intervals over the column-major flattened frame (COCO's layout).
+"""Pixel regions as run-length encodings over the column-major frame (COCO's layout), never as
+full-frame arrays: memory and time follow the number of runs.
 
-A :class:`Region` holds sorted, disjoint, non-adjacent half-open intervals ``[start, end)`` of flat
-pixel indices ``x * height + y``. Memory and time follow the number of runs, never the frame area.
-
-Polygons are rasterized by pycocotools (CVAT compares shapes through it, so its pixel rules are the
-reference); its compressed counts string is decoded here, vectorized. CVAT masks (row-major runs over
-an inclusive box) are converted through a box-sized bitmap only.
+A :class:`Region` holds either a pycocotools compressed RLE (polygons are rasterized by pycocotools,
+the reference CVAT uses; unions, intersections and areas then run in its C code) or explicit run
+intervals ``[start, end)`` of flat indices ``x * height + y`` (needed for differences, e.g. the
+visible part of an annotation under later ones). Each form is derived from the other on demand.
+CVAT masks (row-major runs over an inclusive box) are converted through a box-sized bitmap only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from pycocotools import mask as coco_mask
@@ -21,28 +22,72 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 
 class Region:
-    """A set of pixels of a ``height`` x ``width`` frame, as run intervals."""
+    """A set of pixels of a ``height`` x ``width`` frame."""
 
-    __slots__ = ("height", "width", "starts", "ends", "_area", "_bbox")
+    __slots__ = ("height", "width", "_starts", "_ends", "_coco", "_area", "_bbox")
 
-    def __init__(self, height: int, width: int, starts: np.ndarray = _EMPTY, ends: np.ndarray = _EMPTY) -> None:
+    def __init__(self, height: int, width: int, starts: np.ndarray | None = _EMPTY, ends: np.ndarray | None = _EMPTY,
+                 coco: dict[str, Any] | None = None) -> None:
         self.height = int(height)
         self.width = int(width)
-        self.starts = starts
-        self.ends = ends
+        self._starts = starts
+        self._ends = ends
+        self._coco = coco
         self._area: int | None = None
         self._bbox: list[float] | None = None
+
+    # -------------------------------------------------------------- the two representations
+
+    def _decode(self) -> None:
+        counts = counts_from_string(self._coco["counts"])  # type: ignore[index]
+        self._starts, self._ends = _runs_from_counts(counts)
+
+    @property
+    def starts(self) -> np.ndarray:
+        if self._starts is None:
+            self._decode()
+        return self._starts  # type: ignore[return-value]
+
+    @property
+    def ends(self) -> np.ndarray:
+        if self._ends is None:
+            self._decode()
+        return self._ends  # type: ignore[return-value]
+
+    @property
+    def coco(self) -> dict[str, Any]:
+        """The pycocotools compressed RLE of the region."""
+        if self._coco is None:
+            h, w = self.height, self.width
+            bounds = np.empty(2 * self.starts.size + 2, dtype=np.int64)
+            bounds[0] = 0
+            bounds[1:-1:2] = self.starts
+            bounds[2:-1:2] = self.ends
+            bounds[-1] = h * w
+            counts = np.diff(bounds)
+            self._coco = coco_mask.frPyObjects({"counts": counts.tolist(), "size": [h, w]}, h, w)
+        return self._coco
+
+    # -------------------------------------------------------------- measures
 
     @property
     def area(self) -> int:
         if self._area is None:
-            self._area = int(np.sum(self.ends - self.starts)) if self.starts.size else 0
+            if self._coco is not None:
+                self._area = int(coco_mask.area(self._coco))
+            else:
+                self._area = int(np.sum(self.ends - self.starts)) if self.starts.size else 0
         return self._area
+
+    def is_empty(self) -> bool:
+        return self.area == 0
 
     def bbox(self) -> list[float]:
         """Pixel bounding box ``[x, y, w, h]`` as pycocotools' ``toBbox`` gives it (zeros when empty)."""
         if self._bbox is None:
-            if not self.starts.size:
+            if self._coco is not None:
+                self._bbox = [float(v) for v in coco_mask.toBbox(self._coco)]
+            elif not self.starts.size:
                 self._bbox = [0.0, 0.0, 0.0, 0.0]
             else:
                 h = self.height
@@ -56,11 +101,14 @@ class Region:
                 self._bbox = [float(x0), float(y0), float(x1 - x0 + 1), float(y1 - y0 + 1)]
         return self._bbox
 
-    def col_range(self) -> tuple[int, int]:
-        """First and last column touched (inclusive); (0, -1) when empty."""
-        if not self.starts.size:
-            return 0, -1
-        return int(self.starts[0] // self.height), int((self.ends[-1] - 1) // self.height)
+
+def _runs_from_counts(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not counts.size:
+        return _EMPTY, _EMPTY
+    bounds = np.cumsum(counts)
+    starts = bounds[0::2]
+    ends = bounds[1::2]
+    return _normalize(starts[: ends.size], ends)
 
 
 def _normalize(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,6 +116,8 @@ def _normalize(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.nda
     keep = ends > starts
     starts, ends = starts[keep], ends[keep]
     if starts.size <= 1:
+        return starts.astype(np.int64), ends.astype(np.int64)
+    if np.all(starts[1:] > ends[:-1]):
         return starts.astype(np.int64), ends.astype(np.int64)
     order = np.argsort(starts, kind="stable")
     starts, ends = starts[order], ends[order]
@@ -79,61 +129,48 @@ def _normalize(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.nda
     return starts[idx].astype(np.int64), np.maximum.reduceat(ends, idx).astype(np.int64)
 
 
+# ----------------------------------------------------------------------------- set operations
+
+
 def union(regions: Sequence[Region], height: int, width: int) -> Region:
     """Pixels in any of ``regions``."""
-    parts = [r for r in regions if r.starts.size]
+    parts = [r for r in regions if not r.is_empty()]
     if not parts:
         return Region(height, width)
     if len(parts) == 1:
-        return Region(height, width, parts[0].starts, parts[0].ends)
-    s, e = _normalize(np.concatenate([r.starts for r in parts]), np.concatenate([r.ends for r in parts]))
-    return Region(height, width, s, e)
+        return parts[0]
+    return Region(height, width, None, None, coco_mask.merge([r.coco for r in parts]))
 
 
-def _coverage(a: Region, b: Region) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Elementary segments between all boundaries, with the coverage by ``a`` and by ``b``."""
+def intersection_area(a: Region, b: Region) -> int:
+    if a.is_empty() or b.is_empty():
+        return 0
+    return int(coco_mask.area(coco_mask.merge([a.coco, b.coco], intersect=True)))
+
+
+def intersection(a: Region, b: Region) -> Region:
+    if a.is_empty() or b.is_empty():
+        return Region(a.height, a.width)
+    return Region(a.height, a.width, None, None, coco_mask.merge([a.coco, b.coco], intersect=True))
+
+
+def difference(a: Region, b: Region) -> Region:
+    """Pixels of ``a`` not in ``b``."""
+    if a.is_empty() or b.is_empty():
+        return a
     pos = np.concatenate([a.starts, a.ends, b.starts, b.ends])
     na, nb = a.starts.size, b.starts.size
     da = np.concatenate([np.ones(na, np.int64), -np.ones(na, np.int64), np.zeros(2 * nb, np.int64)])
     db = np.concatenate([np.zeros(2 * na, np.int64), np.ones(nb, np.int64), -np.ones(nb, np.int64)])
     order = np.argsort(pos, kind="stable")
-    pos, da, db = pos[order], np.cumsum(da[order]), np.cumsum(db[order])
+    pos, ca, cb = pos[order], np.cumsum(da[order]), np.cumsum(db[order])
     last = np.empty(pos.size, dtype=bool)
     last[:-1] = pos[1:] != pos[:-1]
     last[-1] = True
-    return pos[last], da[last], db[last]
-
-
-def _combine(a: Region, b: Region, keep_a: bool, keep_b: bool, both: bool) -> Region:
-    if not a.starts.size or not b.starts.size:
-        if both:
-            return Region(a.height, a.width)
-        return Region(a.height, a.width, a.starts, a.ends) if keep_a and not keep_b else Region(a.height, a.width)
-    pos, ca, cb = _coverage(a, b)
-    inside = (ca[:-1] > 0) & (cb[:-1] > 0) if both else (ca[:-1] > 0) & (cb[:-1] == 0)
+    pos, ca, cb = pos[last], ca[last], cb[last]
+    inside = (ca[:-1] > 0) & (cb[:-1] == 0)
     s, e = _normalize(pos[:-1][inside], pos[1:][inside])
     return Region(a.height, a.width, s, e)
-
-
-def intersection(a: Region, b: Region) -> Region:
-    return _combine(a, b, True, True, both=True)
-
-
-def difference(a: Region, b: Region) -> Region:
-    """Pixels of ``a`` not in ``b``."""
-    if not b.starts.size or not a.starts.size:
-        return Region(a.height, a.width, a.starts, a.ends)
-    return _combine(a, b, True, False, both=False)
-
-
-def intersection_area(a: Region, b: Region) -> int:
-    if not a.starts.size or not b.starts.size:
-        return 0
-    if a.ends[-1] <= b.starts[0] or b.ends[-1] <= a.starts[0]:
-        return 0
-    pos, ca, cb = _coverage(a, b)
-    inside = (ca[:-1] > 0) & (cb[:-1] > 0)
-    return int(np.sum(pos[1:][inside] - pos[:-1][inside]))
 
 
 def iou(a: Region, b: Region) -> float:
@@ -148,7 +185,7 @@ def iou(a: Region, b: Region) -> float:
 
 
 def counts_from_string(text: bytes) -> np.ndarray:
-    """Decode a COCO compressed RLE counts string (LEB-like, 5 bits per char, deltas from index 3)."""
+    """Decode a COCO compressed RLE counts string (5 bits per char, deltas from index 3 on)."""
     c = np.frombuffer(text, dtype=np.uint8).astype(np.int64) - 48
     if not c.size:
         return _EMPTY
@@ -173,24 +210,18 @@ def counts_from_string(text: bytes) -> np.ndarray:
 
 def from_counts(counts: np.ndarray, height: int, width: int) -> Region:
     """A region from COCO run counts (first run is background)."""
-    if not counts.size:
-        return Region(height, width)
-    bounds = np.cumsum(counts)
-    starts = bounds[0::2]
-    ends = bounds[1::2]
-    starts = starts[: ends.size]
-    s, e = _normalize(starts, ends)
+    s, e = _runs_from_counts(counts)
     return Region(height, width, s, e)
 
 
 def from_polygons(polygons: Sequence[Sequence[float]], height: int, width: int) -> Region:
-    """Rasterize polygons (flat ``[x0, y0, ...]`` lists, >= 3 points each) with pycocotools' rules, united."""
+    """Rasterize polygons (flat ``[x0, y0, ...]`` lists, >= 3 points each) with pycocotools, united."""
     polys = [list(map(float, p)) for p in polygons if len(p) >= 6]
     if not polys or height <= 0 or width <= 0:
         return Region(height, width)
     rles = coco_mask.frPyObjects(polys, height, width)
-    regions = [from_counts(counts_from_string(r["counts"]), height, width) for r in rles]
-    return regions[0] if len(regions) == 1 else union(regions, height, width)
+    coco = rles[0] if len(rles) == 1 else coco_mask.merge(rles)
+    return Region(height, width, None, None, coco)
 
 
 def from_cvat_mask(points: Sequence[float], height: int, width: int) -> Region:
@@ -205,8 +236,7 @@ def from_cvat_mask(points: Sequence[float], height: int, width: int) -> Region:
     hh, ww = crop.shape
     padded = np.zeros((ww, hh + 1), dtype=np.int8)
     padded[:, :hh] = crop.T
-    flat = padded.ravel()
-    change = np.diff(np.concatenate(([0], flat)))
+    change = np.diff(np.concatenate(([0], padded.ravel())))
     run_starts = np.flatnonzero(change == 1)
     run_ends = np.flatnonzero(change == -1)
     col_s, row_s = np.divmod(run_starts, hh + 1)
