@@ -19,7 +19,7 @@ from app.tools.geometry import Hit, HitKind, bbox, hit_shape
 ObjectKey = tuple[str, int]
 
 
-@dataclass
+@dataclass(eq=False)
 class FrameObject:
     key: ObjectKey
     shape: Shape
@@ -30,6 +30,14 @@ class FrameObject:
     def is_track(self) -> bool:
         return self.key[0] == "track"
 
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """The shape's box, computed once (an edit makes a new FrameObject)."""
+        cached = self.__dict__.get("_box")
+        if cached is None:
+            cached = self.__dict__["_box"] = bbox(self.shape)
+        return cached
+
 
 class FrameObjects:
     """An ordered (by z-order, then creation) collection with box arrays rebuilt lazily."""
@@ -39,13 +47,16 @@ class FrameObjects:
         self._boxes: np.ndarray | None = None
         self._order: list[ObjectKey] = []
         self.revision = 0
+        self.generation = 0  # bumped when everything is replaced (a new frame)
+        self.changes: list[tuple[float, float, float, float]] = []  # boxes changed in this generation
         for obj in objects:
             self._items[obj.key] = obj
         self._dirty()
 
-    def _dirty(self) -> None:
+    def _dirty(self, *boxes: tuple[float, float, float, float]) -> None:
         self._boxes = None
         self.revision += 1
+        self.changes.extend(boxes)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -61,15 +72,19 @@ class FrameObjects:
         return self._items.get(key)
 
     def put(self, obj: FrameObject) -> None:
+        old = self._items.get(obj.key)
         self._items[obj.key] = obj
-        self._dirty()
+        self._dirty(obj.box, *([old.box] if old is not None else []))
 
     def remove(self, key: ObjectKey) -> None:
-        if self._items.pop(key, None) is not None:
-            self._dirty()
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._dirty(old.box)
 
     def replace_all(self, objects: Iterable[FrameObject]) -> None:
         self._items = {o.key: o for o in objects}
+        self.generation += 1
+        self.changes = []
         self._dirty()
 
     def _ensure(self) -> None:
@@ -77,7 +92,7 @@ class FrameObjects:
             return
         ordered = sorted(self._items.values(), key=lambda o: (o.shape.z_order, o.key[0] == "track", o.key[1]))
         self._order = [o.key for o in ordered]
-        boxes = np.array([bbox(o.shape) for o in ordered], dtype=np.float64).reshape(-1, 4)
+        boxes = np.array([o.box for o in ordered], dtype=np.float64).reshape(-1, 4)
         self._boxes = boxes
 
     def ordered(self) -> list[FrameObject]:

@@ -68,6 +68,7 @@ class ShapeRaster:
         self._palette: list[tuple[int, int, int]] = []
         self._mask_cache: dict[tuple[ObjectKey, int], tuple[np.ndarray, int, int]] = {}
         self._colors: dict[int, str] = {}
+        self._outlines: dict[ObjectKey, tuple[FrameObject, np.ndarray]] = {}
         self.skeleton_edges: dict[int, list[tuple[int, int]]] = {}  # skeleton label id -> joints
 
     def invalidate(self) -> None:
@@ -75,7 +76,7 @@ class ShapeRaster:
         self._revision = None
 
     def prepare(self, objects: Iterable[FrameObject], revision: object, colors: dict[int, str]) -> None:
-        """(Re)build the vertex arrays when ``revision`` changed."""
+        """(Re)build the vertex arrays when ``revision`` changed; outlines of unchanged objects are reused."""
         if revision == self._revision:
             return
         self._revision = revision
@@ -83,6 +84,7 @@ class ShapeRaster:
         palette_index: dict[str, int] = {}
         keys, chunks, closed, color_idx, boxes = [], [], [], [], []
         self._others = []
+        outlines: dict[ObjectKey, tuple[FrameObject, np.ndarray]] = {}
         for obj in objects:
             color = colors.get(obj.shape.label_id, "#ffffff")
             if color not in palette_index:
@@ -91,14 +93,17 @@ class ShapeRaster:
             if t in (ShapeType.MASK, ShapeType.POINTS, ShapeType.SKELETON):
                 self._others.append(obj)
                 continue
-            xy = outline(obj.shape)
+            cached = self._outlines.get(obj.key)
+            xy = cached[1] if cached is not None and cached[0] is obj else outline(obj.shape)
+            outlines[obj.key] = (obj, xy)
             if len(xy) < 2:
                 continue
             keys.append(obj.key)
             chunks.append(xy)
             closed.append(t in (ShapeType.RECTANGLE, ShapeType.POLYGON, ShapeType.ELLIPSE))
             color_idx.append(palette_index[color])
-            boxes.append((xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max()))
+            boxes.append(obj.box)
+        self._outlines = outlines
         self._palette = [hex_to_rgb(c) for c in palette_index]
         sizes = np.array([len(c) for c in chunks], np.int64)
         self._batch = _Batch(
@@ -120,6 +125,31 @@ class ShapeRaster:
         self._render_polys(layer, view, opacity, exclude)
         self._render_others(layer, view, opacity, exclude)
         return layer
+
+    def render_objects(self, layer: np.ndarray, view: View, objects: list[FrameObject], opacity: float) -> None:
+        """Draw ``objects`` one by one in the given order (for small regions after an edit: no batch
+        rebuild needed, z-order exact)."""
+        a = max(0.0, min(1.0, opacity))
+        factor = float(1 << SHIFT)
+        for obj in objects:
+            rgb = hex_to_rgb(self._colors.get(obj.shape.label_id, "#ffffff"))
+            t = obj.shape.type
+            if t is ShapeType.MASK:
+                self._render_mask(layer, view, obj, rgb, opacity)
+                continue
+            if t in (ShapeType.POINTS, ShapeType.SKELETON):
+                draw_points(layer, view, obj, rgb, self._edges_for(obj))
+                continue
+            xy = outline(obj.shape)
+            if len(xy) < 2:
+                continue
+            pts = np.clip((xy * view.scale + (view.dx, view.dy)) * factor, -2**28, 2**28).astype(np.int32)
+            if t in (ShapeType.RECTANGLE, ShapeType.POLYGON, ShapeType.ELLIPSE):
+                if a > 0:
+                    cv2.fillPoly(layer, [pts], (rgb[0] * a, rgb[1] * a, rgb[2] * a, 255 * a), cv2.LINE_8, SHIFT)
+                cv2.polylines(layer, [pts], True, (*rgb, 255), 1, cv2.LINE_AA, SHIFT)
+            else:
+                cv2.polylines(layer, [pts], False, (*rgb, 255), 2, cv2.LINE_AA, SHIFT)
 
     # ------------------------------------------------------------ polygons, rectangles, ellipses, polylines
 

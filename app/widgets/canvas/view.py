@@ -26,12 +26,13 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QTransform, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
 from app.tools.base import Button, CursorRole, EventKind, KeyEvent, Modifier, Preview, Tool, ToolEvent
 from app.widgets.canvas.image_layer import ImagePyramid, draw_image
+from app.widgets.canvas.layer_cache import LayerCache
 from app.widgets.canvas.overlay import draw_preview, draw_shape
 from app.widgets.canvas.shape_raster import ShapeRaster, View
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 MIN_SCALE, MAX_SCALE = 1 / 64, 64.0
 BACKGROUND = QColor("#2b2b2b")
+REFINE_MS = 120  # a zoom is drawn from the cached layers, then re-rendered crisply after this pause
 
 _CURSORS = {
     CursorRole.DEFAULT: Qt.CursorShape.ArrowCursor, CursorRole.CROSS: Qt.CursorShape.CrossCursor,
@@ -123,8 +125,16 @@ class CanvasView(QGraphicsView):
         self._pyramid = ImagePyramid(self._raw)
         self._image_rev = 0
         self._raster = ShapeRaster()
-        self._image_cache: tuple[object, QImage] | None = None
-        self._shape_cache: tuple[object, QImage, np.ndarray] | None = None
+        self._image_cache = LayerCache(self._render_image, QImage.Format.Format_ARGB32_Premultiplied)
+        self._shape_cache = LayerCache(self._render_shapes, QImage.Format.Format_RGBA8888_Premultiplied,
+                                       self._render_shape_region)
+        self._exclude_drawn: set[ObjectKey] = set()
+        self._changes_seen = 0
+        self._label_rev = 0
+        self._refine_timer = QTimer(self)
+        self._refine_timer.setSingleShot(True)
+        self._refine_timer.setInterval(REFINE_MS)
+        self._refine_timer.timeout.connect(self.refine_now)
         self._pan_from: QPointF | None = None
         self._space = False
         self._fitted = True
@@ -200,10 +210,8 @@ class CanvasView(QGraphicsView):
 
     def _on_session(self, what: str) -> None:
         if what == "objects":
-            self._shape_cache = None
             self.objects_changed.emit()
         elif what == "selection":
-            self._shape_cache = None
             self.selection_changed.emit()
         elif what == "status" and self.session.messages:
             self.status_message.emit(self.session.messages[-1])
@@ -218,7 +226,7 @@ class CanvasView(QGraphicsView):
                     self._colors[item.id] = item.color or label.color or "#ffffff"
         self._edges = {lb.id: list(lb.edges) for lb in labels if lb.id is not None and lb.edges}
         self._raster.skeleton_edges = self._edges
-        self._shape_cache = None
+        self._label_rev += 1
         self._raster.invalidate()
 
     def labels_changed(self) -> None:
@@ -233,7 +241,6 @@ class CanvasView(QGraphicsView):
         self._display = self.adjust(image) if self.adjust is not None else image
         self._pyramid = ImagePyramid(self._display)
         self._image_rev += 1
-        self._image_cache = None
         h, w = image.shape[:2]
         self.scene().setSceneRect(QRectF(-w, -h, 3 * w, 3 * h))
         if first or self._fitted:
@@ -247,11 +254,10 @@ class CanvasView(QGraphicsView):
 
     def set_fill_opacity(self, value: float) -> None:
         self.fill_opacity = max(0.0, min(1.0, value))
-        self._shape_cache = None
         self.viewport().update()
 
     def refresh(self) -> None:
-        self._shape_cache = None
+        """Repaint after view flags (hidden, locked) changed."""
         self.viewport().update()
 
     # ------------------------------------------------------------ tools
@@ -424,27 +430,36 @@ class CanvasView(QGraphicsView):
         size = self.viewport().size()
         return View(t.m11(), t.dx(), t.dy(), max(size.width(), 1), max(size.height(), 1))
 
-    def _view_key(self) -> tuple:
-        v = self._view()
-        return (round(v.scale, 9), round(v.dx, 3), round(v.dy, 3), v.width, v.height)
-
-    def _image_layer(self) -> QImage:
-        key = (self._view_key(), self._image_rev)
-        if self._image_cache is not None and self._image_cache[0] == key:
-            return self._image_cache[1]
-        v = self._view()
-        layer = QImage(v.width, v.height, QImage.Format.Format_ARGB32_Premultiplied)
-        layer.fill(BACKGROUND)
-        painter = QPainter(layer)
-        painter.setTransform(self.viewportTransform())
+    def _image_size(self) -> tuple[int, int]:
         h, w = self._raw.shape[:2]
-        x0, y0, x1, y1 = v.image_rect()
-        visible = QRectF(max(x0, 0), max(y0, 0), min(x1, w) - max(x0, 0), min(y1, h) - max(y0, 0))
+        return w, h
+
+    def _render_image(self, view: View, buffer: np.ndarray) -> None:
+        h, w = buffer.shape[:2]
+        target = QImage(buffer.data, w, h, buffer.strides[0], QImage.Format.Format_ARGB32_Premultiplied)
+        painter = QPainter(target)
+        painter.setTransform(QTransform(view.scale, 0, 0, view.scale, view.dx, view.dy))
+        iw, ih = self._image_size()
+        x0, y0, x1, y1 = view.image_rect()
+        visible = QRectF(max(x0, 0), max(y0, 0), min(x1, iw) - max(x0, 0), min(y1, ih) - max(y0, 0))
         if visible.width() > 0 and visible.height() > 0:
-            draw_image(painter, self._pyramid, v.scale, visible)
+            draw_image(painter, self._pyramid, view.scale, visible)
         painter.end()
-        self._image_cache = (key, layer)
-        return layer
+
+    def _render_shapes(self, view: View, buffer: np.ndarray) -> None:
+        objects = self.session.objects()
+        self._raster.prepare(objects.ordered(), (id(objects), objects.revision), self._colors)
+        self._raster.render(view, self.fill_opacity, self._exclude_drawn, out=buffer)
+
+    def _render_shape_region(self, view: View, buffer: np.ndarray) -> None:
+        """A small region after an edit: draw the objects that cross it, in z-order, one by one."""
+        objects = self.session.objects()
+        boxes = objects.boxes()
+        x0, y0, x1, y1 = view.image_rect()
+        hit = np.flatnonzero((boxes[:, 2] >= x0) & (boxes[:, 0] <= x1) & (boxes[:, 3] >= y0) & (boxes[:, 1] <= y1))
+        ordered = objects.ordered()
+        chosen = [ordered[i] for i in hit if ordered[i].key not in self._exclude_drawn]
+        self._raster.render_objects(buffer, view, chosen, self.fill_opacity)
 
     def _hidden_in_layer(self) -> set[ObjectKey]:
         out = set(self.session.hidden) | set(self.session.selection())
@@ -453,25 +468,55 @@ class CanvasView(QGraphicsView):
             out |= set(preview.extra.get("hide", []))
         return out
 
-    def _shape_layer(self) -> QImage:
+    def _sync_image_layer(self, view: View) -> None:
+        layer = self._image_cache
+        if layer.empty or layer.key != self._image_rev:
+            layer.reset(view, self._image_rev)
+        elif not layer.exact(view):
+            self._refine_timer.start()
+
+    def _sync_shape_layer(self, view: View) -> None:
         objects = self.session.objects()
+        full_key = (id(objects), objects.generation, self.fill_opacity, self._label_rev)
         exclude = self._hidden_in_layer()
-        key = (self._view_key(), objects.revision, id(objects), tuple(sorted(exclude)), self.fill_opacity)
-        if self._shape_cache is not None and self._shape_cache[0] == key:
-            return self._shape_cache[1]
-        self._raster.prepare(objects.ordered(), (id(objects), objects.revision), self._colors)
-        v = self._view()
-        buffer = self._raster.render(v, self.fill_opacity, exclude)
-        image = QImage(buffer.data, v.width, v.height, buffer.strides[0],
-                       QImage.Format.Format_RGBA8888_Premultiplied)
-        self._shape_cache = (key, image, buffer)
-        return image
+        layer = self._shape_cache
+        if layer.empty or layer.key != full_key:
+            self._exclude_drawn, self._changes_seen = exclude, len(objects.changes)
+            layer.reset(view, full_key)
+            return
+        dirty = list(objects.changes[self._changes_seen :])
+        self._changes_seen = len(objects.changes)
+        for key in exclude ^ self._exclude_drawn:
+            obj = objects.get(key)
+            if obj is not None:
+                dirty.append(obj.box)
+        self._exclude_drawn = exclude
+        if len(dirty) > 500:
+            layer.reset(view if layer.exact(view) else View(layer.scale, layer.dx0, layer.dy0, view.width,
+                                                            view.height), full_key)
+        elif dirty:
+            layer.update_regions(dirty, full_key)
+        if not layer.exact(view):
+            self._refine_timer.start()
+
+    def refine_now(self) -> None:
+        """Re-anchor the cached layers at the current zoom (runs when a zoom settles); tiles are
+        rendered crisply on the next paint."""
+        view = self._view()
+        self._image_cache.reset(view, self._image_rev)
+        self._shape_cache.invalidate()
+        self.viewport().update()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt override
+        view = self._view()
+        self._sync_image_layer(view)
+        self._sync_shape_layer(view)
         painter.save()
         painter.resetTransform()
-        painter.drawImage(0, 0, self._image_layer())
-        painter.drawImage(0, 0, self._shape_layer())
+        painter.fillRect(0, 0, view.width, view.height, BACKGROUND)
+        size = self._image_size()
+        self._image_cache.draw(painter, view, size)
+        self._shape_cache.draw(painter, view, size)
         painter.restore()
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt override
