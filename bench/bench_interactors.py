@@ -42,7 +42,8 @@ def bench_sam2(backend: str) -> dict:
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = save_random_checkpoint("configs/sam2.1/sam2.1_hiera_t.yaml", Path(tmp) / "sam2.1_hiera_tiny.pt")
-        sam = Sam2Interactor(ckpt, device="cpu", threads=1, prefer_onnx=backend == "onnxruntime")
+        sam = Sam2Interactor(ckpt, device="cpu", threads=1, prefer_onnx=backend == "onnxruntime",
+                             decoder_cache_dir=Path(tmp))
         sam.load()
         image = _scene(1080, 1920)
         embeds = []

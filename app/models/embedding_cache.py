@@ -1,4 +1,5 @@
-"""A thread-safe LRU of image embeddings bounded in MiB (SAM 2 tiny..large: 16 MiB per image in fp32)."""
+"""A thread-safe LRU of image embeddings bounded in MiB (SAM 2 features: 16 MiB per image in fp32, 22 MiB
+with the decoder's per-image precomputation)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,15 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Embedding:
-    """SAM 2 image features of one image: ``image_embed`` (1, 256, S/16, S/16), ``high_res`` the two
-    finer maps (1, 32, S/4, S/4) and (1, 64, S/8, S/8), all float32; ``orig_hw`` the image size."""
+    """What the SAM 2 decoder needs of one image (float32 arrays by name, chosen by the decoder: see
+    :mod:`app.models.sam2_split`) and the image's ``orig_hw``. About 22 MiB for a 1024-px model."""
 
-    image_embed: np.ndarray
-    high_res: tuple[np.ndarray, ...]
+    arrays: dict[str, np.ndarray]
     orig_hw: tuple[int, int]
 
     @property
     def nbytes(self) -> int:
-        return int(self.image_embed.nbytes + sum(a.nbytes for a in self.high_res))
+        return int(sum(a.nbytes for a in self.arrays.values()))
 
 
 class EmbeddingCache:

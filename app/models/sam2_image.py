@@ -89,17 +89,20 @@ class Sam2Interactor:
         Size of the embedding LRU.
     prefer_onnx:
         Run the decoder in ONNX Runtime when available.
+    decoder_cache_dir:
+        Where the exported decoder graph is kept (default: the app's cache folder).
     """
 
     def __init__(self, checkpoint: str | Path, *, config: str | None = None, image_size: int | None = None,
                  device: str | None = "auto", threads: int | None = None, cache_mib: float = DEFAULT_CACHE_MIB,
-                 prefer_onnx: bool = True, name: str | None = None) -> None:
+                 prefer_onnx: bool = True, name: str | None = None, decoder_cache_dir: Path | None = None) -> None:
         self.checkpoint_arg = checkpoint
         self.config_arg = config
         self.image_size_arg = image_size
         self.device_pref = device
         self.threads = threads
         self.prefer_onnx = prefer_onnx
+        self.decoder_cache_dir = decoder_cache_dir
         self.cache = EmbeddingCache(cache_mib)
         self.name = name or str(checkpoint)
         self.description = SIZES.get(str(checkpoint), f"SAM 2 from {checkpoint}")
@@ -139,7 +142,8 @@ class Sam2Interactor:
             self._predictor = self._make_predictor(model)
             stat = path.stat()
             identity = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{config}|{model.image_size}"
-            self._decoder = make_decoder(model, identity, prefer_onnx=self.prefer_onnx, threads=threads)
+            self._decoder = make_decoder(model, identity, prefer_onnx=self.prefer_onnx, threads=threads,
+                                         cache_dir=self.decoder_cache_dir)
             self.timings["load_s"] = time.perf_counter() - start
 
     def _build(self, config: str, path: Path, device: str) -> Any:
@@ -178,11 +182,8 @@ class Sam2Interactor:
             start = time.perf_counter()
             self._predictor.set_image(image)
             feats = self._predictor._features
-            emb = Embedding(
-                image_embed=feats["image_embed"].float().cpu().numpy(),
-                high_res=tuple(f.float().cpu().numpy() for f in feats["high_res_feats"]),
-                orig_hw=(int(image.shape[0]), int(image.shape[1])),
-            )
+            emb = Embedding(arrays=self._decoder.precompute(feats["image_embed"], feats["high_res_feats"]),
+                            orig_hw=(int(image.shape[0]), int(image.shape[1])))
             self._predictor.reset_predictor()
             self.timings["embed_s"] = time.perf_counter() - start
         self.cache.put(key, emb)

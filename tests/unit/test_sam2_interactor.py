@@ -77,10 +77,10 @@ def test_fast_path_matches_meta_predictor(interactor: Sam2Interactor, prompts: P
 def test_embedding_is_cached_and_lru_bounded(interactor: Sam2Interactor) -> None:
     interactor.cache.clear()
     emb = interactor.prepare(("t", 1), _image(1))
-    assert emb.image_embed.shape == (1, 256, 16, 16)
+    assert emb.arrays["keys0"].shape == (1, 256, 256) and emb.arrays["s0"].shape == (64, 64, 32)
     assert interactor.is_prepared(("t", 1))
     assert interactor.prepare(("t", 1), _image(1)) is emb
-    for frame in range(2, 12):  # 8 MiB cache, ~1 MiB per 256-px embedding
+    for frame in range(2, 12):  # 8 MiB cache, ~1.4 MiB per 256-px embedding
         interactor.prepare(("t", frame), _image(frame))
     assert not interactor.is_prepared(("t", 1))
     assert interactor.cache.used_mib <= 8
@@ -120,3 +120,25 @@ def test_broken_checkpoint_gives_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises((Sam2Error, ModelError), match="sam2.1_hiera_tiny.pt"):
         Sam2Interactor(bad, image_size=256, device="cpu").load()
+
+
+def test_split_decoder_equals_sam2_mask_decoder(interactor: Sam2Interactor) -> None:
+    """The per-image/per-click split gives the same logits as SAM 2's own decoder, box and points."""
+    import torch
+
+    from app.models.embedding_cache import Embedding
+    from app.models.sam2_decoder import TorchDecoder, _plain_module, prompt_arrays
+
+    model = interactor._predictor.model
+    split = TorchDecoder(model)
+    plain = _plain_module(model)
+    gen = torch.Generator().manual_seed(0)
+    embed = torch.randn(1, 256, 16, 16, generator=gen)
+    s0, s1 = torch.randn(1, 32, 64, 64, generator=gen), torch.randn(1, 64, 32, 32, generator=gen)
+    emb = Embedding(split.precompute(embed, [s0, s1]), (120, 160))
+    coords, labels = prompt_arrays([(30, 40), (90, 20)], [(5, 5)], (10, 10, 100, 90), (120, 160), 256)
+    ours, score = split(emb, coords, labels)
+    with torch.inference_mode():
+        ref, ref_score = plain(embed, s0, s1, torch.from_numpy(coords), torch.from_numpy(labels))
+    assert np.allclose(ours, ref[0, 0].numpy(), atol=1e-3)
+    assert score == pytest.approx(float(ref_score[0, 0]), abs=1e-4)
