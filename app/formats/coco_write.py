@@ -104,11 +104,14 @@ class _Writer:
         return out
 
     def instance(self, group: list[tuple[Shape, dict[str, Any]]], frame: DatasetFrame) -> dict[str, Any]:
-        leader, extra = max(group, key=lambda item: _area(item[0]))
+        leader, extra = group[0] if len(group) == 1 else max(group, key=lambda item: _area(item[0]))
         shapes = [s for s, _ in group]
-        boxes = [_box(s) for s in shapes]
-        x1, y1 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-        x2, y2 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        if len(shapes) == 1:
+            x1, y1, x2, y2 = _box(shapes[0])
+        else:
+            boxes = [_box(s) for s in shapes]
+            x1, y1 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+            x2, y2 = max(b[2] for b in boxes), max(b[3] for b in boxes)
         entry: dict[str, Any] = {"category_id": self.cat_id[leader.label_id], "iscrowd": 0,
                                  "bbox": [x1, y1, x2 - x1, y2 - y1], "attributes": self.attributes(leader, extra)}
         if any(s.type in (ShapeType.MASK, ShapeType.ELLIPSE) for s in shapes):
@@ -210,4 +213,4 @@ def write_coco(dataset: Dataset, folder: Path, *, kind: str = "auto", progress: 
 
 def _dump(path: Path, doc: dict[str, Any]) -> None:
     with open(path, "w", encoding="utf-8") as out:
-        json.dump(doc, out, separators=(",", ":"))
+        out.write(json.dumps(doc, separators=(",", ":")))  # dumps uses the C encoder; dump streams in Python

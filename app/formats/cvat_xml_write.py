@@ -89,6 +89,7 @@ class CvatXmlWriter:
         self.layout = layout
         self.names = _Names(dataset.labels)
         self.progress = progress
+        self._common_cache: dict[tuple[int, str], str] = {}
 
     def number(self, index: int) -> int:
         frame = self.ds.frames[index]
@@ -190,7 +191,11 @@ class CvatXmlWriter:
             self._tick(index + 1, n)
 
     def _common(self, label_id: int, source: str) -> str:
-        return f'label={quoteattr(self.names.label[label_id])} source="{source}"'
+        key = (label_id, source)
+        text = self._common_cache.get(key)
+        if text is None:
+            text = self._common_cache[key] = f'label={quoteattr(self.names.label[label_id])} source="{source}"'
+        return text
 
     def _image_shape(self, shape: Shape) -> str:
         head = f"    <{_TAG[shape.type]} {self._common(shape.label_id, shape.source.value)}"

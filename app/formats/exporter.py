@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.domain.annotations import Annotations, Shape, Tag, Track
+from app.domain.annotations import Annotations, Track
 from app.domain.enums import JobType
 from app.formats.dataset import Dataset, DatasetFrame, Progress
 from app.formats.errors import FormatError
@@ -33,30 +33,33 @@ class ExportResult:
 
 
 def _relocate(ann: Annotations, mapping: dict[int, int]) -> Annotations:
-    """Annotations with task frames turned into dataset indices; objects on other frames are dropped."""
-    def shape(s: Shape) -> Shape | None:
-        if s.frame not in mapping:
-            return None
-        c = s.copy(frame=mapping[s.frame])
-        for e in c.elements:
-            e.frame = c.frame
-        return c
+    """Annotations with task frames turned into dataset indices (in place: the objects are fresh from the
+    store); objects on frames outside ``mapping`` are dropped."""
+    shapes = []
+    for s in ann.shapes:
+        frame = mapping.get(s.frame)
+        if frame is not None:
+            s.frame = frame
+            for e in s.elements:
+                e.frame = frame
+            shapes.append(s)
 
     def track(t: Track) -> Track | None:
-        c = t.copy()
-        c.shapes = [s.copy(frame=mapping[s.frame]) for s in t.shapes if s.frame in mapping]
-        c.elements = [e for e in (track(e) for e in t.elements) if e is not None]
-        if not c.shapes and not c.elements:
+        t.shapes = [s for s in t.shapes if s.frame in mapping]
+        for s in t.shapes:
+            s.frame = mapping[s.frame]
+        t.elements = [e for e in (track(e) for e in t.elements) if e is not None]
+        if not t.shapes and not t.elements:
             return None
-        c.frame = min([s.frame for s in c.shapes] or [e.frame for e in c.elements])
-        return c
+        t.frame = min([s.frame for s in t.shapes] or [e.frame for e in t.elements])
+        return t
 
-    def tag(t: Tag) -> Tag | None:
-        return t.copy(frame=mapping[t.frame]) if t.frame in mapping else None
-
-    return Annotations(shapes=[x for x in map(shape, ann.shapes) if x is not None],
-                       tracks=[x for x in map(track, ann.tracks) if x is not None],
-                       tags=[x for x in map(tag, ann.tags) if x is not None])
+    tags = []
+    for tag in ann.tags:
+        if tag.frame in mapping:
+            tag.frame = mapping[tag.frame]
+            tags.append(tag)
+    return Annotations(shapes=shapes, tracks=[x for x in map(track, ann.tracks) if x is not None], tags=tags)
 
 
 def _task_part(project: Project, task_id: int, offset: int, subset: str,

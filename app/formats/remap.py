@@ -1,10 +1,14 @@
-"""Copying annotations with label ids, attribute ids and frame numbers translated (dataset → project)."""
+"""Translating label ids, attribute ids and frame numbers of a dataset's annotations (dataset → project).
+
+Done in place: an import consumes its dataset (read the file again to import it twice). This keeps a
+500k-shape import from building every object twice.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.domain.annotations import Annotations, Shape, Tag, Track, TrackedShape
+from app.domain.annotations import Annotations, Shape, Track
 from app.formats.label_mapping import LabelMap
 
 
@@ -17,30 +21,39 @@ class Remapper:
         self.frame = frame
 
     def attributes(self, values: dict[int, str]) -> dict[int, str]:
+        if not values:
+            return values
         attrs = self.attrs
         return {attrs[k]: v for k, v in values.items() if k in attrs}
 
-    def shape(self, s: Shape, frame: int | None = None) -> Shape:
-        frame = self.frame(s.frame) if frame is None else frame
-        return Shape(type=s.type, frame=frame, label_id=self.labels[s.label_id], points=list(s.points),
-                     rotation=s.rotation, occluded=s.occluded, outside=s.outside, z_order=s.z_order, group=s.group,
-                     source=s.source, score=s.score, attributes=self.attributes(s.attributes) if s.attributes else {},
-                     elements=[self.shape(e, frame) for e in s.elements])
+    def shape(self, s: Shape, frame: int | None = None) -> None:
+        s.frame = self.frame(s.frame) if frame is None else frame
+        s.label_id = self.labels[s.label_id]
+        s.attributes = self.attributes(s.attributes)
+        s.id = None
+        for e in s.elements:
+            self.shape(e, s.frame)
 
-    def tracked(self, s: TrackedShape) -> TrackedShape:
-        return TrackedShape(type=s.type, frame=self.frame(s.frame), points=list(s.points), rotation=s.rotation,
-                            occluded=s.occluded, outside=s.outside, keyframe=s.keyframe, z_order=s.z_order,
-                            attributes=self.attributes(s.attributes))
-
-    def track(self, t: Track) -> Track:
-        return Track(label_id=self.labels[t.label_id], frame=self.frame(t.frame),
-                     shapes=[self.tracked(s) for s in t.shapes], group=t.group, source=t.source,
-                     attributes=self.attributes(t.attributes), elements=[self.track(e) for e in t.elements])
-
-    def tag(self, t: Tag) -> Tag:
-        return Tag(frame=self.frame(t.frame), label_id=self.labels[t.label_id], group=t.group, source=t.source,
-                   attributes=self.attributes(t.attributes))
+    def track(self, t: Track) -> None:
+        t.label_id = self.labels[t.label_id]
+        t.frame = self.frame(t.frame)
+        t.attributes = self.attributes(t.attributes)
+        t.id = None
+        for s in t.shapes:
+            s.frame = self.frame(s.frame)
+            s.attributes = self.attributes(s.attributes)
+            s.id = None
+        for e in t.elements:
+            self.track(e)
 
     def annotations(self, ann: Annotations) -> Annotations:
-        return Annotations(shapes=[self.shape(s) for s in ann.shapes], tracks=[self.track(t) for t in ann.tracks],
-                           tags=[self.tag(t) for t in ann.tags])
+        for s in ann.shapes:
+            self.shape(s)
+        for t in ann.tracks:
+            self.track(t)
+        for tag in ann.tags:
+            tag.frame = self.frame(tag.frame)
+            tag.label_id = self.labels[tag.label_id]
+            tag.attributes = self.attributes(tag.attributes)
+            tag.id = None
+        return ann

@@ -141,7 +141,7 @@ def test_video_task_tracks_roundtrip_by_frame_number(tmp_path: Path) -> None:
     with Project.create(tmp_path / "v.fmproj", "v", _fresh_labels()) as project:
         frames = [FrameInfo(index=i, name=f"frame_{i:06d}", width=64, height=48) for i in range(20)]
         task = project.create_task("video", frames)
-        import_into_project(project, ds, tmp_path / "x.xml", task=task.id)
+        import_into_project(project, copy.deepcopy(ds), tmp_path / "x.xml", task=task.id)  # consumed
         result = export_project(project, "cvat", tmp_path / "out.xml", task="video")
         assert result.layout == "video"
         back = read_cvat_xml(tmp_path / "out.xml")
@@ -172,8 +172,8 @@ def test_cli_import_export_with_images(tmp_path: Path, images: Path, capsys: pyt
         names = archive.namelist()
     assert "annotations.xml" in names and "images/img_000.png" in names and len(names) == 21
     assert cli_main(["import", str(tmp_path / "again.fmproj"), str(out), "--format", "cvat"]) == 0
-    with Project.open(tmp_path / "again.fmproj", read_only=True) as again:
-        assert again.counts() == Project.open(proj, read_only=True).counts()
+    with Project.open(tmp_path / "again.fmproj", read_only=True) as again, Project.open(proj, read_only=True) as first:
+        assert again.counts() == first.counts()
 
 
 def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
