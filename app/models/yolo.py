@@ -98,13 +98,17 @@ class YoloFunction:
     # ------------------------------------------------------------------------------- inference
     def predict(self, image: Any, conf: float | None = None, retina_masks: bool = False) -> Any:
         """The raw Ultralytics result for one PIL image (or RGB array)."""
-        rgb = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
+        import cv2
+
+        if hasattr(image, "mode") and image.mode != "RGB":
+            image = image.convert("RGB")
+        bgr = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
         args = dict(self.predict_args)
         if conf is not None:
             args["conf"] = conf
         if retina_masks:
             args["retina_masks"] = True
-        return self.model.predict(np.ascontiguousarray(rgb[:, :, ::-1]), **args)[0]
+        return self.model.predict(bgr, **args)[0]
 
     def detect(self, context: Any, image: Any) -> list[Any]:
         conv = bool(context.conv_mask_to_poly)
