@@ -64,6 +64,29 @@ def build_frames(annotations: Annotations, metas: Sequence[FrameMeta], labels: L
     return out
 
 
+class StoreFrames:
+    """Reads one job's annotations from a project frame by frame (bounded memory for long jobs):
+    plain shapes and tags per frame, tracks once (expanded per requested chunk)."""
+
+    def __init__(self, project: object, job_id: int, labels: LabelIndex) -> None:
+        self.project = project
+        self.job_id = job_id
+        self.labels = labels
+        self.tracks = project.tracks(job_id)  # type: ignore[attr-defined]
+
+    def frames(self, metas: Sequence[FrameMeta]) -> dict[int, QFrame]:
+        ann = Annotations(tracks=self.tracks)
+        for meta in metas:
+            ann.shapes += self.project.frame_shapes(self.job_id, meta.frame_id)  # type: ignore[attr-defined]
+            ann.tags += self.project.frame_tags(self.job_id, meta.frame_id)  # type: ignore[attr-defined]
+        return build_frames(ann, metas, self.labels, self.job_id)
+
+
+def chunked(items: Sequence, size: int) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def frame_metas(frames: Iterable[object]) -> list[FrameMeta]:
     """FrameMeta from objects with index/name/width/height (FrameInfo or DatasetFrame)."""
     out = []

@@ -18,6 +18,8 @@ from app.quality.objects import QObject, round2
 from app.quality.typeresult import TypeResult, fill_best, record_pairs
 
 ELLIPSE_POINTS = 720
+_THETA = np.linspace(0, 2 * np.pi, num=ELLIPSE_POINTS)
+_COS, _SIN = np.cos(_THETA), np.sin(_THETA)
 
 
 def _rotate(points: list[float], center: np.ndarray, degrees: float) -> list[float]:
@@ -44,14 +46,15 @@ def box_polygon(obj: QObject, *, rotate: bool = True) -> list[float]:
 def ellipse_polygon(obj: QObject, *, rotate: bool = True) -> list[float]:
     """Datumaro's 720-point ellipse outline; with ``rotate`` turned about the centre and rounded."""
     x1, y1, x2, y2 = obj.box_corners()
-    theta = np.linspace(0, 2 * np.pi, num=ELLIPSE_POINTS)
     cx, cy = 0.5 * (x1 + x2), 0.5 * (y1 + y2)
-    xs = cx + 0.5 * (x2 - x1) * np.cos(theta)
-    ys = cy + 0.5 * (y2 - y1) * np.sin(theta)
-    points = np.column_stack([xs, ys]).ravel().tolist()
+    xs = cx + 0.5 * (x2 - x1) * _COS
+    ys = cy + 0.5 * (y2 - y1) * _SIN
+    points = np.column_stack([xs, ys]).ravel()
     if not rotate:
-        return points
-    return round2(_rotate(points, np.array([cx, cy]), obj.rotation))
+        return points.tolist()
+    if obj.rotation:
+        points = np.asarray(_rotate(points.tolist(), np.array([cx, cy]), obj.rotation))
+    return np.around(points, 2).tolist()
 
 
 def bbox_iou_matrix(a: Sequence[QObject], b: Sequence[QObject]) -> np.ndarray:
@@ -97,15 +100,25 @@ class _Rasters:
         return entry[0]  # type: ignore[return-value]
 
 
-def _disjoint(p: tuple[float, float, float, float], q: tuple[float, float, float, float]) -> bool:
-    margin = 2.0
-    return p[2] + margin < q[0] or q[2] + margin < p[0] or p[3] + margin < q[1] or q[3] + margin < p[1]
+def outline_bounds(objs: Sequence[QObject]) -> np.ndarray:
+    """Conservative bounds (x0, y0, x1, y1) of boxes/ellipses turned by any angle about their centres."""
+    corners = np.array([o.box_corners() for o in objs], dtype=float).reshape(-1, 4)
+    rotated = np.array([bool(o.rotation) for o in objs], dtype=bool)
+    cx, cy = (corners[:, 0] + corners[:, 2]) / 2, (corners[:, 1] + corners[:, 3]) / 2
+    r = np.hypot(corners[:, 2] - corners[:, 0], corners[:, 3] - corners[:, 1]) / 2
+    out = corners.copy()
+    out[rotated] = np.column_stack([cx - r, cy - r, cx + r, cy + r])[rotated]
+    return out
+
+
+def may_meet(a: np.ndarray, b: np.ndarray, margin: float = 2.0) -> np.ndarray:
+    """Pairs of bounds that come within ``margin`` pixels of each other (rasterized pixels could touch)."""
+    return ((a[:, None, 0] <= b[None, :, 2] + margin) & (b[None, :, 0] <= a[:, None, 2] + margin)
+            & (a[:, None, 1] <= b[None, :, 3] + margin) & (b[None, :, 1] <= a[:, None, 3] + margin))
 
 
 def polygon_iou(rasters: _Rasters, x: QObject, y: QObject) -> float:
-    """Pixel IoU of the two outlines; 0 without computing pixels when their bounds are far apart."""
-    if _disjoint(rasters.get(x)[1], rasters.get(y)[1]):
-        return 0.0
+    """Pixel IoU of the two (turned, rounded) outlines."""
     return rle.iou(rasters.region(x), rasters.region(y))
 
 
@@ -120,20 +133,25 @@ def match_boxes(gt: Sequence[QObject], ds: Sequence[QObject], height: int, width
     if not gt and not ds:
         return TypeResult()
     sim = bbox_iou_matrix(gt, ds) if gt and ds else np.zeros((len(gt), len(ds)))
-    rasters = _Rasters(height, width)
-    for i, x in enumerate(gt):
-        for j, y in enumerate(ds):
-            if x.attributes.get("rotation", 0) != y.attributes.get("rotation", 0):
-                sim[i, j] = polygon_iou(rasters, x, y)
+    if gt and ds:
+        ra = np.array([o.attributes.get("rotation", 0) for o in gt], dtype=float)
+        rb = np.array([o.attributes.get("rotation", 0) for o in ds], dtype=float)
+        differ = ra[:, None] != rb[None, :]
+        if differ.any():
+            rasters = _Rasters(height, width)
+            meet = may_meet(outline_bounds(gt), outline_bounds(ds))
+            for i, j in zip(*np.nonzero(differ)):
+                sim[i, j] = polygon_iou(rasters, gt[i], ds[j]) if meet[i, j] else 0.0
     return _finish(gt, ds, sim, threshold)
 
 
 def match_ellipses(gt: Sequence[QObject], ds: Sequence[QObject], height: int, width: int, threshold: float) -> TypeResult:
     if not gt and not ds:
         return TypeResult()
-    rasters = _Rasters(height, width)
     sim = np.zeros((len(gt), len(ds)))
-    for i, x in enumerate(gt):
-        for j, y in enumerate(ds):
-            sim[i, j] = polygon_iou(rasters, x, y)
+    if gt and ds:
+        rasters = _Rasters(height, width)
+        meet = may_meet(outline_bounds(gt), outline_bounds(ds))
+        for i, j in zip(*np.nonzero(meet)):
+            sim[i, j] = polygon_iou(rasters, gt[i], ds[j])
     return _finish(gt, ds, sim, threshold)

@@ -100,9 +100,14 @@ def match_lines(gt: Sequence[QObject], ds: Sequence[QObject], height: int, width
         return TypeResult()
     similarity = LineSimilarity(float(np.prod((height, width))), thickness, oriented=False)
     sim = np.zeros((len(gt), len(ds)))
-    for i, x in enumerate(gt):
-        for j, y in enumerate(ds):
-            sim[i, j] = similarity(x, y)
+    if gt and ds:
+        ca = np.array([_bbox_circle(o.points) for o in gt], dtype=float)
+        cb = np.array([_bbox_circle(o.points) for o in ds], dtype=float)
+        dist2 = (cb[None, :, 0] - ca[:, None, 0]) ** 2 + (cb[None, :, 1] - ca[:, None, 1]) ** 2
+        # far apart pairs score 0 in LineSimilarity; a slack keeps borderline pairs for the exact test
+        near = dist2 <= (cb[None, :, 2] + ca[:, None, 2] + similarity.scale * (6 * thickness) ** 2) * (1 + 1e-9) + 1e-6
+        for i, j in zip(*np.nonzero(near)):
+            sim[i, j] = similarity(gt[i], ds[j])
     result = TypeResult(assignment=assign(list(gt), list(ds), sim, threshold, same_label_attr))
     record_pairs(result, sim, gt, ds)
     fill_best(result, gt, ds, sim)

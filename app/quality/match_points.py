@@ -49,17 +49,29 @@ def bbox_iou(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def group_bboxes(frame: QFrame) -> dict[int, list[float]]:
-    """id(object) -> bbox of its instance group (all annotation types of the frame take part), cached."""
+    """id(object) -> bbox of its instance group, for the frame's points and skeletons (cached).
+
+    A group is every object with the same non-zero group id (any type; tags have no bbox); an
+    ungrouped object is its own group."""
     cached = frame.cache.get("group_bboxes")
     if cached is not None:
         return cached
     out: dict[int, list[float]] = {}
     frame.cache["group_bboxes"] = out
-    for group in find_instances(frame.objects):
-        boxes = [o.bbox(frame.height, frame.width) for o in group if o.kind != "tag"]
-        box = max_bbox([b for b in boxes if b is not None])
-        for obj in group:
-            out[id(obj)] = box
+    wanted = [o for o in frame.objects if o.kind in ("points", "skeleton")]
+    if not wanted:
+        return out
+    members: dict[int, list[QObject]] = {}
+    if any(o.group for o in wanted):
+        for o in frame.objects:
+            if o.group:
+                members.setdefault(o.group, []).append(o)
+    for obj in wanted:
+        if not obj.group:
+            out[id(obj)] = max_bbox([obj.bbox(frame.height, frame.width)])
+            continue
+        boxes = [o.bbox(frame.height, frame.width) for o in members[obj.group] if o.kind != "tag"]
+        out[id(obj)] = max_bbox([b for b in boxes if b is not None])
     return out
 
 

@@ -140,16 +140,20 @@ class Report:
 
 
 def job_report(comparator: FrameComparator, pairs: Iterable[tuple[QFrame, QFrame]], total_frames: int,
-               parameters: dict[str, Any], progress: Any = None) -> Report:
-    """Compare (GT frame, job frame) pairs in GT frame order and sum them up as CVAT's job report does."""
+               parameters: dict[str, Any], progress: Any = None, count: int | None = None) -> Report:
+    """Compare (GT frame, job frame) pairs in GT frame order and sum them up as CVAT's job report does.
+
+    ``pairs`` may be a generator (frames built chunk by chunk); ``count`` is then its length for progress."""
     results: dict[int, FrameResult] = {}
     names: dict[int, str] = {}
-    pairs = list(pairs)
+    if count is None:
+        pairs = list(pairs)
+        count = len(pairs)
     for k, (gt, ds) in enumerate(pairs):
         results[ds.frame_id] = comparator.compare(gt, ds)
         names[ds.frame_id] = ds.name
         if progress is not None:
-            progress(k + 1, len(pairs))
+            progress(k + 1, count)
     return summarize_job(results, names, total_frames, parameters, comparator.matrix_labels,
                          comparator.settings.empty_is_annotated)
 

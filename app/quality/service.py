@@ -14,13 +14,14 @@ from app.domain.enums import JobStage, JobState, JobType
 from app.domain.project import JobInfo
 from app.quality import jsonlogic
 from app.quality.frame_compare import FrameComparator
-from app.quality.frames import FrameMeta, build_frames
+from app.quality.frames import FrameMeta, StoreFrames, chunked
 from app.quality.gt_frames import gt_job
 from app.quality.objects import LabelIndex
 from app.quality.report import Report, job_report, project_report, task_report
 from app.quality.settings import QualitySettings, effective_settings
 
 Progress = Callable[[int, int, str], None]
+CHUNK = 256  # frames read and compared at a time (memory stays bounded on long jobs)
 
 
 class QualityError(RuntimeError):
@@ -74,7 +75,7 @@ def compute_task(project, task_id: int, *, require_accepted_gt: bool = True, pro
     infos = {f.index: f for f in project.frames(task_id)}
     gt_frames_list = sorted(gt.frame_list())
     gt_metas = [FrameMeta(f, infos[f].name, infos[f].width, infos[f].height) for f in gt_frames_list if f in infos]
-    gt_q = build_frames(project.annotations(gt.id), gt_metas, labels, gt.id)
+    gt_source = StoreFrames(project, gt.id, labels)
     comparator = FrameComparator(settings, labels)
     reports: dict[int, Report] = {}
     for k, job in enumerate(included):
@@ -82,7 +83,13 @@ def compute_task(project, task_id: int, *, require_accepted_gt: bool = True, pro
             raise Cancelled("quality report cancelled")
         in_job = set(job.frame_list())
         metas = [m for m in gt_metas if m.frame_id in in_job]
-        ds_q = build_frames(project.annotations(job.id), metas, labels, job.id)
+        ds_source = StoreFrames(project, job.id, labels)
+
+        def pairs(_metas=metas, _ds=ds_source):
+            for chunk in chunked(_metas, CHUNK):
+                gq, dq = gt_source.frames(chunk), _ds.frames(chunk)
+                for m in chunk:
+                    yield gq[m.frame_id], dq[m.frame_id]
 
         def step(done: int, total: int, _k: int = k, _job: JobInfo = job) -> None:
             if cancelled is not None and cancelled():
@@ -90,8 +97,8 @@ def compute_task(project, task_id: int, *, require_accepted_gt: bool = True, pro
             if progress is not None:
                 progress(_k * 1000 + done * 1000 // max(total, 1), len(included) * 1000, f"job {_job.id}")
 
-        reports[job.id] = job_report(comparator, [(gt_q[m.frame_id], ds_q[m.frame_id]) for m in metas],
-                                     len(job.frame_list()), params, progress=step)
+        reports[job.id] = job_report(comparator, pairs(), len(job.frame_list()), params, progress=step,
+                                     count=len(metas))
     task_rep = task_report(reports, [j.id for j in all_jobs], params)
     return TaskResult(task_rep, reports, settings, inherited, gt.id)
 
