@@ -1,0 +1,277 @@
+"""The annotation window's quality side panel: the current job's report against Ground Truth.
+
+Shows the summary (with an out-of-date mark), conflicts grouped by type, a per-label table and a
+per-frame chart (pyqtgraph). "Compute" runs the report in a worker thread (own read-only connection)
+with progress and cancel; the result is stored through ``writer`` (the window's open project) when
+one is given. Activating a conflict emits ``conflict_activated(frame, annotation_ids)`` (ids as dicts:
+obj_id, job_id, type, shape_type) so the window can jump to the frame and highlight the objects;
+clicking the chart emits ``frame_activated(frame)``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.quality.report import Report
+from app.widgets import workers
+
+SEVERITY_COLOR = {"error": "#c0392b", "warning": "#d68910"}
+
+
+def _compute(path: Path, job_id: int, require_accepted: bool, control: workers.TaskControl) -> dict[str, Any]:
+    from app.quality import service
+    from app.storage.store import Project
+
+    with Project.open(path, read_only=True) as project:
+        task_id = project.job(job_id).task_id
+
+        def progress(done: int, total: int, text: str) -> None:
+            control.check()
+            control.progress(done, total, text)
+
+        result = service.compute_task(project, task_id, require_accepted_gt=require_accepted, only_job=job_id,
+                                      progress=progress, cancelled=lambda: control.cancelled)
+    if job_id not in result.jobs:
+        raise service.QualityError(f"job {job_id} is not compared (excluded by the job filter?)")
+    return {"task_id": task_id, "result": result, "report": result.jobs[job_id], "stale": None}
+
+
+def _load_latest(path: Path, job_id: int, control: workers.TaskControl) -> dict[str, Any] | None:
+    from app.quality import storage
+    from app.storage.store import Project
+
+    with Project.open(path, read_only=True) as project:
+        info = storage.latest(project, "job", job_id)
+        if info is None:
+            return None
+        return {"report": storage.load(project, info.id), "stale": storage.outdated_reason(project, info),
+                "created": info.created}
+
+
+class QualityPanel(QWidget):
+    conflict_activated = Signal(int, list)
+    frame_activated = Signal(int)
+    report_shown = Signal()
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, writer: Any = None) -> None:
+        super().__init__(parent)
+        self.writer = writer
+        self.path: Path | None = None
+        self.job_id: int | None = None
+        self.report: Report | None = None
+        self._worker: workers.Worker | None = None
+
+        self.compute_button = QPushButton("Compute report")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.any_gt = QCheckBox("Allow unfinished GT")
+        self.any_gt.setToolTip("CVAT requires the Ground Truth job to be accepted and completed")
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.status = QLabel("No report yet.")
+        self.status.setWordWrap(True)
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setWordWrap(True)
+        self.conflicts = QTreeWidget()
+        self.conflicts.setHeaderLabels(["Conflict", "Frame", "Severity", "Objects"])
+        self.labels = QTableWidget(0, 7)
+        self.labels.setHorizontalHeaderLabels(["Label", "Valid", "Job", "GT", "Precision", "Recall", "Jaccard"])
+        self.chart = pg.PlotWidget()
+        self.chart.setLabel("bottom", "frame")
+        self.chart.setLabel("left", "conflicts / accuracy")
+        self.chart.setMinimumHeight(120)
+        tabs = QTabWidget()
+        tabs.addTab(self.conflicts, "Conflicts")
+        tabs.addTab(self.labels, "Labels")
+        tabs.addTab(self.chart, "Frames")
+        self.tabs = tabs
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.compute_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.any_gt)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.summary)
+        layout.addWidget(tabs, 1)
+
+        self.compute_button.clicked.connect(self.compute)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.conflicts.itemActivated.connect(self._conflict_item)
+        self.conflicts.itemClicked.connect(self._conflict_item)
+        self.chart.scene().sigMouseClicked.connect(self._chart_clicked)
+
+    # ------------------------------------------------------------------ API for the window
+
+    def set_job(self, project_path: str | Path, job_id: int) -> None:
+        """Show the job's latest stored report (loaded in the background), if any."""
+        self.path, self.job_id = Path(project_path), int(job_id)
+        self.clear()
+        self.status.setText("Loading the latest report…")
+        path, job = self.path, self.job_id
+        self._worker = workers.start(lambda control: _load_latest(path, job, control),
+                                     on_finished=self._loaded, on_failed=self._failed)
+
+    def compute(self) -> None:
+        """Compute the current job's report in a worker thread."""
+        if self.path is None or self.job_id is None or self._busy():
+            return
+        path, job, any_gt = self.path, self.job_id, self.any_gt.isChecked()
+        self._set_busy(True)
+        self.status.setText("Computing…")
+        self._worker = workers.start(lambda control: _compute(path, job, not any_gt, control),
+                                     on_finished=self._computed, on_failed=self._failed,
+                                     on_progress=self._progress, on_cancelled=self._cancelled)
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.control.cancel()
+
+    def clear(self) -> None:
+        self.report = None
+        self.summary.setText("")
+        self.conflicts.clear()
+        self.labels.setRowCount(0)
+        self.chart.clear()
+
+    def show_report(self, report: Report, *, stale: str | None = None, created: str = "") -> None:
+        self.report = report
+        s = report.summary()
+        mean_iou = report.components.shape.to_dict()["mean_iou"]
+        lines = [
+            f"<b>Accuracy {s['accuracy']:.1%}</b> · precision {s['precision']:.1%} · recall {s['recall']:.1%}",
+            f"valid {s['valid_count']} · job {s['ds_count']} · GT {s['gt_count']} · total {s['total_count']}",
+            f"validation frames {s['validation_frames']} of {s['total_frames']} ({s['validation_frame_share']:.1%})",
+            f"conflicts {s['conflict_count']}: <span style='color:{SEVERITY_COLOR['error']}'>{s['error_count']} errors"
+            f"</span>, <span style='color:{SEVERITY_COLOR['warning']}'>{s['warning_count']} warnings</span>",
+            "mean IoU " + ("n/a" if mean_iou is None else f"{mean_iou:.3f}"),
+        ]
+        if stale:
+            lines.append(f"<span style='color:{SEVERITY_COLOR['error']}'>Out of date: {stale}</span>")
+        self.summary.setText("<br>".join(lines))
+        self.status.setText(f"Report of {created}." if created else "Report computed.")
+        self._fill_conflicts(report)
+        self._fill_labels(report)
+        self._fill_chart(report)
+        self.report_shown.emit()
+
+    # ------------------------------------------------------------------ worker callbacks
+
+    def _busy(self) -> bool:
+        return self.cancel_button.isEnabled()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.compute_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.progress.setVisible(busy)
+        self.progress.setRange(0, 0)
+
+    def _progress(self, done: float, total: float, text: str) -> None:
+        if total:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * done / total))
+        self.progress.setFormat(text)
+
+    def _computed(self, payload: dict[str, Any]) -> None:
+        self._set_busy(False)
+        if self.writer is not None:
+            from app.quality import storage
+
+            storage.save_task_result(self.writer, payload["task_id"], payload["result"])
+        self.show_report(payload["report"])
+
+    def _loaded(self, payload: dict[str, Any] | None) -> None:
+        if payload is None:
+            self.status.setText("No report yet: press Compute report.")
+            return
+        self.show_report(payload["report"], stale=payload["stale"], created=payload["created"])
+
+    def _failed(self, message: str, _trace: str = "") -> None:
+        self._set_busy(False)
+        self.status.setText(message)
+        self.failed.emit(message)
+
+    def _cancelled(self) -> None:
+        self._set_busy(False)
+        self.status.setText("Cancelled.")
+
+    # ------------------------------------------------------------------ views
+
+    def _fill_conflicts(self, report: Report) -> None:
+        self.conflicts.clear()
+        by_type: dict[str, list] = defaultdict(list)
+        for c in report.conflicts:
+            by_type[str(c.type)].append(c)
+        for type_name in sorted(by_type, key=lambda t: (-len(by_type[t]), t)):
+            items = by_type[type_name]
+            parent = QTreeWidgetItem([f"{type_name.replace('_', ' ')} ({len(items)})", "", items[0].severity.value, ""])
+            for c in items:
+                name = report.frame_names.get(c.frame_id, "")
+                objects = ", ".join(f"{a.shape_type or 'tag'} #{a.obj_id}" for a in c.annotation_ids)
+                child = QTreeWidgetItem([type_name.replace("_", " "), f"{c.frame_id} {name}".strip(),
+                                         c.severity.value, objects])
+                child.setData(0, Qt.ItemDataRole.UserRole, (c.frame_id, [a.to_dict() for a in c.annotation_ids]))
+                parent.addChild(child)
+            self.conflicts.addTopLevelItem(parent)
+
+    def _fill_labels(self, report: Report) -> None:
+        a = report.annotations
+        names = a.labels[:-1] if a.rows is not None else []
+        per = a.per_label()
+        self.labels.setRowCount(len(names))
+        for k, name in enumerate(names):
+            values = [name, int(a.rows[k, k]), int(a.rows[k, :].sum()), int(a.rows[:, k].sum()),
+                      f"{per['precision'][k]:.3f}", f"{per['recall'][k]:.3f}", f"{per['jaccard_index'][k]:.3f}"]
+            for col, value in enumerate(values):
+                self.labels.setItem(k, col, QTableWidgetItem(str(value)))
+
+    def _fill_chart(self, report: Report) -> None:
+        self.chart.clear()
+        frames = sorted(report.frame_results or {})
+        if not frames:
+            return
+        counts = np.array([len(report.frame_results[f].conflicts) for f in frames], dtype=float)
+        accuracy = np.array([report.frame_results[f].stats.annotations.accuracy if report.frame_results[f].stats
+                             else 0.0 for f in frames])
+        x = np.array(frames, dtype=float)
+        self.chart.addItem(pg.BarGraphItem(x=x, height=counts, width=0.8, brush="#d68910"))
+        self.chart.plot(x, accuracy * max(1.0, counts.max()), pen=pg.mkPen("#2e86c1", width=2), symbol="o",
+                        symbolSize=4)
+
+    def _conflict_item(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        data = item.data(0, Qt.ItemDataRole.UserRole)
+        if data:
+            frame, ids = data
+            self.conflict_activated.emit(int(frame), list(ids))
+
+    def _chart_clicked(self, event: Any) -> None:
+        if self.report is None or not self.report.frame_results:
+            return
+        point = self.chart.plotItem.vb.mapSceneToView(event.scenePos())
+        frames = sorted(self.report.frame_results)
+        nearest = min(frames, key=lambda f: abs(f - point.x()))
+        self.frame_activated.emit(int(nearest))
