@@ -112,3 +112,24 @@ def test_bad_functions_are_reported(tmp_path: Path, function_file: Path) -> None
         FunctionTracker.from_file(detection)
     with pytest.raises(TrackerError, match="no such function file"):
         FunctionTracker.from_file(tmp_path / "missing.py")
+
+
+def test_tracker_choices_build_registered_functions(tmp_path: Path, function_file: Path) -> None:
+    from app.models.registry import Registration, Registry
+    from app.models.trackers.choices import MIL_KEY, builtin_choices, create_tracker, function_choices
+    from app.models.trackers.opencv_mil import MilTracker
+
+    registry = Registry(tmp_path / "models.json")
+    registry.add(Registration("colours", "function-file", str(function_file), description="colour tracker"))
+    keys = [c.key for c in builtin_choices()]
+    assert keys[0] == MIL_KEY and "sam2:sam2.1-tiny" in keys
+    assert [c.key for c in function_choices(registry)] == ["function:colours"]
+    assert isinstance(create_tracker(MIL_KEY), MilTracker)
+    tracker = create_tracker("function:colours", registry=registry)
+    assert isinstance(tracker, FunctionTracker) and tracker.supported_types == {ShapeType.RECTANGLE}
+    with pytest.raises(TrackerError, match="no registered function named 'nope'"):
+        create_tracker("function:nope", registry=registry)
+    with pytest.raises(TrackerError, match="unknown tracker"):
+        create_tracker("magic:wand")
+    with pytest.raises(TrackerError, match="sam2.1_hiera_large.pt"):  # the checkpoint is not installed
+        create_tracker("sam2:sam2.1-large")

@@ -218,7 +218,8 @@ class TrackersTab(QWidget):
         self.objects_list.blockSignals(True)
         self.objects_list.clear()
         labels = self.project.labels()
-        tracks = {t.id: t for t in self.project.tracks(self.job_id, [e.track_id for e in self.session.entries()])}
+        ids = [e.track_id for e in self.session.entries()]
+        tracks = {t.id: t for t in self.project.tracks(self.job_id, ids)} if ids else {}
         self.session.forget_missing(set(tracks))
         for entry in self.session.entries():
             label = labels.get(tracks[entry.track_id].label_id)
