@@ -278,6 +278,7 @@ class JobWindow(QMainWindow):
         if self.canvas.tool is not None:
             self.canvas.tool.deactivate()
         self.session.close()
+        self.canvas.shutdown()
         if self.cache is not None:
             self.cache.close()
             self.cache = None

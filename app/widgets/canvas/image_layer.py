@@ -13,7 +13,9 @@ import math
 import cv2
 import numpy as np
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage, QPainter, QTransform
+
+from app.widgets.canvas.shape_raster import View
 
 MIN_LEVEL_SIDE = 256
 
@@ -66,3 +68,18 @@ def draw_image(painter: QPainter, pyramid: ImagePyramid, scale: float, visible: 
     qimage = QImage(crop.data, x1 - x0, y1 - y0, crop.strides[0], QImage.Format.Format_RGB888)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale * f < 1.0)
     painter.drawImage(QRectF(x0 * f, y0 * f, (x1 - x0) * f, (y1 - y0) * f), qimage)
+
+
+def render_image(pyramid: ImagePyramid, view: View, buffer: np.ndarray) -> None:
+    """Paint the image into an ARGB32-premultiplied ``buffer`` laid out by ``view`` (thread-safe:
+    QImage painting works off the GUI thread)."""
+    h, w = buffer.shape[:2]
+    target = QImage(buffer.data, w, h, buffer.strides[0], QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(target)
+    painter.setTransform(QTransform(view.scale, 0, 0, view.scale, view.dx, view.dy))
+    x0, y0, x1, y1 = view.image_rect()
+    visible = QRectF(max(x0, 0), max(y0, 0), min(x1, pyramid.width) - max(x0, 0),
+                     min(y1, pyramid.height) - max(y0, 0))
+    if visible.width() > 0 and visible.height() > 0:
+        draw_image(painter, pyramid, view.scale, visible)
+    painter.end()

@@ -10,6 +10,7 @@ hovered objects are drawn on top by the widget with QPainter.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -56,6 +57,8 @@ class _Batch:
     closed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     color: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # index into palette
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    palette: list[tuple[int, int, int]] = field(default_factory=list)
+    others: list[FrameObject] = field(default_factory=list)  # masks, points, skeletons
 
 
 class ShapeRaster:
@@ -63,9 +66,8 @@ class ShapeRaster:
 
     def __init__(self) -> None:
         self._revision: object = None
-        self._batch = _Batch()
-        self._others: list[FrameObject] = []
-        self._palette: list[tuple[int, int, int]] = []
+        self._batch = _Batch()  # replaced as a whole, so a render in a worker sees one consistent batch
+        self._lock = threading.Lock()
         self._mask_cache: dict[tuple[ObjectKey, int], tuple[np.ndarray, int, int]] = {}
         self._colors: dict[int, str] = {}
         self._outlines: dict[ObjectKey, tuple[FrameObject, np.ndarray]] = {}
@@ -77,13 +79,16 @@ class ShapeRaster:
 
     def prepare(self, objects: Iterable[FrameObject], revision: object, colors: dict[int, str]) -> None:
         """(Re)build the vertex arrays when ``revision`` changed; outlines of unchanged objects are reused."""
-        if revision == self._revision:
-            return
-        self._revision = revision
+        with self._lock:
+            if revision != self._revision:
+                self._prepare(objects, colors)
+                self._revision = revision
+
+    def _prepare(self, objects: Iterable[FrameObject], colors: dict[int, str]) -> None:
         self._colors = colors
         palette_index: dict[str, int] = {}
         keys, chunks, closed, color_idx, boxes = [], [], [], [], []
-        self._others = []
+        others: list[FrameObject] = []
         outlines: dict[ObjectKey, tuple[FrameObject, np.ndarray]] = {}
         for obj in objects:
             color = colors.get(obj.shape.label_id, "#ffffff")
@@ -91,7 +96,7 @@ class ShapeRaster:
                 palette_index[color] = len(palette_index)
             t = obj.shape.type
             if t in (ShapeType.MASK, ShapeType.POINTS, ShapeType.SKELETON):
-                self._others.append(obj)
+                others.append(obj)
                 continue
             cached = self._outlines.get(obj.key)
             xy = cached[1] if cached is not None and cached[0] is obj else outline(obj.shape)
@@ -104,7 +109,6 @@ class ShapeRaster:
             color_idx.append(palette_index[color])
             boxes.append(obj.box)
         self._outlines = outlines
-        self._palette = [hex_to_rgb(c) for c in palette_index]
         sizes = np.array([len(c) for c in chunks], np.int64)
         self._batch = _Batch(
             keys=keys,
@@ -113,8 +117,10 @@ class ShapeRaster:
             closed=np.array(closed, bool),
             color=np.array(color_idx, np.int32),
             boxes=np.array(boxes, np.float64).reshape(-1, 4),
+            palette=[hex_to_rgb(c) for c in palette_index],
+            others=others,
         )
-        live = {o.key for o in self._others}
+        live = {o.key for o in others}
         self._mask_cache = {k: v for k, v in self._mask_cache.items() if k[0] in live}
 
     def render(self, view: View, opacity: float, exclude: set[ObjectKey], out: np.ndarray | None = None) -> np.ndarray:
@@ -122,8 +128,9 @@ class ShapeRaster:
         layer = out if out is not None else np.zeros((view.height, view.width, 4), np.uint8)
         if out is not None:
             layer[:] = 0
-        self._render_polys(layer, view, opacity, exclude)
-        self._render_others(layer, view, opacity, exclude)
+        batch = self._batch
+        self._render_polys(batch, layer, view, opacity, exclude)
+        self._render_others(batch, layer, view, opacity, exclude)
         return layer
 
     def render_objects(self, layer: np.ndarray, view: View, objects: list[FrameObject], opacity: float) -> None:
@@ -153,19 +160,19 @@ class ShapeRaster:
 
     # ------------------------------------------------------------ polygons, rectangles, ellipses, polylines
 
-    def _visible(self, view: View, exclude: set[ObjectKey]) -> np.ndarray:
-        b = self._batch
+    @staticmethod
+    def _visible(b: _Batch, view: View, exclude: set[ObjectKey]) -> np.ndarray:
         x0, y0, x1, y1 = view.image_rect()
         vis = (b.boxes[:, 2] >= x0) & (b.boxes[:, 0] <= x1) & (b.boxes[:, 3] >= y0) & (b.boxes[:, 1] <= y1)
         if exclude:
             vis &= np.array([k not in exclude for k in b.keys], bool)
         return np.flatnonzero(vis)
 
-    def _render_polys(self, layer: np.ndarray, view: View, opacity: float, exclude: set[ObjectKey]) -> None:
-        b = self._batch
+    def _render_polys(self, b: _Batch, layer: np.ndarray, view: View, opacity: float,
+                      exclude: set[ObjectKey]) -> None:
         if not b.keys:
             return
-        idx = self._visible(view, exclude)
+        idx = self._visible(b, view, exclude)
         if not len(idx):
             return
         factor = float(1 << SHIFT)
@@ -179,7 +186,7 @@ class ShapeRaster:
         antialias = cv2.LINE_AA if len(shapes) <= AA_LIMIT else cv2.LINE_8
         a = max(0.0, min(1.0, opacity))
         starts = b.starts
-        for ci, rgb in enumerate(self._palette):
+        for ci, rgb in enumerate(b.palette):
             mine = shapes[b.color[shapes] == ci]
             if len(mine):
                 polys = [ints[starts[i] : starts[i + 1]] for i in mine]
@@ -202,8 +209,9 @@ class ShapeRaster:
 
     # ------------------------------------------------------------ masks, points, skeletons
 
-    def _render_others(self, layer: np.ndarray, view: View, opacity: float, exclude: set[ObjectKey]) -> None:
-        for obj in self._others:
+    def _render_others(self, b: _Batch, layer: np.ndarray, view: View, opacity: float,
+                       exclude: set[ObjectKey]) -> None:
+        for obj in b.others:
             if obj.key in exclude:
                 continue
             rgb = hex_to_rgb(self._colors.get(obj.shape.label_id, "#ffffff"))

@@ -22,16 +22,17 @@ The canvas implements the tool context (:class:`app.tools.base.ToolContext` and
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QTransform, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
 from app.tools.base import Button, CursorRole, EventKind, KeyEvent, Modifier, Preview, Tool, ToolEvent
-from app.widgets.canvas.image_layer import ImagePyramid, draw_image
+from app.widgets.canvas.image_layer import ImagePyramid, render_image
 from app.widgets.canvas.layer_cache import LayerCache
 from app.widgets.canvas.overlay import draw_preview, draw_shape
 from app.widgets.canvas.shape_raster import ShapeRaster, View
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 MIN_SCALE, MAX_SCALE = 1 / 64, 64.0
 BACKGROUND = QColor("#2b2b2b")
+ASYNC_IMAGE_PIXELS = 16_000_000  # frames larger than this are rendered in the background
 REFINE_MS = 120  # a zoom is drawn from the cached layers, then re-rendered crisply after this pause
 
 _CURSORS = {
@@ -125,9 +127,13 @@ class CanvasView(QGraphicsView):
         self._pyramid = ImagePyramid(self._raw)
         self._image_rev = 0
         self._raster = ShapeRaster()
-        self._image_cache = LayerCache(self._render_image, QImage.Format.Format_ARGB32_Premultiplied)
-        self._shape_cache = LayerCache(self._render_shapes, QImage.Format.Format_RGBA8888_Premultiplied,
-                                       self._render_shape_region)
+        # One worker renders tiles in the background (serialised: the pyramid and raster are shared).
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="canvas-tiles")
+        self._image_cache = LayerCache(self._image_renderer, QImage.Format.Format_ARGB32_Premultiplied,
+                                       self._render_image_region, on_ready=self.viewport().update)
+        self._shape_cache = LayerCache(self._shape_renderer, QImage.Format.Format_RGBA8888_Premultiplied,
+                                       self._render_shape_region, executor=self._executor,
+                                       on_ready=self.viewport().update)
         self._exclude_drawn: set[ObjectKey] = set()
         self._changes_seen = 0
         self._label_rev = 0
@@ -434,22 +440,35 @@ class CanvasView(QGraphicsView):
         h, w = self._raw.shape[:2]
         return w, h
 
-    def _render_image(self, view: View, buffer: np.ndarray) -> None:
-        h, w = buffer.shape[:2]
-        target = QImage(buffer.data, w, h, buffer.strides[0], QImage.Format.Format_ARGB32_Premultiplied)
-        painter = QPainter(target)
-        painter.setTransform(QTransform(view.scale, 0, 0, view.scale, view.dx, view.dy))
-        iw, ih = self._image_size()
-        x0, y0, x1, y1 = view.image_rect()
-        visible = QRectF(max(x0, 0), max(y0, 0), min(x1, iw) - max(x0, 0), min(y1, ih) - max(y0, 0))
-        if visible.width() > 0 and visible.height() > 0:
-            draw_image(painter, self._pyramid, view.scale, visible)
-        painter.end()
+    def _image_renderer(self) -> Callable[[View, np.ndarray], None]:
+        pyramid = self._pyramid
+        return lambda view, buffer: render_image(pyramid, view, buffer)
 
-    def _render_shapes(self, view: View, buffer: np.ndarray) -> None:
+    def _render_image_region(self, view: View, buffer: np.ndarray) -> None:
+        render_image(self._pyramid, view, buffer)
+
+    def _shape_renderer(self) -> Callable[[View, np.ndarray], None]:
+        """A renderer over a snapshot of the objects (it may run in the tile worker)."""
         objects = self.session.objects()
-        self._raster.prepare(objects.ordered(), (id(objects), objects.revision), self._colors)
-        self._raster.render(view, self.fill_opacity, self._exclude_drawn, out=buffer)
+        ordered, revision = objects.ordered(), (id(objects), objects.revision)
+        exclude, opacity, colors, raster = set(self._exclude_drawn), self.fill_opacity, self._colors, self._raster
+
+        def render(view: View, buffer: np.ndarray) -> None:
+            raster.prepare(ordered, revision, colors)
+            raster.render(view, opacity, exclude, out=buffer)
+
+        return render
+
+    def shutdown(self) -> None:
+        """Stop the tile worker (the job window calls this when it closes)."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def wait_rendered(self) -> None:
+        """Finish background tile renders and repaint (tests, screenshots, benchmarks)."""
+        self.viewport().repaint()
+        self._image_cache.wait_idle()
+        self._shape_cache.wait_idle()
+        self.viewport().repaint()
 
     def _render_shape_region(self, view: View, buffer: np.ndarray) -> None:
         """A small region after an edit: draw the objects that cross it, in z-order, one by one."""
@@ -471,6 +490,8 @@ class CanvasView(QGraphicsView):
     def _sync_image_layer(self, view: View) -> None:
         layer = self._image_cache
         if layer.empty or layer.key != self._image_rev:
+            # Big images render in the background (the old tiles stay as placeholders while zooming).
+            layer.executor = self._executor if self._raw.shape[0] * self._raw.shape[1] > ASYNC_IMAGE_PIXELS else None
             layer.reset(view, self._image_rev)
         elif not layer.exact(view):
             self._refine_timer.start()
@@ -481,8 +502,9 @@ class CanvasView(QGraphicsView):
         exclude = self._hidden_in_layer()
         layer = self._shape_cache
         if layer.empty or layer.key != full_key:
+            same_frame = isinstance(layer.key, tuple) and layer.key[:2] == full_key[:2]
             self._exclude_drawn, self._changes_seen = exclude, len(objects.changes)
-            layer.reset(view, full_key)
+            layer.reset(view, full_key, keep_placeholders=same_frame)
             return
         dirty = list(objects.changes[self._changes_seen :])
         self._changes_seen = len(objects.changes)
@@ -492,8 +514,7 @@ class CanvasView(QGraphicsView):
                 dirty.append(obj.box)
         self._exclude_drawn = exclude
         if len(dirty) > 500:
-            layer.reset(view if layer.exact(view) else View(layer.scale, layer.dx0, layer.dy0, view.width,
-                                                            view.height), full_key)
+            layer.reset(view, full_key, keep_placeholders=True)
         elif dirty:
             layer.update_regions(dirty, full_key)
         if not layer.exact(view):
@@ -503,8 +524,8 @@ class CanvasView(QGraphicsView):
         """Re-anchor the cached layers at the current zoom (runs when a zoom settles); tiles are
         rendered crisply on the next paint."""
         view = self._view()
-        self._image_cache.reset(view, self._image_rev)
-        self._shape_cache.invalidate()
+        self._image_cache.reset(view, self._image_rev, keep_placeholders=True)
+        self._shape_cache.reset(view, self._shape_cache.key, keep_placeholders=True)
         self.viewport().update()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt override
