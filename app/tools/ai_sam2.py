@@ -25,7 +25,7 @@ from app.editing.commands import add_shapes
 from app.models.interactor import MaskResult, Prompts
 from app.tools.ai_options import InteractorOptions
 from app.tools.ai_worker import SlotWorker
-from app.tools.base import Button, CursorRole, EventKind, KeyEvent, Modifier, Preview, Tool, ToolEvent
+from app.tools.base import Button, CursorRole, KeyEvent, Modifier, Preview, Tool, ToolEvent
 
 HIT_PX = 7.0  # screen pixels around a prompt point that count as clicking it
 DRAG_PX = 5.0  # screen pixels of movement that turn a press into a box drag
