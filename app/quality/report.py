@@ -192,9 +192,10 @@ def summarize_job(results: dict[int, FrameResult], names: dict[int, str], total_
 
 
 def task_report(job_reports: dict[int, Report], all_job_ids: Iterable[int], parameters: dict[str, Any],
-                *, cvat_mean_iou: bool = True) -> Report:
-    """Micro-average of the job reports (CVAT v2.73). ``cvat_mean_iou`` keeps CVAT's bug (always 0);
-    False gives the mean of the job values instead."""
+                *, cvat_mean_iou: bool = False) -> Report:
+    """Micro-average of the job reports (CVAT v2.73). The shape mean IoU is the mean of the jobs' values
+    (jobs without frames left out); CVAT v2.73 always reports 0 here (a bug), ``cvat_mean_iou=True``
+    reproduces that."""
     all_ids = sorted(set(all_job_ids))
     frames: set[int] = set()
     frame_count = total_frames = 0
@@ -244,8 +245,9 @@ def _merge_frame(merged: dict[int, FrameResult], seen: dict[int, int], fid: int,
 
 
 def project_report(task_reports: dict[int, Report], all_task_ids: Iterable[int], parameters: dict[str, Any],
-                   inherited: dict[int, bool]) -> Report:
-    """Roll-up of task reports: counts extrapolated per task with ``ceil(count / frame_share)``."""
+                   inherited: dict[int, bool], *, cvat_mean_iou: bool = False) -> Report:
+    """Roll-up of task reports: counts extrapolated per task with ``ceil(count / frame_share)``.
+    The shape mean IoU is the mean of the included tasks' values (CVAT v2.73 leaves it 0)."""
     all_ids = set(all_task_ids)
     not_configured = all_ids - set(task_reports)
     custom = {t for t in task_reports if not inherited.get(t, True)}
@@ -267,7 +269,9 @@ def project_report(task_reports: dict[int, Report], all_task_ids: Iterable[int],
         annotations.accumulate(report.annotations, weight)
         components.accumulate(report.components, weight)
         conflicts += report.conflicts
-    components.shape.mean_iou = 0.0
+    means = [task_reports[t].components.shape.mean_iou for t in sorted(included)]
+    means = [m for m in means if m is not None and not math.isnan(m)]
+    components.shape.mean_iou = 0.0 if cvat_mean_iou else (float(np.mean(means)) if means else float("nan"))
     return Report(scope="project", parameters=parameters, frames=None, frame_count=frame_count,
                   total_frames=total_frames, conflicts=conflicts, annotations=annotations, components=components,
                   frame_results=None, jobs={k: sorted(v) for k, v in jobs.items()},

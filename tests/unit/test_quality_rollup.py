@@ -112,16 +112,15 @@ def two_jobs() -> dict[int, Report]:
     return {1: j1, 2: j2}
 
 
-def test_task_report_sums_jobs_and_keeps_cvat_mean_iou_bug() -> None:
+def test_task_report_sums_jobs_and_fixes_cvat_mean_iou_bug() -> None:
     jobs = two_jobs()
     task = task_report(jobs, [1, 2, 3], QualitySettings().parameters())
     s = task.summary()
     assert (s["valid_count"], s["ds_count"], s["gt_count"], s["total_count"]) == (1, 2, 2, 3)
     assert s["jobs"] == {"total": 3, "excluded": 1, "not_checkable": 0, "included": 2}
     assert (task.frame_count, task.total_frames) == (2, 10)
-    assert task.components.shape.mean_iou == 0.0
-    fixed = task_report(jobs, [1, 2, 3], {}, cvat_mean_iou=False)
-    assert fixed.components.shape.mean_iou == pytest.approx((1.0 + 0.0) / 2)
+    assert task.components.shape.mean_iou == pytest.approx((1.0 + 0.0) / 2)  # the mean of the job values
+    assert task_report(jobs, [1, 2, 3], {}, cvat_mean_iou=True).components.shape.mean_iou == 0.0  # CVAT
 
 
 def test_task_frame_count_double_counts_overlaps() -> None:
@@ -144,6 +143,7 @@ def test_project_report_extrapolates_with_ceil() -> None:
     assert project.frames is None and project.frame_count == 2
     assert s["jobs"]["total"] == 2
     assert project.annotations.rows.sum() == 15
+    assert project.components.shape.mean_iou == task.components.shape.mean_iou
 
 
 def test_report_json_round_trip() -> None:
@@ -152,3 +152,15 @@ def test_report_json_round_trip() -> None:
     again = Report.from_data(data)
     assert again.summary() == jobs[2].summary()
     assert again.to_data()["comparison_summary"] == data["comparison_summary"]
+
+
+def test_project_ceil_is_per_field() -> None:
+    gt = merge(on(0, rect(0, 0, 10, 10)), on(1, rect(0, 0, 10, 10)))
+    ds = merge(on(0, rect(0, 0, 10, 10)), on(1, rect(100, 100, 110, 110)))
+    job = compare_jobs(LABELS, gt, ds, frames(0, 1, 2), total_frames=10)  # share 0.3 -> weight 10/3
+    task = task_report({1: job}, [1], {})
+    project = project_report({1: task}, [1], {}, inherited={1: True})
+    a = project.annotations
+    # valid 1, missing 1, extra 1, total 3, ds 2, gt 2 -> ceil(x * 10/3) each
+    assert (a.valid_count, a.missing_count, a.extra_count, a.total_count, a.ds_count, a.gt_count) == (4, 4, 4, 10, 7, 7)
+    assert a.accuracy == 4 / 10
