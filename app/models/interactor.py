@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from app.domain.mask import mask_to_points
-from app.models.polygonize import mask_to_polygon
+from app.models.polygonize import contour_to_polygon, largest_contour
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class MaskResult:
     score: float = 1.0
     polygon: list[float] | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    _contour: np.ndarray | None = field(default=None, init=False, repr=False)
+    _outlined: bool = field(default=False, init=False, repr=False)
 
     @property
     def empty(self) -> bool:
@@ -55,7 +57,10 @@ class MaskResult:
         """The outline as a flat polygon with at most ``max_points`` vertices (None: full detail)."""
         if self.polygon is not None and not self.mask.any():
             return _limit_polygon(self.polygon, max_points)
-        return mask_to_polygon(self.mask, max_points=max_points, left=self.left, top=self.top)
+        if not self._outlined:  # outline once; the point slider then only re-simplifies
+            self._contour = largest_contour(self.mask) if self.mask.size else None
+            self._outlined = True
+        return contour_to_polygon(self._contour, max_points=max_points, left=self.left, top=self.top)
 
     def to_mask_points(self) -> list[float]:
         """CVAT mask points (runs over the tight box + inclusive box)."""

@@ -89,9 +89,15 @@ def mask_to_polygon(
     left, top:
         Offset of the mask in the frame, added to every vertex.
     """
+    return contour_to_polygon(largest_contour(mask), max_points=max_points, tolerance=tolerance, left=left, top=top)
+
+
+def contour_to_polygon(contour: np.ndarray | None, *, max_points: int | None = None, tolerance: float | None = None,
+                       left: float = 0.0, top: float = 0.0) -> list[float] | None:
+    """:func:`mask_to_polygon` from an already found :func:`largest_contour` (re-simplifying a cached
+    contour when only the point budget changes is much cheaper than outlining the mask again)."""
     if max_points is not None and int(max_points) < MIN_POINTS:
         raise PolygonizeError(f"a polygon needs at least {MIN_POINTS} points, max_points={max_points}")
-    contour = largest_contour(mask)
     if contour is None:
         return None
     if len(contour) < MIN_POINTS:

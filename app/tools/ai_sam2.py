@@ -226,9 +226,15 @@ class Sam2Tool(Tool):
             self._render(missing)
             return
         request, key, image = self._request, self._key(), self.ctx.image()
+        max_points = self.options.max_points
         self.busy = True
-        self.worker.submit("predict", lambda: interactor.predict(key, image, prompts),
-                           lambda result, error: self._answer(request, result, error))
+
+        def job() -> MaskResult:
+            result = interactor.predict(key, image, prompts)
+            result.to_polygon(max_points)  # outline in the worker; the GUI thread reuses the contour
+            return result
+
+        self.worker.submit("predict", job, lambda result, error: self._answer(request, result, error))
         self._render("thinking…")
 
     def _answer(self, request: int, result: MaskResult | None, error: BaseException | None) -> None:
