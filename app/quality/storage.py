@@ -31,48 +31,67 @@ class ReportInfo:
     summary: dict[str, Any]
 
 
-def _insert(conn, scope: str, target_id: int, parent_id: int | None, created: str, settings: QualitySettings,
-            revisions: dict[int, int], report: Report) -> int:
-    result = conn.exec_driver_sql(
-        "INSERT INTO quality_report (scope, target_id, parent_id, created, settings, revisions, summary, data) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (scope, target_id, parent_id, created, json.dumps(settings.to_dict()),
-         json.dumps({str(k): v for k, v in revisions.items()}), json.dumps(report.summary()),
-         json.dumps(report.to_data())),
-    )
-    return int(result.lastrowid)
+@dataclass
+class PreparedReport:
+    """A report serialized for storage (JSON text), with its child reports; built off the GUI thread."""
+
+    scope: str
+    target_id: int
+    settings: str
+    revisions: str
+    summary: str
+    data: str
+    children: list[PreparedReport]
+
+
+def prepare(scope: str, target_id: int, settings: QualitySettings, revisions: dict[int, int], report: Report,
+            children: list[PreparedReport] | None = None) -> PreparedReport:
+    return PreparedReport(scope, target_id, json.dumps(settings.to_dict()),
+                          json.dumps({str(k): v for k, v in revisions.items()}), json.dumps(report.summary()),
+                          json.dumps(report.to_data()), children or [])
 
 
 def _revisions(project, job_ids: list[int]) -> dict[int, int]:
     return {j: project.job(j).revision for j in job_ids}
 
 
+def prepare_task_result(project, task_id: int, result: TaskResult) -> PreparedReport:
+    """Serialize a task report and its job reports, with the job revisions read from ``project``."""
+    job_ids = [j.id for j in project.jobs(task_id)]
+    children = [prepare("job", job_id, result.settings, _revisions(project, [job_id, result.gt_job_id]), report)
+                for job_id, report in result.jobs.items()]
+    return prepare("task", task_id, result.settings, _revisions(project, job_ids), result.task, children)
+
+
+def insert_prepared(project, prepared: PreparedReport, parent_id: int | None = None) -> int:
+    """Write a prepared report and its children in one transaction; returns the top report's id."""
+    created = now_iso()
+    with project.transaction() as conn:
+        return _insert_tree(conn, prepared, parent_id, created)
+
+
+def _insert_tree(conn, item: PreparedReport, parent_id: int | None, created: str) -> int:
+    result = conn.exec_driver_sql(
+        "INSERT INTO quality_report (scope, target_id, parent_id, created, settings, revisions, summary, data) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (item.scope, item.target_id, parent_id, created, item.settings, item.revisions, item.summary, item.data),
+    )
+    row = int(result.lastrowid)
+    for child in item.children:
+        _insert_tree(conn, child, row, created)
+    return row
+
+
 def save_task_result(project, task_id: int, result: TaskResult, parent_id: int | None = None) -> int:
     """Store a task report and its job reports (children) atomically; returns the task report id."""
-    created = now_iso()
-    job_ids = [j.id for j in project.jobs(task_id)]
-    with project.transaction() as conn:
-        task_row = _insert(conn, "task", task_id, parent_id, created, result.settings, _revisions(project, job_ids),
-                           result.task)
-        for job_id, report in result.jobs.items():
-            _insert(conn, "job", job_id, task_row, created, result.settings,
-                    _revisions(project, [job_id, result.gt_job_id]), report)
-    return task_row
+    return insert_prepared(project, prepare_task_result(project, task_id, result), parent_id)
 
 
-def save_project_report(project, report: Report, task_results: dict[int, TaskResult],
-                        task_report_ids: dict[int, int] | None = None) -> int:
+def save_project_report(project, report: Report, task_results: dict[int, TaskResult]) -> int:
     settings, _ = effective_settings(project, None)
     job_ids = [j.id for t in task_results for j in project.jobs(t)]
-    with project.transaction() as conn:
-        row = _insert(conn, "project", 0, None, now_iso(), settings, _revisions(project, job_ids), report)
-        for task_id, result in task_results.items():
-            existing = (task_report_ids or {}).get(task_id)
-            if existing is None:
-                save_task_result(project, task_id, result, parent_id=row)
-            else:
-                conn.exec_driver_sql("UPDATE quality_report SET parent_id = ? WHERE id = ?", (row, existing))
-    return row
+    children = [prepare_task_result(project, t, r) for t, r in task_results.items()]
+    return insert_prepared(project, prepare("project", 0, settings, _revisions(project, job_ids), report, children))
 
 
 def _info(r) -> ReportInfo:

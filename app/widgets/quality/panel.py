@@ -39,7 +39,7 @@ SEVERITY_COLOR = {"error": "#c0392b", "warning": "#d68910"}
 
 
 def _compute(path: Path, job_id: int, require_accepted: bool, control: workers.TaskControl) -> dict[str, Any]:
-    from app.quality import service
+    from app.quality import service, storage
     from app.storage.store import Project
 
     with Project.open(path, read_only=True) as project:
@@ -51,9 +51,10 @@ def _compute(path: Path, job_id: int, require_accepted: bool, control: workers.T
 
         result = service.compute_task(project, task_id, require_accepted_gt=require_accepted, only_job=job_id,
                                       progress=progress, cancelled=lambda: control.cancelled)
-    if job_id not in result.jobs:
-        raise service.QualityError(f"job {job_id} is not compared (excluded by the job filter?)")
-    return {"task_id": task_id, "result": result, "report": result.jobs[job_id], "stale": None}
+        if job_id not in result.jobs:
+            raise service.QualityError(f"job {job_id} is not compared (excluded by the job filter?)")
+        prepared = storage.prepare_task_result(project, task_id, result)  # JSON built here, not on the GUI thread
+    return {"task_id": task_id, "prepared": prepared, "report": result.jobs[job_id], "stale": None}
 
 
 def _load_latest(path: Path, job_id: int, control: workers.TaskControl) -> dict[str, Any] | None:
@@ -201,7 +202,7 @@ class QualityPanel(QWidget):
         if self.writer is not None:
             from app.quality import storage
 
-            storage.save_task_result(self.writer, payload["task_id"], payload["result"])
+            storage.insert_prepared(self.writer, payload["prepared"])
         self.show_report(payload["report"])
 
     def _loaded(self, payload: dict[str, Any] | None) -> None:
