@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from app.domain.enums import LabelType, ShapeType
 from app.domain.labels import Label
 from app.formats import cvat_xml_shapes as xs
 from app.formats.cvat_xml_meta import read_meta
-from app.formats.dataset import UNLABELED, Dataset, DatasetFrame, LabelRegistry, Progress
+from app.formats.dataset import UNLABELED, Dataset, DatasetFrame, LabelRegistry, Progress, fresh_label
 from app.formats.errors import FormatError
 from app.formats.xmltree import Node, parse_file, parse_stream
 
@@ -50,8 +51,12 @@ def load_root(path: Path) -> tuple[Path, Node]:
     return path, parse_file(path)
 
 
-def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, progress: Progress | None = None) -> Dataset:
+def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, label_hints: Sequence[Label] = (),
+                  progress: Progress | None = None) -> Dataset:
     """Read a CVAT for images / for video 1.1 file into a :class:`Dataset`.
+
+    ``label_hints`` (e.g. the target project's labels) define labels that the file uses but its
+    ``<meta>`` does not declare (files written without meta), before ``create_missing_labels`` applies.
 
     Raises
     ------
@@ -63,6 +68,7 @@ def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, progress: 
         raise FormatError(file, root.where(), "not a CVAT XML file (the root element must be <annotations>)")
     labels, meta = read_meta(root, file)
     reader = _Reader(file, LabelRegistry(labels), meta, create_missing_labels, progress)
+    reader.hints = {label.name: label for label in label_hints}
     return reader.read(root)
 
 
@@ -78,6 +84,7 @@ class _Reader:
         self.frames: list[DatasetFrame] = []
         self.frame_of: dict[int, int] = {}
         self.ann = Annotations()
+        self.hints: dict[str, Label] = {}
 
     # ------------------------------------------------------------------ entry
 
@@ -166,6 +173,8 @@ class _Reader:
         label = self.registry.get(name or UNLABELED) if (name or self.create) else None
         if label is not None:
             return label
+        if name in self.hints:
+            return self.registry.add(fresh_label(self.hints[name]))
         if not self.create:
             reason = "has no label" if not name else f"uses label {name!r}, which <meta> does not declare"
             raise FormatError(self.file, node.where(),

@@ -7,6 +7,7 @@ specs share one counter, so every id is unique within the dataset), annotation f
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from app.domain.annotations import Annotations
 from app.domain.enums import AttributeType, LabelType
 from app.domain.labels import AttributeSpec, Label, LabelSet
 
-#: ``progress(done, total)``; may raise :class:`app.formats.errors.ImportCancelled` to stop.
+#: ``progress(done, total)``; it may raise any exception to cancel: readers and writers unwind and write nothing.
 Progress = Callable[[int, int], None]
 
 #: Name of the label that unlabelled objects get when a reader is asked to create missing labels.
@@ -56,6 +57,17 @@ class Dataset:
         for frame in self.frames:
             seen.setdefault(frame.subset, None)
         return list(seen)
+
+
+def fresh_label(label: Label) -> Label:
+    """A deep copy without ids (to add to another label list or a project)."""
+    clone = copy.deepcopy(label)
+    for item in (clone, *clone.sublabels):
+        item.id = None
+        item.parent_id = None
+        for spec in item.attributes:
+            spec.id = None
+    return clone
 
 
 class LabelRegistry:

@@ -23,7 +23,3 @@ class FormatError(Exception):
         self.where = where
         self.reason = reason
         super().__init__(f"{self.file}: {where}: {reason}" if where else f"{self.file}: {reason}")
-
-
-class ImportCancelled(Exception):
-    """Raised from a progress callback to stop an import or export; nothing is written."""

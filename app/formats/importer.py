@@ -48,7 +48,8 @@ def read_dataset(path: Path, fmt: str, *, create_missing_labels: bool = False, f
     path = Path(path)
     if fmt == "cvat":
         from app.formats.cvat_xml_read import read_cvat_xml
-        return read_cvat_xml(path, create_missing_labels=create_missing_labels, progress=progress)
+        return read_cvat_xml(path, create_missing_labels=create_missing_labels, label_hints=label_hints,
+                             progress=progress)
     if fmt == "coco":
         from app.formats.coco_read import read_coco
         return read_coco(path, progress=progress)

@@ -11,6 +11,7 @@ import copy
 from dataclasses import dataclass, field
 
 from app.domain.labels import Label
+from app.formats.dataset import fresh_label
 from app.storage.store import Project
 
 
@@ -74,24 +75,12 @@ def _compare_one(label: Label, target: Label, report: LabelReport, prefix: str) 
             report.unknown_attributes.append(f"{prefix}.{spec.name}")
 
 
-def _fresh(label: Label) -> Label:
-    """A copy without ids, ready to be added to a project."""
-    clone = copy.deepcopy(label)
-    clone.id = None
-    clone.parent_id = None
-    for item in (clone, *clone.sublabels):
-        item.id = None
-        for spec in item.attributes:
-            spec.id = None
-    return clone
-
-
 def create_missing(project: Project, dataset_labels: list[Label], report: LabelReport) -> None:
     """Add what ``report`` lists to the project. Call inside ``project.transaction()``."""
     for label in dataset_labels:
         target = project.labels().by_name(label.name)
         if target is None:
-            project.add_label(_fresh(label))
+            project.add_label(fresh_label(label))
             continue
         changed = False
         for spec in label.attributes:
@@ -103,7 +92,7 @@ def create_missing(project: Project, dataset_labels: list[Label], report: LabelR
         for sub in label.sublabels:
             target_sub = target.sublabel(sub.name)
             if target_sub is None:
-                target.sublabels.append(_fresh(sub))
+                target.sublabels.append(fresh_label(sub))
                 changed = True
         if changed:
             project.update_label(target)

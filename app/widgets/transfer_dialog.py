@@ -1,0 +1,261 @@
+"""Import / export dialog: format, file, target (task or job), options, a progress bar and Cancel.
+
+The work (reading, writing, the import transaction) runs on a worker thread (:mod:`app.widgets.workers`),
+so the GUI thread never waits on it. Standalone: the caller passes an open project and shows the
+dialog (``open()``); ``done_with(result)`` is emitted after a successful run.
+
+While an import runs, the project's change listeners are held back and replayed on the GUI thread when
+it ends: store listeners update widgets, and must not be called from the worker thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.formats.exporter import EXPORT_FORMATS, export_project
+from app.formats.importer import FORMATS, import_into_project, read_dataset
+from app.storage.store import Project
+from app.widgets import workers
+
+
+def _progress(control: workers.TaskControl, text: str) -> Any:
+    def report(done: int, total: int) -> None:
+        control.check()  # raises workers.Cancelled: the readers/writers unwind and write nothing
+        control.progress(done, total, text)
+    return report
+
+
+class TransferDialog(QDialog):
+    """``mode`` is ``"import"`` or ``"export"``; ``task_id``/``job_id`` preselect the target."""
+
+    done_with = Signal(object)  # ImportResult or ExportResult
+
+    def __init__(self, project: Project, mode: str, parent: QWidget | None = None, *, task_id: int | None = None,
+                 job_id: int | None = None) -> None:
+        super().__init__(parent)
+        if mode not in ("import", "export"):
+            raise ValueError(f"mode must be 'import' or 'export', not {mode!r}")
+        self.project = project
+        self.mode = mode
+        self.worker: workers.Worker | None = None
+        self._held: list[Any] = []
+        self.setWindowTitle("Import annotations" if mode == "import" else "Export annotations")
+        self._build(task_id, job_id)
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self, task_id: int | None, job_id: int | None) -> None:
+        form = QFormLayout()
+        self.format = QComboBox()
+        self.format.addItems(list(FORMATS if self.mode == "import" else EXPORT_FORMATS))
+        form.addRow("Format", self.format)
+        self.path = QLineEdit()
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path)
+        row.addWidget(browse)
+        form.addRow("File or folder", row)
+        self.target = QComboBox()
+        self.target.addItem("New task" if self.mode == "import" else "Whole project", None)
+        for task in self.project.tasks():
+            self.target.addItem(f"Task {task.id}: {task.name}", f"task:{task.id}")
+            for job in self.project.jobs(task.id):
+                self.target.addItem(f"    Job {job.id} ({job.type.value}, frames {job.start_frame}-{job.stop_frame})",
+                                    f"job:{job.id}")
+        wanted = f"job:{job_id}" if job_id is not None else f"task:{task_id}" if task_id is not None else None
+        if wanted is not None:
+            index = self.target.findData(wanted)
+            self.target.setCurrentIndex(max(index, 0))
+        form.addRow("Target", self.target)
+        self.replace = QCheckBox("Replace the target's annotations (otherwise append)")
+        self.create_labels = QCheckBox("Create labels and attributes the project does not have")
+        self.with_images = QCheckBox("Include images")
+        self.yolo_task = QComboBox()
+        self.yolo_task.addItems(["auto", "detect", "segment", "pose", "obb"])
+        if self.mode == "import":
+            form.addRow(self.replace)
+            form.addRow(self.create_labels)
+        else:
+            form.addRow(self.with_images)
+            form.addRow("YOLO task", self.yolo_task)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(0)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.start_button = QPushButton("Import" if self.mode == "import" else "Export")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Close")
+        self.cancel_button.clicked.connect(self._cancel_or_close)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+
+    def _browse(self) -> None:
+        fmt = self.format.currentText()
+        if self.mode == "import" and fmt == "cvat":
+            path, _ = QFileDialog.getOpenFileName(self, "CVAT XML or zip", "", "CVAT (*.xml *.zip);;All files (*)")
+        elif self.mode == "import" and fmt == "coco":
+            path, _ = QFileDialog.getOpenFileName(self, "COCO JSON or zip", "", "COCO (*.json *.zip);;All files (*)")
+        else:
+            path = QFileDialog.getExistingDirectory(self, "Dataset folder")
+        if path:
+            self.path.setText(path)
+
+    # ------------------------------------------------------------------ running
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def start(self) -> None:
+        path = Path(self.path.text().strip())
+        if not self.path.text().strip():
+            self._show_error("Choose a file or folder first.")
+            return
+        target = self.target.currentData()  # None, "task:<id>" or "job:<id>"
+        fmt = self.format.currentText()
+        kind, _, ident = (target or "").partition(":")
+        task = int(ident) if kind == "task" else None
+        job = int(ident) if kind == "job" else None
+        if self.mode == "import":
+            work = self._import_work(path, fmt, task, job)
+            self._hold_listeners()
+        else:
+            work = self._export_work(path, fmt, task, job)
+        self._set_running(True)
+        self.worker = workers.start(work, on_finished=self._finished, on_failed=self._failed,
+                                    on_progress=self._on_progress, on_cancelled=self._cancelled)
+
+    def _import_work(self, path: Path, fmt: str, task: int | None, job: int | None) -> Any:
+        project, replace, create = self.project, self.replace.isChecked(), self.create_labels.isChecked()
+
+        def work(control: workers.TaskControl) -> Any:
+            hints = list(project.labels())
+            sizes = {f.name: (f.width, f.height) for t in project.tasks() for f in project.frames(t.id)}
+            dataset = read_dataset(path, fmt, create_missing_labels=create, frame_sizes=sizes, label_hints=hints,
+                                   progress=_progress(control, "Reading"))
+            control.check()
+            control.progress(0, 0, "Writing to the project")
+            return import_into_project(project, dataset, path, task=task, job=job,
+                                       new_task=task is None and job is None, replace=replace,
+                                       create_missing=create)
+        return work
+
+    def _export_work(self, path: Path, fmt: str, task: int | None, job: int | None) -> Any:
+        project, with_images = self.project, self.with_images.isChecked()
+        options = {"task": self.yolo_task.currentText()} if fmt == "yolo" else {}
+
+        def work(control: workers.TaskControl) -> Any:
+            reader = Project.open(project.path, read_only=True)  # its own connection: nothing shared
+            try:
+                return export_project(reader, fmt, path, task=task, job=job, with_images=with_images,
+                                      progress=_progress(control, "Writing"), **options)
+            finally:
+                reader.close()
+        return work
+
+    def _on_progress(self, done: float, total: float, text: str) -> None:
+        if total > 0:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(int(1000 * done / total))
+        else:
+            self.bar.setRange(0, 0)  # busy
+        if text:
+            self.status.setText(text + "…")
+
+    def _finished(self, result: Any) -> None:
+        if self.mode == "import":
+            self._release_listeners(list(result.job_ids))
+        self._set_running(False)
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(1000)
+        if self.mode == "import":
+            counts = result.counts
+            self.status.setText(f"Imported into task {result.task_id}: {counts['shapes']} shapes, {counts['tracks']} "
+                                f"tracks, {counts['tags']} tags. {result.report.describe()}.")
+        else:
+            self.status.setText(f"Exported {result.frames} frames to {result.path}.")
+        self.status.setStyleSheet("")
+        self.done_with.emit(result)
+
+    def _failed(self, message: str, _trace: str) -> None:
+        self._set_running(False)
+        self._show_error(message)
+
+    def _cancelled(self) -> None:
+        self._set_running(False)
+        self.bar.setValue(0)
+        self.status.setStyleSheet("")
+        self.status.setText("Cancelled: nothing was written.")
+
+    def _show_error(self, message: str) -> None:
+        self.status.setStyleSheet("color: #c0392b;")
+        self.status.setText(message)
+
+    def _set_running(self, running: bool) -> None:
+        if not running:
+            self.worker = None
+            self._release_listeners()
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setText("Cancel" if running else "Close")
+        for widget in (self.format, self.path, self.target, self.replace, self.create_labels, self.with_images,
+                       self.yolo_task):
+            widget.setEnabled(not running)
+
+    def _cancel_or_close(self) -> None:
+        if self.worker is not None:
+            self.worker.control.cancel()
+            self.status.setText("Cancelling…")
+        else:
+            self.reject()
+
+    def reject(self) -> None:
+        if self.worker is None:  # closing waits for a running job to end (or be cancelled)
+            super().reject()
+
+    # ------------------------------------------------------------------ listeners
+
+    def _hold_listeners(self) -> None:
+        # The store calls listeners synchronously from the writing thread; widgets may only be touched on
+        # the GUI thread, so the listeners are detached while the worker writes and replayed afterwards.
+        self._held = list(self.project._listeners)  # noqa: SLF001 - no public enumeration in the store
+        for callback in self._held:
+            self.project.remove_listener(callback)
+
+    def _release_listeners(self, job_ids: list[int] | None = None) -> None:
+        """Re-attach held listeners; after a successful import tell them what changed (on this thread)."""
+        held, self._held = self._held, []
+        for callback in held:
+            self.project.add_listener(callback)
+        if job_ids is None:
+            return
+        for callback in held:
+            for kind in ("labels", "tasks", "jobs"):
+                callback(kind, None)
+            for job_id in job_ids:
+                callback("annotations", job_id)

@@ -1,0 +1,87 @@
+"""The import/export dialog: runs in a worker thread, reports progress, cancels, shows errors."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from pathlib import Path
+
+import pytest
+
+from app.domain.annotations import Annotations
+from app.domain.project import FrameInfo
+from app.formats.cvat_xml_write import write_cvat_xml
+from app.formats.importer import import_new_project
+from app.formats.synthetic import bulk_dataset, sample_dataset, sample_labels
+from app.storage.store import Project
+from app.widgets.transfer_dialog import TransferDialog
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    project = Project.create(tmp_path / "p.fmproj", "p", [copy.deepcopy(label) for label in sample_labels()])
+    project.create_task("t", [FrameInfo(i, f"img_{i:03d}.png", 64, 48) for i in range(20)], segment_size=10)
+    yield project
+    project.close()
+
+
+def _wait_idle(qtbot, dialog: TransferDialog) -> None:
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+
+
+def test_import_into_task_runs_off_the_gui_thread(qtbot, project: Project, tmp_path: Path) -> None:
+    ds = sample_dataset()
+    ds.annotations = Annotations(shapes=ds.annotations.shapes)
+    write_cvat_xml(ds, tmp_path / "a.xml")
+    calls: list[tuple[str, int | None, bool]] = []
+    project.add_listener(lambda kind, job: calls.append((kind, job, threading.current_thread() is threading.main_thread())))
+    dialog = TransferDialog(project, "import", task_id=project.tasks()[0].id)
+    qtbot.addWidget(dialog)
+    dialog.path.setText(str(tmp_path / "a.xml"))
+    with qtbot.waitSignal(dialog.done_with, timeout=60_000) as blocker:
+        dialog.start()
+        assert dialog.running and not dialog.start_button.isEnabled()
+    assert blocker.args[0].counts["shapes"] == 9
+    assert project.counts()["shapes"] == 9
+    assert "Imported into task 1" in dialog.status.text()
+    assert ("annotations", project.jobs()[0].id, True) in calls
+    assert all(on_main for _kind, _job, on_main in calls)
+
+
+def test_import_error_is_shown_and_nothing_written(qtbot, project: Project, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<annotations>\n<image id='0' name='img_000.png' width='64' height='48'>\n"
+                   "<box label='car' xtl='1' ytl='1' xbr='0' ybr='2'/></image></annotations>")  # no <meta>: labels from the project
+    dialog = TransferDialog(project, "import", task_id=1)
+    qtbot.addWidget(dialog)
+    dialog.path.setText(str(bad))
+    dialog.start()
+    _wait_idle(qtbot, dialog)
+    assert "line 3, <box>: bad coordinates" in dialog.status.text()
+    assert project.counts()["shapes"] == 0 and dialog.start_button.isEnabled()
+
+
+def test_export_progress_and_cancel(qtbot, tmp_path: Path) -> None:
+    ds = bulk_dataset(1500, 4, width=64, height=48)
+    import_new_project(tmp_path / "big.fmproj", ds, tmp_path / "x.xml")
+    with Project.open(tmp_path / "big.fmproj") as project:
+        dialog = TransferDialog(project, "export")
+        qtbot.addWidget(dialog)
+        dialog.format.setCurrentText("cvat-images")
+        dialog.path.setText(str(tmp_path / "out.xml"))
+        seen: list[float] = []
+        dialog.start()
+        dialog.worker.signals.progress.connect(lambda done, total, _t: seen.append(total))
+        _wait_idle(qtbot, dialog)
+        assert (tmp_path / "out.xml").is_file() and "Exported 1500 frames" in dialog.status.text()
+        assert dialog.bar.value() == 1000
+
+        dialog.path.setText(str(tmp_path / "out2.xml"))
+        dialog.start()
+        dialog.worker.control.cancel()
+        _wait_idle(qtbot, dialog)
+        assert dialog.status.text() == "Cancelled: nothing was written."
+        assert not (tmp_path / "out2.xml").exists()
+        assert not list(tmp_path.glob(".out2.xml*"))
