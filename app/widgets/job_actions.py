@@ -22,6 +22,14 @@ class JobActions:
     def __init__(self, window: JobWindow) -> None:
         self.w = window
         self.clipboard: list[Shape] = []
+        self.last_track_id: int | None = None  # for re-entry: an outside track cannot be selected
+        self.merge_pending: list[int] = []  # track ids remembered by a first Merge press
+        window.canvas.selection_changed.connect(self._remember_track)
+
+    def _remember_track(self) -> None:
+        tracks = [k[1] for k in self.canvas.selection() if k[0] == "track"]
+        if tracks:
+            self.last_track_id = tracks[0]
 
     @property
     def canvas(self):  # noqa: ANN201 - CanvasView (kept untyped to avoid an import cycle)
@@ -45,7 +53,7 @@ class JobActions:
             "edit.deselect": self.deselect, "track.mode": self.toggle_track_mode,
             "track.keyframe": lambda: self.track_edit(
                 lambda t: track_ops.toggle_keyframe(w.project, w.job_id, t, w.frame)),
-            "track.outside": lambda: self.track_edit(self._outside_command),
+            "track.outside": self.toggle_outside,
             "track.from_shape": self.shape_to_track, "track.split": lambda: self.track_edit(
                 lambda t: track_ops.split_track(w.project, w.job_id, t, w.frame)),
             "track.merge": self.merge_tracks, "help.shortcuts": w.show_shortcuts,
@@ -170,9 +178,24 @@ class JobActions:
             return
         self.run(lambda _o: build(tracks[0].track))
 
-    def _outside_command(self, track: object) -> object:
+    def toggle_outside(self) -> None:
+        """Outside for the selected track; with nothing selected, re-entry of the last selected track
+        (it is invisible here, so it cannot be selected) at its last known position."""
         w = self.w
-        return track_ops.mark_outside(w.project, w.job_id, track, w.frame)  # type: ignore[arg-type]
+        if self._tracks():
+            self.track_edit(lambda t: track_ops.mark_outside(w.project, w.job_id, t, w.frame))
+            return
+        track = w.session.tracks().get(self.last_track_id) if self.last_track_id is not None else None
+        if track is None:
+            w.statusBar().showMessage("Select a track (or select it before it went outside)", 4000)
+            return
+        try:
+            command = track_ops.mark_reentry(w.project, w.job_id, track, w.frame)
+        except ValueError as exc:
+            w.statusBar().showMessage(str(exc), 5000)
+            return
+        self.canvas.push(command)
+        self.canvas.select([("track", track.id)])
 
     def shape_to_track(self) -> None:
         w = self.w
@@ -183,8 +206,16 @@ class JobActions:
         self.run(lambda _o: track_ops.shape_to_track(w.project, w.job_id, plain[0].shape))
 
     def merge_tracks(self) -> None:
+        """Merge the selected tracks. Tracks that never share a frame are merged in two steps, as in
+        CVAT: select one and press Merge (it is remembered), go to the other, select it, press again."""
         w = self.w
-        tracks = [o.track for o in self._tracks()]
+        ids = list(dict.fromkeys([*self.merge_pending, *(o.track.id for o in self._tracks() if o.track)]))
+        if len(ids) < 2:
+            self.merge_pending = ids
+            w.statusBar().showMessage("Merge: now select the other track (any frame) and press Merge again", 6000)
+            return
+        self.merge_pending = []
+        tracks = w.project.tracks(w.job_id, ids)
         self.run(lambda _o: track_ops.merge_tracks(w.project, w.job_id, tracks))
 
     def keyframe_step(self, direction: int) -> None:

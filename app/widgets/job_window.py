@@ -45,6 +45,12 @@ TOOL_ACTIONS = {
     "tool.mask": "draw:mask", "tool.skeleton": "draw:skeleton", "tool.tag": "draw:tag",
 }
 _KEY_NAMES = {"Del": "Delete", "Esc": "Escape"}
+SHORT_NAMES = {
+    "tool.select": "Select", "tool.rectangle": "Rectangle", "tool.polygon": "Polygon", "tool.polyline": "Polyline",
+    "tool.points": "Points", "tool.ellipse": "Ellipse", "tool.mask": "Mask", "tool.skeleton": "Skeleton",
+    "tool.tag": "Tag", "track.mode": "Track mode", "edit.undo": "Undo", "edit.redo": "Redo", "view.fit": "Fit",
+    "view.one": "1:1",
+}
 
 
 class JobWindow(QMainWindow):
@@ -200,6 +206,8 @@ class JobWindow(QMainWindow):
             action.setObjectName(spec.action_id)
             action.setShortcut(QKeySequence(keys[spec.action_id]))
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setIconText(SHORT_NAMES.get(spec.action_id, spec.text))
+            action.setToolTip(f"{spec.text} ({keys[spec.action_id]})" if keys[spec.action_id] else spec.text)
             action.triggered.connect(lambda _checked=False, s=spec.action_id: self.trigger(s))
             if spec.action_id in TOOL_ACTIONS:
                 action.setCheckable(True)

@@ -24,6 +24,7 @@ from app.tools.geometry import outline
 
 SHIFT = 3  # sub-pixel bits for cv2 drawing
 AA_LIMIT = 400  # antialiased outlines up to this many visible objects
+EXACT_LIMIT = 300  # up to this many visible objects are drawn one by one in exact z-order
 DOT_PX = 2.0  # objects smaller than this on screen are drawn as a dot
 
 
@@ -59,6 +60,8 @@ class _Batch:
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
     palette: list[tuple[int, int, int]] = field(default_factory=list)
     others: list[FrameObject] = field(default_factory=list)  # masks, points, skeletons
+    ordered: list[FrameObject] = field(default_factory=list)  # every object, bottom to top
+    all_boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
 
 
 class ShapeRaster:
@@ -89,6 +92,7 @@ class ShapeRaster:
         palette_index: dict[str, int] = {}
         keys, chunks, closed, color_idx, boxes = [], [], [], [], []
         others: list[FrameObject] = []
+        objects = list(objects)
         outlines: dict[ObjectKey, tuple[FrameObject, np.ndarray]] = {}
         for obj in objects:
             color = colors.get(obj.shape.label_id, "#ffffff")
@@ -119,6 +123,8 @@ class ShapeRaster:
             boxes=np.array(boxes, np.float64).reshape(-1, 4),
             palette=[hex_to_rgb(c) for c in palette_index],
             others=others,
+            ordered=objects,
+            all_boxes=np.array([o.box for o in objects], np.float64).reshape(-1, 4),
         )
         live = {o.key for o in others}
         self._mask_cache = {k: v for k, v in self._mask_cache.items() if k[0] in live}
@@ -129,8 +135,21 @@ class ShapeRaster:
         if out is not None:
             layer[:] = 0
         batch = self._batch
+        x0, y0, x1, y1 = view.image_rect()
+        bx = batch.all_boxes
+        visible = np.flatnonzero((bx[:, 2] >= x0) & (bx[:, 0] <= x1) & (bx[:, 3] >= y0) & (bx[:, 1] <= y1))
+        if len(visible) <= EXACT_LIMIT:
+            # Few objects: draw each in z-order (exact overlaps, antialiased outlines).
+            chosen = [batch.ordered[i] for i in visible if batch.ordered[i].key not in exclude]
+            self.render_objects(layer, view, chosen, opacity)
+            return layer
+        # Many objects: level of detail. Masks underneath, then batched outlines/fills per colour,
+        # then points and skeletons on top.
+        masks = [o for o in batch.others if o.shape.type is ShapeType.MASK]
+        marks = [o for o in batch.others if o.shape.type is not ShapeType.MASK]
+        self._render_others(masks, layer, view, opacity, exclude)
         self._render_polys(batch, layer, view, opacity, exclude)
-        self._render_others(batch, layer, view, opacity, exclude)
+        self._render_others(marks, layer, view, opacity, exclude)
         return layer
 
     def render_objects(self, layer: np.ndarray, view: View, objects: list[FrameObject], opacity: float) -> None:
@@ -209,9 +228,9 @@ class ShapeRaster:
 
     # ------------------------------------------------------------ masks, points, skeletons
 
-    def _render_others(self, b: _Batch, layer: np.ndarray, view: View, opacity: float,
+    def _render_others(self, others: list[FrameObject], layer: np.ndarray, view: View, opacity: float,
                        exclude: set[ObjectKey]) -> None:
-        for obj in b.others:
+        for obj in others:
             if obj.key in exclude:
                 continue
             rgb = hex_to_rgb(self._colors.get(obj.shape.label_id, "#ffffff"))
