@@ -1,8 +1,9 @@
 """The in-memory dataset every reader produces and every writer consumes.
 
-A :class:`Dataset` is self-contained: its labels carry their own ids (labels, sublabels and attribute
-specs share one counter, so every id is unique within the dataset), annotation frames are indices into
-``frames``, and ``meta`` keeps what the file said about itself (mode, task name, frame range, subsets).
+A :class:`Dataset` is self-contained: its labels carry their own ids (readers give labels, sublabels and
+attribute specs ids from one counter, 1..n; a dataset built from a project keeps the project's ids, which
+are unique per kind), annotation frames are indices into ``frames``, and ``meta`` keeps what the file said
+about itself (mode, task name, frame range, subsets, warnings) or, for exports, where the media is.
 """
 
 from __future__ import annotations
