@@ -204,3 +204,27 @@ def test_export_project_scope_and_staging(project: Project, tmp_path: Path) -> N
     assert not list(tmp_path.glob(".*partial"))
     shapes = build_dataset(project).annotations.shapes
     assert {s.type for s in shapes} == set(ShapeType)
+
+
+def test_video_task_export_with_decoded_frames(tmp_path: Path) -> None:
+    from app.media.ingest import create_video_task
+    from tests.unit.test_media import write_video
+
+    write_video(tmp_path / "clip.avi", n=20, size=(64, 48))
+    ds = sample_dataset()
+    ds.annotations = Annotations(tracks=ds.annotations.tracks)
+    ds.meta["layout"] = "video"
+    with Project.create(tmp_path / "v.fmproj", "v", _fresh_labels()) as project:
+        task = create_video_task(project, "clip", tmp_path / "clip.avi")
+        import_into_project(project, ds, tmp_path / "x.xml", task=task.id)
+        export_project(project, "cvat", tmp_path / "out", task=task.id, with_images=True)
+    pngs = sorted(p.name for p in (tmp_path / "out" / "images").iterdir())
+    assert pngs == [f"frame_{i:06d}.png" for i in range(20)]
+    back = read_cvat_xml(tmp_path / "out")
+    assert back.meta["layout"] == "video" and back.meta["source"] == "clip.avi"
+    result = import_new_project(tmp_path / "again.fmproj", back, tmp_path / "out")
+    assert result.counts["tracks"] == 3
+    with Project.open(tmp_path / "again.fmproj", read_only=True) as again:
+        frames = again.frames(result.task_id)
+        assert len(frames) == 20 and all(again.resolve_media(f.path).is_file() for f in frames)
+        assert (frames[0].width, frames[0].height) == (64, 48)
