@@ -85,7 +85,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("import", help="import CVAT XML, COCO or YOLO annotations (creates the project if absent)")
+    p = subparsers.add_parser(
+        "import", help="import CVAT XML, COCO or YOLO annotations (creates the project if absent)")
     p.add_argument("project", help="project file; created with one task when it does not exist")
     p.add_argument("path", help="dataset file, folder or .zip")
     p.add_argument("--format", required=True, choices=FORMATS)

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 import re
 import zipfile
@@ -127,7 +126,8 @@ class _CocoReader:
             return Label(name=name, attributes=attrs)
         names = list(entry["keypoints"])
         names += [f"{name}_point_{i + 1}" for i in range(len(names), entry["max_kp"])]
-        pairs = [(int(a), int(b)) for a, b in entry["skeleton"] if isinstance(a, int | float) and isinstance(b, int | float)]
+        pairs = [(int(a), int(b)) for a, b in entry["skeleton"]
+                 if isinstance(a, int | float) and isinstance(b, int | float)]
         base = 0 if any(a == 0 or b == 0 for a, b in pairs) else 1
         edges = [(a - base, b - base) for a, b in pairs if 0 <= a - base < len(names) and 0 <= b - base < len(names)]
         return Label(name=name, type=LabelType.SKELETON, attributes=attrs, edges=edges,
@@ -196,7 +196,7 @@ class _CocoReader:
         for key, value in attrs.items():
             spec = label.attribute(key)
             if spec is not None and key not in _SPECIAL:
-                out[spec.id] = value_from_json(value)  # type: ignore[index]
+                out[spec.id] = value_from_json(value)
         return out
 
     def _skeleton(self, ann: dict[str, Any], label: Label, frame: int, file: str, where: str,
@@ -207,9 +207,9 @@ class _CocoReader:
         elements = []
         for i, sub in enumerate(label.sublabels):
             x, y, v = values[3 * i: 3 * i + 3] if 3 * i + 2 < len(values) else (0.0, 0.0, 0.0)
-            elements.append(Shape(type=ShapeType.POINTS, frame=frame, label_id=sub.id, points=[x, y],  # type: ignore[arg-type]
+            elements.append(Shape(type=ShapeType.POINTS, frame=frame, label_id=sub.id, points=[x, y],
                                   outside=v == 0, occluded=v == 1))
-        return Shape(type=ShapeType.SKELETON, frame=frame, label_id=label.id, elements=elements, **common)  # type: ignore[arg-type]
+        return Shape(type=ShapeType.SKELETON, frame=frame, label_id=label.id, elements=elements, **common)
 
     def _instance(self, ann: dict[str, Any], label: Label, frame: int, file: str, where: str,
                   common: dict[str, Any]) -> list[Shape]:
@@ -222,7 +222,7 @@ class _CocoReader:
                 return []
             if f.width <= 0:
                 f.height, f.width = bitmap.shape
-            return [Shape(type=ShapeType.MASK, frame=frame, label_id=label.id, points=mask_to_points(bitmap),  # type: ignore[arg-type]
+            return [Shape(type=ShapeType.MASK, frame=frame, label_id=label.id, points=mask_to_points(bitmap),
                           **common)]
         if seg:
             if not isinstance(seg, list) or not all(isinstance(p, list) for p in seg):
@@ -232,14 +232,14 @@ class _CocoReader:
                 points = _numbers(part, file, where, "a segmentation polygon")
                 if len(points) < 6 or len(points) % 2:
                     raise FormatError(file, where, "bad coordinates: a polygon needs at least 3 x,y pairs")
-                shapes.append(Shape(type=ShapeType.POLYGON, frame=frame, label_id=label.id, points=points,  # type: ignore[arg-type]
+                shapes.append(Shape(type=ShapeType.POLYGON, frame=frame, label_id=label.id, points=points,
                                     **{**common, "attributes": dict(common["attributes"])}))
             return shapes
         x, y, w, h = _numbers(_require(ann, "bbox", file, where), file, where, "bbox")[:4]
         if w < 0 or h < 0:
             raise FormatError(file, where, f"bad coordinates: bbox has a negative size ({w} x {h})")
         rotation = float((ann.get("attributes") or {}).get("rotation", 0.0) or 0.0)
-        return [Shape(type=ShapeType.RECTANGLE, frame=frame, label_id=label.id, points=[x, y, x + w, y + h],  # type: ignore[arg-type]
+        return [Shape(type=ShapeType.RECTANGLE, frame=frame, label_id=label.id, points=[x, y, x + w, y + h],
                       rotation=rotation, **common)]
 
 

@@ -132,7 +132,7 @@ class _Writer:
         keypoints: list[float] = []
         visible = []
         for sub in label.sublabels:
-            e = by_label.get(sub.id)  # type: ignore[arg-type]
+            e = by_label.get(sub.id)
             if e is None or e.outside:
                 keypoints += [0, 0, 0]
                 continue
@@ -152,7 +152,8 @@ class _Writer:
         return entry
 
 
-def _document(images: list[dict[str, Any]], categories: list[dict[str, Any]], annotations: list[dict[str, Any]]) -> dict:
+def _document(images: list[dict[str, Any]], categories: list[dict[str, Any]],
+              annotations: list[dict[str, Any]]) -> dict:
     return {"licenses": [{"name": "", "id": 0, "url": ""}],
             "info": {"contributor": "", "date_created": "", "description": "", "url": "", "version": "", "year": ""},
             "categories": categories, "images": images, "annotations": annotations}
@@ -200,7 +201,8 @@ def write_coco(dataset: Dataset, folder: Path, *, kind: str = "auto", progress: 
         for k, entry in enumerate(keypoints):
             entry["id"] = k + 1
         if write_instances:
-            cats = [{"id": k + 1, "name": label.name, "supercategory": parent} for k, (label, parent) in enumerate(w.flat)]
+            cats = [{"id": k + 1, "name": label.name, "supercategory": parent}
+                    for k, (label, parent) in enumerate(w.flat)]
             _dump(folder / "annotations" / f"instances_{subset}.json", _document(images, cats, instances))
         if write_keypoints:
             cats = [{"id": w.cat_id[label.id], "name": label.name, "supercategory": "",

@@ -141,7 +141,7 @@ def read_meta(root: Node, file: Path) -> tuple[list[Label], dict[str, Any]]:
             subsets = scope_node.findtext("subsets")
             meta["subsets"] = [s.strip() for s in subsets.split("\n") if s.strip()]
             if labels_node is None and tasks is not None and tasks.find("task") is not None:
-                labels_node = tasks.find("task").find("labels")  # type: ignore[union-attr]
+                labels_node = tasks.find("task").find("labels")
     step = _STEP.search(str(meta.get("frame_filter", "")))
     meta["frame_step"] = int(step.group(1)) if step else 1
     source = meta_node.findtext("source")

@@ -201,20 +201,20 @@ class _Reader:
                     raise FormatError(self.file, child.where(),
                                       f"label {label.name!r} has no attribute {name!r} in <meta>")
                 spec = self.registry.add_attribute(label, name)
-            values[spec.id] = child.text  # type: ignore[index]
+            values[spec.id] = child.text
         return values
 
     # ------------------------------------------------------------------ images layout
 
     def _tag(self, node: Node, frame: int) -> Tag:
         label = self._label(node, LabelType.TAG)
-        return Tag(frame=frame, label_id=label.id, group=xs.integer(node, "group_id", self.file),  # type: ignore[arg-type]
+        return Tag(frame=frame, label_id=label.id, group=xs.integer(node, "group_id", self.file),
                    source=xs.source(node, "manual", self.warnings), attributes=self._attributes(node, label))
 
     def _shape(self, node: Node, frame: int) -> Shape:
         shape_type = xs.SHAPE_TAGS[node.tag]
         label = self._label(node, LabelType.ANY)
-        shape = Shape(type=shape_type, frame=frame, label_id=label.id,  # type: ignore[arg-type]
+        shape = Shape(type=shape_type, frame=frame, label_id=label.id,
                       occluded=xs.flag(node, "occluded", self.file), z_order=xs.integer(node, "z_order", self.file),
                       group=xs.integer(node, "group_id", self.file), source=xs.source(node, "manual", self.warnings),
                       attributes=self._attributes(node, label))
@@ -227,7 +227,7 @@ class _Reader:
     def _element(self, node: Node, parent: Label, frame: int) -> Shape:
         sub = self._sublabel(node, parent)
         points = xs.point_list(node, self.file, ShapeType.POINTS)
-        return Shape(type=ShapeType.POINTS, frame=frame, label_id=sub.id, points=points,  # type: ignore[arg-type]
+        return Shape(type=ShapeType.POINTS, frame=frame, label_id=sub.id, points=points,
                      occluded=xs.flag(node, "occluded", self.file), outside=xs.flag(node, "outside", self.file),
                      source=xs.source(node, "manual", self.warnings), attributes=self._attributes(node, sub))
 
@@ -239,10 +239,10 @@ class _Reader:
             self.warnings.append(f"{node.where()}: a track without shapes was skipped")
             return
         label = self._label(node, LabelType.ANY)
-        track = Track(label_id=label.id, frame=0, group=xs.integer(node, "group_id", self.file),  # type: ignore[arg-type]
+        track = Track(label_id=label.id, frame=0, group=xs.integer(node, "group_id", self.file),
                       source=xs.source(node, "manual", self.warnings))
         skeleton = children[0].tag == "skeleton"
-        element_shapes: dict[int, list[TrackedShape]] = {s.id: [] for s in label.sublabels}  # type: ignore[misc]
+        element_shapes: dict[int, list[TrackedShape]] = {s.id: [] for s in label.sublabels}
         for child in children:
             if (child.tag == "skeleton") != skeleton:
                 raise FormatError(self.file, child.where(), "a track mixes skeleton and other shapes")
@@ -255,7 +255,7 @@ class _Reader:
                     sub = self._sublabel(element, label)
                     el_key = xs.flag(element, "keyframe", self.file, keyframe)
                     if el_key or keyframe:
-                        element_shapes[sub.id].append(self._tracked(element, frame, sub, True))  # type: ignore[index]
+                        element_shapes[sub.id].append(self._tracked(element, frame, sub, True))
                         kept_elements = True
                 if "outside" not in child.attrib and child.findall("points"):
                     state.outside = all(xs.flag(e, "outside", self.file) for e in child.findall("points"))
@@ -266,7 +266,7 @@ class _Reader:
             sub = self._sublabel(nested, label)
             for element in nested.children:
                 if element.tag == "points" and xs.flag(element, "keyframe", self.file, True):
-                    element_shapes[sub.id].append(  # type: ignore[index]
+                    element_shapes[sub.id].append(
                         self._tracked(element, self._frame_index(element), sub, True))
         if not track.shapes:
             self.warnings.append(f"{node.where()}: a track without keyframes was skipped")
@@ -293,10 +293,10 @@ class _Reader:
         track.frame = frames[0]
         track.attributes = _split_attributes(track.shapes, label)
         for sub in label.sublabels:
-            shapes = sorted(element_shapes.get(sub.id, []), key=lambda s: s.frame)  # type: ignore[arg-type]
+            shapes = sorted(element_shapes.get(sub.id, []), key=lambda s: s.frame)
             if not shapes:
                 continue
-            element = Track(label_id=sub.id, frame=shapes[0].frame, shapes=shapes, source=track.source)  # type: ignore[arg-type]
+            element = Track(label_id=sub.id, frame=shapes[0].frame, shapes=shapes, source=track.source)
             element.attributes = _split_attributes(shapes, sub)
             track.elements.append(element)
         self.ann.tracks.append(track)

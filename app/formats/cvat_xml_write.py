@@ -49,9 +49,9 @@ class _Names:
         self.attr: dict[int, str] = {}
         for label in labels:
             for item in (label, *label.sublabels):
-                self.label[item.id] = item.name  # type: ignore[index]
+                self.label[item.id] = item.name
                 for spec in item.attributes:
-                    self.attr[spec.id] = spec.name  # type: ignore[index]
+                    self.attr[spec.id] = spec.name
 
     def attributes(self, values: dict[int, str], indent: str) -> str:
         return "".join(f'{indent}<attribute name={quoteattr(self.attr[k])}>{escape(str(v))}</attribute>\n'
@@ -128,8 +128,8 @@ class CvatXmlWriter:
             lines.append(f"      <subsets>{escape(chr(10).join(subsets))}</subsets>\n")
         size = meta.get("original_size")
         if size:
-            lines.append(f"      <original_size>\n        <width>{size[0]}</width>\n        <height>{size[1]}</height>\n"
-                         "      </original_size>\n")
+            lines.append(f"      <original_size>\n        <width>{size[0]}</width>\n"
+                         f"        <height>{size[1]}</height>\n      </original_size>\n")
         lines.append(f"    </{scope}>\n")
         for key in ("dumped", "source"):
             if meta.get(key):
@@ -255,7 +255,8 @@ class CvatXmlWriter:
         else:
             for state in expand_track(track, 0, n - 1):
                 attrs = {**track.attributes, **state.attributes}
-                buf.append(f'    <{_TAG[state.type]} frame="{self.number(state.frame)}" keyframe="{int(state.keyframe)}" '
+                buf.append(f'    <{_TAG[state.type]} frame="{self.number(state.frame)}" '
+                           f'keyframe="{int(state.keyframe)}" '
                            f'outside="{int(state.outside)}" occluded="{int(state.occluded)}"'
                            f'{_geometry(state.type, state.points, state.rotation)} z_order="{state.z_order}">\n'
                            f'{self.names.attributes(attrs, "      ")}    </{_TAG[state.type]}>\n')
@@ -278,7 +279,8 @@ class CvatXmlWriter:
                 if state is None:
                     continue
                 yield (f'      <points {self._common(element.label_id, element.source.value)} '
-                       f'keyframe="{int(state.keyframe)}" outside="{int(state.outside)}" occluded="{int(state.occluded)}"'
+                       f'keyframe="{int(state.keyframe)}" outside="{int(state.outside)}" '
+                       f'occluded="{int(state.occluded)}"'
                        f'{_geometry(ShapeType.POINTS, state.points, 0)}>\n'
                        f'{self.names.attributes({**element.attributes, **state.attributes}, "        ")}'
                        "      </points>\n")

@@ -104,10 +104,11 @@ def build_dataset(project: Project, *, task: int | str | None = None, job: int |
 def _build(project: Project, task: int | str | None, job: int | None) -> Dataset:
     labels = copy.deepcopy(list(project.labels()))
     if job is not None or task is not None:
-        task_id = project.job(job).task_id if job is not None else project.task(task).id  # type: ignore[arg-type]
+        task_id = project.job(job).task_id if job is not None else project.task(task).id
         info = project.task(task_id)
         frames, ann, files = _task_part(project, task_id, 0, info.subset, job)
-        meta: dict[str, Any] = {"scope": "job" if job is not None else "task", "id": job if job is not None else task_id,
+        meta: dict[str, Any] = {"scope": "job" if job is not None else "task",
+                                "id": job if job is not None else task_id,
                                 "name": info.name, "size": len(frames), "subset": info.subset,
                                 "start_frame": frames[0].number if frames else 0,
                                 "stop_frame": frames[-1].number if frames else 0}

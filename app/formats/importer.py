@@ -134,7 +134,8 @@ def _check_types(project: Project, ann: Annotations, source: Path) -> None:
     for tag in ann.tags:
         label = labels.by_id(tag.label_id)
         if label.type not in (LabelType.TAG, LabelType.ANY):
-            raise FormatError(source, f"frame {tag.frame}", f"a tag uses label {label.name!r} of type {label.type.value}")
+            raise FormatError(source, f"frame {tag.frame}",
+                              f"a tag uses label {label.name!r} of type {label.type.value}")
 
 
 def _frame_map(project: Project, dataset: Dataset, task_id: int, job_id: int | None, source: Path) -> list[int | None]:
@@ -215,7 +216,7 @@ def import_into_project(project: Project, dataset: Dataset, source: Path, *, tas
                 task_id = tasks[0].id
             jobs = _target_jobs(project, task_id, job)
             mapping = _frame_map(project, dataset, task_id, job, source)
-        remapped = Remapper(label_map, lambda i: mapping[i]).annotations(dataset.annotations)  # type: ignore[arg-type,return-value]
+        remapped = Remapper(label_map, lambda i: mapping[i]).annotations(dataset.annotations)
         _check_types(project, remapped, source)
         if dataset.meta.get("flip_idx"):  # Ultralytics pose flip pairs survive a round trip through the project
             settings = project.settings()

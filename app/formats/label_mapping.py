@@ -102,15 +102,15 @@ def create_missing(project: Project, dataset_labels: list[Label], report: LabelR
 
 
 def _add_sub_attributes(project: Project, parent: str, sub: Label) -> None:
-    target_sub = project.labels().by_name(parent).sublabel(sub.name)  # type: ignore[union-attr]
-    missing = [s for s in sub.attributes if target_sub.attribute(s.name) is None]  # type: ignore[union-attr]
+    target_sub = project.labels().by_name(parent).sublabel(sub.name)
+    missing = [s for s in sub.attributes if target_sub.attribute(s.name) is None]
     if not missing:
         return
     for spec in missing:
         new = copy.deepcopy(spec)
         new.id = None
-        target_sub.attributes.append(new)  # type: ignore[union-attr]
-    project.update_label(target_sub)  # type: ignore[arg-type]
+        target_sub.attributes.append(new)
+    project.update_label(target_sub)
 
 
 def build_map(project_labels: list[Label], dataset_labels: list[Label]) -> LabelMap:
@@ -125,9 +125,9 @@ def build_map(project_labels: list[Label], dataset_labels: list[Label]) -> Label
         for src, dst in pairs:
             if dst is None:
                 continue
-            result.labels[src.id] = dst.id  # type: ignore[index]
+            result.labels[src.id] = dst.id
             for spec in src.attributes:
                 match = dst.attribute(spec.name)
                 if match is not None:
-                    result.attributes[spec.id] = match.id  # type: ignore[index]
+                    result.attributes[spec.id] = match.id
     return result

@@ -28,7 +28,8 @@ def sample_labels() -> list[Label]:
     pose = Label(name="pose", color="#0000ff", type=LabelType.SKELETON, sublabels=[
         Label(name="head", type=LabelType.POINTS, color="#111111"),
         Label(name="hand", type=LabelType.POINTS, color="#222222",
-              attributes=[AttributeSpec(name="open", input_type=AttributeType.CHECKBOX, values=["false"], mutable=True)]),
+              attributes=[AttributeSpec(name="open", input_type=AttributeType.CHECKBOX, values=["false"],
+                                        mutable=True)]),
         Label(name="foot", type=LabelType.POINTS, color="#333333"),
     ], edges=[(0, 1), (1, 2)])
     weather = Label(name="weather", color="#abcdef", type=LabelType.TAG, attributes=[

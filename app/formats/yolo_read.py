@@ -105,7 +105,7 @@ class _YoloReader:
             self.files.append(str(image) if image.is_file() else None)
             if self.layout.kind == "classification":
                 label = self.registry.get(image.parent.name)
-                self.ann.tags.append(Tag(frame=frame.index, label_id=label.id))  # type: ignore[union-attr,arg-type]
+                self.ann.tags.append(Tag(frame=frame.index, label_id=label.id))
             else:
                 lf = Path(label_path(str(image)))
                 parsed.append((frame, lf, _rows(lf)))
@@ -138,11 +138,12 @@ class _YoloReader:
             raise FormatError(file, where, f"bad coordinates: {' '.join(tokens)[:60]!r} holds a non-number") from None
         cls = values[0]
         if not cls.is_integer() or not 0 <= cls < len(self.layout.names):
-            raise FormatError(file, where, f"class {tokens[0]} is not one of 0..{len(self.layout.names) - 1} in 'names'")
+            raise FormatError(file, where,
+                              f"class {tokens[0]} is not one of 0..{len(self.layout.names) - 1} in 'names'")
         label = self.registry.labels[int(cls)]
         coords, track_id = self._split(values[1:], file, where)
         checked = coords
-        if self.variant == "pose" and self.kpt[1] == 3:  # type: ignore[index]
+        if self.variant == "pose" and self.kpt[1] == 3:
             checked = coords[:4] + [v for i, v in enumerate(coords[4:]) if i % 3 != 2]
         if not all(math.isfinite(v) and -_TOL <= v <= 1 + _TOL for v in checked):
             raise FormatError(file, where, "bad coordinates: normalised values must lie in [0, 1]")
@@ -155,13 +156,14 @@ class _YoloReader:
     def _split(self, values: list[float], file: Path, where: str) -> tuple[list[float], int | None]:
         expected = {"detect": (4,), "obb": (8,)}.get(self.variant)
         if self.variant == "pose":
-            expected = (4 + self.kpt[0] * self.kpt[1],)  # type: ignore[index]
+            expected = (4 + self.kpt[0] * self.kpt[1],)
         if expected is not None:
             if len(values) == expected[0]:
                 return values, None
             if len(values) == expected[0] + 1 and values[-1].is_integer():
                 return values[:-1], int(values[-1])
-            raise FormatError(file, where, f"a {self.variant} line needs {expected[0] + 1} values, got {len(values) + 1}")
+            raise FormatError(file, where,
+                              f"a {self.variant} line needs {expected[0] + 1} values, got {len(values) + 1}")
         if len(values) % 2 and values[-1].is_integer():
             return values[:-1], int(values[-1])
         if len(values) % 2 or len(values) < 6:
@@ -172,7 +174,7 @@ class _YoloReader:
         w, h = frame.width, frame.height
         if self.variant == "detect":
             cx, cy, bw, bh = c[0] * w, c[1] * h, c[2] * w, c[3] * h
-            return Shape(type=ShapeType.RECTANGLE, frame=frame.index, label_id=label.id,  # type: ignore[arg-type]
+            return Shape(type=ShapeType.RECTANGLE, frame=frame.index, label_id=label.id,
                          points=[cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2])
         if self.variant == "obb":
             xs, ys = [v * w for v in c[0::2]], [v * h for v in c[1::2]]
@@ -180,19 +182,19 @@ class _YoloReader:
             bw = math.hypot(xs[1] - xs[0], ys[1] - ys[0])
             bh = math.hypot(xs[2] - xs[1], ys[2] - ys[1])
             angle = math.degrees(math.atan2(ys[1] - ys[0], xs[1] - xs[0])) % 360.0
-            return Shape(type=ShapeType.RECTANGLE, frame=frame.index, label_id=label.id,  # type: ignore[arg-type]
+            return Shape(type=ShapeType.RECTANGLE, frame=frame.index, label_id=label.id,
                          points=[cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], rotation=angle)
         if self.variant == "pose":
-            ndim = self.kpt[1]  # type: ignore[index]
+            ndim = self.kpt[1]
             elements = []
             for i, sub in enumerate(label.sublabels):
                 x, y = c[4 + i * ndim] * w, c[5 + i * ndim] * h
                 v = c[6 + i * ndim] if ndim == 3 else (0.0 if x == 0 and y == 0 else 2.0)
-                elements.append(Shape(type=ShapeType.POINTS, frame=frame.index, label_id=sub.id, points=[x, y],  # type: ignore[arg-type]
+                elements.append(Shape(type=ShapeType.POINTS, frame=frame.index, label_id=sub.id, points=[x, y],
                                       outside=v == 0, occluded=v == 1))
-            return Shape(type=ShapeType.SKELETON, frame=frame.index, label_id=label.id, elements=elements)  # type: ignore[arg-type]
+            return Shape(type=ShapeType.SKELETON, frame=frame.index, label_id=label.id, elements=elements)
         points = [v * (w if i % 2 == 0 else h) for i, v in enumerate(c)]
-        return Shape(type=ShapeType.POLYGON, frame=frame.index, label_id=label.id, points=points)  # type: ignore[arg-type]
+        return Shape(type=ShapeType.POLYGON, frame=frame.index, label_id=label.id, points=points)
 
 
 def read_yolo(path: Path, *, variant: str = "auto", frame_sizes: dict[str, tuple[int, int]] | None = None,

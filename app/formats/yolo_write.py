@@ -132,7 +132,7 @@ class _Writer:
         triples: list[str] = []
         visible = []
         for sub in label.sublabels:
-            e = by_label.get(sub.id)  # type: ignore[arg-type]
+            e = by_label.get(sub.id)
             if e is None or e.outside:
                 triples += ["0.000000", "0.000000", "0"]
                 continue
@@ -190,5 +190,6 @@ def write_yolo(dataset: Dataset, folder: Path, *, task: str = "auto", names_as: 
     (folder / "data.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     dataset.meta["export_image_paths"] = paths
     if w.skipped:
-        dataset.meta.setdefault("warnings", []).append(f"{w.skipped} rotated boxes were skipped (detect has no rotation)")
+        dataset.meta.setdefault("warnings", []).append(
+            f"{w.skipped} rotated boxes were skipped (detect has no rotation)")
     return f"yolo-{w.variant}"

@@ -36,7 +36,8 @@ def test_import_into_task_runs_off_the_gui_thread(qtbot, project: Project, tmp_p
     ds.annotations = Annotations(shapes=ds.annotations.shapes)
     write_cvat_xml(ds, tmp_path / "a.xml")
     calls: list[tuple[str, int | None, bool]] = []
-    project.add_listener(lambda kind, job: calls.append((kind, job, threading.current_thread() is threading.main_thread())))
+    project.add_listener(
+        lambda kind, job: calls.append((kind, job, threading.current_thread() is threading.main_thread())))
     dialog = TransferDialog(project, "import", task_id=project.tasks()[0].id)
     qtbot.addWidget(dialog)
     dialog.path.setText(str(tmp_path / "a.xml"))
@@ -53,7 +54,7 @@ def test_import_into_task_runs_off_the_gui_thread(qtbot, project: Project, tmp_p
 def test_import_error_is_shown_and_nothing_written(qtbot, project: Project, tmp_path: Path) -> None:
     bad = tmp_path / "bad.xml"
     bad.write_text("<annotations>\n<image id='0' name='img_000.png' width='64' height='48'>\n"
-                   "<box label='car' xtl='1' ytl='1' xbr='0' ybr='2'/></image></annotations>")  # no <meta>: labels from the project
+                   "<box label='car' xtl='1' ytl='1' xbr='0' ybr='2'/></image></annotations>")  # no <meta>
     dialog = TransferDialog(project, "import", task_id=1)
     qtbot.addWidget(dialog)
     dialog.path.setText(str(bad))

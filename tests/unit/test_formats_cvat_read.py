@@ -71,7 +71,8 @@ def test_datumaro_images_with_unlabeled_and_space_values(shared_fixtures: Path) 
 
 
 def test_project_export_with_subsets(shared_fixtures: Path) -> None:
-    path = shared_fixtures / EXT / "openvinotoolkit__datumaro/tests/assets/cvat_dataset/for_images/export_project/annotations.xml"
+    path = (shared_fixtures / EXT / "openvinotoolkit__datumaro/tests/assets/cvat_dataset/for_images/export_project"
+            / "annotations.xml")
     ds = read_cvat_xml(path)
     assert ds.meta["scope"] == "project" and ds.meta["subsets"] == ["Train", "Test", "Validation"]
     assert [(f.subset, f.name, f.number) for f in ds.frames] == [
