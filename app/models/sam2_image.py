@@ -224,4 +224,5 @@ def _check_image(image: np.ndarray) -> np.ndarray:
         arr = np.repeat(arr[:, :, None], 3, axis=2)
     if arr.ndim != 3 or arr.shape[2] not in (3, 4) or arr.dtype != np.uint8:
         raise Sam2Error(f"expected an RGB uint8 image (H, W, 3), got {arr.dtype} {arr.shape}")
-    return np.ascontiguousarray(arr[:, :, :3])
+    arr = np.ascontiguousarray(arr[:, :, :3])
+    return arr if arr.flags.writeable else arr.copy()  # frame caches hand out read-only arrays; torch warns

@@ -1,14 +1,15 @@
 """The point/box AI interactor tool (SAM 2, or any CVAT interaction function).
 
-Left click = positive point, right click = negative point, left drag = box (replaces the previous
-box), clicking an existing prompt point removes it. The mask preview is requested after every
+Left click = positive point, right click (or Shift + left click, for canvases that pan with the right
+button) = negative point, left drag = box (replaces the previous box), clicking an existing prompt
+point removes it. The mask preview is requested after every
 prompt change; while Ctrl is held requests are postponed and one is sent when Ctrl is released.
 N / Return (or the tab's Done button, :meth:`Sam2Tool.accept`) adds the result as ONE undo step with
 source ``semi-auto``: a polygon with at most ``options.max_points`` vertices, or a mask.
 
 Model work runs on :class:`app.tools.ai_worker.SlotWorker`; answers to superseded requests are
 dropped by request id. The embedding of the shown frame is computed when the tool is activated or
-the frame changes, and the next frame's is prefetched when ``next_image`` is given.
+the frame changes, and the next frame's is prefetched when ``next_frame`` is given.
 """
 
 from __future__ import annotations
@@ -40,22 +41,23 @@ class Sam2Tool(Tool):
         Shared with the Interactors tab (selected model, label, point slider, output type).
     worker:
         Background runner; one is created when not given.
-    next_image:
-        ``next_image(frame) -> RGB array | None``: the image of the frame after ``frame`` (from the
-        frame cache), used to prefetch its embedding. None disables prefetching.
+    next_frame:
+        ``next_frame(frame) -> (next frame number, RGB array) | None``, called in the worker thread
+        (so it may decode), used to prefetch the embedding of the frame after ``frame``.
     """
 
     tool_id = "ai:sam2"
     title = "AI interactor"
     shortcut = ""
-    tooltip = "Left click: object, right click: background, drag: box, Ctrl: batch clicks, N: done"
+    tooltip = ("Left click: object, right click or Shift+click: background, drag: box, Ctrl: batch clicks, "
+               "N: done")
 
     def __init__(self, options: InteractorOptions | None = None, worker: SlotWorker | None = None,
-                 next_image: Callable[[int], np.ndarray | None] | None = None) -> None:
+                 next_frame: Callable[[int], tuple[int, np.ndarray] | None] | None = None) -> None:
         super().__init__()
         self.options = options or InteractorOptions()
         self.worker = worker
-        self.next_image = next_image
+        self.next_frame = next_frame
         self.positive: list[tuple[float, float]] = []
         self.negative: list[tuple[float, float]] = []
         self.box: tuple[float, float, float, float] | None = None
@@ -126,11 +128,19 @@ class Sam2Tool(Tool):
         self._embed_for = (id(interactor), key)
         image = ctx.image()
         self.worker.submit("embed", lambda: interactor.prepare(key, image), self._embedded)
-        if self.next_image is not None:
-            nxt = self.next_image(frame)
-            if nxt is not None:
-                nkey = self._key(frame + 1)
-                self.worker.submit("prefetch", lambda: interactor.prepare(nkey, nxt), None)
+        if self.next_frame is not None:
+            self.worker.submit("prefetch", lambda: self._prefetch(interactor, frame), None)
+
+    def _prefetch(self, interactor: Any, frame: int) -> None:
+        """Worker side: embed the frame after ``frame``."""
+        found = self.next_frame(frame) if self.next_frame is not None else None
+        ctx = self.ctx
+        if found is None or ctx is None:
+            return
+        number, image = found
+        key = (id(ctx.project), ctx.job_id, number)
+        if not interactor.is_prepared(key):
+            interactor.prepare(key, image)
 
     def _embedded(self, _result: Any, error: BaseException | None) -> None:
         if error is not None and self.ctx is not None:
@@ -169,7 +179,8 @@ class Sam2Tool(Tool):
             x1, y1, x2, y2 = drag
             self.box = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
         elif not self._remove_hit(start):
-            target = self.positive if start.button == Button.LEFT else self.negative
+            negative = start.button == Button.RIGHT or bool(start.modifiers & Modifier.SHIFT)
+            target = self.negative if negative else self.positive
             target.append(self._clamp(start.x, start.y))
         self._prompts_changed(event.modifiers)
         return True

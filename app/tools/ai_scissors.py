@@ -3,7 +3,7 @@
 Left click adds an anchor; the contour from the last anchor follows the cursor along edges. The
 shortest-path map is built in the worker only on the threshold square around the last anchor (the
 same square is drawn around the cursor: an anchor placed inside it is reached along edges;
-Ctrl+wheel resizes it, see :meth:`ScissorsTool.wheel`). Clicking the last anchor removes it;
+Ctrl+wheel (:meth:`ScissorsTool.wheel`) or the ``[`` / ``]`` keys resize it). Clicking the last anchor removes it;
 N / Return finishes: the outline becomes a polygon with at most ``options.max_points`` vertices (or
 a mask), added as ONE undo step with source ``semi-auto``.
 """
@@ -102,6 +102,8 @@ class ScissorsTool(Tool):
         if event.pressed and event.key in ("N", "Return", "Enter"):
             self.accept()
             return True
+        if event.pressed and event.key in ("[", "]"):  # keyboard alternative to Ctrl+wheel
+            return self.wheel(120 if event.key == "]" else -120, Modifier.CTRL)
         return super().key(event)
 
     def wheel(self, delta: float, modifiers: Modifier = Modifier.NONE) -> bool:

@@ -315,3 +315,82 @@ def test_scissors_anchor_removal_threshold_and_polygon(qtbot, setup) -> None:
     finally:
         tool.deactivate()
         tool.worker.shutdown()
+
+
+# ------------------------------------------------------------------------- through the real JobWindow
+@pytest.fixture
+def window(qtbot, tmp_path: Path, sam: Sam2Interactor):
+    from app.widgets.ai.interactors_tab import install
+    from app.widgets.job_window import JobWindow
+    from tests.support.canvas_project import make_project
+
+    project = make_project(tmp_path, frames=3, size=(W, H))
+    w = JobWindow(project, project.jobs()[0].id)
+    qtbot.addWidget(w)
+    w.resize(900, 650)
+    w.show()
+    qtbot.waitExposed(w)
+    w.canvas.fit()
+    spy = Spy(sam)
+    tab = install(w, factory=lambda key: spy, functions=[])
+    yield w, tab, spy
+    w.close()
+    project.close()
+
+
+def test_job_window_sam2_clicks_ctrl_shift_negative_n_and_undo(qtbot, window) -> None:
+    from tests.support.qt_input import Mouse
+
+    w, tab, spy = window
+    tab.select_model("sam2:sam2.1-tiny")
+    assert w.canvas.tool is tab.sam_tool
+    tab.label_combo.setCurrentIndex(tab.label_combo.findText("car"))
+    tool, m = tab.sam_tool, Mouse(qtbot, w.canvas)
+    key = (id(w.project), w.job_id)
+    qtbot.waitUntil(lambda: spy.is_prepared((*key, w.frame)), timeout=20000)  # embedded in the background
+    qtbot.waitUntil(lambda: spy.is_prepared((*key, w.frames[1])), timeout=20000)  # next frame prefetched
+
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.keyPress(w.canvas, Qt.Key.Key_Control)
+    m.click(80, 60, ctrl)
+    m.click(20, 20, ctrl | Qt.KeyboardModifier.ShiftModifier)  # Shift+click: a negative point
+    qtbot.wait(50)
+    assert tool.pending and spy.calls == []
+    qtbot.keyRelease(w.canvas, Qt.Key.Key_Control)
+    _wait_result(qtbot, tool)
+    (prompts,) = spy.calls
+    assert len(prompts.positive) == len(prompts.negative) == 1
+    assert np.allclose(prompts.positive[0], (80, 60), atol=1.0) and np.allclose(prompts.negative[0], (20, 20), atol=1.0)
+    qtbot.keyClick(w.canvas, Qt.Key.Key_N)
+    (shape,) = w.project.frame_shapes(w.job_id, w.frame)
+    assert shape.label_id == w.project.labels().by_name("car").id and shape.source == Source.SEMI_AUTO
+    assert shape.type == ShapeType.POLYGON and len(shape.points) // 2 <= tab.options.max_points
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Z, ctrl)
+    assert w.project.frame_shapes(w.job_id, w.frame) == []
+
+
+def test_job_window_frame_change_drops_prompts_and_scissors_work(qtbot, window) -> None:
+    from tests.support.qt_input import Mouse
+
+    w, tab, spy = window
+    tab.select_model("sam2:sam2.1-tiny")
+    m = Mouse(qtbot, w.canvas)
+    m.click(80, 60)
+    _wait_result(qtbot, tab.sam_tool)
+    w.step(1)
+    assert tab.sam_tool.positive == [] and tab.sam_tool.result is None
+    qtbot.waitUntil(lambda: spy.is_prepared((id(w.project), w.job_id, w.frame)), timeout=20000)
+
+    tab.select_model("scissors")
+    assert w.canvas.tool is tab.scissors_tool
+    tab.label_combo.setCurrentIndex(tab.label_combo.findText("road"))
+    tab.mask_radio.setChecked(True)
+    for x, y in [(30, 30), (120, 30), (120, 90)]:
+        m.click(x, y)
+        qtbot.waitUntil(lambda: tab.scissors_tool.map_ready, timeout=10000)
+    region = tab.scissors_tool.region
+    qtbot.keyClick(w.canvas, Qt.Key.Key_BracketRight)
+    assert tab.scissors_tool.region > region
+    tab.done_button.click()
+    (shape,) = w.project.frame_shapes(w.job_id, w.frame)
+    assert shape.type == ShapeType.MASK and shape.label_id == w.project.labels().by_name("road").id

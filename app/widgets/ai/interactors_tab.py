@@ -5,7 +5,7 @@ Models offered: the built-in SAM 2.1 sizes (checkpoints through the model manage
 scissors, and registered CVAT functions (loaded when picked; only interaction functions are usable).
 The tab writes :class:`app.tools.ai_options.InteractorOptions`, which the tools read, and emits
 ``tool_requested(tool_id)`` when the chosen model needs the other tool (``ai:sam2`` or
-``ai:scissors``), and ``done_requested`` for the Done button.
+``ai:scissors``) or Interact is pressed, and ``done_requested`` for the Done button.
 """
 
 from __future__ import annotations
@@ -126,6 +126,9 @@ class InteractorsTab(QWidget):
         group.addButton(self.mask_radio)
         (self.mask_radio if self.options.output == ShapeType.MASK else self.polygon_radio).setChecked(True)
         self.polygon_radio.toggled.connect(self._output_changed)
+        self.start_button = QPushButton("Interact")
+        self.start_button.setToolTip("Use the chosen model on the canvas")
+        self.start_button.clicked.connect(self.activate_current)
         self.done_button = QPushButton("Done (N)")
         self.done_button.clicked.connect(self.done_requested)
         self.message = QLabel()
@@ -145,7 +148,10 @@ class InteractorsTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.description)
-        layout.addWidget(self.done_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.done_button)
+        layout.addLayout(buttons)
         layout.addWidget(self.message)
         layout.addStretch(1)
 
@@ -168,7 +174,16 @@ class InteractorsTab(QWidget):
         index = self.model_combo.findData(key)
         if index < 0:
             raise KeyError(f"no model {key!r} in the Interactors tab")
-        self.model_combo.setCurrentIndex(index)
+        if index == self.model_combo.currentIndex():
+            self.activate_current()
+        else:
+            self.model_combo.setCurrentIndex(index)
+
+    def activate_current(self) -> None:
+        """Ask for the current model's tool (when the model could be loaded)."""
+        choice = self.current_choice()
+        if choice.key == SCISSORS or self.options.interactor is self._interactors.get(choice.key) is not None:
+            self.tool_requested.emit(choice.tool_id)
 
     def _label_changed(self, index: int) -> None:
         self.options.set(label_id=self.label_combo.itemData(index) if index >= 0 else None)
@@ -195,4 +210,65 @@ class InteractorsTab(QWidget):
                 return
             self._interactors[choice.key] = interactor
             self.options.set(interactor=interactor)
-        self.tool_requested.emit(choice.tool_id)
+        self.activate_current()
+
+
+TITLE = "Interactors"
+
+
+def registered_functions() -> list[tuple[str, str]]:
+    """(name, description) of registered function files/modules; empty when the registry is unreadable."""
+    from app.models.interaction_functions import function_registrations
+    from app.models.registry import Registry, RegistryError
+
+    try:
+        return [(r.name, r.description) for r in function_registrations(Registry())]
+    except RegistryError:
+        return []
+
+
+def install(window: Any, panel: Any = None, *, factory: Callable[[str], Any] | None = None,
+            functions: list[tuple[str, str]] | None = None) -> InteractorsTab:
+    """Wire the interactors into a :class:`~app.widgets.job_window.JobWindow`.
+
+    Creates the shared options and worker, the ``ai:sam2`` and ``ai:scissors`` tools (put into
+    ``window.tools`` so ``window.set_tool(id)`` works), and the tab (added to ``panel``, an
+    AIToolsPanel, or docked on its own). Picking a model activates its tool; Done accepts the active
+    tool's result; ``window.frame_changed`` starts the new frame's embedding and prefetches the next.
+    """
+    from app.tools.ai_sam2 import Sam2Tool
+    from app.tools.ai_scissors import ScissorsTool
+    from app.tools.ai_worker import SlotWorker
+
+    options = InteractorOptions()
+    worker = SlotWorker()
+    frames = list(window.frames)
+
+    def next_frame(frame: int) -> tuple[int, Any] | None:  # runs in the worker: may decode
+        if window.cache is None or frame not in frames or frames.index(frame) + 1 >= len(frames):
+            return None
+        number = frames[frames.index(frame) + 1]
+        return number, window.cache.get(number)
+
+    sam_tool = Sam2Tool(options, worker, next_frame=next_frame)
+    scissors_tool = ScissorsTool(options, worker)
+    window.tools[sam_tool.tool_id] = sam_tool
+    window.tools[scissors_tool.tool_id] = scissors_tool
+    tab = InteractorsTab(options, window.project.labels(),
+                         functions=registered_functions() if functions is None else functions, factory=factory)
+    tab.sam_tool, tab.scissors_tool, tab.worker = sam_tool, scissors_tool, worker
+    tab.tool_requested.connect(window.set_tool)
+
+    def done() -> None:
+        tool = window.canvas.tool
+        if tool in (sam_tool, scissors_tool):
+            tool.accept()
+
+    tab.done_requested.connect(done)
+    window.frame_changed.connect(lambda _frame: sam_tool.frame_changed() if sam_tool.ctx is not None else None)
+    window.destroyed.connect(lambda *_: worker.shutdown())
+    if panel is not None:
+        panel.add_tab(tab, TITLE)
+    else:
+        window.add_side_panel(tab, TITLE)
+    return tab
