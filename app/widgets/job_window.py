@@ -244,7 +244,7 @@ class JobWindow(QMainWindow):
         self.opacity.setValue(round(self.canvas.fill_opacity * 100))
         self.opacity.setPrefix("fill ")
         self.opacity.setSuffix(" %")
-        self.opacity.valueChanged.connect(lambda v: self.canvas.set_fill_opacity(v / 100))
+        self.opacity.valueChanged.connect(self._on_opacity_changed)
         bar.addWidget(self.opacity)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
@@ -265,6 +265,12 @@ class JobWindow(QMainWindow):
         if handler is None:
             raise KeyError(f"no handler for action {action_id!r}")
         handler()
+
+    def _on_opacity_changed(self, percent: int) -> None:
+        self.canvas.set_fill_opacity(percent / 100)
+        prefs = settings.load()
+        prefs.fill_opacity = percent / 100
+        settings.save(prefs)
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()

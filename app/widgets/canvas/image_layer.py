@@ -1,9 +1,10 @@
 """The frame image on the canvas: a lazily built pyramid (each level half the previous) drawn by
 visible region only, so a 100-megapixel image opens at fit-to-window from a small level and pans at
-1:1 by converting just the pixels on screen.
+1:1 by converting just the pixels on screen. Qt-free (numpy and OpenCV), so tiles can be rendered in
+a worker thread.
 
-Zoomed out, the level just finer than the screen is sampled smoothly; zoomed in, pixels are drawn
-as crisp squares (no smoothing).
+Zoomed out, the level just finer than the screen is sampled bilinearly; zoomed in, pixels are drawn
+as crisp squares (nearest neighbour).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import math
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QImage, QPainter, QTransform
 
 from app.widgets.canvas.shape_raster import View
 
@@ -52,34 +51,23 @@ class ImagePyramid:
         self.level(self.level_for(scale))
 
 
-def draw_image(painter: QPainter, pyramid: ImagePyramid, scale: float, visible: QRectF) -> None:
-    """Draw the part of the image inside ``visible`` (image coordinates) with the painter's transform."""
-    k = pyramid.level_for(scale)
-    image = pyramid.level(k)
-    f = float(1 << k)
-    lh, lw = image.shape[:2]
-    x0 = max(int(math.floor(visible.left() / f)) - 1, 0)
-    y0 = max(int(math.floor(visible.top() / f)) - 1, 0)
-    x1 = min(int(math.ceil(visible.right() / f)) + 1, lw)
-    y1 = min(int(math.ceil(visible.bottom() / f)) + 1, lh)
+def render_image(pyramid: ImagePyramid, view: View, buffer: np.ndarray) -> None:
+    """Write the image into an ARGB32-premultiplied ``buffer`` (bytes B, G, R, A) laid out by ``view``.
+
+    One ``cv2.warpAffine`` from the pyramid level just finer than the screen: bilinear when shrinking,
+    nearest (crisp pixels) when enlarging. Pure OpenCV/numpy, so it also runs in the tile worker.
+    """
+    h, w = buffer.shape[:2]
+    x0, y0 = max(0, math.floor(view.dx)), max(0, math.floor(view.dy))
+    x1 = min(w, math.ceil(view.dx + pyramid.width * view.scale))
+    y1 = min(h, math.ceil(view.dy + pyramid.height * view.scale))
     if x1 <= x0 or y1 <= y0:
         return
-    crop = np.ascontiguousarray(image[y0:y1, x0:x1])
-    qimage = QImage(crop.data, x1 - x0, y1 - y0, crop.strides[0], QImage.Format.Format_RGB888)
-    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale * f < 1.0)
-    painter.drawImage(QRectF(x0 * f, y0 * f, (x1 - x0) * f, (y1 - y0) * f), qimage)
-
-
-def render_image(pyramid: ImagePyramid, view: View, buffer: np.ndarray) -> None:
-    """Paint the image into an ARGB32-premultiplied ``buffer`` laid out by ``view`` (thread-safe:
-    QImage painting works off the GUI thread)."""
-    h, w = buffer.shape[:2]
-    target = QImage(buffer.data, w, h, buffer.strides[0], QImage.Format.Format_ARGB32_Premultiplied)
-    painter = QPainter(target)
-    painter.setTransform(QTransform(view.scale, 0, 0, view.scale, view.dx, view.dy))
-    x0, y0, x1, y1 = view.image_rect()
-    visible = QRectF(max(x0, 0), max(y0, 0), min(x1, pyramid.width) - max(x0, 0),
-                     min(y1, pyramid.height) - max(y0, 0))
-    if visible.width() > 0 and visible.height() > 0:
-        draw_image(painter, pyramid, view.scale, visible)
-    painter.end()
+    k = pyramid.level_for(view.scale)
+    image = pyramid.level(k)
+    s = view.scale * (1 << k)  # screen pixels per level pixel
+    matrix = np.array([[1 / s, 0, (x0 + 0.5 - view.dx) / s - 0.5],
+                       [0, 1 / s, (y0 + 0.5 - view.dy) / s - 0.5]], np.float64)
+    flags = (cv2.INTER_NEAREST if s >= 1.0 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+    rgb = cv2.warpAffine(image, matrix, (x1 - x0, y1 - y0), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    buffer[y0:y1, x0:x1] = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGRA)

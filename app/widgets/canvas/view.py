@@ -524,6 +524,7 @@ class CanvasView(QGraphicsView):
         """Re-anchor the cached layers at the current zoom (runs when a zoom settles); tiles are
         rendered crisply on the next paint."""
         view = self._view()
+        self._image_cache.executor = self._executor  # the old tiles stay on screen meanwhile
         self._image_cache.reset(view, self._image_rev, keep_placeholders=True)
         self._shape_cache.reset(view, self._shape_cache.key, keep_placeholders=True)
         self.viewport().update()
