@@ -48,6 +48,7 @@ class MaskResult:
     timings: dict[str, float] = field(default_factory=dict)
     _contour: np.ndarray | None = field(default=None, init=False, repr=False)
     _outlined: bool = field(default=False, init=False, repr=False)
+    _mask_points: list[float] | None = field(default=None, init=False, repr=False)
 
     @property
     def empty(self) -> bool:
@@ -63,10 +64,13 @@ class MaskResult:
         return contour_to_polygon(self._contour, max_points=max_points, left=self.left, top=self.top)
 
     def to_mask_points(self) -> list[float]:
-        """CVAT mask points (runs over the tight box + inclusive box)."""
-        if not self.mask.any() and self.polygon is not None:
-            return rasterize_polygon(self.polygon, self.width, self.height)
-        return mask_to_points(self.mask, self.left, self.top)
+        """CVAT mask points (runs over the tight box + inclusive box); computed once."""
+        if self._mask_points is None:
+            if not self.mask.any() and self.polygon is not None:
+                self._mask_points = rasterize_polygon(self.polygon, self.width, self.height)
+            else:
+                self._mask_points = mask_to_points(self.mask, self.left, self.top)
+        return list(self._mask_points)
 
 
 class Interactor(Protocol):

@@ -237,12 +237,13 @@ class Sam2Tool(Tool):
             self._render(missing)
             return
         request, key, image = self._request, self._key(), self.ctx.image()
-        max_points = self.options.max_points
+        max_points, as_mask = self.options.max_points, self.options.output == ShapeType.MASK
         self.busy = True
 
         def job() -> MaskResult:
             result = interactor.predict(key, image, prompts)
-            result.to_polygon(max_points)  # outline in the worker; the GUI thread reuses the contour
+            # outline / encode in the worker; the GUI thread reuses the cached contour or runs
+            result.to_mask_points() if as_mask else result.to_polygon(max_points)
             return result
 
         self.worker.submit("predict", job, lambda result, error: self._answer(request, result, error))
