@@ -126,11 +126,15 @@ def main() -> dict:
     names = {}
     generate = build = compare = 0.0
     per_frame = []
+    cpu_start = time.process_time()
+    cpu_generate = 0.0
     shapes_per_side = 0
     for c0 in range(0, n, chunk):
         frames_here = list(range(c0, min(n, c0 + chunk)))
         t = time.perf_counter()
+        c = time.process_time()
         gt, ds = make_job_chunk(frames_here)
+        cpu_generate += time.process_time() - c
         shapes_per_side += len(gt.shapes) + len(gt.tags)
         t1 = time.perf_counter()
         metas = [FrameMeta(f, f"{f}.jpg", W, H) for f in frames_here]
@@ -150,18 +154,20 @@ def main() -> dict:
     report = summarize_job(results, names, n, settings.parameters(), comparator.matrix_labels,
                            settings.empty_is_annotated)
     total = build + compare + time.perf_counter() - t
+    cpu = time.process_time() - cpu_start - cpu_generate
     figures = {
         "frames": n, "objects_per_side": shapes_per_side, "generate_s": round(generate, 1),
         "build_s": round(build, 2), "compare_s": round(compare, 2), "report_s": round(total, 2),
+        "report_cpu_s": round(cpu, 2),
         "ms_per_frame_median": round(float(np.median(per_frame)), 3),
         "ms_per_frame_p95": round(float(np.percentile(per_frame, 95)), 3),
         "peak_rss_mib": round(rss_mib(), 1),
         "accuracy": round(report.annotations.accuracy, 4), "conflicts": len(report.conflicts),
         "limits": {"seconds": 60, "rss_mib": 1024},
     }
-    print(f"{'frames':>8} {'report s':>9} {'ms/frame med':>13} {'p95':>8} {'peak RSS MiB':>13}")
-    print(f"{n:>8} {figures['report_s']:>9} {figures['ms_per_frame_median']:>13} {figures['ms_per_frame_p95']:>8} "
-          f"{figures['peak_rss_mib']:>13}")
+    print(f"{'frames':>8} {'wall s':>8} {'CPU s':>8} {'ms/frame med':>13} {'p95':>8} {'peak RSS MiB':>13}")
+    print(f"{n:>8} {figures['report_s']:>8} {figures['report_cpu_s']:>8} {figures['ms_per_frame_median']:>13} "
+          f"{figures['ms_per_frame_p95']:>8} {figures['peak_rss_mib']:>13}")
     return figures
 
 

@@ -19,15 +19,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.domain.annotations import Annotations, Shape, Tag
-from app.domain.enums import JobStage, JobState, JobType, ShapeType, Source
+from app.domain.enums import JobStage, JobState, JobType, Source
 from app.domain.interpolation import track_to_shapes
 from app.domain.labels import Label
 from app.quality import rle
 from app.quality.conflicts import AnnotationRef
 from app.quality.match_boxes import box_polygon, ellipse_polygon, match_boxes, match_ellipses
 from app.quality.match_lines import match_lines
-from app.quality.match_points import PointsSimilarity, match_points, match_skeletons, mean_bbox, oks, skeleton_keypoints
+from app.quality.match_points import match_points, mean_bbox, oks
 from app.quality.match_polygons import match_segmentations
+from app.quality.match_skeletons import match_skeletons, skeleton_keypoints
 from app.quality.objects import VISIBLE, LabelIndex, QFrame, QObject, convert_shape
 
 KINDS = ("bbox", "ellipse", "polygon", "mask", "points", "polyline", "skeleton")

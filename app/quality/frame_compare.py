@@ -16,8 +16,9 @@ from app.quality.assignment import assign, same_label_attr
 from app.quality.conflicts import Conflict, ConflictType
 from app.quality.match_boxes import box_polygon, ellipse_polygon, match_boxes, match_ellipses
 from app.quality.match_lines import LineSimilarity, match_lines
-from app.quality.match_points import match_points, match_skeletons
+from app.quality.match_points import match_points
 from app.quality.match_polygons import find_instances, match_segmentations
+from app.quality.match_skeletons import match_skeletons
 from app.quality.objects import LabelIndex, QFrame, QObject
 from app.quality.settings import QualitySettings
 from app.quality.stats import FrameStats, confusion_matrix

@@ -199,6 +199,10 @@ def convert_shape(shape: Shape, labels: LabelIndex, ref: AnnotationRef) -> QObje
         if len(pts) < 6:
             return None
         obj.points = round2(pts)
+    elif kind == "polyline":
+        if len(pts) < 4:  # a line needs two points (CVAT cannot compare shorter ones either)
+            return None
+        obj.points = round2(pts)
     else:
         if len(pts) < 2:
             return None

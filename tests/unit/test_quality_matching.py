@@ -15,7 +15,6 @@ from app.domain.mask import mask_to_points
 from app.quality import rle
 from app.quality.assignment import assign
 from app.quality.compare import compare_frame
-from app.quality.conflicts import ConflictType
 from app.quality.match_lines import LineSimilarity, approximate_points
 from app.quality.objects import QObject
 from app.quality.settings import QualitySettings
