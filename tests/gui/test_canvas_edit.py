@@ -219,3 +219,45 @@ def test_adjustments_are_display_only(window: JobWindow) -> None:
     assert window.canvas.adjust is not None
     window.adjustments_panel.reset()
     assert window.canvas.adjust is None
+
+
+def test_attribute_editors_for_every_type(window: JobWindow) -> None:
+    from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QLineEdit, QRadioButton
+
+    mouse(window).click(60, 50)
+    car = window.project.labels().by_name("car")
+    spec = {a.name: a for a in car.attributes}
+    editors = window.attributes_panel.editors
+    assert set(editors) == {a.id for a in car.attributes}  # every attribute, defaults shown
+    checkbox = editors[spec["parked"].id]
+    assert isinstance(checkbox, QCheckBox) and not checkbox.isChecked()
+    checkbox.setChecked(True)
+    number = window.attributes_panel.editors[spec["doors"].id]
+    assert isinstance(number, QDoubleSpinBox) and (number.minimum(), number.maximum()) == (2, 5)
+    number.setValue(4)
+    number.editingFinished.emit()
+    radios = window.attributes_panel.editors[spec["kind"].id].findChildren(QRadioButton)
+    next(r for r in radios if r.text() == "van").setChecked(True)
+    text = window.attributes_panel.editors[spec["note"].id]
+    assert isinstance(text, QLineEdit)
+    text.setText("dented")
+    text.editingFinished.emit()
+    stored = shapes(window)[ShapeType.RECTANGLE].attributes
+    assert stored[spec["parked"].id] == "true" and stored[spec["doors"].id] == "4"
+    assert stored[spec["kind"].id] == "van" and stored[spec["note"].id] == "dented"
+    for _ in range(4):
+        window.trigger("edit.undo")
+    assert shapes(window)[ShapeType.RECTANGLE].attributes == car.default_attributes()
+
+
+def test_objects_panel_hide_and_lock_toggles(window: JobWindow) -> None:
+    model = window.objects_panel.model
+    row = next(i for i, o in enumerate(model.rows) if o.shape.type is ShapeType.RECTANGLE)
+    key = model.rows[row].key
+    model.setData(model.index(row, 3), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    model.setData(model.index(row, 4), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    assert window.canvas.is_hidden(key) and window.canvas.is_locked(key)
+    window.trigger("edit.hide_all")
+    assert all(window.canvas.is_hidden(o.key) for o in window.session.objects())
+    window.trigger("edit.hide_all")
+    assert not any(window.canvas.is_hidden(o.key) for o in window.session.objects())
