@@ -88,7 +88,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                     storage.save_project_report(project, report, results)
             else:
                 task_id = project.job(target).task_id if scope == "job" else target
-                result = service.compute_task(project, task_id, require_accepted_gt=not args.any_gt)
+                only = target if scope == "job" and not args.save else None  # a stored task report needs every job
+                result = service.compute_task(project, task_id, require_accepted_gt=not args.any_gt, only_job=only)
                 if args.save:
                     storage.save_task_result(project, task_id, result)
                 if scope == "job":

@@ -36,6 +36,7 @@ from app.quality.report import Report
 from app.widgets import workers
 
 SEVERITY_COLOR = {"error": "#c0392b", "warning": "#d68910"}
+MAX_ROWS_PER_TYPE = 500  # keeps filling the tree well under the GUI thread's time budget; CSV has them all
 
 
 def _compute(path: Path, job_id: int, require_accepted: bool, control: workers.TaskControl) -> dict[str, Any]:
@@ -230,13 +231,15 @@ class QualityPanel(QWidget):
         for type_name in sorted(by_type, key=lambda t: (-len(by_type[t]), t)):
             items = by_type[type_name]
             parent = QTreeWidgetItem([f"{type_name.replace('_', ' ')} ({len(items)})", "", items[0].severity.value, ""])
-            for c in items:
+            for c in items[:MAX_ROWS_PER_TYPE]:
                 name = report.frame_names.get(c.frame_id, "")
                 objects = ", ".join(f"{a.shape_type or 'tag'} #{a.obj_id}" for a in c.annotation_ids)
                 child = QTreeWidgetItem([type_name.replace("_", " "), f"{c.frame_id} {name}".strip(),
                                          c.severity.value, objects])
                 child.setData(0, Qt.ItemDataRole.UserRole, (c.frame_id, [a.to_dict() for a in c.annotation_ids]))
                 parent.addChild(child)
+            if len(items) > MAX_ROWS_PER_TYPE:
+                parent.addChild(QTreeWidgetItem([f"… {len(items) - MAX_ROWS_PER_TYPE} more (export CSV for all)"]))
             self.conflicts.addTopLevelItem(parent)
 
     def _fill_labels(self, report: Report) -> None:
