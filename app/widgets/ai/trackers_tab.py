@@ -261,8 +261,14 @@ class TrackersTab(QWidget):
         if self.captions is not None:
             self.captions.refresh()
 
+    def _media_missing(self) -> bool:
+        if self.frames is None:
+            self.message.setText("The task's media cannot be opened, so nothing can be tracked")
+            return True
+        return False
+
     def _next_step(self) -> None:
-        if self.busy or not self._pending:
+        if self.busy or not self._pending or self._media_missing():
             return
         start, frame = self._pending.pop(0)
         plan = self.session.plan_step(self.project, self.job_id, start, frame)
@@ -278,6 +284,8 @@ class TrackersTab(QWidget):
         """Track the selected objects (or all the tracker can follow) from the current frame to ``target``."""
         if self.busy:
             self.message.setText("A tracking run is in progress")
+            return False
+        if self._media_missing():
             return False
         tracker = self.tracker
         if tracker is None:
