@@ -76,6 +76,9 @@ def test_report_settings_gt_and_workflow_commands(project, tmp_path: Path, capsy
     assert sum(1 for r in csv.DictReader(out.open()) if r["row_type"] == "summary") == 3
     assert main(["quality", "history", path, "--task", "1"]) == 0
     assert "#1" in capsys.readouterr().out
+    out_json = tmp_path / "j.json"
+    assert main(["quality", "report", path, "--job", str(jobs[0].id), "--json", str(out_json)]) == 0
+    assert json.loads(out_json.read_text())["summary"]["valid_count"] == 1
     assert main(["quality", "report", path, "--project"]) == 0
     assert main(["quality", "submit", path, "--job", str(jobs[0].id)]) == 0
     assert "accepted" in capsys.readouterr().out
