@@ -109,6 +109,10 @@ class FunctionInteractor:
             return key in self._pre
 
     def prepare(self, key: Hashable, image: np.ndarray) -> Any:
+        """``preprocess_image`` of the function (or the PIL image), cached for a few images."""
+        return self._prepared(key, image)[0]
+
+    def _prepared(self, key: Hashable, image: np.ndarray) -> tuple[Any, tuple[int, int]]:
         with self._lock:
             if key in self._pre:
                 self._pre.move_to_end(key)
@@ -118,23 +122,24 @@ class FunctionInteractor:
         pil = Image.fromarray(np.ascontiguousarray(image[:, :, :3]))
         pre = getattr(self.function, "preprocess_image", None)
         value = pre(_context(), pil) if callable(pre) else pil
+        entry = (value, (int(image.shape[0]), int(image.shape[1])))
         with self._lock:
-            self._pre[key] = value
+            self._pre[key] = entry
             while len(self._pre) > PREPROCESSED_KEEP:
                 self._pre.popitem(last=False)
-        return value
+        return entry
 
     def predict(self, key: Hashable, image: np.ndarray | None, prompts: Prompts) -> MaskResult:
         missing = self.requirement(prompts)
         if missing:
             raise InteractionFunctionError(missing)
         with self._lock:
-            pp = self._pre.get(key)
-        if pp is None:
+            cached = self._pre.get(key)
+        if cached is None:
             if image is None:
                 raise InteractionFunctionError(f"{self.name}: no image for {key!r}")
-            pp = self.prepare(key, image)
-        height, width = _size(image, pp)
+            cached = self._prepared(key, image)
+        pp, (height, width) = cached
         try:
             shapes = self.function.detect(_context(), pp, _prompts(prompts))
         except _sdk().BadFunctionError as exc:
@@ -164,15 +169,6 @@ class FunctionInteractor:
         best = max(polygons, key=_polygon_area)
         return MaskResult(mask=np.zeros((0, 0), bool), left=0, top=0, width=width, height=height, score=score,
                           polygon=best)
-
-
-def _size(image: np.ndarray | None, pp: Any) -> tuple[int, int]:
-    if image is not None:
-        return int(image.shape[0]), int(image.shape[1])
-    size = getattr(pp, "size", None)  # a PIL image when the function has no preprocess_image
-    if isinstance(size, tuple) and len(size) == 2:
-        return int(size[1]), int(size[0])
-    raise InteractionFunctionError("the image size is unknown (pass the image)")
 
 
 def _paste(target: np.ndarray, points: list[float], name: str, index: int) -> None:
@@ -221,6 +217,39 @@ def load_interactor(registration: Any) -> FunctionInteractor:
     except FunctionLoadError as exc:
         raise InteractionFunctionError(f"{registration.name}: {exc}") from exc
     return FunctionInteractor(function, registration.name, registration.description)
+
+
+class LazyFunctionInteractor:
+    """A registered function that is loaded (its file executed, its model built) on first use, which
+    happens in the interactor worker, never on the GUI thread. Until then :meth:`requirement` lets
+    every prompt through; ``predict`` checks the spec once the function is loaded."""
+
+    def __init__(self, registration: Any) -> None:
+        self.registration = registration
+        self.name = registration.name
+        self.description = registration.description or f"CVAT interaction function {registration.name}"
+        self._loaded: FunctionInteractor | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> FunctionInteractor:
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = load_interactor(self.registration)
+            return self._loaded
+
+    def requirement(self, prompts: Prompts) -> str | None:
+        if self._loaded is None:
+            return None if not prompts.empty else "add a point or a box"
+        return self._loaded.requirement(prompts)
+
+    def is_prepared(self, key: Hashable) -> bool:
+        return self._loaded is not None and self._loaded.is_prepared(key)
+
+    def prepare(self, key: Hashable, image: np.ndarray) -> Any:
+        return self.load().prepare(key, image)
+
+    def predict(self, key: Hashable, image: np.ndarray | None, prompts: Prompts) -> MaskResult:
+        return self.load().predict(key, image, prompts)
 
 
 def function_registrations(registry: Any) -> list[Any]:

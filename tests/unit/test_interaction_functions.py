@@ -98,3 +98,16 @@ def test_non_interaction_functions_are_refused(tmp_path: Path) -> None:
     missing = Registration(name="gone", kind="function-file", target=str(tmp_path / "none.py"))
     with pytest.raises(InteractionFunctionError, match="gone"):
         load_interactor(missing)
+
+
+def test_lazy_interactor_loads_on_first_use_and_then_checks_the_spec() -> None:
+    from app.models.interaction_functions import LazyFunctionInteractor
+
+    lazy = LazyFunctionInteractor(Registration(name="thr", kind="function-file", target=str(FUNC)))
+    assert lazy.requirement(Prompts(negative=((1.0, 1.0),))) is None  # unknown until loaded
+    assert not lazy.is_prepared(("k", 0))
+    lazy.prepare(("k", 0), _image())
+    assert lazy.is_prepared(("k", 0))
+    assert "positive" in lazy.requirement(Prompts(negative=((1.0, 1.0),)))
+    result = lazy.predict(("k", 0), None, Prompts(positive=((30.0, 20.0),)))
+    assert result.mask.shape == (30, 30)

@@ -63,13 +63,13 @@ def default_factory(key: str) -> Any:
 
         return Sam2Interactor(name, name=name)
     if kind == "function":
-        from app.models.interaction_functions import load_interactor
+        from app.models.interaction_functions import LazyFunctionInteractor
         from app.models.registry import Registry
 
         registration = Registry().get(name)
         if registration is None:
             raise KeyError(f"no registered function named {name!r}")
-        return load_interactor(registration)
+        return LazyFunctionInteractor(registration)  # loaded in the worker on first use
     raise KeyError(f"unknown interactor {key!r}")
 
 
