@@ -120,7 +120,8 @@ class MaskTool(ClickPointsTool):
         value = 0 if self.erasing else 1
         cv2.line(self.bitmap, a, b, value, thickness=max(1, int(self.size)), lineType=cv2.LINE_8)
         if self.size <= 1:
-            self.bitmap[min(max(b[1], 0), self.bitmap.shape[0] - 1), min(max(b[0], 0), self.bitmap.shape[1] - 1)] = value
+            h, w = self.bitmap.shape
+            self.bitmap[min(max(b[1], 0), h - 1), min(max(b[0], 0), w - 1)] = value
 
     def move(self, event: ToolEvent) -> bool:
         if self.mode.startswith("polygon"):

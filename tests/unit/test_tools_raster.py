@@ -50,8 +50,11 @@ def test_z_order_top_object_wins_when_few_and_batches_when_many() -> None:
     top = obj(2, Shape(ShapeType.RECTANGLE, 0, 2, [0, 0, 10, 10], z_order=1))
     layer = render([low, top], View(1.0, 0, 0, 12, 12), opacity=1.0)
     assert layer[5, 5, 2] == 255 and layer[5, 5, 0] == 0  # blue (top) over red
-    many = [obj(10 + i, Shape(ShapeType.POLYGON, 0, 1, [i % 50 * 4, i // 50 * 4, i % 50 * 4 + 3, i // 50 * 4,
-                                                       i % 50 * 4 + 3, i // 50 * 4 + 3])) for i in range(EXACT_LIMIT + 50)]
+    def tri(i: int) -> list[float]:
+        x, y = i % 50 * 4, i // 50 * 4
+        return [x, y, x + 3, y, x + 3, y + 3]
+
+    many = [obj(10 + i, Shape(ShapeType.POLYGON, 0, 1, tri(i))) for i in range(EXACT_LIMIT + 50)]
     layer = render(many, View(1.0, 0, 0, 200, 40), opacity=1.0)
     assert layer[..., 3].any() and layer[1, 1, 0] == 255
 

@@ -22,20 +22,19 @@ The canvas implements the tool context (:class:`app.tools.base.ToolContext` and
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QKeySequence, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
-from app.tools.base import Button, CursorRole, EventKind, KeyEvent, Modifier, Preview, Tool, ToolEvent
-from app.widgets.canvas.image_layer import ImagePyramid, render_image
-from app.widgets.canvas.layer_cache import LayerCache
+from app.tools.base import CursorRole, EventKind, KeyEvent, Modifier, Preview, Tool, ToolEvent
+from app.widgets.canvas.input_map import CURSORS, buttons_of, key_name, modifiers_of
+from app.widgets.canvas.layers import CanvasLayers
 from app.widgets.canvas.overlay import draw_preview, draw_shape
-from app.widgets.canvas.shape_raster import ShapeRaster, View
+from app.widgets.canvas.shape_raster import View
 
 if TYPE_CHECKING:
     from app.domain.labels import LabelSet
@@ -45,56 +44,12 @@ if TYPE_CHECKING:
 
 MIN_SCALE, MAX_SCALE = 1 / 64, 64.0
 BACKGROUND = QColor("#2b2b2b")
-ASYNC_IMAGE_PIXELS = 16_000_000  # frames larger than this are rendered in the background
 REFINE_MS = 120  # a zoom is drawn from the cached layers, then re-rendered crisply after this pause
-
-_CURSORS = {
-    CursorRole.DEFAULT: Qt.CursorShape.ArrowCursor, CursorRole.CROSS: Qt.CursorShape.CrossCursor,
-    CursorRole.MOVE: Qt.CursorShape.SizeAllCursor, CursorRole.POINTING: Qt.CursorShape.PointingHandCursor,
-    CursorRole.BUSY: Qt.CursorShape.BusyCursor, CursorRole.RESIZE: Qt.CursorShape.SizeFDiagCursor,
-    CursorRole.ROTATE: Qt.CursorShape.OpenHandCursor, CursorRole.FORBIDDEN: Qt.CursorShape.ForbiddenCursor,
-}
-_KEYS = {
-    Qt.Key.Key_Escape: "Escape", Qt.Key.Key_Return: "Return", Qt.Key.Key_Enter: "Enter",
-    Qt.Key.Key_Backspace: "Backspace", Qt.Key.Key_Delete: "Delete", Qt.Key.Key_Space: "Space",
-    Qt.Key.Key_Left: "Left", Qt.Key.Key_Right: "Right", Qt.Key.Key_Up: "Up", Qt.Key.Key_Down: "Down",
-    Qt.Key.Key_Control: "Control", Qt.Key.Key_Shift: "Shift", Qt.Key.Key_Alt: "Alt", Qt.Key.Key_Tab: "Tab",
-}
-
 
 class CanvasMode(Enum):
     IDLE = "idle"
     DRAWING = "drawing"
     PANNING = "panning"
-
-
-def key_name(key: int) -> str:
-    """Qt key code -> the toolkit-neutral name of :class:`app.tools.base.KeyEvent`."""
-    if key in _KEYS:
-        return _KEYS[key]  # type: ignore[index]
-    return QKeySequence(key).toString().upper()
-
-
-def modifiers_of(mods: Qt.KeyboardModifier) -> Modifier:
-    out = Modifier.NONE
-    if mods & Qt.KeyboardModifier.ShiftModifier:
-        out |= Modifier.SHIFT
-    if mods & Qt.KeyboardModifier.ControlModifier:
-        out |= Modifier.CTRL
-    if mods & Qt.KeyboardModifier.AltModifier:
-        out |= Modifier.ALT
-    return out
-
-
-def buttons_of(buttons: Qt.MouseButton) -> Button:
-    out = Button.NONE
-    if buttons & Qt.MouseButton.LeftButton:
-        out |= Button.LEFT
-    if buttons & Qt.MouseButton.RightButton:
-        out |= Button.RIGHT
-    if buttons & Qt.MouseButton.MiddleButton:
-        out |= Button.MIDDLE
-    return out
 
 
 class CanvasView(QGraphicsView):
@@ -124,23 +79,11 @@ class CanvasView(QGraphicsView):
         self.hover: ObjectKey | None = None
         self._raw = np.zeros((1, 1, 3), np.uint8)
         self._display = self._raw
-        self._pyramid = ImagePyramid(self._raw)
-        self._image_rev = 0
-        self._raster = ShapeRaster()
-        # One worker renders tiles in the background (serialised: the pyramid and raster are shared).
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="canvas-tiles")
-        self._image_cache = LayerCache(self._image_renderer, QImage.Format.Format_ARGB32_Premultiplied,
-                                       self._render_image_region, on_ready=self.viewport().update)
-        self._shape_cache = LayerCache(self._shape_renderer, QImage.Format.Format_RGBA8888_Premultiplied,
-                                       self._render_shape_region, executor=self._executor,
-                                       on_ready=self.viewport().update)
-        self._exclude_drawn: set[ObjectKey] = set()
-        self._changes_seen = 0
-        self._label_rev = 0
         self._refine_timer = QTimer(self)
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(REFINE_MS)
         self._refine_timer.timeout.connect(self.refine_now)
+        self.layers = CanvasLayers(session, on_ready=self.viewport().update, on_zooming=self._refine_timer.start)
         self._pan_from: QPointF | None = None
         self._space = False
         self._fitted = True
@@ -183,7 +126,7 @@ class CanvasView(QGraphicsView):
         self.session.set_preview(preview)
 
     def set_cursor(self, role: CursorRole) -> None:
-        self.viewport().setCursor(_CURSORS.get(role, Qt.CursorShape.ArrowCursor))
+        self.viewport().setCursor(CURSORS.get(role, Qt.CursorShape.ArrowCursor))
 
     def status(self, text: str) -> None:
         self.session.status(text)
@@ -231,9 +174,7 @@ class CanvasView(QGraphicsView):
                 if item.id is not None:
                     self._colors[item.id] = item.color or label.color or "#ffffff"
         self._edges = {lb.id: list(lb.edges) for lb in labels if lb.id is not None and lb.edges}
-        self._raster.skeleton_edges = self._edges
-        self._label_rev += 1
-        self._raster.invalidate()
+        self.layers.set_labels(self._colors, self._edges)
 
     def labels_changed(self) -> None:
         """Call after the project's labels changed (colours, skeleton edges)."""
@@ -245,8 +186,7 @@ class CanvasView(QGraphicsView):
         first = self._raw.shape[:2] == (1, 1)
         self._raw = image
         self._display = self.adjust(image) if self.adjust is not None else image
-        self._pyramid = ImagePyramid(self._display)
-        self._image_rev += 1
+        self.layers.set_image(self._display)
         h, w = image.shape[:2]
         self.scene().setSceneRect(QRectF(-w, -h, 3 * w, 3 * h))
         if first or self._fitted:
@@ -260,6 +200,7 @@ class CanvasView(QGraphicsView):
 
     def set_fill_opacity(self, value: float) -> None:
         self.fill_opacity = max(0.0, min(1.0, value))
+        self.layers.opacity = self.fill_opacity
         self.viewport().update()
 
     def refresh(self) -> None:
@@ -436,109 +377,27 @@ class CanvasView(QGraphicsView):
         size = self.viewport().size()
         return View(t.m11(), t.dx(), t.dy(), max(size.width(), 1), max(size.height(), 1))
 
-    def _image_size(self) -> tuple[int, int]:
-        h, w = self._raw.shape[:2]
-        return w, h
-
-    def _image_renderer(self) -> Callable[[View, np.ndarray], None]:
-        pyramid = self._pyramid
-        return lambda view, buffer: render_image(pyramid, view, buffer)
-
-    def _render_image_region(self, view: View, buffer: np.ndarray) -> None:
-        render_image(self._pyramid, view, buffer)
-
-    def _shape_renderer(self) -> Callable[[View, np.ndarray], None]:
-        """A renderer over a snapshot of the objects (it may run in the tile worker)."""
-        objects = self.session.objects()
-        ordered, revision = objects.ordered(), (id(objects), objects.revision)
-        exclude, opacity, colors, raster = set(self._exclude_drawn), self.fill_opacity, self._colors, self._raster
-
-        def render(view: View, buffer: np.ndarray) -> None:
-            raster.prepare(ordered, revision, colors)
-            raster.render(view, opacity, exclude, out=buffer)
-
-        return render
-
     def shutdown(self) -> None:
         """Stop the tile worker (the job window calls this when it closes)."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self.layers.shutdown()
 
     def wait_rendered(self) -> None:
         """Finish background tile renders and repaint (tests, screenshots, benchmarks)."""
         self.viewport().repaint()
-        self._image_cache.wait_idle()
-        self._shape_cache.wait_idle()
+        self.layers.wait_idle()
         self.viewport().repaint()
 
-    def _render_shape_region(self, view: View, buffer: np.ndarray) -> None:
-        """A small region after an edit: draw the objects that cross it, in z-order, one by one."""
-        objects = self.session.objects()
-        boxes = objects.boxes()
-        x0, y0, x1, y1 = view.image_rect()
-        hit = np.flatnonzero((boxes[:, 2] >= x0) & (boxes[:, 0] <= x1) & (boxes[:, 3] >= y0) & (boxes[:, 1] <= y1))
-        ordered = objects.ordered()
-        chosen = [ordered[i] for i in hit if ordered[i].key not in self._exclude_drawn]
-        self._raster.render_objects(buffer, view, chosen, self.fill_opacity)
-
-    def _hidden_in_layer(self) -> set[ObjectKey]:
-        out = set(self.session.hidden) | set(self.session.selection())
-        preview = self.session.preview
-        if preview is not None:
-            out |= set(preview.extra.get("hide", []))
-        return out
-
-    def _sync_image_layer(self, view: View) -> None:
-        layer = self._image_cache
-        if layer.empty or layer.key != self._image_rev:
-            # Big images render in the background (the old tiles stay as placeholders while zooming).
-            layer.executor = self._executor if self._raw.shape[0] * self._raw.shape[1] > ASYNC_IMAGE_PIXELS else None
-            layer.reset(view, self._image_rev)
-        elif not layer.exact(view):
-            self._refine_timer.start()
-
-    def _sync_shape_layer(self, view: View) -> None:
-        objects = self.session.objects()
-        full_key = (id(objects), objects.generation, self.fill_opacity, self._label_rev)
-        exclude = self._hidden_in_layer()
-        layer = self._shape_cache
-        if layer.empty or layer.key != full_key:
-            same_frame = isinstance(layer.key, tuple) and layer.key[:2] == full_key[:2]
-            self._exclude_drawn, self._changes_seen = exclude, len(objects.changes)
-            layer.reset(view, full_key, keep_placeholders=same_frame)
-            return
-        dirty = list(objects.changes[self._changes_seen :])
-        self._changes_seen = len(objects.changes)
-        for key in exclude ^ self._exclude_drawn:
-            obj = objects.get(key)
-            if obj is not None:
-                dirty.append(obj.box)
-        self._exclude_drawn = exclude
-        if len(dirty) > 500:
-            layer.reset(view, full_key, keep_placeholders=True)
-        elif dirty:
-            layer.update_regions(dirty, full_key)
-        if not layer.exact(view):
-            self._refine_timer.start()
-
     def refine_now(self) -> None:
-        """Re-anchor the cached layers at the current zoom (runs when a zoom settles); tiles are
-        rendered crisply on the next paint."""
-        view = self._view()
-        self._image_cache.executor = self._executor  # the old tiles stay on screen meanwhile
-        self._image_cache.reset(view, self._image_rev, keep_placeholders=True)
-        self._shape_cache.reset(view, self._shape_cache.key, keep_placeholders=True)
+        """Re-render the cached layers crisply at the current zoom (runs when a zoom settles)."""
+        self.layers.refine(self._view())
         self.viewport().update()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt override
         view = self._view()
-        self._sync_image_layer(view)
-        self._sync_shape_layer(view)
         painter.save()
         painter.resetTransform()
         painter.fillRect(0, 0, view.width, view.height, BACKGROUND)
-        size = self._image_size()
-        self._image_cache.draw(painter, view, size)
-        self._shape_cache.draw(painter, view, size)
+        self.layers.paint(painter, view)
         painter.restore()
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802 - Qt override
