@@ -67,6 +67,7 @@ def bench_sam2(backend: str) -> dict:
                 poly.append(end - t_poly)
                 total.append(end - start)
         return {"backend": sam.decoder_backend, "load_s": round(sam.timings["load_s"], 2),
+                "embedding_mib": round(sam.cache.used_mib / len(sam.cache), 1),
                 "embedding": _stats(embeds), "decoder": _stats(decode), "upscale": _stats(upscale),
                 "polygon": _stats(poly), "click_to_polygon": _stats(total)}
 

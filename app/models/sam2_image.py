@@ -126,6 +126,16 @@ class Sam2Interactor:
         self.load()
         return int(self._predictor.model.image_size)
 
+    def check(self) -> str | None:
+        """A quick (file system only) check: None when the checkpoint is found, else why not."""
+        from app.models.manager import ModelError
+
+        try:
+            config_for(resolve_checkpoint(self.checkpoint_arg), self.config_arg)
+        except (ModelError, Sam2Error) as exc:
+            return str(exc)
+        return None
+
     def load(self) -> None:
         """Build the model and the decoder (slow; call from a worker). Idempotent."""
         with self._lock:

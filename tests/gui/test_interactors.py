@@ -394,3 +394,20 @@ def test_job_window_frame_change_drops_prompts_and_scissors_work(qtbot, window) 
     tab.done_button.click()
     (shape,) = w.project.frame_shapes(w.job_id, w.frame)
     assert shape.type == ShapeType.MASK and shape.label_id == w.project.labels().by_name("road").id
+
+
+def test_tab_lists_models_and_says_when_a_checkpoint_is_missing(qtbot) -> None:
+    options = InteractorOptions()
+    tab = InteractorsTab(options, None)  # the default factory: SAM 2 through the model manager
+    qtbot.addWidget(tab)
+    titles = [tab.model_combo.itemText(i) for i in range(tab.model_combo.count())]
+    assert titles[:4] == ["SAM 2.1 tiny", "SAM 2.1 small", "SAM 2.1 base-plus", "SAM 2.1 large"]
+    assert "Intelligent scissors" in titles
+    tab.select_model("sam2:sam2.1-small")
+    assert "46 M params" in tab.description.text()
+    assert "sam2.1_hiera_small.pt" in tab.message.text()  # not installed in the test home
+    assert options.interactor is not None and options.interactor.name == "sam2.1-small"
+    tab.slider.setValue(2)
+    assert options.max_points == 3
+    tab.mask_radio.setChecked(True)
+    assert options.output == ShapeType.MASK

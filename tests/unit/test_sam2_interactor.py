@@ -142,3 +142,9 @@ def test_split_decoder_equals_sam2_mask_decoder(interactor: Sam2Interactor) -> N
         ref, ref_score = plain(embed, s0, s1, torch.from_numpy(coords), torch.from_numpy(labels))
     assert np.allclose(ours, ref[0, 0].numpy(), atol=1e-3)
     assert score == pytest.approx(float(ref_score[0, 0]), abs=1e-4)
+
+
+def test_check_reports_a_missing_checkpoint_without_loading(checkpoint: Path) -> None:
+    assert Sam2Interactor(checkpoint).check() is None
+    problem = Sam2Interactor("sam2.1-large").check()  # not installed in the test home
+    assert problem and "sam2.1_hiera_large.pt" in problem

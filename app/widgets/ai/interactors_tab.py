@@ -210,6 +210,10 @@ class InteractorsTab(QWidget):
                 return
             self._interactors[choice.key] = interactor
             self.options.set(interactor=interactor)
+            check = getattr(interactor, "check", None)
+            problem = check() if callable(check) else None
+            if problem:
+                self.message.setText(problem)
         self.activate_current()
 
 
