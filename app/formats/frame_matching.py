@@ -53,11 +53,17 @@ def relative_to(folder: Path, path: Path) -> str:
 
 
 class FrameMatcher:
-    """Dataset frame → task frame: by name for images (exact, then path suffix, then stem), by number for video."""
+    """Dataset frame → task frame: by name for images (exact, then path suffix, then stem), by number for video.
 
-    def __init__(self, task_frames: Sequence[FrameInfo], by_number: bool) -> None:
+    Video frame numbers in CVAT files are absolute (``start_frame + k * step``): a task export's frame
+    ``k`` is the dataset index (``use_index``); job exports and exports of a task starting at 0 with step 1
+    carry the task frame itself as the number.
+    """
+
+    def __init__(self, task_frames: Sequence[FrameInfo], by_number: bool, use_index: bool = False) -> None:
         self.size = len(task_frames)
         self.by_number = by_number
+        self.use_index = use_index
         self.exact: dict[str, int] = {}
         self.base: dict[str, list[int]] = {}
         self.stem: dict[str, list[int]] = {}
@@ -71,7 +77,7 @@ class FrameMatcher:
 
     def match(self, frame: DatasetFrame) -> int | None:
         if self.by_number:
-            number = frame.number if frame.number is not None else frame.index
+            number = frame.index if self.use_index or frame.number is None else frame.number
             return number if 0 <= number < self.size else None
         name = frame.name.replace("\\", "/")
         if name in self.exact:

@@ -141,7 +141,8 @@ def _check_types(project: Project, ann: Annotations, source: Path) -> None:
 def _frame_map(project: Project, dataset: Dataset, task_id: int, job_id: int | None, source: Path) -> list[int | None]:
     task = project.task(task_id)
     by_number = task.media_type == "video" or dataset.meta.get("layout") == "video"
-    matcher = FrameMatcher(project.frames(task_id), by_number)
+    task_export = dataset.meta.get("scope") == "task" and dataset.meta.get("layout") == "video"
+    matcher = FrameMatcher(project.frames(task_id), by_number, use_index=task_export)
     mapping = [matcher.match(f) for f in dataset.frames]
     allowed = set(project.job(job_id).frame_list()) if job_id is not None else None
     used = _used_frames(dataset.annotations)

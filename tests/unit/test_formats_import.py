@@ -228,3 +228,14 @@ def test_video_task_export_with_decoded_frames(tmp_path: Path) -> None:
         frames = again.frames(result.task_id)
         assert len(frames) == 20 and all(again.resolve_media(f.path).is_file() for f in frames)
         assert (frames[0].width, frames[0].height) == (64, 48)
+
+
+def test_cvat_video_task_export_with_frame_step_maps_to_task_frames(shared_fixtures: Path, tmp_path: Path) -> None:
+    """start_frame 10, step 3: file frames 10, 13, 16 are task frames 0, 1, 2."""
+    src = shared_fixtures / "external" / "openvinotoolkit__datumaro/tests/assets/cvat_dataset/for_video/annotations.xml"
+    with Project.create(tmp_path / "s.fmproj", "s", []) as project:
+        frames = [FrameInfo(index=i, name=f"frame_{i:06d}", width=25, height=20) for i in range(4)]
+        project.create_task("video", frames)
+        import_into_project(project, read_cvat_xml(src), src, task="video", create_missing=True)
+        tracks = project.annotations(project.jobs()[0].id).tracks
+        assert sorted([s.frame for s in t.shapes] for t in tracks) == [[0, 1], [0, 1, 2], [1, 2]]
