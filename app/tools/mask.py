@@ -10,6 +10,7 @@ Keys while active: E toggles brush/eraser, P toggles polygon mode, ``[`` / ``]``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import cv2
@@ -44,8 +45,13 @@ class MaskTool(ClickPointsTool):
         self._before: np.ndarray | None = None
         self._last: tuple[int, int] | None = None
         self._stroking = False
+        self.on_options_changed: list[Callable[[], None]] = []  # e.g. the window's mode/size widgets
 
     # ------------------------------------------------------------ state
+
+    def _options_changed(self) -> None:
+        for callback in self.on_options_changed:
+            callback()
 
     @property
     def erasing(self) -> bool:
@@ -54,8 +60,10 @@ class MaskTool(ClickPointsTool):
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mask mode {mode!r}; use one of {MODES}")
-        self.cancel()
+        if self.ctx is not None:
+            self.cancel()
         self.mode = mode
+        self._options_changed()
 
     def _target_object(self) -> FrameObject | None:
         return self.ectx.objects().get(self.target) if self.target is not None else None
@@ -158,6 +166,7 @@ class MaskTool(ClickPointsTool):
         if event.key in ("[", "]"):
             self.size = max(1, min(500, round(self.size * (1.25 if event.key == "]" else 0.8))))
             self.ectx.status(f"Brush size {self.size}px")
+            self._options_changed()
             return True
         if event.key in ("N", "Return", "Enter") and not self.points:
             self.finish_mask()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QMenu, QSpinBox, QToolBar, QWidget
+from PySide6.QtWidgets import QComboBox, QDockWidget, QInputDialog, QMainWindow, QMenu, QSpinBox, QToolBar, QWidget
 
 from app import settings
 from app.editing.stack import UndoStack
@@ -24,6 +24,7 @@ from app.media.errors import MediaError
 from app.media.sources import open_task_source
 from app.tools import registry
 from app.tools.base import Modifier, Tool
+from app.tools.mask import MODES as MASK_MODES
 from app.tools.session import EditSession
 from app.widgets.adjustments import AdjustmentsPanel
 from app.widgets.canvas.frame_bar import FrameBar
@@ -239,6 +240,26 @@ class JobWindow(QMainWindow):
         self.propagate_count.setPrefix("propagate ")
         self.propagate_count.setSuffix(" frames")
         bar.addWidget(self.propagate_count)
+        mask_tool = self.tools["draw:mask"]
+        self.brush_size = QSpinBox(bar)
+        self.brush_size.setRange(1, 500)
+        self.brush_size.setValue(getattr(mask_tool, "size", 10))
+        self.brush_size.setPrefix("brush ")
+        self.brush_size.setSuffix(" px")
+        self.brush_size.valueChanged.connect(lambda v: setattr(mask_tool, "size", v))
+        bar.addWidget(self.brush_size)
+        self.mask_mode = QComboBox(bar)
+        self.mask_mode.addItems(list(MASK_MODES))
+        self.mask_mode.currentTextChanged.connect(mask_tool.set_mode)  # type: ignore[attr-defined]
+        bar.addWidget(self.mask_mode)
+
+        def sync_mask_widgets() -> None:
+            for widget, value in ((self.brush_size, mask_tool.size), (self.mask_mode, mask_tool.mode)):  # type: ignore[attr-defined]
+                widget.blockSignals(True)
+                widget.setValue(value) if isinstance(widget, QSpinBox) else widget.setCurrentText(value)
+                widget.blockSignals(False)
+
+        mask_tool.on_options_changed.append(sync_mask_widgets)  # type: ignore[attr-defined]
         self.opacity = QSpinBox(bar)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(round(self.canvas.fill_opacity * 100))

@@ -115,6 +115,13 @@ def test_mask_strokes_one_shape_eraser_and_undo(window: JobWindow, qtbot) -> Non
     assert erased.id == shape.id and mask_area(erased.points) < area
     window.trigger("edit.undo")
     assert mask_area(stored(window)[0].points) == area
+    window.mask_mode.setCurrentText("brush")
+    window.brush_size.setValue(3)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_N)  # finish this mask: the next stroke starts another
+    m.drag((20, 150), (100, 150))
+    assert len(stored(window)) == 2
+    thin = next(s for s in stored(window) if s.id != shape.id)
+    assert 0 < mask_area(thin.points) < 600 < area  # a 3 px brush paints far less than the default 10 px
 
 
 def test_skeleton_and_keypoint_outside(window: JobWindow) -> None:
