@@ -239,3 +239,10 @@ def test_cvat_video_task_export_with_frame_step_maps_to_task_frames(shared_fixtu
         import_into_project(project, read_cvat_xml(src), src, task="video", create_missing=True)
         tracks = project.annotations(project.jobs()[0].id).tracks
         assert sorted([s.frame for s in t.shapes] for t in tracks) == [[0, 1], [0, 1, 2], [1, 2]]
+
+
+def test_export_with_a_missing_image_fails_cleanly(project: Project, tmp_path: Path, images: Path) -> None:
+    (images / "img_007.png").unlink()
+    with pytest.raises(FormatError, match=r"img_007.png.*the image of frame 'img_007.png' is missing"):
+        export_project(project, "yolo", tmp_path / "y.zip", task="t", with_images=True)
+    assert not (tmp_path / "y.zip").exists() and not list(tmp_path.glob(".y.zip*"))
