@@ -107,6 +107,8 @@ class Sam2Interactor:
         self.name = name or str(checkpoint)
         self.description = SIZES.get(str(checkpoint), f"SAM 2 from {checkpoint}")
         self._lock = threading.RLock()
+        self._inflight: dict[Hashable, threading.Event] = {}
+        self._inflight_lock = threading.Lock()
         self._predictor: Any = None
         self._decoder: Any = None
         self.timings: dict[str, float] = {}
@@ -138,6 +140,8 @@ class Sam2Interactor:
 
     def load(self) -> None:
         """Build the model and the decoder (slow; call from a worker). Idempotent."""
+        if self._predictor is not None:  # fast path: no lock, so clicks never wait for an embedding
+            return
         with self._lock:
             if self._predictor is not None:
                 return
@@ -180,10 +184,30 @@ class Sam2Interactor:
         return key in self.cache
 
     def prepare(self, key: Hashable, image: np.ndarray) -> Embedding:
-        """The embedding of ``image`` (computed with SAM2ImagePredictor.set_image unless cached)."""
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
+        """The embedding of ``image`` (computed with SAM2ImagePredictor.set_image unless cached).
+
+        Thread-safe; when another thread is already embedding ``key`` (a prefetch), this waits for
+        that result instead of computing it a second time."""
+        while True:
+            cached = self.cache.get(key)
+            if cached is not None:
+                return cached
+            with self._inflight_lock:
+                event = self._inflight.get(key)
+                mine = event is None
+                if mine:
+                    event = self._inflight[key] = threading.Event()
+            if not mine:
+                event.wait()
+                continue
+            try:
+                return self._embed(key, image)
+            finally:
+                with self._inflight_lock:
+                    self._inflight.pop(key, None)
+                event.set()
+
+    def _embed(self, key: Hashable, image: np.ndarray) -> Embedding:
         self.load()
         import torch
 

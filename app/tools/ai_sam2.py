@@ -44,6 +44,9 @@ class Sam2Tool(Tool):
     next_frame:
         ``next_frame(frame) -> (next frame number, RGB array) | None``, called in the worker thread
         (so it may decode), used to prefetch the embedding of the frame after ``frame``.
+    prefetch_worker:
+        Where prefetching runs (default: ``worker``). A separate one keeps clicks on the shown frame
+        from waiting seconds behind the next frame's embedding.
     """
 
     tool_id = "ai:sam2"
@@ -53,11 +56,13 @@ class Sam2Tool(Tool):
                "N: done")
 
     def __init__(self, options: InteractorOptions | None = None, worker: SlotWorker | None = None,
-                 next_frame: Callable[[int], tuple[int, np.ndarray] | None] | None = None) -> None:
+                 next_frame: Callable[[int], tuple[int, np.ndarray] | None] | None = None,
+                 prefetch_worker: SlotWorker | None = None) -> None:
         super().__init__()
         self.options = options or InteractorOptions()
         self.worker = worker
         self.next_frame = next_frame
+        self.prefetch_worker = prefetch_worker
         self.positive: list[tuple[float, float]] = []
         self.negative: list[tuple[float, float]] = []
         self.box: tuple[float, float, float, float] | None = None
@@ -129,7 +134,7 @@ class Sam2Tool(Tool):
         image = ctx.image()
         self.worker.submit("embed", lambda: interactor.prepare(key, image), self._embedded)
         if self.next_frame is not None:
-            self.worker.submit("prefetch", lambda: self._prefetch(interactor, frame), None)
+            (self.prefetch_worker or self.worker).submit("prefetch", lambda: self._prefetch(interactor, frame), None)
 
     def _prefetch(self, interactor: Any, frame: int) -> None:
         """Worker side: embed the frame after ``frame``."""

@@ -148,3 +148,23 @@ def test_check_reports_a_missing_checkpoint_without_loading(checkpoint: Path) ->
     assert Sam2Interactor(checkpoint).check() is None
     problem = Sam2Interactor("sam2.1-large").check()  # not installed in the test home
     assert problem and "sam2.1_hiera_large.pt" in problem
+
+
+def test_concurrent_prepare_of_one_image_embeds_once(interactor: Sam2Interactor) -> None:
+    import threading
+
+    interactor.cache.clear()
+    calls = []
+    original = interactor._embed
+    interactor._embed = lambda key, image: calls.append(key) or original(key, image)
+    try:
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(interactor.prepare(("c", 0), _image(5))))
+                   for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        del interactor._embed
+    assert calls == [("c", 0)] and len(results) == 3 and all(r is results[0] for r in results)

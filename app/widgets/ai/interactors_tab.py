@@ -246,6 +246,7 @@ def install(window: Any, panel: Any = None, *, factory: Callable[[str], Any] | N
 
     options = InteractorOptions()
     worker = SlotWorker()
+    prefetcher = SlotWorker(("prefetch",))  # the next frame's embedding never delays a click
     frames = list(window.frames)
 
     def next_frame(frame: int) -> tuple[int, Any] | None:  # runs in the worker: may decode
@@ -254,7 +255,7 @@ def install(window: Any, panel: Any = None, *, factory: Callable[[str], Any] | N
         number = frames[frames.index(frame) + 1]
         return number, window.cache.get(number)
 
-    sam_tool = Sam2Tool(options, worker, next_frame=next_frame)
+    sam_tool = Sam2Tool(options, worker, next_frame=next_frame, prefetch_worker=prefetcher)
     scissors_tool = ScissorsTool(options, worker)
     window.tools[sam_tool.tool_id] = sam_tool
     window.tools[scissors_tool.tool_id] = scissors_tool
@@ -270,7 +271,7 @@ def install(window: Any, panel: Any = None, *, factory: Callable[[str], Any] | N
 
     tab.done_requested.connect(done)
     window.frame_changed.connect(lambda _frame: sam_tool.frame_changed() if sam_tool.ctx is not None else None)
-    window.destroyed.connect(lambda *_: worker.shutdown())
+    window.destroyed.connect(lambda *_: (worker.shutdown(), prefetcher.shutdown()))
     if panel is not None:
         panel.add_tab(tab, TITLE)
     else:
