@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import platform
 import sys
 from pathlib import Path
@@ -33,6 +34,7 @@ from app.widgets import workers
 from app.widgets.application import log_file
 from app.widgets.welcome import open_folder
 
+log = logging.getLogger(__name__)
 PENDING = "checking…"
 BUILD_INFO = "fieldmark_build.json"
 TORCH_KEYS = ("torch", "Device")
@@ -109,13 +111,14 @@ class AboutDialog(QDialog):
         layout.addLayout(form)
         folders = QHBoxLayout()
         self.open_log_button = QPushButton("Open log folder")
-        self.open_log_button.clicked.connect(lambda: open_folder(log_folder()))
+        self.open_log_button.clicked.connect(lambda: open_folder(log_folder(), self))
         self.open_models_button = QPushButton("Open models folder")
-        self.open_models_button.clicked.connect(lambda: open_folder(paths.models_dir()))
+        self.open_models_button.clicked.connect(lambda: open_folder(paths.models_dir(), self))
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy these details (for a bug report)")
         self.copy_button.clicked.connect(self.copy_to_clipboard)
         for button in (self.open_log_button, self.open_models_button, self.copy_button):
+            button.setAutoDefault(False)
             folders.addWidget(button)
         layout.addLayout(folders)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -136,6 +139,7 @@ class AboutDialog(QDialog):
         QGuiApplication.clipboard().setText(self.text())
 
     def _torch_arrived(self, rows: list[tuple[str, str]]) -> None:
+        log.info("About: %s", "; ".join(f"{key} {value}" for key, value in rows))  # for support and the package check
         if not shiboken6.isValid(self):  # closed and deleted while torch was loading
             return
         for key, value in rows:

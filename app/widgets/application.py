@@ -7,11 +7,13 @@ import sys
 import traceback
 from pathlib import Path
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__, paths
 
 log = logging.getLogger("fieldmark")
+ICON = Path(__file__).resolve().parents[2] / "resources" / "fieldmark.png"  # also inside the package
 
 
 def log_file() -> Path:
@@ -43,6 +45,8 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("Fieldmark")
     app.setOrganizationName("Fieldmark")
     app.setApplicationVersion(__version__)
+    if ICON.exists():
+        app.setWindowIcon(QIcon(str(ICON)))
     return app  # type: ignore[return-value]
 
 

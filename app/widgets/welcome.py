@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -38,12 +39,16 @@ class _Host(Protocol):
     def new_project(self) -> None: ...
 
 
-def open_folder(path: Path) -> bool:
-    """Open ``path`` in the system file manager (created first if missing)."""
+def open_folder(path: Path, parent: QWidget | None = None) -> bool:
+    """Open ``path`` in the system file manager (created first if missing).
+
+    Where no file manager is set up (a bare Linux install), tell the user the path instead."""
     path.mkdir(parents=True, exist_ok=True)
     ok = QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
     if not ok:
         log.warning("could not open %s in the file manager", path)
+        if parent is not None:
+            QMessageBox.information(parent, "Open folder", f"No file manager could be started. The folder is:\n{path}")
     return bool(ok)
 
 
@@ -75,7 +80,8 @@ class WelcomeDialog(QDialog):
         self.models_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         folder_row.addWidget(self.models_label, 1)
         self.open_models_button = QPushButton("Open models folder")
-        self.open_models_button.clicked.connect(lambda: open_folder(self.models_dir))
+        self.open_models_button.setAutoDefault(False)  # Enter means "Open demo project"
+        self.open_models_button.clicked.connect(lambda: open_folder(self.models_dir, self))
         folder_row.addWidget(self.open_models_button)
         layout.addLayout(folder_row)
         layout.addWidget(QLabel("The Help menu has this folder, the log folder and the keyboard shortcuts."))
@@ -87,6 +93,7 @@ class WelcomeDialog(QDialog):
         self.create_button.clicked.connect(lambda: self._choose("create"))
         self.close_button.clicked.connect(self.reject)
         self.demo_button.setDefault(True)
+        self.demo_button.setFocus()
         layout.addWidget(buttons)
 
     def _choose(self, choice: str) -> None:

@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__, paths, settings
 from app.widgets import about as about_module
@@ -88,11 +89,31 @@ def test_opening_a_project_after_the_welcome_keeps_it_remembered(window: MainWin
     assert settings.load().welcome_shown
 
 
+def test_enter_in_the_welcome_opens_the_demo(qtbot) -> None:
+    host = Host()
+    dialog = maybe_show_welcome(host)
+    qtbot.addWidget(dialog)
+    qtbot.waitExposed(dialog)
+    dialog.open_models_button.setFocus()  # even with another button focused, Enter is "Open demo project"
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Return)
+    assert host.calls == ["demo"]
+
+
 def test_welcome_open_models_folder(qtbot, opened_urls: list[str]) -> None:
     dialog = WelcomeDialog()
     qtbot.addWidget(dialog)
     dialog.open_models_button.click()
     assert opened_urls == [str(paths.models_dir())]
+
+
+def test_without_a_file_manager_the_folder_path_is_shown(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: False)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: shown.append(text))
+    dialog = WelcomeDialog()
+    qtbot.addWidget(dialog)
+    dialog.open_models_button.click()
+    assert len(shown) == 1 and str(paths.models_dir()) in shown[0]
 
 
 def test_help_menu_entries_open_folders(window: MainWindow, opened_urls: list[str]) -> None:
