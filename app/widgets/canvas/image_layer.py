@@ -17,6 +17,7 @@ import numpy as np
 from app.widgets.canvas.shape_raster import View
 
 MIN_LEVEL_SIDE = 256
+BGRA_LIMIT = 16_000_000  # levels up to this many pixels are kept as BGRA too (OpenCV warps 4 channels ~3x faster)
 
 
 class ImagePyramid:
@@ -30,6 +31,7 @@ class ImagePyramid:
         while max(w, h) >> n >= MIN_LEVEL_SIDE:
             n += 1
         self.levels += [None] * (n - 1)
+        self._bgra: dict[int, np.ndarray] = {}
 
     def level_for(self, scale: float) -> int:
         """The coarsest level whose resolution is still >= the screen's at ``scale``."""
@@ -46,6 +48,16 @@ class ImagePyramid:
             image = cv2.resize(finer, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
             self.levels[k] = image
         return image
+
+    def bgra(self, k: int) -> np.ndarray | None:
+        """Level ``k`` in the byte order of ARGB32 (B, G, R, 255), or None when it is too large to copy."""
+        cached = self._bgra.get(k)
+        if cached is None:
+            image = self.level(k)
+            if image.shape[0] * image.shape[1] > BGRA_LIMIT:
+                return None
+            cached = self._bgra[k] = cv2.cvtColor(image, cv2.COLOR_RGB2BGRA)
+        return cached
 
     def warm(self, scale: float) -> None:
         self.level(self.level_for(scale))
@@ -64,10 +76,14 @@ def render_image(pyramid: ImagePyramid, view: View, buffer: np.ndarray) -> None:
     if x1 <= x0 or y1 <= y0:
         return
     k = pyramid.level_for(view.scale)
-    image = pyramid.level(k)
     s = view.scale * (1 << k)  # screen pixels per level pixel
     matrix = np.array([[1 / s, 0, (x0 + 0.5 - view.dx) / s - 0.5],
                        [0, 1 / s, (y0 + 0.5 - view.dy) / s - 0.5]], np.float64)
     flags = (cv2.INTER_NEAREST if s >= 1.0 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
-    rgb = cv2.warpAffine(image, matrix, (x1 - x0, y1 - y0), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    bgra = pyramid.bgra(k)
+    if bgra is not None:
+        buffer[y0:y1, x0:x1] = cv2.warpAffine(bgra, matrix, (x1 - x0, y1 - y0), flags=flags,
+                                              borderMode=cv2.BORDER_REPLICATE)
+        return
+    rgb = cv2.warpAffine(pyramid.level(k), matrix, (x1 - x0, y1 - y0), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     buffer[y0:y1, x0:x1] = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGRA)
