@@ -35,6 +35,7 @@ class ObjectsModel(QAbstractTableModel):
         super().__init__()
         self.canvas = canvas
         self.rows: list[FrameObject] = []
+        self._text: list[tuple[str, str, str, QColor | None]] = []  # per row, computed once per reload
         self.label_filter: int | None = None
         self.type_filter: str | None = None
 
@@ -46,6 +47,16 @@ class ObjectsModel(QAbstractTableModel):
         if self.type_filter is not None:
             rows = [o for o in rows if o.shape.type.value == self.type_filter]
         self.rows = rows
+        labels = self.canvas.labels
+        self._text = []
+        for obj in rows:
+            label = labels.get(obj.shape.label_id)
+            kind, oid = obj.key
+            extra = "" if not obj.is_track else (" key" if obj.keyframe else " interp.")
+            self._text.append((f"{'T' if kind == 'track' else '#'}{oid}{extra}",
+                               label.name if label else str(obj.shape.label_id),
+                               obj.shape.type.value + (" (occluded)" if obj.shape.occluded else ""),
+                               QColor(label.color or "#ffffff") if label is not None else None))
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt override
@@ -60,23 +71,15 @@ class ObjectsModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
-        obj = self.rows[index.row()]
-        col = index.column()
-        label = self.canvas.labels.get(obj.shape.label_id)
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                kind, oid = obj.key
-                extra = "" if not obj.is_track else (" key" if obj.keyframe else " interp.")
-                return f"{'T' if kind == 'track' else '#'}{oid}{extra}"
-            if col == 1:
-                return label.name if label else str(obj.shape.label_id)
-            if col == 2:
-                return obj.shape.type.value + (" (occluded)" if obj.shape.occluded else "")
+        row, col = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole and col < 3:
+            return self._text[row][col]
         if role == Qt.ItemDataRole.CheckStateRole and col in (3, 4):
-            on = self.canvas.is_hidden(obj.key) if col == 3 else self.canvas.is_locked(obj.key)
+            key = self.rows[row].key
+            on = self.canvas.is_hidden(key) if col == 3 else self.canvas.is_locked(key)
             return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.DecorationRole and col == 1 and label is not None:
-            return QColor(label.color or "#ffffff")
+        if role == Qt.ItemDataRole.DecorationRole and col == 1:
+            return self._text[row][3]
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
