@@ -252,7 +252,7 @@ class Sam2Tool(Tool):
             return result
 
         self.worker.submit("predict", job, lambda result, error: self._answer(request, result, error))
-        self._render("thinking…")
+        self._render("thinking…" if interactor.is_prepared(key) else "computing this frame's features…")
 
     def _answer(self, request: int, result: MaskResult | None, error: BaseException | None) -> None:
         if request != self._request or self.ctx is None:
