@@ -169,6 +169,8 @@ def bench_frame_switch(tmp: Path) -> dict:
     QApplication.processEvents()
     samples = []
     for i in range(1, n):
+        time.sleep(0.06)  # the window starts decode-ahead 40 ms after a frame is shown
+        QApplication.processEvents()
         window.cache.wait_idle(timeout=30)  # type: ignore[union-attr]  # "prefetched" neighbours
         start = time.perf_counter()
         window.goto_frame(i)

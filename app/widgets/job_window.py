@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QDockWidget, QInputDialog, QMainWindow, QMenu, QSpinBox, QToolBar, QWidget
 
@@ -45,6 +45,7 @@ TOOL_ACTIONS = {
     "tool.polyline": "draw:polyline", "tool.points": "draw:points", "tool.ellipse": "draw:ellipse",
     "tool.mask": "draw:mask", "tool.skeleton": "draw:skeleton", "tool.tag": "draw:tag",
 }
+PREFETCH_DELAY_MS = 40
 _KEY_NAMES = {"Del": "Delete", "Esc": "Escape"}
 SHORT_NAMES = {
     "tool.select": "Select", "tool.rectangle": "Rectangle", "tool.polygon": "Polygon", "tool.polyline": "Polyline",
@@ -120,7 +121,9 @@ class JobWindow(QMainWindow):
         if self.cache is not None:
             index = self.frames.index(frame)
             ahead = self.frames[index + 1 : index + 1 + self.prefs.prefetch_frames]
-            self.cache.prefetch(ahead + self.frames[max(0, index - 1) : index])
+            wanted = ahead + self.frames[max(0, index - 1) : index]
+            # Decode-ahead starts once this frame is drawn, so it does not compete with the drawing.
+            QTimer.singleShot(PREFETCH_DELAY_MS, lambda: self.cache is not None and self.cache.prefetch(wanted))
         if highlight_ids:
             keys = [("shape", i) for i in highlight_ids if ("shape", i) in self.session.objects()]
             self.canvas.select(keys)

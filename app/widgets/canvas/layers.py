@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from app.tools.session import EditSession
 
 ASYNC_IMAGE_PIXELS = 16_000_000  # frames larger than this are rendered in the background
+ASYNC_SHAPES = 300  # frames with more objects than this render their shape tiles in the worker
 FULL_REDRAW_BOXES = 500  # more changed boxes than this: re-render everything
 
 
@@ -116,6 +117,8 @@ class CanvasLayers:
         full_key = (id(objects), objects.generation, self.opacity, self.label_rev)
         exclude = self.excluded()
         layer = self.shapes
+        # Few objects render faster than a round trip through the worker.
+        layer.executor = self.executor if len(objects) > ASYNC_SHAPES else None
         if layer.empty or layer.key != full_key:
             same_frame = isinstance(layer.key, tuple) and layer.key[:2] == full_key[:2]
             self._exclude_drawn, self._changes_seen = exclude, len(objects.changes)
