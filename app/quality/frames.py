@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from app.domain.annotations import Annotations
 from app.domain.interpolation import track_to_shapes
 from app.quality.conflicts import AnnotationRef
-from app.quality.objects import LabelIndex, QFrame, QObject, convert_shape, convert_tag
+from app.quality.objects import LabelIndex, QFrame, QObject, convert_shape, convert_tag, round_objects
 
 
 @dataclass
@@ -43,7 +43,7 @@ def build_frames(annotations: Annotations, metas: Sequence[FrameMeta], labels: L
         if fid not in wanted or shape.label_id not in labels.index_of:
             continue
         ref = AnnotationRef(shape.id if shape.id is not None else k + 1, job_id, "shape", shape.type.value)
-        obj = convert_shape(shape, labels, ref)
+        obj = convert_shape(shape, labels, ref, rounding=False)
         if obj is not None:
             shapes[fid].append(obj)
     source_frames = sorted(f for f, fid in remap.items() if fid in wanted) if remap else sorted(wanted)
@@ -54,9 +54,10 @@ def build_frames(annotations: Annotations, metas: Sequence[FrameMeta], labels: L
         for shape in track_to_shapes(track, source_frames):
             fid = to_id(shape.frame)
             ref = AnnotationRef(track_id, job_id, "track", shape.type.value)
-            obj = convert_shape(shape, labels, ref)
+            obj = convert_shape(shape, labels, ref, rounding=False)
             if obj is not None:
                 shapes[fid].append(obj)
+    round_objects([o for objs in shapes.values() for o in objs])
     out = {}
     for meta in metas:
         ordered = tags.get(meta.frame_id, []) + sorted(shapes.get(meta.frame_id, []), key=lambda o: o.z_order)

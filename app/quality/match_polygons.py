@@ -21,6 +21,8 @@ from app.quality.typeresult import TypeResult, first_max
 
 def find_instances(objects: Sequence[QObject]) -> list[list[QObject]]:
     """Datumaro's ``find_instances``: stable sort by group; group 0 -> singletons, else one group each."""
+    if not any(o.group for o in objects):
+        return [[o] for o in objects]
     ordered = sorted(objects, key=lambda o: o.group)
     groups: list[list[QObject]] = []
     for group_id, members in itertools.groupby(ordered, key=lambda o: o.group):
