@@ -18,11 +18,52 @@ from pathlib import Path
 FRAMES = int(os.environ.get("BENCH_AA_FRAMES", "1000"))
 SIZE = tuple(int(v) for v in os.environ.get("BENCH_AA_SIZE", "320x240").split("x"))
 MAX_DET = 10
+MODES = tuple(os.environ.get("BENCH_AA_MODES", "sdk,fast").split(","))
 
 
 def _p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def _run_once(function, paths, db, predict_times, *, fast: bool) -> dict:
+    """One full run (fresh project, same model and frames): SDK-object route or built-in fast route."""
+    from app.domain.labels import Label
+    from app.media.ingest import create_image_task
+    from app.media.sources import open_task_source
+    from app.models.runner import RunOptions, plan_task, run_detection
+    from app.models.spec_labels import labels_from_spec
+    from app.models.writer import StoreWriter
+    from app.storage.store import Project
+
+    project = Project.create(db, "bench", labels_from_spec(function.spec.labels, [Label("x")]))
+    task = create_image_task(project, "t", paths)
+    source = open_task_source(project, task.id)
+    started = time.perf_counter()
+    result = run_detection(function, plan_task(project, task.id), source, project.labels(), StoreWriter(project),
+                           RunOptions(batch_frames=32, fast_path=fast))
+    total = time.perf_counter() - started
+    source.close()
+    shapes = project.counts(task_id=task.id)["shapes"]
+    project.close()
+    predict = sum(predict_times)
+    per_frame_overhead = [d - p for d, p in zip(result.per_frame, predict_times)]
+    frames = max(result.frames_done, 1)
+    return {
+        "frames": result.frames_done,
+        "shapes_written": shapes,
+        "total_s": round(total, 3),
+        "predict_s": round(predict, 3),
+        "predict_ms_median": round(statistics.median(predict_times) * 1000, 2),
+        "predict_ms_p95": round(_p95(predict_times) * 1000, 2),
+        "adapter_ms_median": round(statistics.median(per_frame_overhead) * 1000, 3),
+        "overhead_ms_per_frame": round((total - predict) / frames * 1000, 3),
+        "adapter_ms_per_frame": round((result.detect_seconds - predict) / frames * 1000, 3),
+        "wait_frame_ms_per_frame": round(result.stage_seconds["wait_frame"] / frames * 1000, 3),
+        "validate_map_ms_per_frame": round(result.stage_seconds["map"] / frames * 1000, 3),
+        "write_ms_per_frame": round(result.stage_seconds["write"] / frames * 1000, 3),
+        "overhead_pct": round((total - predict) / predict * 100, 2),
+    }
 
 
 def main() -> dict:
@@ -31,15 +72,8 @@ def main() -> dict:
     import torch
     from PIL import Image
 
-    from app.domain.labels import Label
-    from app.media.ingest import create_image_task
-    from app.media.sources import open_task_source
-    from app.models.runner import RunOptions, plan_task, run_detection
-    from app.models.spec_labels import labels_from_spec
     from app.models.ultralytics_env import import_yolo
-    from app.models.writer import StoreWriter
     from app.models.yolo import YoloFunction
-    from app.storage.store import Project
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -69,40 +103,17 @@ def main() -> dict:
         path = images / f"f{i:05d}.png"
         Image.fromarray(rng.integers(0, 255, (SIZE[1], SIZE[0], 3), dtype=np.uint8)).save(path)
         paths.append(path)
-    project = Project.create(work / "bench.fmk", "bench", labels_from_spec(function.spec.labels, [Label("x")]))
-    task = create_image_task(project, "t", paths)
     function.predict(Image.open(paths[0]))  # warm-up, excluded
-    predict_times.clear()
-    source = open_task_source(project, task.id)
-    started = time.perf_counter()
-    result = run_detection(function, plan_task(project, task.id), source, project.labels(), StoreWriter(project),
-                           RunOptions(batch_frames=32))
-    total = time.perf_counter() - started
-    source.close()
-    shapes = project.counts(task_id=task.id)["shapes"]
-    project.close()
-    predict = sum(predict_times)
-    overhead = (total - predict) / predict
-    per_frame_overhead = [d - p for d, p in zip(result.per_frame, predict_times)]
-    rows = {
-        "frames": result.frames_done,
-        "shapes_written": shapes,
-        "total_s": round(total, 3),
-        "predict_s": round(predict, 3),
-        "predict_ms_median": round(statistics.median(predict_times) * 1000, 2),
-        "predict_ms_p95": round(_p95(predict_times) * 1000, 2),
-        "adapter_ms_median": round(statistics.median(per_frame_overhead) * 1000, 3),
-        "runner_overhead_ms_per_frame": round((total - predict) / max(result.frames_done, 1) * 1000, 3),
-        "adapter_s": round(result.detect_seconds - predict, 3),
-        "wait_frame_s": round(result.stage_seconds["wait_frame"], 3),
-        "validate_map_s": round(result.stage_seconds["map"], 3),
-        "write_s": round(result.stage_seconds["write"], 3),
-        "overhead_pct": round(overhead * 100, 2),
-        "target_pct": 10.0,
-    }
-    print(f"{'metric':32} value")
-    for key, value in rows.items():
-        print(f"{key:32} {value}")
+    runs = {}
+    for mode in MODES:
+        predict_times.clear()
+        runs[mode] = _run_once(function, paths, work / f"bench-{mode}.fmk", predict_times, fast=mode == "fast")
+    rows = {f"{key}[{mode}]": run[key] for mode, run in runs.items() for key in run}
+    rows["target_pct"] = 10.0
+    print(f"{'metric':28} " + " ".join(f"{m:>10}" for m in MODES))
+    for key in runs[MODES[0]]:
+        print(f"{key:28} " + " ".join(f"{runs[m][key]:>10}" for m in MODES))
+    print(f"{'target_pct':28} {10.0:>10}")
     return rows
 
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from app.domain.annotations import Shape, Tag
 from app.domain.enums import JobType
+from app.models.detections import BatchDetector
 from app.models.label_matching import LabelMapping
+from app.models.prefetch import FramePrefetcher
 from app.models.validation import OutputMapper
 
 if TYPE_CHECKING:
@@ -39,6 +40,9 @@ class RunOptions:
     allow_unmatched_labels: bool = False
     mapping: LabelMapping | None = None
     batch_frames: int = 32
+    #: Built-in adapters (:class:`BatchDetector`) skip cvat-sdk request objects (same checks, see
+    #: :meth:`OutputMapper.map_batches`); False forces the SDK route (benchmark baseline, tests).
+    fast_path: bool = True
 
     def __post_init__(self) -> None:
         if self.conf_threshold is not None and not 0 <= self.conf_threshold <= 1:
@@ -181,6 +185,9 @@ def run_detection(
     started = time.perf_counter()
     pending: list[tuple[WorkItem, list[Shape], list[Tag]]] = []
     last_index = {item.job_id: i for i, item in enumerate(items)}
+    fast = options.fast_path and isinstance(function, BatchDetector)
+    detect = function.detect_batches if fast else function.detect
+    map_frame = mapper.map_batches if fast else mapper.map_frame
 
     def flush(last_for_job: bool) -> None:
         if not pending:
@@ -196,27 +203,27 @@ def run_detection(
         result.frames_done += len(pending)
         pending.clear()
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aa-decode") as pool:
-        future = pool.submit(source.read, items[0].frame) if items else None
+    prepare = function.prepare if fast else _pil
+    current: WorkItem | None = None
+    with FramePrefetcher(source, [item.frame for item in items], prepare) as frames:
         try:
             for index, item in enumerate(items):
+                current = item
                 if cancel is not None and cancel.is_set():
                     result.cancelled = True
                     break
                 t_wait = time.perf_counter()
-                image = _pil(future.result())
+                image = frames.get()
                 result.stage_seconds["wait_frame"] += time.perf_counter() - t_wait
-                if index + 1 < len(items):
-                    future = pool.submit(source.read, items[index + 1].frame)
                 t0 = time.perf_counter()
                 try:
-                    outputs = function.detect(make_context(item.name, options), image)
+                    outputs = detect(make_context(item.name, options), image)
                 finally:
                     spent = time.perf_counter() - t0
                     result.detect_seconds += spent
                     result.per_frame.append(spent)
                 t_map = time.perf_counter()
-                shapes, tags = mapper.map_frame(outputs, item.frame)
+                shapes, tags = map_frame(outputs, item.frame)
                 result.stage_seconds["map"] += time.perf_counter() - t_map
                 if pending and pending[0][0].job_id != item.job_id:
                     flush(False)
@@ -229,8 +236,7 @@ def run_detection(
             flush(False)
         except Exception as exc:  # noqa: BLE001 - any function/validation error aborts and reverts the run
             writer.revert()
-            frame = items[len(result.per_frame) - 1] if result.per_frame else (items[0] if items else None)
-            where = f"frame {frame.frame} ({frame.name})" if frame is not None else "setup"
+            where = f"frame {current.frame} ({current.name})" if current is not None else "setup"
             raise AutoAnnotationError(f"auto-annotation stopped at {where}: {_describe(exc)}; "
                                       "nothing was written") from exc
     result.seconds = time.perf_counter() - started

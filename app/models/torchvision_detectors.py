@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from app.models.detections import BatchDetector, DetectionBatch
 from app.models.device import configure_threads, select_device
 from app.models.yolo import COCO_KEYPOINTS, COCO_SKELETON, _skeleton_svg
 
@@ -108,7 +109,7 @@ def load_detector(path: str | Path, device: str = "cpu", arch: str = "") -> tupl
     raise CheckpointError(f"{path}: matches no known {family} architecture ({'; '.join(errors)})")
 
 
-class TorchvisionFunction:
+class TorchvisionFunction(BatchDetector):
     """A detection function over a torchvision detector checkpoint."""
 
     def __init__(self, path: str | Path, *, device: str | None = None, default_threshold: float = 0.5,
@@ -136,42 +137,47 @@ class TorchvisionFunction:
                 labels.append(cvataa.label_spec(name, index, type=OUTPUT_TYPE[self.family]))
         return cvataa.DetectionFunctionSpec(labels=labels)
 
-    def detect(self, context: Any, image: Any) -> list[Any]:
+    def detect_batches(self, context: Any, image: Any) -> list[DetectionBatch]:
         import torch
         from torchvision.transforms.functional import to_tensor
 
         threshold = context.conf_threshold if context.conf_threshold is not None else self.default_threshold
         with torch.inference_mode():
             output = self.model([to_tensor(image.convert("RGB")).to(self.device)])[0]
-        keep = (output["scores"] >= threshold).nonzero().flatten()
         valid = {label.id for label in self.spec.labels}
-        result = []
-        for i in keep.tolist():
-            label = int(output["labels"][i])
-            if label not in valid:
-                continue
-            result.append(self._one(output, i, label, float(output["scores"][i]), context.conv_mask_to_poly))
-        return [r for r in result if r is not None]
+        labels, scores = output["labels"].tolist(), output["scores"].tolist()
+        keep = [i for i, (label, score) in enumerate(zip(labels, scores)) if score >= threshold and label in valid]
+        if self.family == "keypoint":
+            return [self._skeletons(output, keep, labels, scores)]
+        if self.family == "mask":
+            return [self._masks(output, keep, labels, scores, bool(context.conv_mask_to_poly))]
+        boxes = output["boxes"].tolist()
+        return [DetectionBatch("rectangle", [labels[i] for i in keep], [scores[i] for i in keep],
+                               [boxes[i] for i in keep])]
 
-    def _one(self, output: dict, i: int, label: int, score: float, conv: bool) -> Any:
-        import cvat_sdk.auto_annotation as cvataa
+    def _skeletons(self, output: dict, keep: list[int], labels: list[int], scores: list[float]) -> DetectionBatch:
+        keypoints = output["keypoints"][:, :, :2].tolist()
+        kscores = output["keypoints_scores"].tolist()
+        return DetectionBatch("skeleton", [labels[i] for i in keep], [scores[i] for i in keep],
+                              sublabels=list(range(len(COCO_KEYPOINTS))), keypoints=[keypoints[i] for i in keep],
+                              outside=[[s < self.keypoint_threshold for s in kscores[i]] for i in keep])
+
+    @staticmethod
+    def _masks(output: dict, keep: list[int], labels: list[int], scores: list[float], conv: bool) -> DetectionBatch:
         from cvat_sdk.masks import encode_mask
 
-        box = [float(v) for v in output["boxes"][i].tolist()]
-        if self.family == "keypoint":
-            kps = output["keypoints"][i].tolist()
-            kscores = output["keypoints_scores"][i].tolist()
-            return cvataa.skeleton(label, [cvataa.keypoint(k, [x, y], outside=bool(s < self.keypoint_threshold))
-                                           for k, ((x, y, _v), s) in enumerate(zip(kps, kscores))], score=score)
-        if self.family == "mask":
+        boxes = output["boxes"].tolist()
+        kept, points = [], []
+        for i in keep:
             bitmap = output["masks"][i, 0].cpu().numpy() >= 0.5
             if not bitmap.any():
-                return None
-            if conv:
-                polygon = mask_to_polygon(bitmap)
-                return cvataa.polygon(label, polygon, score=score) if polygon else None
-            return cvataa.mask(label, encode_mask(bitmap, bbox=box), score=score)
-        return cvataa.rectangle(label, box, score=score)
+                continue
+            encoded = mask_to_polygon(bitmap) if conv else [float(v) for v in encode_mask(bitmap, bbox=boxes[i])]
+            if encoded:
+                kept.append(i)
+                points.append(encoded)
+        return DetectionBatch("polygon" if conv else "mask", [labels[i] for i in kept], [scores[i] for i in kept],
+                              points)
 
 
 def mask_to_polygon(bitmap: np.ndarray) -> list[float]:

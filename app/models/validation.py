@@ -8,6 +8,10 @@ own exception type) with CVAT's wording; the runner aborts the run and writes no
 
 Beyond CVAT's driver (whose server would reject such shapes on upload) the point lists are checked
 too: finite numbers, and the count each shape type needs.
+
+:meth:`OutputMapper.map_batches` is the route of the built-in adapters (columnar
+:class:`app.models.detections.DetectionBatch` outputs, no SDK objects): the same label, type, mask,
+point and skeleton rules, checked per batch with numpy.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from app.domain.annotations import Shape, Tag
 from app.domain.enums import Source
 from app.domain.labels import Label, LabelSet
+from app.models.detections import BATCH_TYPES, DetectionBatch
 from app.models.label_matching import LabelMapping, LabelMatch, SublabelMatch, spec_type
 
 
@@ -297,3 +304,116 @@ class OutputMapper:
         return Shape(type="points", frame=frame, label_id=sub_map.id, points=[float(p) for p in points],
                      occluded=bool(getattr(element, "occluded", False)), outside=bool(getattr(element, "outside", False)),
                      source=Source.AUTO, attributes=self._attributes(element, sub_map))
+
+    # ------------------------------------------------------------------------------- built-in batches
+    def map_batches(self, batches: Sequence[DetectionBatch], frame: int) -> tuple[list[Shape], list[Tag]]:
+        """Validate and map the columnar outputs of a built-in adapter (see :mod:`app.models.detections`)."""
+        shapes: list[Shape] = []
+        tags: list[Tag] = []
+        for batch in batches:
+            if not isinstance(batch, DetectionBatch) or batch.type not in BATCH_TYPES:
+                raise _bad(f"built-in detector output {type(batch).__name__} "
+                           f"of type {getattr(batch, 'type', None)!r} (expected a DetectionBatch)")
+            maps = self._batch_maps(batch)
+            if batch.type == "tag":
+                tags.extend(Tag(frame=frame, label_id=m.id, source=Source.AUTO, attributes=dict(m.defaults))
+                            for m in maps if m is not None)
+            elif batch.type == "skeleton":
+                shapes.extend(self._batch_skeletons(batch, maps, frame))
+            else:
+                shapes.extend(self._batch_shapes(batch, maps, frame))
+        return shapes, tags
+
+    def _batch_maps(self, batch: DetectionBatch) -> list[_LabelMap | None]:
+        if batch.type != "tag" and len(batch.scores) != len(batch.labels):
+            raise _bad(f"built-in detector output {len(batch.labels)} labels but {len(batch.scores)} scores")
+        kind = "tag" if batch.type == "tag" else "shape"
+        cache: dict[int, _LabelMap | None] = {}
+        result = []
+        for raw in batch.labels:
+            label = int(raw)
+            if label not in cache:
+                cache[label] = self._batch_label(label, kind, batch.type)
+            result.append(cache[label])
+        return result
+
+    def _batch_label(self, label: int, kind: str, shape_type: str) -> _LabelMap | None:
+        try:
+            mapping = self.labels[label]
+        except KeyError:
+            raise _bad(f"function output {kind} with unknown label ID ({label})") from None
+        if mapping is None:
+            return None
+        if not _compatible(shape_type, mapping.expected_type):
+            what = "tag" if kind == "tag" else f"shape of type {shape_type!r}"
+            raise _bad(f"function output {what} (expected {'shape of type ' if kind == 'tag' else ''}"
+                       f"{mapping.expected_type!r})")
+        if shape_type == "mask" and self.conv_mask_to_poly:
+            raise _bad("function output mask shape despite conv_mask_to_poly=True")
+        return mapping
+
+    @staticmethod
+    def _finite(values: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+        array = np.asarray(values, dtype=np.float64)
+        if array.size == 0 and 0 in shape:
+            return array.reshape(shape)
+        if array.shape != shape:
+            raise _bad(f"built-in detector output {what} of shape {array.shape} (expected {shape})")
+        if not np.isfinite(array).all():
+            raise _bad(f"function output {what} with non-finite or non-numeric points")
+        return array
+
+    def _batch_shapes(self, batch: DetectionBatch, maps: list[_LabelMap | None], frame: int) -> list[Shape]:
+        count = len(maps)
+        scores = self._finite(batch.scores, (count,), "scores").tolist()
+        rotations = (self._finite(batch.rotations, (count,), "rotations").tolist()
+                     if batch.rotations is not None else [0.0] * count)
+        if batch.type == "rectangle":
+            points = self._finite(batch.points, (count, 4), "rectangle").tolist()
+        else:
+            if len(batch.points) != count:
+                raise _bad(f"built-in detector output {count} {batch.type} labels but {len(batch.points)} point lists")
+            points = [[float(v) for v in p] for p in batch.points]
+            for p in points:
+                check_points(batch.type, p)
+        return [Shape(type=batch.type, frame=frame, label_id=m.id, points=p, rotation=r, source=Source.AUTO,
+                      score=s, attributes=dict(m.defaults))
+                for m, p, r, s in zip(maps, points, rotations, scores) if m is not None]
+
+    def _element_plan(self, mapping: _LabelMap, sublabels: list[int]) -> list[tuple[int, _SubMap]]:
+        plan: list[tuple[int, _SubMap]] = []
+        seen: set[int] = set()
+        for column, sub in enumerate(sublabels):
+            try:
+                sub_map = mapping.sublabels[sub]
+            except KeyError:
+                raise _bad(f"function output shape with unknown sublabel ID ({sub})") from None
+            if sub_map is None:
+                continue
+            if sub_map.id in seen:
+                raise _bad("function output skeleton with multiple elements with same sublabel")
+            seen.add(sub_map.id)
+            plan.append((column, sub_map))
+        if len(plan) != mapping.expected_elements:
+            raise _bad(f"function output skeleton with fewer elements than expected"
+                       f" ({len(plan)} vs {mapping.expected_elements})")
+        return plan
+
+    def _batch_skeletons(self, batch: DetectionBatch, maps: list[_LabelMap | None], frame: int) -> list[Shape]:
+        count, columns = len(maps), len(batch.sublabels)
+        scores = self._finite(batch.scores, (count,), "scores").tolist()
+        keypoints = self._finite(batch.keypoints, (count, columns, 2), "skeleton element").tolist()
+        outside = np.asarray(batch.outside, dtype=bool).reshape(count, columns).tolist() if count else []
+        sublabels = [int(s) for s in batch.sublabels]
+        plans: dict[int, list[tuple[int, _SubMap]]] = {}
+        result = []
+        for m, kps, out, score in zip(maps, keypoints, outside, scores):
+            if m is None:
+                continue
+            if id(m) not in plans:
+                plans[id(m)] = self._element_plan(m, sublabels)
+            elements = [Shape(type="points", frame=frame, label_id=sub.id, points=kps[c], outside=out[c],
+                              source=Source.AUTO, attributes=dict(sub.defaults)) for c, sub in plans[id(m)]]
+            result.append(Shape(type="skeleton", frame=frame, label_id=m.id, source=Source.AUTO, score=score,
+                                attributes=dict(m.defaults), elements=elements))
+        return result

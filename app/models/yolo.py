@@ -9,12 +9,13 @@ file (see :class:`app.models.manager.ModelManager`).
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from app.models.detections import BatchDetector, DetectionBatch
 from app.models.device import configure_threads, select_device, use_half
 from app.models.ultralytics_env import import_yolo
 
@@ -36,8 +37,16 @@ def _skeleton_svg(name: str, keypoints: list[str], edges: tuple[tuple[int, int],
     return svg_from_skeleton(label)
 
 
-class YoloFunction:
-    """A detection function backed by an Ultralytics checkpoint.
+@dataclass(frozen=True)
+class BgrFrame:
+    """A frame already converted to Ultralytics' BGR input (see :meth:`YoloFunction.prepare`)."""
+
+    array: np.ndarray
+
+
+class YoloFunction(BatchDetector):
+    """A detection function backed by an Ultralytics checkpoint (``detect`` for the CVAT protocol,
+    ``detect_batches`` for the runner's fast route).
 
     Parameters
     ----------
@@ -96,13 +105,18 @@ class YoloFunction:
         return cvataa.DetectionFunctionSpec(labels=labels)
 
     # ------------------------------------------------------------------------------- inference
-    def predict(self, image: Any, conf: float | None = None, retina_masks: bool = False) -> Any:
-        """The raw Ultralytics result for one PIL image (or RGB array)."""
-        import cv2
+    def prepare(self, rgb: Any) -> BgrFrame:
+        """The BGR copy Ultralytics expects, made on the runner's decoding thread."""
+        return BgrFrame(np.ascontiguousarray(np.asarray(rgb)[:, :, 2::-1]))
 
-        if hasattr(image, "mode") and image.mode != "RGB":
-            image = image.convert("RGB")
-        bgr = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+    def predict(self, image: Any, conf: float | None = None, retina_masks: bool = False) -> Any:
+        """The raw Ultralytics result for one PIL image, RGB array or :class:`BgrFrame`."""
+        if isinstance(image, BgrFrame):
+            bgr = image.array
+        else:
+            if hasattr(image, "mode") and image.mode != "RGB":
+                image = image.convert("RGB")
+            bgr = self.prepare(image).array
         args = dict(self.predict_args)
         if conf is not None:
             args["conf"] = conf
@@ -110,7 +124,7 @@ class YoloFunction:
             args["retina_masks"] = True
         return self.model.predict(bgr, **args)[0]
 
-    def detect(self, context: Any, image: Any) -> list[Any]:
+    def detect_batches(self, context: Any, image: Any) -> list[DetectionBatch]:
         conv = bool(context.conv_mask_to_poly)
         result = self.predict(image, context.conf_threshold, retina_masks=self.task == "segment" and not conv)
         if self.task == "classify":
@@ -124,70 +138,61 @@ class YoloFunction:
         return self._boxes(result)
 
     @staticmethod
-    def _boxes(result: Any) -> list[Any]:
-        import cvat_sdk.auto_annotation as cvataa
-
+    def _boxes(result: Any) -> list[DetectionBatch]:
         boxes = result.boxes
-        xyxy, classes, scores = boxes.xyxy.tolist(), boxes.cls.tolist(), boxes.conf.tolist()
-        return [cvataa.rectangle(int(c), [float(v) for v in box], score=float(s))
-                for box, c, s in zip(xyxy, classes, scores)]
+        return [DetectionBatch("rectangle", boxes.cls.int().tolist(), boxes.conf.tolist(), boxes.xyxy.tolist())]
 
     @staticmethod
-    def _rotated(result: Any) -> list[Any]:
-        import cvat_sdk.auto_annotation as cvataa
-
+    def _rotated(result: Any) -> list[DetectionBatch]:
         obb = result.obb
-        out = []
-        for (cx, cy, w, h, r), c, s in zip(obb.xywhr.tolist(), obb.cls.tolist(), obb.conf.tolist()):
-            out.append(cvataa.rectangle(int(c), [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2],
-                                        rotation=math.degrees(r) % 360, score=float(s)))
-        return out
+        xywhr = obb.xywhr.double().cpu().numpy().reshape(-1, 5)
+        cx, cy, w, h = xywhr[:, 0], xywhr[:, 1], xywhr[:, 2] / 2, xywhr[:, 3] / 2
+        corners = np.stack([cx - w, cy - h, cx + w, cy + h], axis=1)
+        rotations = np.degrees(xywhr[:, 4]) % 360
+        return [DetectionBatch("rectangle", obb.cls.int().tolist(), obb.conf.tolist(), corners.tolist(),
+                               rotations=rotations.tolist())]
 
     @staticmethod
-    def _segments(result: Any, conv_mask_to_poly: bool) -> list[Any]:
-        import cvat_sdk.auto_annotation as cvataa
+    def _segments(result: Any, conv_mask_to_poly: bool) -> list[DetectionBatch]:
         from cvat_sdk.masks import encode_mask
 
         if result.masks is None:
             return []
-        classes, scores = result.boxes.cls.tolist(), result.boxes.conf.tolist()
-        out = []
+        classes, scores = result.boxes.cls.int().tolist(), result.boxes.conf.tolist()
+        keep: list[int] = []
+        points: list[list[float]] = []
         if conv_mask_to_poly:
-            for polygon, c, s in zip(result.masks.xy, classes, scores):
+            for i, polygon in enumerate(result.masks.xy):
                 if len(polygon) >= 3:
-                    out.append(cvataa.polygon(int(c), [float(v) for v in polygon.reshape(-1)], score=float(s)))
-            return out
-        masks = result.masks.data.cpu().numpy() > 0.5
-        height, width = result.orig_shape
-        for bitmap, box, c, s in zip(masks, result.boxes.xyxy.tolist(), classes, scores):
-            if bitmap.shape != (height, width) or not bitmap.any():
-                continue
-            out.append(cvataa.mask(int(c), encode_mask(bitmap, bbox=box), score=float(s)))
-        return out
+                    keep.append(i)
+                    points.append(polygon.reshape(-1).astype(float).tolist())
+            kind = "polygon"
+        else:
+            masks = result.masks.data.cpu().numpy() > 0.5
+            height, width = result.orig_shape
+            for i, (bitmap, box) in enumerate(zip(masks, result.boxes.xyxy.tolist())):
+                if bitmap.shape == (height, width) and bitmap.any():
+                    keep.append(i)
+                    points.append([float(v) for v in encode_mask(bitmap, bbox=box)])
+            kind = "mask"
+        return [DetectionBatch(kind, [classes[i] for i in keep], [scores[i] for i in keep], points)]
 
-    def _poses(self, result: Any) -> list[Any]:
-        import cvat_sdk.auto_annotation as cvataa
-
+    def _poses(self, result: Any) -> list[DetectionBatch]:
         if result.keypoints is None:
             return []
-        points = result.keypoints.xy.tolist()
+        xy = result.keypoints.xy.cpu().numpy()
         confidences = result.keypoints.conf
-        confidences = confidences.tolist() if confidences is not None else [[1.0] * len(p) for p in points]
-        out = []
-        for kps, kconf, c, s in zip(points, confidences, result.boxes.cls.tolist(), result.boxes.conf.tolist()):
-            elements = [cvataa.keypoint(i, [float(x), float(y)], outside=bool(kc < self.keypoint_threshold))
-                        for i, ((x, y), kc) in enumerate(zip(kps, kconf))]
-            out.append(cvataa.skeleton(int(c), elements, score=float(s)))
-        return out
+        conf = confidences.cpu().numpy() if confidences is not None else np.ones(xy.shape[:2])
+        return [DetectionBatch("skeleton", result.boxes.cls.int().tolist(), result.boxes.conf.tolist(),
+                               sublabels=list(range(xy.shape[1])), keypoints=xy.tolist(),
+                               outside=(conf < self.keypoint_threshold).tolist())]
 
     @staticmethod
-    def _tags(result: Any, threshold: float | None) -> list[Any]:
-        import cvat_sdk.auto_annotation as cvataa
-
+    def _tags(result: Any, threshold: float | None) -> list[DetectionBatch]:
         probs = result.probs
         if probs is None or (threshold is not None and float(probs.top1conf) < threshold):
             return []
-        return [cvataa.tag(int(probs.top1))]
+        return [DetectionBatch("tag", [int(probs.top1)], [float(probs.top1conf)])]
 
 
 def create(model: str = "yolo11n", device: str = "", keypoint_threshold: float = 0.5, imgsz: int = 0,

@@ -34,9 +34,9 @@ def yolo_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     yolo = import_yolo()
     folder = tmp_path_factory.mktemp("yolo")
     files = {}
-    for config in ("yolo11n.yaml", "yolo11n-seg.yaml", "yolo11n-pose.yaml"):
+    for config in ("yolo11n.yaml", "yolo11n-seg.yaml", "yolo11n-pose.yaml", "yolo11n-obb.yaml", "yolo11n-cls.yaml"):
         model = yolo(config)
-        for seq in model.model.model[-1].cv3:  # random heads emit nothing without this (env-notes §4)
+        for seq in getattr(model.model.model[-1], "cv3", ()):  # random heads emit nothing without this (env-notes §4)
             seq[-1].bias.data.fill_(-1.0)
         path = folder / config.replace(".yaml", ".pt")
         model.save(str(path))
@@ -83,6 +83,78 @@ def test_yolo_pose_run_from_model_labels(tmp_path: Path, yolo_files: dict[str, P
     assert result.detect_seconds <= result.seconds
 
 
+def _project_run(tmp_path: Path, function, options: RunOptions | None = None) -> tuple[Project, list, list[Path]]:
+    from app.media.ingest import create_image_task
+
+    project = Project.create(tmp_path / "p.fmk", "p", labels_from_spec(function.spec.labels))
+    paths = make_images(tmp_path / "imgs", 2, (64, 48))
+    task = create_image_task(project, "t", paths)
+    source = open_task_source(project, task.id)
+    try:
+        run_detection(function, plan_task(project, task.id), source, project.labels(), StoreWriter(project), options)
+    finally:
+        source.close()
+    return project, project.jobs(task.id), paths
+
+
+def test_yolo_obb_rotated_rectangles(tmp_path: Path, yolo_files: dict[str, Path]) -> None:
+    import math
+
+    obb = function_for_model(str(yolo_files["yolo11n-obb"]), **YOLO_ARGS)
+    assert obb.task == "obb" and {label.type for label in obb.spec.labels} == {"rectangle"}
+    image = _image()
+    raw = obb.predict(image)
+    boxes = obb.detect(make_context("a.png", RunOptions()), image)
+    assert len(boxes) == len(raw.obb) > 0
+    for box, (cx, cy, w, h, r), c in zip(boxes, raw.obb.xywhr.tolist(), raw.obb.cls.tolist()):
+        assert box.type.value == "rectangle" and box.label_id == int(c)
+        assert box.points == pytest.approx([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], abs=1e-3)
+        assert box.rotation == pytest.approx(math.degrees(r) % 360, abs=1e-3) and 0 <= box.rotation < 360
+    project, jobs, _ = _project_run(tmp_path, obb)
+    shapes = project.annotations(jobs[0].id).shapes
+    assert shapes and all(s.type.value == "rectangle" and 0 <= s.rotation < 360 for s in shapes)
+    assert any(s.rotation > 0 for s in shapes)  # the angle head's output reaches the project
+
+
+def test_yolo_classify_tags(tmp_path: Path, yolo_files: dict[str, Path]) -> None:
+    cls = function_for_model(str(yolo_files["yolo11n-cls"]), **YOLO_ARGS)
+    assert cls.task == "classify" and {label.type for label in cls.spec.labels} == {"tag"}
+    image = _image()
+    raw = cls.predict(image)
+    tags = cls.detect(make_context("a.png", RunOptions()), image)
+    assert [(t.label_id, type(t).__name__) for t in tags] == [(int(raw.probs.top1), "LabeledImageRequest")]
+    above = float(raw.probs.top1conf) + 1e-3
+    assert cls.detect(make_context("a.png", RunOptions(conf_threshold=min(above, 1.0))), image) == []
+    project, jobs, paths = _project_run(tmp_path, cls)
+    annotations = project.annotations(jobs[0].id)
+    assert not annotations.shapes and sorted(t.frame for t in annotations.tags) == [0, 1]
+    names = {label.id: label.name for label in project.labels()}
+    expected = {i: cls.model.names[int(cls.predict(Image.open(p)).probs.top1)] for i, p in enumerate(paths)}
+    assert {t.frame: names[t.label_id] for t in annotations.tags} == expected
+
+
+@pytest.mark.parametrize("model, conv", [("yolo11n", False), ("yolo11n-seg", False), ("yolo11n-seg", True),
+                                         ("yolo11n-pose", False), ("yolo11n-obb", False), ("yolo11n-cls", False)])
+def test_yolo_fast_route_matches_sdk_route(yolo_files: dict[str, Path], model: str, conv: bool) -> None:
+    from app.models.validation import OutputMapper
+
+    function = function_for_model(str(yolo_files[model]), **YOLO_ARGS)
+    labels = labels_from_spec(function.spec.labels)
+    for number, label in enumerate(labels):
+        label.id = 100 + number
+        for sub_number, sub in enumerate(label.sublabels):
+            sub.id = 1000 * (number + 1) + sub_number
+        if conv:
+            label.type = LabelType.POLYGON
+    mapper = OutputMapper(function.spec.labels, labels, conv_mask_to_poly=conv)
+    context = make_context("a.png", RunOptions(conv_mask_to_poly=conv))
+    image = _image()
+    array = np.asarray(image)
+    fast = mapper.map_batches(function.detect_batches(context, function.prepare(array)), 3)
+    sdk = mapper.map_frame(function.detect(context, image), 3)
+    assert fast == sdk and len(fast[0]) + len(fast[1]) > 0
+
+
 def test_missing_or_foreign_checkpoints(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="yolo11s.pt"):
         function_for_model("yolo11s", manager=ModelManager(tmp_path))
@@ -113,8 +185,18 @@ def test_torchvision_faster_rcnn_from_state_dict(tmp_path: Path) -> None:
         function_for_model(str(path), device="cpu", arch="maskrcnn_resnet50_fpn")
     names = [label.name for label in function.spec.labels]
     assert names[:2] == ["person", "bicycle"] and "N/A" not in names and "__background__" not in names
-    out = function.detect(make_context("a.png", RunOptions(conf_threshold=0.0)), _image())
-    assert all(o.type.value == "rectangle" for o in out)
+    context = make_context("a.png", RunOptions(conf_threshold=0.0))
+    function.model.roi_heads.score_thresh = 0.0  # random weights score ~1/91, under torchvision's 0.05
+    out = function.detect(context, _image())
+    assert out and all(o.type.value == "rectangle" for o in out)
+    from app.models.validation import OutputMapper
+
+    labels = labels_from_spec(function.spec.labels)
+    for number, label in enumerate(labels):
+        label.id = number + 1
+    mapper = OutputMapper(function.spec.labels, labels)
+    fast = mapper.map_batches(function.detect_batches(context, function.prepare(np.asarray(_image()))), 0)
+    assert fast == mapper.map_frame(out, 0) and len(fast[0]) == len(out)
 
 
 def test_torchvision_family_detection() -> None:

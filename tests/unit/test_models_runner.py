@@ -147,3 +147,27 @@ def test_plan_job_single_frame_and_video_names(tmp_path: Path) -> None:
     job = project.jobs(task.id)[1]
     one = plan_job(project, job.id, [job.frame_list()[0]])
     assert len(one) == 1 and one[0].job_id == job.id and one[0].name.startswith("img_")
+
+
+class _BrokenSource:
+    """Decodes like the task's source but fails on one frame."""
+
+    def __init__(self, source, broken: int) -> None:
+        self.source, self.broken = source, broken
+
+    def read(self, index: int):
+        if index == self.broken:
+            raise OSError("truncated PNG")
+        return self.source.read(index)
+
+
+def test_decode_error_names_its_frame_and_writes_nothing(tmp_path: Path) -> None:
+    project = make_project(tmp_path, frames=5)
+    task = project.tasks()[0]
+    source = open_task_source(project, task.id)
+    items = plan_task(project, task.id)
+    with pytest.raises(AutoAnnotationError, match=r"frame 3 \(img_003.png\): OSError: truncated PNG") as err:
+        run_detection(load_function_file(FUNCTIONS / "pose_skeleton.py"), items, _BrokenSource(source, 3),
+                      project.labels(), StoreWriter(project), RunOptions(batch_frames=1))
+    source.close()
+    assert "nothing was written" in str(err.value) and not _all(project).shapes
