@@ -54,7 +54,7 @@ def new_object_command(ctx: EditContext, shape: Shape, text: str = "") -> Comman
     """Add ``shape``; in track mode it starts a new track instead."""
     text = text or f"Add {shape.type.value}"
     if getattr(ctx, "track_mode", False):
-        return track_bridge.new_track_command(ctx.project, ctx.job_id, shape, text=text.replace("Add", "Add track:"))
+        return track_bridge.new_track_command(ctx.project, ctx.job_id, shape, text=text.replace("Add", "Draw track:"))
     return add_shapes(ctx.project, ctx.job_id, [shape], text=text)
 
 
@@ -75,7 +75,7 @@ def edit_many_command(ctx: EditContext, pairs: list[tuple[FrameObject, Shape]], 
     after = Annotations(shapes=[s for _, s in plain])
     for obj, shape in tracks:
         assert obj.track is not None
-        new_track = track_bridge.track_with_state(obj.track, ctx.frame, shape)
+        new_track = track_bridge.track_with_state(ctx.project, obj.track, ctx.frame, shape)
         before.tracks.append(obj.track)
         after.tracks.append(new_track)
     return ReplaceAnnotations(ctx.project, ctx.job_id, before=before, after=after, text=text)

@@ -1,130 +1,71 @@
-"""The canvas's door to tracks: a track's state on a frame, and the commands that change tracks.
-
-Interpolation and the track commands belong to :mod:`app.domain.interpolation` and
-:mod:`app.editing.track_ops`; this module only adapts them to what the canvas needs (a
-:class:`Shape` per frame, a command per edit). Until those modules are importable it falls back to
-"hold the last keyframe" (no interpolation) and to plain keyframe replacement, so drawing in track
-mode works either way.
+"""The canvas's door to tracks: a track's state on a frame as a :class:`Shape`, and the commands that
+change tracks. Interpolation and the commands belong to :mod:`app.domain.interpolation` and
+:mod:`app.editing.track_ops`; this module only adapts them to what the canvas needs.
 """
 
 from __future__ import annotations
 
-import importlib
-from bisect import bisect_right
-from types import ModuleType
 from typing import TYPE_CHECKING
 
-from app.domain.annotations import Annotations, Shape, Track, TrackedShape
-from app.domain.enums import ShapeType
-from app.editing.commands import ReplaceAnnotations
+from app.domain.annotations import Shape, Track, TrackedShape
+from app.domain.interpolation import track_to_shapes
+from app.editing import track_ops
 
 if TYPE_CHECKING:
     from app.editing.commands import Command
     from app.storage.store import Project
 
 
-def _module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ImportError:  # the track core is not in this tree yet: use the fallback
-        return None
-
-
-def interpolation() -> ModuleType | None:
-    return _module("app.domain.interpolation")
-
-
-def track_ops() -> ModuleType | None:
-    return _module("app.editing.track_ops")
-
-
-def _held_state(track: Track, frame: int) -> TrackedShape | None:
-    shapes = sorted(track.shapes, key=lambda s: s.frame)
-    i = bisect_right([s.frame for s in shapes], frame) - 1
-    if i < 0:
-        return None
-    state = shapes[i]
-    return state if state.frame == frame else state.copy(keyframe=False, id=None, frame=frame)
-
-
-def state_at(track: Track, frame: int) -> TrackedShape | None:
-    """The track's (possibly interpolated) state on ``frame``; None before its start."""
-    module = interpolation()
-    if module is not None:
-        return module.shape_at(track, frame)
-    return _held_state(track, frame)
-
-
 def shape_on_frame(track: Track, frame: int) -> tuple[Shape, bool] | None:
-    """The track on ``frame`` as a Shape (id None) and whether it is a keyframe; None when absent
-    or outside."""
-    state = state_at(track, frame)
-    if state is None or state.outside:
+    """The track on ``frame`` as a Shape (id None) and whether it is a keyframe; None when the
+    object does not exist there or is outside."""
+    shapes = track_to_shapes(track, [frame])
+    if not shapes:
         return None
-    elements = []
-    for element in track.elements:
-        es = state_at(element, frame)
-        if es is None:
-            continue
-        elements.append(Shape(type=ShapeType.POINTS, frame=frame, label_id=element.label_id, points=list(es.points),
-                              occluded=es.occluded, outside=es.outside, attributes=dict(es.attributes)))
-    shape = Shape(type=state.type, frame=frame, label_id=track.label_id, points=list(state.points),
-                  rotation=state.rotation, occluded=state.occluded, z_order=state.z_order, group=track.group,
-                  source=track.source, attributes={**track.attributes, **state.attributes}, elements=elements)
-    keyframe = bool(state.keyframe) and any(s.frame == frame for s in track.shapes)
-    return shape, keyframe
+    return shapes[0], track_ops.is_keyframe(track, frame)
 
 
-def _state_from(shape: Shape, frame: int, outside: bool = False) -> TrackedShape:
+def _state(shape: Shape, frame: int) -> TrackedShape:
     return TrackedShape(type=shape.type, frame=frame, points=list(shape.points), rotation=shape.rotation,
-                        occluded=shape.occluded, outside=outside, keyframe=True, z_order=shape.z_order,
+                        occluded=shape.occluded, outside=shape.outside, keyframe=True, z_order=shape.z_order,
                         attributes=dict(shape.attributes))
 
 
-def _with_key(track: Track, state: TrackedShape) -> Track:
-    out = track.copy()
-    out.shapes = [s for s in out.shapes if s.frame != state.frame] + [state]
-    out.shapes.sort(key=lambda s: s.frame)
-    return out
-
-
-def track_with_state(track: Track, frame: int, shape: Shape) -> Track:
-    """A copy of ``track`` with a keyframe on ``frame`` equal to ``shape`` (skeleton keypoints too)."""
-    out = _with_key(track, _state_from(shape, frame))
-    by_label = {e.label_id: e for e in shape.elements}
-    out.elements = [
-        _with_key(el, _state_from(by_label[el.label_id], frame, by_label[el.label_id].outside))
-        if el.label_id in by_label else el
-        for el in out.elements
-    ]
-    return out
-
-
-def new_track(shape: Shape) -> Track:
-    track = Track(label_id=shape.label_id, frame=shape.frame, group=shape.group, source=shape.source,
-                  shapes=[_state_from(shape, shape.frame)])
-    track.elements = [
-        Track(label_id=e.label_id, frame=shape.frame, shapes=[_state_from(e, shape.frame, e.outside)])
-        for e in shape.elements
-    ]
-    return track
-
-
-def new_track_command(project: Project, job_id: int, shape: Shape, text: str = "Add track") -> Command:
-    ops = track_ops()
-    if ops is not None and hasattr(ops, "new_track_command"):
-        return ops.new_track_command(project, job_id, shape)
-    return ReplaceAnnotations(project, job_id, after=Annotations(tracks=[new_track(shape)]), text=text)
+def _split_attrs(project: Project, track: Track, shape: Shape) -> dict[int, str]:
+    """Only the attributes that are per frame (mutable) go on a keyframe."""
+    label = project.labels().get(track.label_id)
+    if label is None:
+        return dict(shape.attributes)
+    mutable = {a.id for a in label.attributes if a.mutable}
+    return {k: v for k, v in shape.attributes.items() if k in mutable}
 
 
 def set_state_command(project: Project, job_id: int, track: Track, frame: int, shape: Shape,
                       text: str = "Edit track") -> Command:
-    """One command that makes ``shape`` the track's keyframe on ``frame``."""
-    ops = track_ops()
-    if ops is not None and hasattr(ops, "set_keyframe_command"):
-        return ops.set_keyframe_command(project, job_id, track, frame, shape)
-    return ReplaceAnnotations(project, job_id, before=Annotations(tracks=[track]),
-                              after=Annotations(tracks=[track_with_state(track, frame, shape)]), text=text)
+    """One command that makes ``shape`` the track's keyframe on ``frame`` (skeleton keypoints too)."""
+    state = _state(shape, frame)
+    state.outside = False
+    state.attributes = _split_attrs(project, track, shape)
+    elements = None
+    if track.elements:
+        by_label = {e.label_id: e for e in shape.elements}
+        elements = [_state(by_label[el.label_id], frame) if el.label_id in by_label else None
+                    for el in track.elements]
+    command = track_ops.set_keyframe(project, job_id, track, state, elements)
+    command.text = text
+    return command
+
+
+def track_with_state(project: Project, track: Track, frame: int, shape: Shape) -> Track:
+    """A copy of ``track`` with ``shape`` as its keyframe on ``frame`` (for multi-object edits)."""
+    command = set_state_command(project, 0, track, frame, shape)
+    return command.after.tracks[0]  # type: ignore[attr-defined]
+
+
+def new_track_command(project: Project, job_id: int, shape: Shape, text: str = "Draw track") -> Command:
+    command = track_ops.draw_track(project, job_id, shape)
+    command.text = text
+    return command
 
 
 def keyframes(track: Track) -> list[int]:
