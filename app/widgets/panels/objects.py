@@ -13,12 +13,15 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from app.domain.annotations import Annotations
 from app.domain.enums import ShapeType
+from app.editing.commands import ReplaceAnnotations
 
 if TYPE_CHECKING:
     from app.tools.frame_objects import FrameObject, ObjectKey
@@ -114,6 +117,11 @@ class ObjectsPanel(QWidget):
         self.label_box = QComboBox(self)
         self.type_box = QComboBox(self)
         self.count = QLabel(self)
+        self.tags = QLabel(self)
+        self.tags.setWordWrap(True)
+        self.clear_tags = QPushButton("Remove tags", self)
+        self.clear_tags.setToolTip("Remove the frame's tags (one undo step)")
+        self.clear_tags.clicked.connect(self._on_clear_tags_clicked)
         self._fill_filters()
         self.label_box.currentIndexChanged.connect(self._on_filter_changed)
         self.type_box.currentIndexChanged.connect(self._on_filter_changed)
@@ -125,6 +133,10 @@ class ObjectsPanel(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.view)
         layout.addWidget(self.count)
+        tags_row = QHBoxLayout()
+        tags_row.addWidget(self.tags, 1)
+        tags_row.addWidget(self.clear_tags)
+        layout.addLayout(tags_row)
         canvas.objects_changed.connect(self.reload)
         canvas.selection_changed.connect(self._on_canvas_selection_changed)
         self.reload()
@@ -152,7 +164,17 @@ class ObjectsPanel(QWidget):
     def reload(self) -> None:
         self.model.reload()
         self.count.setText(f"{len(self.model.rows)} of {len(self.canvas.objects())} objects")
+        tags = self.canvas.session.tags()
+        names = [lb.name if (lb := self.canvas.labels.get(t.label_id)) else str(t.label_id) for t in tags]
+        self.tags.setText("Tags: " + (", ".join(names) if names else "none"))
+        self.clear_tags.setEnabled(bool(tags))
         self._on_canvas_selection_changed()
+
+    def _on_clear_tags_clicked(self) -> None:
+        tags = self.canvas.session.tags()
+        if tags:
+            self.canvas.push(ReplaceAnnotations(self.canvas.project, self.canvas.job_id,
+                                                before=Annotations(tags=tags), text="Remove tags"))
 
     def keys(self) -> list[ObjectKey]:
         return [o.key for o in self.model.rows]
