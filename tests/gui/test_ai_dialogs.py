@@ -67,8 +67,11 @@ def test_label_matching_prefill_and_compatibility(qtbot) -> None:
     mapping = dialog.mapping()
     assert mapping.labels["person"].sublabels == {"nose": mapping.labels["person"].sublabels["nose"]}
     assert mapping.labels["plate"].attributes == {}
-    assert dialog.problems() == ["unmatched model labels: tree"]
+    problems = dialog.problems()
+    assert problems[0] == "unmatched model labels: tree"
+    assert "task skeleton 'person' keypoints without a model keypoint: left_eye" in problems[1]  # would fail the run
     dialog.drop_unmatched.setChecked(True)
+    dialog.combos[2].setCurrentIndex(0)
     assert dialog.problems() == [] and dialog.allow_unmatched()
     dialog.combos[3].setCurrentIndex(1)
     assert dialog.mapping().labels["tree"].name == "car"
@@ -152,3 +155,106 @@ def test_models_dialog_register_and_from_model(qtbot, tmp_path: Path) -> None:
 
 def test_format_eta() -> None:
     assert format_eta(None) == "ETA --" and format_eta(3725.2) == "ETA 1:02:05"
+
+
+# ------------------------------------------------------------------ per-attribute / per-keypoint editors
+EDITOR_SPEC = [
+    cvataa.label_spec("plate", 0, type="rectangle", attributes=[
+        cvataa.text_attribute_spec("text", 0), cvataa.text_attribute_spec("ocr", 1),
+        cvataa.select_attribute_spec("color", 2, ["blue", "red"]),
+        cvataa.number_attribute_spec("size", 3, ["1", "5", "1"])]),
+    cvataa.skeleton_label_spec("person", 1, [cvataa.keypoint_spec("head", 0), cvataa.keypoint_spec("foot", 1),
+                                             cvataa.keypoint_spec("hand", 2)]),
+]
+
+
+def _editor_labels() -> list[Label]:
+    from app.domain.enums import AttributeType
+    from app.domain.labels import AttributeSpec
+
+    return [
+        Label("plate", type=LabelType.RECTANGLE, attributes=[
+            AttributeSpec("text", AttributeType.TEXT), AttributeSpec("color", AttributeType.SELECT, ["red", "blue"]),
+            AttributeSpec("number", AttributeType.TEXT)]),
+        Label("person", type=LabelType.SKELETON, sublabels=[Label("head", type=LabelType.POINTS),
+                                                           Label("left_foot", type=LabelType.POINTS)]),
+    ]
+
+
+class _MappedFunction:
+    """A CVAT detection function whose names differ from the task's (needs the dialog's mapping)."""
+
+    spec = cvataa.DetectionFunctionSpec(labels=EDITOR_SPEC)
+
+    def detect(self, context, image):
+        from cvat_sdk.attributes import attribute_vals_from_dict
+
+        kp = cvataa.keypoint
+        return [cvataa.rectangle(0, [1, 1, 5, 5], attributes=attribute_vals_from_dict({1: "AB12", 2: "red"})),
+                cvataa.skeleton(1, [kp(0, [1, 2]), kp(1, [3, 4]), kp(2, [5, 6])])]
+
+
+def test_attribute_and_keypoint_editors(qtbot) -> None:
+    dialog = LabelMatchingDialog(EDITOR_SPEC, _editor_labels(), allow_unmatched=False)
+    qtbot.addWidget(dialog)
+    attrs = dialog.attribute_editor
+    assert dialog.detail_row == 0 and not dialog.keypoint_editor.isVisibleTo(dialog)
+    assert attrs.options("ocr") == [DROP, "text", "number"]       # only compatible task attributes
+    assert attrs.options("color") == [DROP, "color"] and attrs.options("size") == [DROP]
+    assert attrs.attributes() == {"text": "text", "color": "color"}  # pre-filled by name
+    attrs.choose("ocr", "number")
+    assert dialog.mapping().labels["plate"].attributes == {"text": "text", "ocr": "number", "color": "color"}
+    assert dialog.table.cellWidget(0, 2).text() == "3/4 attributes"
+    attrs.choose("text", "number")
+    assert any("both map to 'number'" in p for p in dialog.problems())
+    attrs.choose("text", None)
+
+    dialog.table.setCurrentCell(1, 0)
+    keys = dialog.keypoint_editor
+    assert dialog.detail_row == 1 and keys.isVisibleTo(dialog)
+    assert keys.options("foot") == [DROP, "head", "left_foot"]
+    assert {k: v.name for k, v in keys.sublabels().items()} == {"head": "head"}
+    assert dialog.problems() == ["task skeleton 'person' keypoints without a model keypoint: left_foot"]
+    keys.choose("hand", "head")
+    assert any("'head' and 'hand'" in p for p in dialog.problems())
+    keys.choose("hand", None)
+    keys.choose("foot", "left_foot")
+    assert dialog.problems() == [] and dialog.table.cellWidget(1, 2).text() == "0/0 attributes, 2/3 keypoints"
+    mapping = dialog.mapping()
+    assert {k: v.name for k, v in mapping.labels["person"].sublabels.items()} == {"head": "head", "foot": "left_foot"}
+
+    # switching rows keeps each pair's edits; a copy of a given mapping is edited, not the original
+    dialog.table.setCurrentCell(0, 0)
+    assert dialog.attribute_editor.attributes() == {"ocr": "number", "color": "color"}
+    again = LabelMatchingDialog(EDITOR_SPEC, _editor_labels(), mapping, allow_unmatched=False)
+    qtbot.addWidget(again)
+    again.attribute_editor.choose("ocr", None)
+    assert mapping.labels["plate"].attributes["ocr"] == "number"
+    assert again.mapping().labels["plate"].attributes == {"color": "color"}
+
+
+def test_runner_uses_the_edited_mapping(qtbot, tmp_path: Path) -> None:
+    from app.media.sources import open_task_source
+    from app.models.runner import RunOptions, plan_task, run_detection
+    from app.models.writer import StoreWriter
+
+    project = make_project(tmp_path, frames=2, labels=_editor_labels())
+    dialog = LabelMatchingDialog(EDITOR_SPEC, list(project.labels()), allow_unmatched=False)
+    qtbot.addWidget(dialog)
+    dialog.attribute_editor.choose("ocr", "number")
+    dialog.table.setCurrentCell(1, 0)
+    dialog.keypoint_editor.choose("foot", "left_foot")
+    assert dialog.problems() == []
+    task = project.tasks()[0]
+    source = open_task_source(project, task.id)
+    run_detection(_MappedFunction(), plan_task(project, task.id), source, project.labels(), StoreWriter(project),
+                  RunOptions(mapping=dialog.mapping(), allow_unmatched_labels=dialog.allow_unmatched()))
+    source.close()
+    plate, person = project.labels().by_name("plate"), project.labels().by_name("person")
+    number, color = plate.attributes[2], plate.attributes[1]
+    shapes = sorted(_all_shapes(project), key=lambda s: (s.frame, s.type.value))
+    assert len(shapes) == 4
+    box, skeleton = shapes[0], shapes[1]
+    assert box.attributes[number.id] == "AB12" and box.attributes[color.id] == "red"
+    assert [(e.label_id, e.points) for e in skeleton.elements] == [(person.sublabels[0].id, [1.0, 2.0]),
+                                                                    (person.sublabels[1].id, [3.0, 4.0])]
