@@ -95,6 +95,9 @@ class JobWindow(QMainWindow):
         self.resize(1400, 900)
         self.set_tool("edit:select")
         self.goto_frame(self.frames[0] if self.frames else 0)
+        from app.widgets.job_features import install_features  # late: features import this module's API
+
+        install_features(self)
 
     # ------------------------------------------------------------ public API
 

@@ -297,8 +297,9 @@ class CanvasView(QGraphicsView):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
         self.setFocus()
-        pan_button = event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton)
-        if not pan_button and not self._space and self.tool is not None:
+        # The middle button (and Space + drag) always pans; the right button is offered to the tool
+        # first (negative points of interactors, CVAT-style) and pans when the tool does not use it.
+        if event.button() != Qt.MouseButton.MiddleButton and not self._space and self.tool is not None:
             if self.tool.press(self._tool_event(EventKind.PRESS, event)):
                 self.mode = CanvasMode.DRAWING
                 return
@@ -335,6 +336,10 @@ class CanvasView(QGraphicsView):
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt override
         steps = event.angleDelta().y() / 120.0
+        modifiers = modifiers_of(event.modifiers())
+        wheel = getattr(self.tool, "wheel", None)  # optional tool hook, e.g. Ctrl+wheel resizes a region
+        if steps and modifiers & Modifier.CTRL and wheel is not None and wheel(steps, modifiers):
+            return
         if steps:
             self.zoom_by(1.25 ** steps, event.position())
 

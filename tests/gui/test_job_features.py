@@ -1,0 +1,105 @@
+"""A job window carries the AI tools panel (Detectors, Interactors, Trackers), and the canvas routes
+the right button and Ctrl+wheel to the active tool before using them to pan and zoom."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+
+from app.tools.base import Button, Modifier, Tool, ToolEvent
+from app.widgets.job_window import JobWindow
+from tests.support.canvas_project import make_project
+from tests.support.qt_input import Mouse
+
+pytestmark = pytest.mark.gui
+
+
+class RecordingTool(Tool):
+    tool_id = "test:recording"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.presses: list[ToolEvent] = []
+        self.wheels: list[tuple[float, Modifier]] = []
+
+    def press(self, event: ToolEvent) -> bool:
+        self.presses.append(event)
+        return event.button is Button.RIGHT
+
+    def wheel(self, delta: float, modifiers: Modifier) -> bool:
+        self.wheels.append((delta, modifiers))
+        return True
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path) -> JobWindow:
+    project = make_project(tmp_path)
+    w = JobWindow(project, project.jobs()[0].id)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()
+    project.close()
+
+
+def test_ai_panel_has_the_three_tabs_and_no_torch_loaded(window: JobWindow) -> None:
+    titles = [window.ai_dock.widget().tabText(i) for i in range(window.ai_dock.widget().count())]
+    assert titles == ["Detectors", "Interactors", "Trackers"]
+    assert "ai:sam2" in window.tools and "ai:scissors" in window.tools
+    assert window.detectors.frame == window.frame and window.detectors.job_id == window.job_id
+    window.step(1)
+    assert window.detectors.frame == window.frame
+
+
+def test_opening_a_job_window_does_not_import_torch(tmp_path: Path) -> None:
+    """Starting the app and using non-AI features never loads torch (checked in a fresh interpreter)."""
+    root = Path(__file__).resolve().parents[2]
+    code = f"""
+import sys
+from app.widgets.application import make_app
+app = make_app()
+from tests.support.canvas_project import make_project
+from app.widgets.job_window import JobWindow
+from app.widgets.main_window import MainWindow
+project = make_project(__import__("pathlib").Path({str(tmp_path)!r}))
+main = MainWindow()
+window = JobWindow(project, project.jobs()[0].id)
+window.show(); app.processEvents(); window.step(1); app.processEvents()
+print(sorted(m for m in ("torch", "ultralytics", "sam2", "onnxruntime") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_right_button_goes_to_the_tool_first(window: JobWindow, qtbot) -> None:
+    tool = RecordingTool()
+    window.set_tool(tool)
+    mouse = Mouse(qtbot, window.canvas)
+    mouse.press(40, 40, button=Qt.MouseButton.RightButton)
+    mouse.release(40, 40, button=Qt.MouseButton.RightButton)
+    assert [e.button for e in tool.presses] == [Button.RIGHT]
+
+
+def test_ctrl_wheel_goes_to_a_tool_with_a_wheel_hook(window: JobWindow) -> None:
+    tool = RecordingTool()
+    window.set_tool(tool)
+    scale = window.canvas.scale_factor
+    pos = QPointF(50, 50)
+    event = QWheelEvent(pos, window.canvas.viewport().mapToGlobal(pos), QPoint(), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase,
+                        False)
+    window.canvas.wheelEvent(event)
+    assert tool.wheels and tool.wheels[0][0] == 1.0
+    assert window.canvas.scale_factor == scale  # consumed: no zoom
+    plain = QWheelEvent(pos, window.canvas.viewport().mapToGlobal(pos), QPoint(), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    window.canvas.wheelEvent(plain)
+    assert window.canvas.scale_factor > scale
