@@ -82,6 +82,9 @@ class MainWindow(QMainWindow):
         self._action(proj, "New task…", self.new_task, "Ctrl+T", needs_project=True)
         self._action(proj, "Rename project…", self.rename_project, needs_project=True)
         self.project_menu = proj
+        ai = bar.addMenu("&AI")
+        self._action(ai, "Automatic annotation…", self.auto_annotate, "Ctrl+Shift+A", needs_project=True)
+        self._action(ai, "Models…", self.manage_models)
         self.help_menu = bar.addMenu("&Help")
         self._update_actions()
 
@@ -207,6 +210,19 @@ class MainWindow(QMainWindow):
         for column in range(len(JOB_COLUMNS)):
             self.tree.resizeColumnToContents(column)
 
+    def selected_task_and_job(self) -> tuple[int | None, int | None]:
+        """The task (and job) selected in the tree; the only task when nothing is selected."""
+        item = self.tree.currentItem()
+        if item is not None:
+            job_id = item.data(0, Qt.ItemDataRole.UserRole)
+            if job_id is not None and self.project is not None:
+                return self.project.job(int(job_id)).task_id, int(job_id)
+            index = self.tree.indexOfTopLevelItem(item)
+            if index >= 0 and self.project is not None:
+                return self.project.tasks()[index].id, None
+        tasks = self.project.tasks() if self.project is not None else []
+        return (tasks[0].id, None) if len(tasks) == 1 else (None, None)
+
     def selected_job_id(self) -> int | None:
         item = self.tree.currentItem()
         return None if item is None else item.data(0, Qt.ItemDataRole.UserRole)
@@ -261,6 +277,22 @@ class MainWindow(QMainWindow):
         if self.project is not None:
             dialog = NewTaskDialog(self.project, self)
             dialog.exec()
+
+    def auto_annotate(self) -> None:
+        from app.widgets.ai.auto_annotation_dialog import AutoAnnotationDialog
+
+        task_id, job_id = self.selected_task_and_job()
+        if self.project is None or task_id is None:
+            QMessageBox.information(self, "Automatic annotation", "Select a task or a job first.")
+            return
+        AutoAnnotationDialog(self.project, task_id, job_id, parent=self).exec()
+        self.refresh()
+
+    def manage_models(self) -> None:
+        from app.widgets.ai.model_choice import safe_registry
+        from app.widgets.ai.models_dialog import ModelsDialog
+
+        ModelsDialog(safe_registry(), project=self.project, parent=self).exec()
 
     # ---------------------------------------------------------------- layout persistence
 

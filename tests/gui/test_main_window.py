@@ -98,3 +98,20 @@ def test_new_task_dialog_validates_in_background(window: MainWindow, tmp_path: P
     assert dialog.task.size == 3
     assert len(project.jobs(dialog.task.id)) == 2
     qtbot.waitUntil(lambda: window.tree.topLevelItemCount() == 1, timeout=2000)
+
+
+def test_ai_menu_dialogs_open_for_the_selected_task(window: MainWindow, tmp_path: Path, qtbot, monkeypatch) -> None:
+    from app.demo import create_demo
+    from app.widgets.ai import auto_annotation_dialog, models_dialog
+
+    window.open_project(create_demo(tmp_path / "d" / "demo.fmproj"))
+    window.tree.setCurrentItem(window.tree.topLevelItem(1).child(0))
+    task_id, job_id = window.selected_task_and_job()
+    assert window.project.job(job_id).task_id == task_id == window.project.task("street video").id
+    seen = []
+    monkeypatch.setattr(auto_annotation_dialog.AutoAnnotationDialog, "exec",
+                        lambda self: seen.append(("auto", self.windowTitle())))
+    monkeypatch.setattr(models_dialog.ModelsDialog, "exec", lambda self: seen.append(("models", self.windowTitle())))
+    window.auto_annotate()
+    window.manage_models()
+    assert seen == [("auto", "Automatic annotation"), ("models", "Models")]
