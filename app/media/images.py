@@ -12,6 +12,9 @@ from app.media.errors import MediaError
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 Image.MAX_IMAGE_PIXELS = 400_000_000  # 100-megapixel images are a supported use case
 
+# ImportError: once ultralytics is imported it patches Image.open, and a file PIL cannot identify
+# then fails while it tries an optional HEIF plugin (ModuleNotFoundError 'pi_heif').
+_DECODE_ERRORS = (OSError, UnidentifiedImageError, SyntaxError, ValueError, ImportError)
 _ORIENTATION_TAG = 0x0112
 _SWAPS_AXES = {5, 6, 7, 8}
 
@@ -26,8 +29,8 @@ def probe_image(path: Path) -> tuple[int, int]:
         with Image.open(path) as image:
             width, height = image.size
             orientation = image.getexif().get(_ORIENTATION_TAG, 1)
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-        raise MediaError(f"{path}: not a readable image ({exc})", [path]) from exc
+    except _DECODE_ERRORS as exc:
+        raise MediaError(f"{path}: not a readable image ({exc or type(exc).__name__})", [path]) from exc
     if orientation in _SWAPS_AXES:
         width, height = height, width
     return width, height
@@ -57,8 +60,8 @@ def load_image(path: Path) -> np.ndarray:
                 array = np.asarray(image)
             else:
                 array = np.asarray(image.convert("RGB"))
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-        raise MediaError(f"{path}: not a readable image ({exc})", [path]) from exc
+    except _DECODE_ERRORS as exc:
+        raise MediaError(f"{path}: not a readable image ({exc or type(exc).__name__})", [path]) from exc
     if array.ndim == 2:
         array = np.repeat(array[:, :, None], 3, axis=2)
     elif array.shape[2] == 4:

@@ -75,6 +75,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._action(file, "Open demo project", self.open_demo)
         file.addSeparator()
+        self._action(file, "Import dataset…", self.import_dataset, "Ctrl+I", needs_project=True)
+        self._action(file, "Export dataset…", self.export_dataset, "Ctrl+E", needs_project=True)
+        file.addSeparator()
         self._action(file, "Close project", self.close_project, needs_project=True)
         self._action(file, "Quit", self.close, "Ctrl+Q")
         proj = bar.addMenu("&Project")
@@ -277,6 +280,22 @@ class MainWindow(QMainWindow):
         if self.project is not None:
             dialog = NewTaskDialog(self.project, self)
             dialog.exec()
+
+    def _transfer(self, mode: str) -> None:
+        from app.widgets.transfer_dialog import TransferDialog
+
+        if self.project is None:
+            return
+        task_id, job_id = self.selected_task_and_job()
+        dialog = TransferDialog(self.project, mode, self, task_id=task_id, job_id=job_id)
+        dialog.exec()
+        self.refresh()
+
+    def import_dataset(self) -> None:
+        self._transfer("import")
+
+    def export_dataset(self) -> None:
+        self._transfer("export")
 
     def auto_annotate(self) -> None:
         from app.widgets.ai.auto_annotation_dialog import AutoAnnotationDialog

@@ -112,6 +112,12 @@ def test_ai_menu_dialogs_open_for_the_selected_task(window: MainWindow, tmp_path
     monkeypatch.setattr(auto_annotation_dialog.AutoAnnotationDialog, "exec",
                         lambda self: seen.append(("auto", self.windowTitle())))
     monkeypatch.setattr(models_dialog.ModelsDialog, "exec", lambda self: seen.append(("models", self.windowTitle())))
+    from app.widgets import transfer_dialog
+
+    monkeypatch.setattr(transfer_dialog.TransferDialog, "exec", lambda self: seen.append(("transfer", self.mode)))
     window.auto_annotate()
     window.manage_models()
-    assert seen == [("auto", "Automatic annotation"), ("models", "Models")]
+    window.import_dataset()
+    window.export_dataset()
+    assert seen == [("auto", "Automatic annotation"), ("models", "Models"), ("transfer", "import"),
+                    ("transfer", "export")]

@@ -132,3 +132,18 @@ def test_not_a_video(tmp_path: Path) -> None:
     bogus.write_bytes(b"nope")
     with Project.create(tmp_path / "p.fmproj") as project, pytest.raises(MediaError, match="x.mp4"):
         create_video_task(project, "v", bogus)
+
+
+def test_corrupt_image_is_a_media_error_even_with_a_patched_image_open(tmp_path: Path, monkeypatch) -> None:
+    """Ultralytics replaces PIL.Image.open with a version that may raise ImportError (no HEIF plugin)."""
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"garbage")
+
+    def patched_open(*_args, **_kwargs):
+        raise ModuleNotFoundError("No module named 'pi_heif'")
+
+    monkeypatch.setattr(Image, "open", patched_open)
+    with pytest.raises(MediaError, match="bad.jpg"):
+        probe_image(bad)
+    with pytest.raises(MediaError, match="bad.jpg"):
+        load_image(bad)
