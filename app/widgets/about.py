@@ -86,6 +86,10 @@ def torch_rows() -> list[tuple[str, str]]:
     return [("torch", version), ("Device", device)]
 
 
+def log_folder() -> Path:
+    return log_file().parent
+
+
 def folder_rows() -> list[tuple[str, str]]:
     return [("Log file", str(log_file())), ("Models folder", str(paths.models_dir()))]
 
@@ -158,6 +162,3 @@ def show_about(parent: QWidget | None = None) -> AboutDialog:
     dialog.show()
     return dialog
 
-
-def log_folder() -> Path:
-    return log_file().parent

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDialog, QMainWindow, QMenu, QWidget
 
 from app import paths
 from app.widgets.about import log_folder, show_about
-from app.widgets.welcome import WelcomeDialog, open_folder
+from app.widgets.welcome import open_folder, show_welcome
 
 log = logging.getLogger(__name__)
 SHORTCUTS_MODULE = "app.widgets.shortcuts"
@@ -50,19 +50,6 @@ def _add(menu: QMenu, text: str, slot: Callable[[], object], name: str) -> QActi
     return action
 
 
-def _show_welcome_again(window: QMainWindow) -> None:
-    dialog = WelcomeDialog(window)
-
-    def finished(_result: int) -> None:
-        if dialog.choice == "demo":
-            window.open_demo()  # type: ignore[attr-defined]
-        elif dialog.choice == "create":
-            window.new_project()  # type: ignore[attr-defined]
-
-    dialog.finished.connect(finished)
-    dialog.open()
-
-
 def install_help_menu(main_window: QMainWindow) -> QMenu:
     """Fill ``main_window.help_menu`` (idempotent: a second call rebuilds it) and return it."""
     menu: QMenu = main_window.help_menu  # type: ignore[attr-defined]
@@ -73,7 +60,7 @@ def install_help_menu(main_window: QMainWindow) -> QMenu:
         action.setShortcut(QKeySequence("F1"))
     else:
         log.info("no %s yet: the Help menu has no shortcuts entry", SHORTCUTS_MODULE)
-    _add(menu, "Welcome…", lambda: _show_welcome_again(main_window), "help_welcome")
+    _add(menu, "Welcome…", lambda: show_welcome(main_window), "help_welcome")  # type: ignore[arg-type]
     menu.addSeparator()
     _add(menu, "Open log folder", lambda: open_folder(log_folder(), main_window), "help_log_folder")
     _add(menu, "Open models folder", lambda: open_folder(paths.models_dir(), main_window), "help_models_folder")

@@ -112,13 +112,8 @@ def mark_shown(host: _Host) -> None:
     settings.save(on_disk)
 
 
-def maybe_show_welcome(host: _Host, parent: QWidget | None = None) -> WelcomeDialog | None:
-    """Show the welcome (window-modal, non-blocking) unless it was shown before.
-
-    The chosen action runs on the host when the dialog closes. Returns the dialog, or None when
-    it had already been shown."""
-    if host.prefs.welcome_shown or settings.load().welcome_shown:
-        return None
+def show_welcome(host: _Host, parent: QWidget | None = None) -> WelcomeDialog:
+    """Open the welcome (window-modal, non-blocking); the chosen action runs on the host when it closes."""
     parent = parent if parent is not None else host if isinstance(host, QWidget) else None
     dialog = WelcomeDialog(parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
@@ -130,6 +125,13 @@ def maybe_show_welcome(host: _Host, parent: QWidget | None = None) -> WelcomeDia
             host.new_project()
 
     dialog.finished.connect(finished)
-    mark_shown(host)
     dialog.open()
     return dialog
+
+
+def maybe_show_welcome(host: _Host, parent: QWidget | None = None) -> WelcomeDialog | None:
+    """Show the welcome unless it was shown before (first run); returns the dialog or None."""
+    if host.prefs.welcome_shown or settings.load().welcome_shown:
+        return None
+    mark_shown(host)
+    return show_welcome(host, parent)

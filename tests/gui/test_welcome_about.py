@@ -126,6 +126,16 @@ def test_help_menu_entries_open_folders(window: MainWindow, opened_urls: list[st
     assert len(_actions(window)) == len(actions)
 
 
+def test_help_welcome_shows_it_again(window: MainWindow, qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    window.prefs.welcome_shown = True
+    opened: list[str] = []
+    monkeypatch.setattr(window, "open_demo", lambda: opened.append("demo"))
+    _actions(window)["help_welcome"].trigger()
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, WelcomeDialog) and w.isVisible())
+    dialog.demo_button.click()
+    assert opened == ["demo"]
+
+
 def test_help_menu_has_shortcuts_only_when_the_canvas_provides_them(window: MainWindow, qtbot,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[object] = []
