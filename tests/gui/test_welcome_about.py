@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from app import __version__, paths, settings
 from app.widgets import about as about_module
 from app.widgets import help_menu as help_module
 from app.widgets.about import PENDING, AboutDialog
+from app.widgets import application
 from app.widgets.application import log_file
 from app.widgets.help_menu import install_help_menu
 from app.widgets.main_window import MainWindow
@@ -184,3 +186,25 @@ def test_about_box_reports_a_failed_check(qtbot, monkeypatch: pytest.MonkeyPatch
     qtbot.addWidget(dialog)
     qtbot.waitUntil(dialog.loaded, timeout=10_000)
     assert "driver exploded" in dialog.values["Device"].text()
+
+
+def test_unhandled_errors_go_to_the_log_and_a_dialog_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(application.QMessageBox, "critical", lambda parent, title, text: shown.append(text))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    root = logging.getLogger()
+    before = list(root.handlers)
+    application.setup_logging()
+    try:
+        application.install_excepthook()
+        try:
+            raise ValueError("frame 7 has no pixels")
+        except ValueError as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+    finally:
+        for handler in root.handlers[len(before):]:
+            handler.close()
+            root.removeHandler(handler)
+    text = log_file().read_text(encoding="utf-8")
+    assert "ValueError: frame 7 has no pixels" in text and "Traceback" in text
+    assert len(shown) == 1 and "frame 7 has no pixels" in shown[0] and str(log_file()) in shown[0]
