@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 
 from app.widgets.ai.detectors_tab import DetectorsTab
 from app.widgets.ai.panel import AIToolsPanel
+from app.widgets.quality.panel import QualityPanel
 
 if TYPE_CHECKING:
     from app.widgets.job_window import JobWindow
@@ -40,7 +41,27 @@ def install_ai_tools(window: JobWindow) -> AIToolsPanel:
     return panel
 
 
+def install_quality(window: JobWindow) -> QualityPanel:
+    """The job's quality report; a click on a conflict jumps to its frame and selects its shapes."""
+    panel = QualityPanel(window, writer=window.project)
+
+    def show_conflict(frame: int, annotation_ids: list) -> None:
+        shape_ids = [int(a["obj_id"]) for a in annotation_ids
+                     if isinstance(a, dict) and a.get("type") == "shape" and a.get("job_id") == window.job_id]
+        window.goto_frame(frame, highlight_ids=shape_ids)
+
+    panel.conflict_activated.connect(show_conflict)
+    panel.frame_activated.connect(lambda frame: window.goto_frame(frame))
+    panel.set_job(window.project.path, window.job_id)
+    window.quality_panel = panel
+    window.quality_dock = window.add_side_panel(panel, "Quality")
+    window.tabifyDockWidget(window.docks["objects"], window.quality_dock)
+    window.docks["objects"].raise_()
+    return panel
+
+
 def install_features(window: JobWindow) -> None:
     """Everything optional around the canvas; then re-announce the current frame to the new parts."""
     install_ai_tools(window)
+    install_quality(window)
     window.frame_changed.emit(window.frame)

@@ -52,6 +52,10 @@ class MainWindow(QMainWindow):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setCentralWidget(self.placeholder)
         self._build_menus()
+        from app.widgets.quality_menu import QualityMenu  # the quality package is only needed from here
+
+        self.quality_menu = QualityMenu(self)
+        self._update_actions()
         self.statusBar().showMessage("Ready")
         self._restore_layout()
 

@@ -103,3 +103,19 @@ def test_ctrl_wheel_goes_to_a_tool_with_a_wheel_hook(window: JobWindow) -> None:
                         Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
     window.canvas.wheelEvent(plain)
     assert window.canvas.scale_factor > scale
+
+
+def test_quality_conflict_jumps_to_frame_and_selects_shapes(window: JobWindow) -> None:
+    from app.domain import Shape
+
+    label = window.project.labels().by_name("car").id
+    (sid,) = window.project.add_shapes(window.job_id, [Shape("rectangle", 2, label, [10, 10, 40, 40])])
+    assert window.quality_dock.windowTitle() == "Quality"
+    window.quality_panel.conflict_activated.emit(2, [
+        {"obj_id": sid, "job_id": window.job_id, "type": "shape", "shape_type": "rectangle"},
+        {"obj_id": 999, "job_id": 12345, "type": "shape", "shape_type": "rectangle"},  # the GT side: other job
+    ])
+    assert window.frame == 2
+    assert window.canvas.selected_ids() == [sid]
+    window.quality_panel.frame_activated.emit(3)
+    assert window.frame == 3

@@ -1,0 +1,164 @@
+"""The main window's Quality menu: settings (project and task), Ground Truth job, consensus merge,
+task and project reports computed in the background, stored, and exportable to CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from app.quality import consensus, gt_frames, storage
+from app.quality.csv_export import write_csv
+from app.quality.gt_frames import FrameSelection, FrameSelectionError
+from app.quality.service import QualityError, compute_project, compute_task
+from app.quality.settings import SettingsError, effective_settings, save_settings
+from app.storage.store import Project
+from app.widgets.progress_dialog import run_with_progress
+from app.widgets.quality.settings_dialog import QualitySettingsDialog
+
+if TYPE_CHECKING:
+    from app.widgets.main_window import MainWindow
+
+SUMMARY_KEYS = ("total_frames", "validation_frames", "conflict_count", "error_count", "warning_count",
+                "valid_count", "ds_count", "gt_count", "accuracy", "precision", "recall")
+
+
+def summary_text(summary: dict[str, Any]) -> str:
+    lines = []
+    for key in SUMMARY_KEYS:
+        value = summary.get(key)
+        lines.append(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+    return "\n".join(lines)
+
+
+class QualityMenu:
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        menu = window.menuBar().addMenu("&Quality")
+        window.menuBar().insertMenu(window.help_menu.menuAction(), menu)
+        add = window._action
+        add(menu, "Project quality settings…", self.project_settings, needs_project=True)
+        add(menu, "Task quality settings…", self.task_settings, needs_project=True)
+        menu.addSeparator()
+        add(menu, "Create Ground Truth job…", self.create_gt_job, needs_project=True)
+        add(menu, "Merge consensus replicas", self.merge_consensus, needs_project=True)
+        menu.addSeparator()
+        add(menu, "Task quality report…", self.task_report, needs_project=True)
+        add(menu, "Project quality report…", self.project_report, needs_project=True)
+        self.last_reports: list[tuple[str, int, Any]] = []
+
+    @property
+    def project(self) -> Project | None:
+        return self.window.project
+
+    def _task(self) -> int | None:
+        task_id, _job = self.window.selected_task_and_job()
+        if task_id is None:
+            QMessageBox.information(self.window, "Quality", "Select a task (or one of its jobs) first.")
+        return task_id
+
+    def _edit_settings(self, task_id: int | None) -> None:
+        settings, inherited = effective_settings(self.project, task_id)
+        if task_id is not None:
+            settings.inherit = inherited
+        dialog = QualitySettingsDialog(settings, task_scope=task_id is not None, parent=self.window)
+        if dialog.exec():
+            try:
+                save_settings(self.project, dialog.settings(), task_id)
+            except SettingsError as exc:
+                QMessageBox.warning(self.window, "Quality settings", str(exc))
+
+    def project_settings(self) -> None:
+        if self.project is not None:
+            self._edit_settings(None)
+
+    def task_settings(self) -> None:
+        task_id = self._task()
+        if task_id is not None:
+            self._edit_settings(task_id)
+
+    def create_gt_job(self) -> None:
+        task_id = self._task()
+        if task_id is None:
+            return
+        size = self.project.task(task_id).size
+        count, ok = QInputDialog.getInt(self.window, "Ground Truth job",
+                                        f"Frames to validate (random, uniform; of {size})", max(1, size // 10), 1, size)
+        if not ok:
+            return
+        try:
+            job = gt_frames.create_gt_job(self.project, task_id, FrameSelection("random_uniform", frame_count=count))
+        except (FrameSelectionError, ValueError) as exc:
+            QMessageBox.warning(self.window, "Ground Truth job", str(exc))
+            return
+        self.window.statusBar().showMessage(f"Ground Truth job #{job.id} with {len(job.frame_list())} frames", 5000)
+
+    def merge_consensus(self) -> None:
+        task_id = self._task()
+        if task_id is None:
+            return
+        try:
+            merged = consensus.merge_task(self.project, task_id)
+        except (QualityError, ValueError) as exc:
+            QMessageBox.warning(self.window, "Consensus", str(exc))
+            return
+        self.window.statusBar().showMessage(f"Merged the replicas of {len(merged)} job(s)", 5000)
+
+    # ---------------------------------------------------------------- reports
+
+    def _run(self, title: str, compute: Any, store: Any) -> None:
+        """``compute(project_ro, control)`` runs in a worker on a read-only handle; ``store(result)`` on the GUI thread."""
+        path = Path(self.project.path)
+
+        def work(control: Any) -> Any:
+            with Project.open(path, read_only=True) as project:
+                return compute(project, control)
+
+        def failed(message: str, _trace: str) -> None:
+            QMessageBox.warning(self.window, title, message)
+
+        run_with_progress(self.window, title, work, store, failed)
+
+    def task_report(self) -> None:
+        task_id = self._task()
+        if task_id is None:
+            return
+
+        def compute(project: Project, control: Any) -> Any:
+            return compute_task(project, task_id, require_accepted_gt=False, cancelled=lambda: control.cancelled,
+                                progress=lambda d, t, s: control.progress(d, t, s))
+
+        def store(result: Any) -> None:
+            storage.save_task_result(self.project, task_id, result)
+            self.show_report("task", task_id, result.task, [("job", j, r) for j, r in result.jobs.items()])
+
+        self._run("Task quality report", compute, store)
+
+    def project_report(self) -> None:
+        if self.project is None:
+            return
+
+        def compute(project: Project, control: Any) -> Any:
+            return compute_project(project, require_accepted_gt=False, cancelled=lambda: control.cancelled,
+                                   progress=lambda d, t, s: control.progress(d, t, s))
+
+        def store(result: Any) -> None:
+            report, tasks = result
+            storage.save_project_report(self.project, report, tasks)
+            self.show_report("project", 0, report, [("task", t, r.task) for t, r in tasks.items()])
+
+        self._run("Project quality report", compute, store)
+
+    def show_report(self, scope: str, target: int, report: Any, parts: list[tuple[str, int, Any]]) -> None:
+        self.last_reports = [(scope, target, report), *parts]
+        box = QMessageBox(self.window)
+        box.setWindowTitle(f"Quality report ({scope})")
+        box.setText(summary_text(report.summary()))
+        export = box.addButton("Export CSV…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.exec()
+        if box.clickedButton() is export:
+            path, _ = QFileDialog.getSaveFileName(self.window, "Export report", f"quality-{scope}.csv", "CSV (*.csv)")
+            if path:
+                write_csv(path, self.last_reports)

@@ -1,0 +1,51 @@
+"""The Quality menu: GT job creation, task report computed in the background and stored, CSV export."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from app.domain import Label, Shape
+from app.domain.enums import JobType
+from app.domain.project import FrameInfo
+from app.quality import storage
+from app.storage import Project
+from app.widgets.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+
+def test_gt_job_then_task_report_is_stored_and_exported(qtbot, tmp_path: Path, monkeypatch) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    project = Project.create(tmp_path / "q.fmproj", labels=[Label("car")])
+    task = project.create_task("t", [FrameInfo(i, f"{i}.jpg", 100, 100) for i in range(4)])
+    window._set_project(project)
+    window.tree.setCurrentItem(window.tree.topLevelItem(0))
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (4, True))
+    window.quality_menu.create_gt_job()
+    gt = next(j for j in project.jobs(task.id) if j.type is JobType.GROUND_TRUTH)
+    assert gt.frame_list() == [0, 1, 2, 3]
+    job = next(j for j in project.jobs(task.id) if j.type is JobType.ANNOTATION)
+    car = project.labels().by_name("car").id
+    project.add_shapes(gt.id, [Shape("rectangle", 1, car, [0, 0, 10, 10]), Shape("rectangle", 2, car, [0, 0, 10, 10])])
+    project.add_shapes(job.id, [Shape("rectangle", 1, car, [0, 0, 10, 10])])
+    shown = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda self: shown.append(self.text()))
+    window.quality_menu.task_report()
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    assert "gt_count: 2" in shown[0] and "valid_count: 1" in shown[0] and "ds_count: 1" in shown[0]
+    assert storage.latest(project, "task", task.id) is not None
+    assert storage.latest(project, "job", job.id) is not None
+    out = tmp_path / "report.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    from app.quality.csv_export import write_csv
+
+    write_csv(out, window.quality_menu.last_reports)
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows, "the CSV has rows"
+    window.close_project()
