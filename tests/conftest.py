@@ -11,6 +11,7 @@ import pytest
 _HOME = Path(tempfile.mkdtemp(prefix="fieldmark-test-home-"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["FIELDMARK_HOME"] = str(_HOME)
+os.environ["XDG_CONFIG_HOME"] = str(_HOME / "xdg-config")  # QSettings (window layouts) never touch the real file
 os.environ["YOLO_OFFLINE"] = "1"
 os.environ.setdefault("YOLO_CONFIG_DIR", str(_HOME / "ultralytics"))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 
 from app.widgets.ai.detectors_tab import DetectorsTab
 from app.widgets.ai.panel import AIToolsPanel
@@ -60,8 +60,34 @@ def install_quality(window: JobWindow) -> QualityPanel:
     return panel
 
 
+class LayoutKeeper(QObject):
+    """Saves the job window's geometry and dock layout when it closes; restores them when it opens."""
+
+    KEY = "job"
+
+    def __init__(self, window: JobWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        store = QSettings("Fieldmark", "Fieldmark")
+        geometry, state = store.value(f"{self.KEY}/geometry"), store.value(f"{self.KEY}/state")
+        if geometry is not None:
+            window.restoreGeometry(geometry)
+        if state is None or not window.restoreState(state):
+            # First time: the canvas gets the room; side panels get what their contents need.
+            window.resizeDocks([window.ai_dock, window.docks["objects"]], [320, 340], Qt.Orientation.Horizontal)
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            store = QSettings("Fieldmark", "Fieldmark")
+            store.setValue(f"{self.KEY}/geometry", self.window.saveGeometry())
+            store.setValue(f"{self.KEY}/state", self.window.saveState())
+        return False
+
+
 def install_features(window: JobWindow) -> None:
     """Everything optional around the canvas; then re-announce the current frame to the new parts."""
     install_ai_tools(window)
     install_quality(window)
+    window.layout_keeper = LayoutKeeper(window)
     window.frame_changed.emit(window.frame)

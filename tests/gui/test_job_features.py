@@ -119,3 +119,23 @@ def test_quality_conflict_jumps_to_frame_and_selects_shapes(window: JobWindow) -
     assert window.canvas.selected_ids() == [sid]
     window.quality_panel.frame_activated.emit(3)
     assert window.frame == 3
+
+
+def test_job_window_layout_persists(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    from app.widgets.job_window import JobWindow
+
+    project = make_project(tmp_path)
+    first = JobWindow(project, project.jobs()[0].id)
+    qtbot.addWidget(first)
+    first.show()
+    first.quality_dock.hide()
+    first.close()
+    assert QSettings("Fieldmark", "Fieldmark").value("job/state") is not None
+    second = JobWindow(project, project.jobs()[0].id)
+    qtbot.addWidget(second)
+    second.show()
+    assert not second.quality_dock.isVisible()  # restored from the saved layout
+    second.close()
+    project.close()
