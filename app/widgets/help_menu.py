@@ -43,6 +43,15 @@ def shortcuts_opener() -> Callable[[QWidget], object] | None:
     return None
 
 
+def shortcuts_key(default: str = "F1") -> str:
+    """The user's key for "Show the keyboard shortcuts" (the canvas's ``help.shortcuts`` binding)."""
+    module = importlib.import_module(SHORTCUTS_MODULE)
+    bindings = getattr(module, "bindings", None)
+    if not callable(bindings):
+        return default
+    return str(bindings().get("help.shortcuts", default)) or default
+
+
 def _add(menu: QMenu, text: str, slot: Callable[[], object], name: str) -> QAction:
     action = menu.addAction(text)
     action.setObjectName(name)
@@ -57,7 +66,7 @@ def install_help_menu(main_window: QMainWindow) -> QMenu:
     opener = shortcuts_opener()
     if opener is not None:
         action = _add(menu, "Keyboard shortcuts…", lambda: opener(main_window), "help_shortcuts")
-        action.setShortcut(QKeySequence("F1"))
+        action.setShortcut(QKeySequence(shortcuts_key()))
     else:
         log.info("no %s yet: the Help menu has no shortcuts entry", SHORTCUTS_MODULE)
     _add(menu, "Welcome…", lambda: show_welcome(main_window), "help_welcome")  # type: ignore[arg-type]

@@ -138,6 +138,22 @@ def test_help_welcome_shows_it_again(window: MainWindow, qtbot, monkeypatch: pyt
     assert opened == ["demo"]
 
 
+def test_help_menu_opens_the_canvas_shortcuts_dialog_with_the_users_key(qtbot) -> None:
+    from app.widgets.shortcuts import ShortcutsDialog
+
+    prefs = settings.load()
+    prefs.shortcuts = {"help.shortcuts": "Ctrl+F1"}
+    settings.save(prefs)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    install_help_menu(w)
+    action = _actions(w)["help_shortcuts"]
+    assert action.shortcut().toString() == "Ctrl+F1"
+    action.trigger()
+    dialog = next(x for x in QApplication.topLevelWidgets() if isinstance(x, ShortcutsDialog) and x.isVisible())
+    qtbot.addWidget(dialog)
+
+
 def test_help_menu_has_shortcuts_only_when_the_canvas_provides_them(window: MainWindow, qtbot,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[object] = []
