@@ -5,6 +5,10 @@ the GUI) and hands whole-frame batches to a writer (which the GUI marshals to it
 Rules: setup errors (label mapping) come before any inference; a function error or rule violation
 reverts every batch of the run and raises :class:`AutoAnnotationError`; cancelling keeps the frames
 already written and never writes part of a frame.
+
+Frames are decoded (and converted to the function's input) on a prefetch thread ahead of inference.
+Built-in adapters (:class:`app.models.detections.BatchDetector`) take the columnar fast route; user
+functions take the cvat-sdk route (``detect`` + :meth:`OutputMapper.map_frame`).
 """
 
 from __future__ import annotations

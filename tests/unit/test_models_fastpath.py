@@ -68,7 +68,8 @@ def test_fast_route_equals_sdk_route(mapping) -> None:
 
 @pytest.mark.parametrize("batch, options, message", [
     (DetectionBatch("rectangle", [9], [0.5], [[1, 2, 3, 4]]), {}, r"unknown label ID \(9\)"),
-    (DetectionBatch("polygon", [0], [0.5], [[1, 2, 3, 4, 5, 6]]), {}, r"shape of type 'polygon' \(expected 'rectangle'\)"),
+    (DetectionBatch("polygon", [0], [0.5], [[1, 2, 3, 4, 5, 6]]), {},
+     r"shape of type 'polygon' \(expected 'rectangle'\)"),
     (DetectionBatch("tag", [0], [0.5]), {}, r"tag \(expected shape of type 'rectangle'\)"),
     (DetectionBatch("mask", [2], [0.5], [[0, 4, 0, 0, 1, 1]]), {"conv_mask_to_poly": True},
      r"shape of type 'mask' \(expected 'polygon'\)"),
@@ -88,7 +89,7 @@ def test_fast_route_rejects_what_the_sdk_route_rejects(batch, options, message) 
     mapper = OutputMapper(SPEC, _labels(), **options)
     with pytest.raises(BadFunctionError, match=message):
         mapper.map_batches([batch], frame=0)
-    if batch.type in ("rectangle", "polygon", "mask", "tag") and "scores" not in message and "expected (" not in message:
+    if batch.type in ("rectangle", "polygon", "mask", "tag") and "scores" not in message:
         with pytest.raises(BadFunctionError):  # the same outputs as SDK objects fail there too
             mapper.map_frame(to_sdk([batch]), frame=0)
 

@@ -27,8 +27,10 @@ SKELETON = cvataa.skeleton_label_spec("person", 1, [cvataa.keypoint_spec("a", 0)
 
 def _plate(color_values=("red", "blue"), size_values=("1", "5", "1")) -> Label:
     return Label("plate", type=LabelType.RECTANGLE, id=1, attributes=[
-        AttributeSpec("text", AttributeType.TEXT, id=10), AttributeSpec("color", AttributeType.SELECT, list(color_values), id=11),
-        AttributeSpec("size", AttributeType.NUMBER, list(size_values), id=12), AttributeSpec("note", AttributeType.TEXT, id=13)])
+        AttributeSpec("text", AttributeType.TEXT, id=10),
+        AttributeSpec("color", AttributeType.SELECT, list(color_values), id=11),
+        AttributeSpec("size", AttributeType.NUMBER, list(size_values), id=12),
+        AttributeSpec("note", AttributeType.TEXT, id=13)])
 
 
 def _person() -> Label:

@@ -180,7 +180,8 @@ class LabelMatchingDialog(QDialog):
         problems = []
         unmatched = mapping.unmatched(self.spec_labels)
         if unmatched and not self.allow_unmatched():
-            problems.append(f"unmatched model labels: {', '.join(unmatched[:10])}" + (" ..." if len(unmatched) > 10 else ""))
+            more = " ..." if len(unmatched) > 10 else ""
+            problems.append(f"unmatched model labels: {', '.join(unmatched[:10])}{more}")
         for row, match in enumerate(self.matches):
             task_label = self._task_label(row)
             if match is not None and task_label is not None:
