@@ -206,3 +206,44 @@ def test_torchvision_family_detection() -> None:
     assert family_of({"roi_heads.box_predictor.cls_score.weight"}) == "box"
     with pytest.raises(CheckpointError):
         family_of({"fc.weight"})
+
+
+@pytest.mark.parametrize("arch", ["keypointrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn"])
+def test_torchvision_skeletons_and_masks_fast_route(tmp_path: Path, arch: str) -> None:
+    import torch
+    import torchvision
+
+    from app.models.validation import OutputMapper
+
+    torch.manual_seed(0)
+    kwargs = {"num_keypoints": 17} if arch.startswith("keypoint") else {}
+    model = torchvision.models.get_model(arch, weights=None, weights_backbone=None, num_classes=2 if kwargs else 91,
+                                         **kwargs)
+    if not kwargs:
+        model.roi_heads.mask_predictor.mask_fcn_logits.bias.data.fill_(2.0)  # random masks would be empty
+    path = tmp_path / "det.pth"
+    torch.save({"model": model.state_dict(), "categories": ["__background__", "person"]} if kwargs
+               else model.state_dict(), path)
+    function = function_for_model(str(path), device="cpu", default_threshold=0.0)
+    assert function.family == ("keypoint" if kwargs else "mask")
+    function.model.roi_heads.score_thresh = 0.0  # random weights score under torchvision's 0.05
+    function.model.roi_heads.detections_per_img = 3
+    function.model.transform.min_size, function.model.transform.max_size = (64,), 64  # keep CPU time small
+    labels = labels_from_spec(function.spec.labels)
+    for number, label in enumerate(labels):
+        label.id = number + 1
+        for sub_number, sub in enumerate(label.sublabels):
+            sub.id = 100 * (number + 1) + sub_number
+        if not kwargs:
+            label.type = LabelType.ANY  # masks, or polygons with conv_mask_to_poly
+    image = _image()
+    for conv in (False, True) if not kwargs else (False,):
+        context = make_context("a.png", RunOptions(conf_threshold=0.0, conv_mask_to_poly=conv))
+        mapper = OutputMapper(function.spec.labels, labels, conv_mask_to_poly=conv)
+        sdk = mapper.map_frame(function.detect(context, image), 0)
+        fast = mapper.map_batches(function.detect_batches(context, function.prepare(np.asarray(image))), 0)
+        assert fast == sdk
+        expected = "skeleton" if kwargs else ("polygon" if conv else "mask")
+        assert fast[0] and all(s.type.value == expected for s in fast[0])
+        if kwargs:
+            assert fast[0] and all(len(s.elements) == 17 for s in fast[0])
