@@ -258,3 +258,37 @@ def test_runner_uses_the_edited_mapping(qtbot, tmp_path: Path) -> None:
     assert box.attributes[number.id] == "AB12" and box.attributes[color.id] == "red"
     assert [(e.label_id, e.points) for e in skeleton.elements] == [(person.sublabels[0].id, [1.0, 2.0]),
                                                                     (person.sublabels[1].id, [3.0, 4.0])]
+
+
+def test_keypoint_attribute_editor(qtbot) -> None:
+    from app.domain.enums import AttributeType
+    from app.domain.labels import AttributeSpec
+    from app.models.validation import OutputMapper
+
+    spec = [cvataa.skeleton_label_spec("person", 0, [
+        cvataa.keypoint_spec("head", 0, attributes=[cvataa.text_attribute_spec("note", 0)]),
+        cvataa.keypoint_spec("foot", 1)])]
+    task = [Label("person", type=LabelType.SKELETON, id=1, sublabels=[
+        Label("head", type=LabelType.POINTS, id=11, attributes=[AttributeSpec("comment", AttributeType.TEXT, id=111),
+                                                                AttributeSpec("note", AttributeType.TEXT, id=112)]),
+        Label("foot", type=LabelType.POINTS, id=12)])]
+    dialog = LabelMatchingDialog(spec, task, allow_unmatched=False)
+    qtbot.addWidget(dialog)
+    assert not dialog.keypoint_attribute_editor.isVisibleTo(dialog)
+    dialog.keypoint_editor.setCurrentCell(0, 0)
+    editor = dialog.keypoint_attribute_editor
+    assert editor.isVisibleTo(dialog) and editor.options("note") == [DROP, "comment", "note"]
+    assert editor.attributes() == {"note": "note"}                   # pre-filled by name
+    editor.choose("note", "comment")
+    dialog.keypoint_editor.setCurrentCell(1, 0)                     # foot has no attributes
+    assert not editor.isVisibleTo(dialog)
+    dialog.keypoint_editor.setCurrentCell(0, 0)
+    assert editor.attributes() == {"note": "comment"}               # the edit was kept
+    mapping = dialog.mapping()
+    assert mapping.labels["person"].sublabels["head"].attributes == {"note": "comment"} and dialog.problems() == []
+    from cvat_sdk.attributes import attribute_vals_from_dict
+
+    mapper = OutputMapper(spec, task, mapping=mapping)
+    shapes, _ = mapper.map_frame([cvataa.skeleton(0, [
+        cvataa.keypoint(0, [1, 1], attributes=attribute_vals_from_dict({0: "hi"})), cvataa.keypoint(1, [2, 2])])], 0)
+    assert shapes[0].elements[0].attributes[111] == "hi"

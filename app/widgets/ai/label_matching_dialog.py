@@ -1,7 +1,8 @@
 """Model labels -> task labels, pre-filled by name; only type-compatible task labels are offered.
 
 The lower half edits the selected pair: each model attribute -> a compatible task attribute, and for
-skeletons each model keypoint -> a task keypoint (pre-filled by name). The resulting
+skeletons each model keypoint -> a task keypoint and, for the selected keypoint, its attributes
+(all pre-filled by name). The resulting
 :class:`LabelMapping` is what the runner validates and remaps with.
 """
 
@@ -54,6 +55,7 @@ class LabelMatchingDialog(QDialog):
                    else suggest_mapping(self.spec_labels, self.task_labels))
         self.matches: list[LabelMatch | None] = []
         self.detail_row = -1
+        self.keypoint_row = -1
         self.table = QTableWidget(len(self.spec_labels), 3, self)
         self.table.setHorizontalHeaderLabels(["Model label", "Task label", "Attributes / keypoints"])
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -103,10 +105,14 @@ class LabelMatchingDialog(QDialog):
         self.detail_title = QLabel()
         self.attribute_editor = AttributeMapEditor()
         self.keypoint_editor = KeypointMapEditor()
+        self.keypoint_attribute_editor = AttributeMapEditor()
+        self.keypoint_attribute_editor.setHorizontalHeaderLabels(["Keypoint attribute", "Task"])
         self.attribute_editor.changed.connect(self._details_edited)
         self.keypoint_editor.changed.connect(self._details_edited)
+        self.keypoint_editor.currentCellChanged.connect(lambda row, *_: self.show_keypoint_attributes(row))
+        self.keypoint_attribute_editor.changed.connect(self._keypoint_attributes_edited)
         layout = QVBoxLayout(self.details)
-        for widget in (self.detail_title, self.attribute_editor, self.keypoint_editor):
+        for widget in (self.detail_title, self.attribute_editor, self.keypoint_editor, self.keypoint_attribute_editor):
             layout.addWidget(widget)
 
     # ------------------------------------------------------------------------------ pairs
@@ -141,6 +147,22 @@ class LabelMatchingDialog(QDialog):
                                       match.sublabels if skeleton else None)
         self.keypoint_editor.setVisible(skeleton)
         self.attribute_editor.setVisible(bool(getattr(model_label, "attributes", None)))
+        self.show_keypoint_attributes(-1)
+
+    def show_keypoint_attributes(self, row: int) -> None:
+        """Load the keypoint attribute editor with the keypoint pair of ``row`` of the keypoint editor."""
+        self.keypoint_row = row
+        model_sub, task_sub, match = (self.keypoint_editor.pair(row) if 0 <= row < len(self.keypoint_editor.names)
+                                      else (None, None, None))
+        self.keypoint_attribute_editor.set_pair(model_sub, task_sub, match.attributes if match else None)
+        self.keypoint_attribute_editor.setVisible(bool(getattr(model_sub, "attributes", None)))
+
+    def _keypoint_attributes_edited(self) -> None:
+        if not 0 <= self.keypoint_row < len(self.keypoint_editor.names):
+            return
+        _model_sub, _task_sub, match = self.keypoint_editor.pair(self.keypoint_row)
+        if match is not None:
+            match.attributes = self.keypoint_attribute_editor.attributes()
 
     def _details_edited(self) -> None:
         match = self.matches[self.detail_row] if 0 <= self.detail_row < len(self.matches) else None
@@ -149,6 +171,7 @@ class LabelMatchingDialog(QDialog):
         match.attributes = self.attribute_editor.attributes()
         if match.sublabels is not None:
             match.sublabels = self.keypoint_editor.sublabels()
+            self.show_keypoint_attributes(self.keypoint_row)
         self._update_summary(self.detail_row)
 
     def _update_summary(self, row: int) -> None:

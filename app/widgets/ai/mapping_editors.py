@@ -119,4 +119,12 @@ class KeypointMapEditor(_PairTable):
                 result[model_name] = previous
             elif self._task_label is not None and self._task_label.sublabel(target) is not None:
                 result[model_name] = suggest_sublabel(self._model_subs[model_name], self._task_label.sublabel(target))
+        self._previous.update(result)  # later edits (keypoint attributes) apply to these objects
         return result
+
+    def pair(self, row: int) -> tuple[Any, Label | None, SublabelMatch | None]:
+        """(model keypoint, chosen task keypoint, its match) of a row."""
+        name = self.names[row]
+        match = self.sublabels().get(name)
+        task_sub = self._task_label.sublabel(match.name) if match is not None and self._task_label else None
+        return self._model_subs[name], task_sub, match
