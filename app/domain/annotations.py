@@ -39,8 +39,10 @@ class Shape:
     id: int | None = None
 
     def __post_init__(self) -> None:
-        self.type = ShapeType(self.type)
-        self.source = Source(self.source)
+        if type(self.type) is not ShapeType:  # the store hands enums in already (hot path)
+            self.type = ShapeType(self.type)
+        if type(self.source) is not Source:
+            self.source = Source(self.source)
 
     def copy(self, **changes: object) -> Shape:
         """A deep copy (points, attributes and elements copied), with ``changes`` applied."""

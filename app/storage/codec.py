@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -31,4 +32,10 @@ def pack_attributes(attributes: dict[int, str]) -> str | None:
 def unpack_attributes(text: str | None) -> dict[int, str]:
     if not text:
         return {}
-    return {int(k): v for k, v in json.loads(text).items()}
+    return dict(_parse_attributes(text))
+
+
+@lru_cache(maxsize=4096)
+def _parse_attributes(text: str) -> tuple[tuple[int, str], ...]:
+    # Attribute texts repeat a lot (defaults), so parsing is cached; callers get a fresh dict.
+    return tuple((int(k), v) for k, v in json.loads(text).items())
