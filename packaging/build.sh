@@ -2,18 +2,21 @@
 # Build the one-folder package: dist/fieldmark/ (run it as dist/fieldmark/fieldmark).
 #   bash packaging/build.sh            CPU build (default; smaller, runs models on the CPU)
 #   bash packaging/build.sh --cuda     CUDA build (all of torch's NVIDIA libraries and triton)
+#   add --archive to also pack dist/fieldmark-<version>-<os>-<arch>-<flavour>.tar.zst (or .tar.gz)
 # `make package` runs this. Needs the project's .venv (make setup); installs PyInstaller into it
 # from packaging/requirements-package.txt when missing. Prints the build time and the package size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 FLAVOUR=cpu
+ARCHIVE=0
 for arg in "$@"; do
   case "$arg" in
     --cuda) FLAVOUR=cuda ;;
     --cpu) FLAVOUR=cpu ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) echo "build.sh: unknown option $arg (use --cpu or --cuda)" >&2; exit 2 ;;
+    --archive) ARCHIVE=1 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "build.sh: unknown option $arg (use --cpu, --cuda, --archive)" >&2; exit 2 ;;
   esac
 done
 [ -x "$PY" ] || { echo "build.sh: no .venv here; run 'make setup' first" >&2; exit 1; }
@@ -43,3 +46,17 @@ size=$(du -sm dist/fieldmark | cut -f1)
 files=$(find dist/fieldmark -type f | wc -l)
 echo "Built dist/fieldmark ($FLAVOUR) in ${seconds} s: ${size} MiB, ${files} files"
 echo "build_seconds=$seconds size_mib=$size files=$files flavour=$FLAVOUR" > dist/fieldmark-build.txt
+
+if [ "$ARCHIVE" = 1 ]; then
+  version=$("$PY" -c 'import app; print(app.__version__)')
+  name="fieldmark-$version-$(uname -s | tr 'A-Z' 'a-z')-$(uname -m)-$FLAVOUR"
+  start=$(date +%s)
+  if command -v zstd >/dev/null; then
+    archive="dist/$name.tar.zst"
+    tar -C dist -cf - fieldmark | zstd -T0 -6 -q -f -o "$archive"
+  else
+    archive="dist/$name.tar.gz"
+    tar -C dist -czf "$archive" fieldmark
+  fi
+  echo "Packed $archive in $(( $(date +%s) - start )) s: $(du -m "$archive" | cut -f1) MiB"
+fi
