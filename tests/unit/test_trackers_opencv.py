@@ -179,3 +179,34 @@ def test_plan_reports_what_it_skips(setup) -> None:
         plan_tracking(project, job_id, 0, 99, MilTracker.supported_types)
     with pytest.raises(TrackerError, match="nothing to track"):
         track_objects(project, job_id, None, MilTracker(), 0, 5, shape_ids=[poly])
+
+
+def test_mil_is_reproducible_whatever_ran_before(setup) -> None:
+    """TrackerMIL samples with libc rand() and cv::RNG; the tracker seeds both, so the same video and box
+    give the same track even after other code consumed random numbers (or on another thread)."""
+    import ctypes
+    import ctypes.util
+
+    import numpy as np
+
+    _project, _job_id, cache = setup
+
+    def run() -> list[float]:
+        tracker = MilTracker()
+        frames = [cache.get(i) for i in range(6)]
+        state = tracker.init_state(tracker.preprocess(frames[0]), TrackTarget.of(ShapeType.RECTANGLE, _red_box(0)))
+        out: list[float] = []
+        for frame in frames[1:]:
+            out = tracker.track(tracker.preprocess(frame), state)
+        return out
+
+    first = run()
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    for _ in range(17):
+        libc.rand()
+    cv2.randu(np.zeros((64, 64), np.uint8), 0, 255)
+    second: list = []
+    worker = threading.Thread(target=lambda: second.append(run()))
+    worker.start()
+    worker.join()
+    assert first == second[0]

@@ -6,6 +6,10 @@ MIL follows an axis-aligned box of fixed size. A rotated rectangle is tracked by
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +28,31 @@ class _MilState:
     width: float
     height: float
     image_size: tuple[int, int]  # (height, width) of the frames this state was made for
+
+
+RNG_SEED = 12345
+
+
+def _libc_srand() -> Callable[[int], None] | None:
+    name = ctypes.util.find_library("c") if sys.platform != "win32" else None
+    if not name:
+        return None
+    try:
+        return ctypes.CDLL(name).srand
+    except OSError:
+        return None
+
+
+_SRAND = _libc_srand()
+
+
+def _seed_sampler() -> None:
+    """OpenCV's TrackerMIL draws samples with the C library's ``rand()`` as well as cv::RNG, so its
+    result depends on every earlier ``rand()`` call in the process. Seeding before each call makes a
+    track reproducible: the same frames and box always give the same track (POSIX only)."""
+    cv2.setRNGSeed(RNG_SEED)  # and, for some parts, cv::theRNG() of the calling thread
+    if _SRAND is not None:
+        _SRAND(RNG_SEED)
 
 
 def _clip_box(points: tuple[float, ...], width: int, height: int) -> tuple[int, int, int, int] | None:
@@ -63,12 +92,14 @@ class MilTracker:
             raise TrackerError(f"{self.name}: the rectangle {list(target.points)} is (almost) outside the "
                                f"{width}x{height} frame")
         tracker = self._create()
+        _seed_sampler()  # reproducible: the same video and box give the same track
         tracker.init(pre, box)
         return _MilState(tracker, float(box[2]), float(box[3]), (height, width))
 
     def track(self, pre: np.ndarray, state: _MilState) -> list[float] | None:
         if pre.shape[:2] != state.image_size:
             raise TrackerError(f"{self.name}: frame size changed from {state.image_size} to {pre.shape[:2]}")
+        _seed_sampler()
         ok, box = state.tracker.update(pre)
         if not ok:
             return None
