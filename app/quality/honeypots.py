@@ -77,6 +77,21 @@ def honeypot_frames(job: JobInfo) -> list[int]:
     return [int(p["real_frame"]) for p in job.options.get("honeypots", [])]
 
 
+def display_numbers(job: JobInfo) -> list[int]:
+    """The frame numbers an annotator sees, one per position of the job.
+
+    A job without honeypots shows its task frame numbers. A job with honeypots shows consecutive
+    numbers from its first regular frame, so the out-of-sequence pool frames do not stand out
+    (CVAT likewise gives honeypots ordinary-looking frame numbers inside the job)."""
+    frames = job.frame_list()
+    hidden = set(honeypot_frames(job))
+    if not hidden:
+        return frames
+    regular = [f for f in frames if f not in hidden]
+    first = min(regular) if regular else (frames[0] if frames else 0)
+    return list(range(first, first + len(frames)))
+
+
 def redraw_honeypots(project: Any, job_id: int, seed: int | None = None) -> JobInfo:
     """Replace a job's honeypots by other pool frames (where the pool allows), dropping their annotations."""
     job = project.job(job_id)

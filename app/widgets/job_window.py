@@ -27,6 +27,7 @@ from app.tools.base import Modifier, Tool
 from app.tools.mask import MODES as MASK_MODES
 from app.tools.session import EditSession
 from app.widgets.adjustments import AdjustmentsPanel
+from app.quality.honeypots import display_numbers
 from app.widgets.canvas.frame_bar import FrameBar
 from app.widgets.canvas.view import CanvasView
 from app.widgets.job_actions import JobActions
@@ -78,7 +79,7 @@ class JobWindow(QMainWindow):
         self.session = EditSession(project, job_id, self.undo_stack, image_provider=self._image_for)
         self.canvas = CanvasView(self.session, self)
         self.canvas.set_fill_opacity(self.prefs.fill_opacity)
-        self.frame_bar = FrameBar(self.frames, self)
+        self.frame_bar = FrameBar(self.frames, self, numbers=display_numbers(self.job))
         self.frame_bar.frame_requested.connect(self.goto_frame)
         self.setCentralWidget(FrameBar.wrap(self.canvas, self.frame_bar))
         self.tools: dict[str, Tool] = {tool_id: registry.create(tool_id) for tool_id in registry.tool_ids()}
@@ -303,8 +304,11 @@ class JobWindow(QMainWindow):
         ShortcutsDialog(self).exec()
 
     def goto_dialog(self) -> None:
-        frame, ok = QInputDialog.getInt(self, "Go to frame", "Frame:", self.frame, self.frames[0], self.frames[-1])
-        if ok:
+        numbers = self.frame_bar.numbers
+        number, ok = QInputDialog.getInt(self, "Go to frame", "Frame:", self.frame_bar.number_of(self.frame),
+                                         min(numbers), max(numbers))
+        frame = self.frame_bar.frame_for_number(number) if ok else None
+        if frame is not None:
             self.goto_frame(frame)
 
     def _update_actions(self) -> None:

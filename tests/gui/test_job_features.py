@@ -139,3 +139,27 @@ def test_job_window_layout_persists(qtbot, tmp_path: Path) -> None:
     assert not second.quality_dock.isVisible()  # restored from the saved layout
     second.close()
     project.close()
+
+
+def test_honeypot_job_shows_consecutive_frame_numbers(qtbot, tmp_path: Path) -> None:
+    """Annotators cannot tell honeypots from the numbering: the job shows consecutive numbers."""
+    from app.quality.honeypots import display_numbers, honeypot_frames, setup_honeypots
+
+    project = make_project(tmp_path, frames=8)
+    task_id = project.tasks()[0].id
+    setup_honeypots(project, task_id, pool_frames=[6, 7], frames_per_job=1, seed=1)
+    job = next(j for j in project.jobs(task_id) if j.options.get("honeypots"))
+    frames, numbers = job.frame_list(), display_numbers(job)
+    (real,) = honeypot_frames(job)
+    assert real in frames and numbers == list(range(numbers[0], numbers[0] + len(frames)))
+    window = JobWindow(project, job.id)
+    qtbot.addWidget(window)
+    position = frames.index(real)
+    window.goto_frame(real)
+    assert window.frame_bar.spin.value() == numbers[position]
+    assert window.frame_bar.name.text().startswith(f"{numbers[position]}:")
+    window.frame_bar.spin.setValue(numbers[0])
+    window.frame_bar.spin.editingFinished.emit()
+    assert window.frame == frames[0]
+    window.close()
+    project.close()

@@ -10,9 +10,12 @@ class FrameBar(QWidget):
     frame_requested = Signal(int)
     step_requested = Signal(int)
 
-    def __init__(self, frames: list[int], parent: QWidget | None = None) -> None:
+    def __init__(self, frames: list[int], parent: QWidget | None = None, numbers: list[int] | None = None) -> None:
+        """``frames`` are task frame numbers in job order; ``numbers`` what the user sees for each
+        (default: the frames themselves; honeypot jobs show consecutive numbers instead)."""
         super().__init__(parent)
         self.frames = frames
+        self.numbers = list(numbers) if numbers is not None else list(frames)
         self.previous = QToolButton(self)
         self.previous.setText("◀ D")
         self.next = QToolButton(self)
@@ -20,7 +23,7 @@ class FrameBar(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setRange(0, max(len(frames) - 1, 0))
         self.spin = QSpinBox(self)
-        self.spin.setRange(frames[0] if frames else 0, frames[-1] if frames else 0)
+        self.spin.setRange(min(self.numbers, default=0), max(self.numbers, default=0))
         self.name = QLabel(self)
         self.name.setMinimumWidth(160)
         layout = QHBoxLayout(self)
@@ -30,7 +33,22 @@ class FrameBar(QWidget):
         self.previous.clicked.connect(lambda: self._request_index(self.slider.value() - 1))
         self.next.clicked.connect(lambda: self._request_index(self.slider.value() + 1))
         self.slider.valueChanged.connect(self._request_index)
-        self.spin.editingFinished.connect(lambda: self.frame_requested.emit(self.spin.value()))
+        self.spin.editingFinished.connect(self._request_number)
+
+    def frame_for_number(self, number: int) -> int | None:
+        """The task frame shown as ``number``, if any."""
+        try:
+            return self.frames[self.numbers.index(number)]
+        except ValueError:
+            return None
+
+    def number_of(self, frame: int) -> int:
+        return self.numbers[self.frames.index(frame)]
+
+    def _request_number(self) -> None:
+        frame = self.frame_for_number(self.spin.value())
+        if frame is not None and frame != self._shown:
+            self.frame_requested.emit(frame)
 
     def _request_index(self, index: int) -> None:
         if 0 <= index < len(self.frames) and self.frames[index] != self._shown:
@@ -40,11 +58,13 @@ class FrameBar(QWidget):
 
     def show_frame(self, frame: int, name: str = "") -> None:
         self._shown = frame
-        for widget, value in ((self.slider, self.frames.index(frame)), (self.spin, frame)):
+        index = self.frames.index(frame)
+        number = self.numbers[index]
+        for widget, value in ((self.slider, index), (self.spin, number)):
             widget.blockSignals(True)
             widget.setValue(value)
             widget.blockSignals(False)
-        self.name.setText(f"{frame}: {name}" if name else str(frame))
+        self.name.setText(f"{number}: {name}" if name else str(number))
 
     @staticmethod
     def wrap(canvas: QWidget, bar: FrameBar) -> QWidget:
