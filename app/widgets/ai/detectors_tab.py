@@ -68,6 +68,10 @@ class DetectorsTab(QWidget):
         self.model_combo.clear()
         for choice in self.choices:
             self.model_combo.addItem(choice.title)
+        if not self.choices:
+            self.model_combo.setPlaceholderText("no models yet")
+            self.status.setText(f"No detectors yet. Drop a YOLO or torchvision checkpoint into {self.manager.root} "
+                                "or register a CVAT function in AI ▸ Models…")
         self._update_enabled()
 
     def set_context(self, project: Any, job_id: int | None, frame: int | None,
