@@ -1,0 +1,175 @@
+"""Project store, annotations of a job: shapes, tracks and tags, reads per job or per frame, atomic
+replace (edits and undo), counts. Part of :class:`~app.storage.store.Project`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from app.domain.annotations import Annotations, Shape, Tag, Track
+from app.storage import annotation_rows as rows
+from app.storage.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from app.domain.labels import LabelSet
+    from app.domain.project import JobInfo, TaskInfo
+
+
+class _StoreBase:
+    """What the parts of :class:`~app.storage.store.Project` share (defined there)."""
+
+    if TYPE_CHECKING:
+        _labels: LabelSet | None
+
+        @property
+        def conn(self) -> Connection: ...
+
+        def transaction(self) -> Any: ...
+
+        def _notify(self, kind: str, job_id: int | None = None) -> None: ...
+
+        def labels(self) -> LabelSet: ...
+
+        def task(self, task: int | str) -> TaskInfo: ...
+
+        def job(self, job_id: int | str) -> JobInfo: ...
+
+
+class AnnotationsMixin(_StoreBase):
+
+    def _touch(self, conn: Connection, job_id: int) -> None:
+        conn.exec_driver_sql(
+            "UPDATE job SET revision = revision + 1, updated = ?, "
+            "state = CASE WHEN state = 'new' THEN 'in progress' ELSE state END WHERE id = ?",
+            (now_iso(), job_id),
+        )
+
+    def annotations(self, job_id: int) -> Annotations:
+        """Every shape, track and tag of a job."""
+        return rows.select_annotations(self.conn, job_id)
+
+    def frame_shapes(self, job_id: int, frame: int) -> list[Shape]:
+        """The plain shapes of one frame (tracks are per job: see :meth:`tracks`)."""
+        return rows.select_shapes(self.conn, job_id, frame)
+
+    def frame_tags(self, job_id: int, frame: int) -> list[Tag]:
+        return rows.select_tags(self.conn, job_id, frame)
+
+    def tracks(self, job_id: int, track_ids: Sequence[int] | None = None) -> list[Track]:
+        return rows.select_tracks(self.conn, job_id, track_ids)
+
+    def add_annotations(self, job_id: int, annotations: Annotations) -> Annotations:
+        """Insert shapes, tracks and tags (ids are set on the objects) in one transaction."""
+        with self.transaction() as conn:
+            rows.insert_shapes(conn, job_id, annotations.shapes)
+            rows.insert_tracks(conn, job_id, annotations.tracks)
+            rows.insert_tags(conn, job_id, annotations.tags)
+            self._touch(conn, job_id)
+        self._notify("annotations", job_id)
+        return annotations
+
+    def add_shapes(self, job_id: int, shapes: Sequence[Shape]) -> list[int]:
+        with self.transaction() as conn:
+            ids = rows.insert_shapes(conn, job_id, shapes)
+            self._touch(conn, job_id)
+        self._notify("annotations", job_id)
+        return ids
+
+    def add_tracks(self, job_id: int, tracks: Sequence[Track]) -> list[int]:
+        with self.transaction() as conn:
+            ids = rows.insert_tracks(conn, job_id, tracks)
+            self._touch(conn, job_id)
+        self._notify("annotations", job_id)
+        return ids
+
+    def add_tags(self, job_id: int, tags: Sequence[Tag]) -> list[int]:
+        with self.transaction() as conn:
+            ids = rows.insert_tags(conn, job_id, tags)
+            self._touch(conn, job_id)
+        self._notify("annotations", job_id)
+        return ids
+
+    def delete_annotations(
+        self, job_id: int, *, shape_ids: Sequence[int] = (), track_ids: Sequence[int] = (), tag_ids: Sequence[int] = ()
+    ) -> None:
+        with self.transaction() as conn:
+            rows.delete_rows(conn, "shape", shape_ids)
+            rows.delete_rows(conn, "track", track_ids)
+            rows.delete_rows(conn, "tag", tag_ids)
+            self._touch(conn, job_id)
+        self._notify("annotations", job_id)
+
+    def replace_annotations(
+        self,
+        job_id: int,
+        *,
+        remove_shapes: Sequence[int] = (),
+        remove_tracks: Sequence[int] = (),
+        remove_tags: Sequence[int] = (),
+        add: Annotations | None = None,
+        keep_ids: bool = True,
+    ) -> Annotations:
+        """Remove the given rows and insert ``add``, atomically. With ``keep_ids`` objects that carry an
+        id are re-inserted under that same id (this is how an edit or an undo restores an object)."""
+        add = add or Annotations()
+        with self.transaction() as conn:
+            rows.delete_rows(conn, "shape", remove_shapes)
+            rows.delete_rows(conn, "track", remove_tracks)
+            rows.delete_rows(conn, "tag", remove_tags)
+            rows.insert_shapes(conn, job_id, add.shapes, keep_ids=keep_ids)
+            rows.insert_tracks(conn, job_id, add.tracks, keep_ids=keep_ids)
+            rows.insert_tags(conn, job_id, add.tags, keep_ids=keep_ids)
+            self._touch(conn, job_id)
+        self._notify("annotations", job_id)
+        return add
+
+    def clear_annotations(self, job_id: int, frames: Sequence[int] | None = None) -> None:
+        """Delete all annotations of a job, or the shapes and tags of some frames."""
+        with self.transaction() as conn:
+            rows.clear_job(conn, job_id, frames)
+            self._touch(conn, job_id)
+        self._notify("annotations", job_id)
+
+    def counts(self, job_id: int | None = None, task_id: int | None = None) -> dict[str, Any]:
+        """Annotation counts per kind, per shape type and per label name, for a job, a task or the project."""
+        where, params = "", ()
+        if job_id is not None:
+            where, params = "WHERE job_id = ?", (job_id,)
+        elif task_id is not None:
+            where, params = "WHERE job_id IN (SELECT id FROM job WHERE task_id = ?)", (task_id,)
+        labels = self.labels()
+
+        def name(label_id: int) -> str:
+            label = labels.get(label_id)
+            return label.name if label is not None else f"#{label_id}"
+
+        conn = self.conn
+        by_type: dict[str, int] = {}
+        by_label: dict[str, int] = {}
+        top = f"{where} {'AND' if where else 'WHERE'} parent_id IS NULL"
+        for shape_type, label_id, n in conn.exec_driver_sql(
+            f"SELECT type, label_id, COUNT(*) FROM shape {top} GROUP BY type, label_id", params
+        ):
+            by_type[shape_type] = by_type.get(shape_type, 0) + n
+            by_label[name(label_id)] = by_label.get(name(label_id), 0) + n
+        shapes = sum(by_type.values())
+        tracks = 0
+        track_types: dict[str, int] = {}
+        for label_id, first_type, n in conn.exec_driver_sql(
+            "SELECT label_id, (SELECT type FROM track_shape WHERE track_id = track.id ORDER BY frame LIMIT 1), "
+            f"COUNT(*) FROM track {top} GROUP BY label_id, 2", params
+        ):
+            tracks += n
+            track_types[first_type or "unknown"] = track_types.get(first_type or "unknown", 0) + n
+            by_label[name(label_id)] = by_label.get(name(label_id), 0) + n
+        tags = 0
+        for label_id, n in conn.exec_driver_sql(f"SELECT label_id, COUNT(*) FROM tag {where} GROUP BY label_id", params):
+            tags += n
+            by_label[name(label_id)] = by_label.get(name(label_id), 0) + n
+        if tags:
+            by_type["tag"] = tags
+        return {"shapes": shapes, "tracks": tracks, "tags": tags, "by_type": by_type, "track_types": track_types,
+                "by_label": by_label}
+

@@ -1,0 +1,265 @@
+"""Project store, tasks, frames and jobs (CVAT's segmentation into jobs, GT jobs, replicas, workflow
+fields). Part of :class:`~app.storage.store.Project`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+from pathlib import Path
+
+from app.domain.enums import JobStage, JobState, JobType, TaskMode
+from app.domain.project import FrameInfo, JobInfo, TaskInfo
+from app.storage.errors import ProjectError
+from app.storage.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from app.domain.labels import LabelSet
+
+
+class _StoreBase:
+    """What the parts of :class:`~app.storage.store.Project` share (defined there)."""
+
+    if TYPE_CHECKING:
+        _labels: LabelSet | None
+
+        @property
+        def conn(self) -> Connection: ...
+
+        def transaction(self) -> Any: ...
+
+        def _notify(self, kind: str, job_id: int | None = None) -> None: ...
+
+        def labels(self) -> LabelSet: ...
+
+        def task(self, task: int | str) -> TaskInfo: ...
+
+        def job(self, job_id: int | str) -> JobInfo: ...
+
+
+def segment_ranges(size: int, segment_size: int, overlap: int) -> list[tuple[int, int]]:
+    """CVAT's split of ``size`` frames into job ranges (inclusive), each ``segment_size`` long with ``overlap``."""
+    if size <= 0:
+        return []
+    if segment_size <= 0 or segment_size >= size:
+        return [(0, size - 1)]
+    overlap = min(max(overlap, 0), segment_size - 1)
+    step = segment_size - overlap
+    ranges = []
+    start = 0
+    while start < size:
+        stop = min(start + segment_size - 1, size - 1)
+        ranges.append((start, stop))
+        if stop == size - 1:
+            break
+        start += step
+    return ranges
+
+
+
+class TasksMixin(_StoreBase):
+    path: Path
+
+
+    def create_task(
+        self,
+        name: str,
+        frames: Sequence[FrameInfo],
+        *,
+        media_type: str = "images",
+        video_path: str = "",
+        segment_size: int = 0,
+        overlap: int = 0,
+        consensus_replicas: int = 0,
+        subset: str = "",
+        mode: TaskMode | None = None,
+    ) -> TaskInfo:
+        """Create a task with its frames and its annotation jobs (split by ``segment_size``/``overlap``)."""
+        if not frames:
+            raise ProjectError(f"Task {name!r} has no frames.")
+        if consensus_replicas and not 2 <= consensus_replicas <= 10:
+            raise ProjectError("A consensus task has between 2 and 10 replicas per job.")
+        if mode is None:
+            mode = TaskMode.INTERPOLATION if media_type == "video" else TaskMode.ANNOTATION
+        created = now_iso()
+        with self.transaction() as conn:
+            result = conn.exec_driver_sql(
+                "INSERT INTO task (name, mode, media_type, video_path, segment_size, overlap, consensus_replicas, "
+                "subset, created, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')",
+                (name, str(mode), media_type, video_path, segment_size, overlap, consensus_replicas, subset, created),
+            )
+            task_id = int(result.lastrowid)
+            conn.exec_driver_sql(
+                "INSERT INTO frame (task_id, idx, name, path, width, height) VALUES (?, ?, ?, ?, ?, ?)",
+                [(task_id, i, f.name, f.path, f.width, f.height) for i, f in enumerate(frames)],
+            )
+            for start, stop in segment_ranges(len(frames), segment_size, overlap):
+                parent = self._insert_job(conn, task_id, JobType.ANNOTATION, start, stop)
+                for _ in range(consensus_replicas):
+                    self._insert_job(conn, task_id, JobType.CONSENSUS_REPLICA, start, stop, parent_id=parent)
+        self._notify("tasks")
+        return self.task(task_id)
+
+    def _insert_job(
+        self,
+        conn: Connection,
+        task_id: int,
+        job_type: JobType,
+        start: int,
+        stop: int,
+        *,
+        frames: Sequence[int] | None = None,
+        parent_id: int | None = None,
+    ) -> int:
+        created = now_iso()
+        result = conn.exec_driver_sql(
+            "INSERT INTO job (task_id, type, stage, state, start_frame, stop_frame, frames, parent_id, assignee, "
+            "revision, created, updated, options) VALUES (?, ?, 'annotation', 'new', ?, ?, ?, ?, '', 0, ?, ?, '{}')",
+            (task_id, job_type.value, start, stop, None if frames is None else json.dumps(list(frames)),
+             parent_id, created, created),
+        )
+        return int(result.lastrowid)
+
+    def create_job(
+        self,
+        task_id: int,
+        job_type: JobType,
+        frames: Sequence[int],
+        *,
+        parent_id: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> JobInfo:
+        """Create a job over an explicit frame set (ground truth jobs, replicas, ...)."""
+        frames = sorted(set(int(f) for f in frames))
+        if not frames:
+            raise ProjectError("A job needs at least one frame.")
+        size = self.task(task_id).size
+        if frames[0] < 0 or frames[-1] >= size:
+            raise ProjectError(f"Frames {frames[0]}..{frames[-1]} are outside task {task_id} (0..{size - 1}).")
+        with self.transaction() as conn:
+            job_id = self._insert_job(conn, task_id, job_type, frames[0], frames[-1], frames=frames,
+                                      parent_id=parent_id)
+            if options:
+                conn.exec_driver_sql("UPDATE job SET options = ? WHERE id = ?", (json.dumps(options), job_id))
+        self._notify("jobs")
+        return self.job(job_id)
+
+    def delete_job(self, job_id: int) -> None:
+        with self.transaction() as conn:
+            conn.exec_driver_sql("DELETE FROM job WHERE id = ?", (job_id,))
+        self._notify("jobs")
+
+    def delete_task(self, task_id: int) -> None:
+        with self.transaction() as conn:
+            conn.exec_driver_sql("DELETE FROM task WHERE id = ?", (task_id,))
+        self._notify("tasks")
+
+    _TASK_COLUMNS = (
+        "id, name, mode, media_type, video_path, segment_size, overlap, consensus_replicas, subset, created, options, "
+        "(SELECT COUNT(*) FROM frame WHERE frame.task_id = task.id)"
+    )
+
+    @staticmethod
+    def _task_from_row(r: Sequence) -> TaskInfo:
+        return TaskInfo(id=r[0], name=r[1], mode=TaskMode(r[2]), media_type=r[3], video_path=r[4],
+                        segment_size=r[5], overlap=r[6], consensus_replicas=r[7], subset=r[8], created=r[9],
+                        options=json.loads(r[10]), size=r[11])
+
+    def tasks(self) -> list[TaskInfo]:
+        return [self._task_from_row(r) for r in
+                self.conn.exec_driver_sql(f"SELECT {self._TASK_COLUMNS} FROM task ORDER BY id")]
+
+    def task(self, task: int | str) -> TaskInfo:
+        """A task by id, or by name (an int-like string is tried as an id first)."""
+        if isinstance(task, str) and task.isdigit():
+            task = int(task)
+        if isinstance(task, int):
+            row = self.conn.exec_driver_sql(f"SELECT {self._TASK_COLUMNS} FROM task WHERE id = ?", (task,)).first()
+        else:
+            row = self.conn.exec_driver_sql(f"SELECT {self._TASK_COLUMNS} FROM task WHERE name = ?", (task,)).first()
+        if row is None:
+            raise ProjectError(f"No task {task!r} in {self.path.name}.")
+        return self._task_from_row(row)
+
+    def update_task_options(self, task_id: int, options: dict[str, Any]) -> None:
+        with self.transaction() as conn:
+            conn.exec_driver_sql("UPDATE task SET options = ? WHERE id = ?", (json.dumps(options), task_id))
+        self._notify("tasks")
+
+    def frames(self, task_id: int) -> list[FrameInfo]:
+        return [
+            FrameInfo(index=r[0], name=r[1], path=r[2], width=r[3], height=r[4])
+            for r in self.conn.exec_driver_sql(
+                "SELECT idx, name, path, width, height FROM frame WHERE task_id = ? ORDER BY idx", (task_id,)
+            )
+        ]
+
+    def media_root(self) -> Path:
+        """Folder that relative media paths are resolved against (the project file's folder)."""
+        return self.path.resolve().parent
+
+    def resolve_media(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else self.media_root() / p
+
+    # ------------------------------------------------------------ jobs
+
+    _JOB_COLUMNS = (
+        "id, task_id, type, stage, state, start_frame, stop_frame, frames, parent_id, assignee, revision, "
+        "created, updated, options"
+    )
+
+    @staticmethod
+    def _job_from_row(r: Sequence) -> JobInfo:
+        return JobInfo(id=r[0], task_id=r[1], type=JobType(r[2]), stage=JobStage(r[3]), state=JobState(r[4]),
+                       start_frame=r[5], stop_frame=r[6], frames=None if r[7] is None else json.loads(r[7]),
+                       parent_id=r[8], assignee=r[9], revision=r[10], created=r[11], updated=r[12],
+                       options=json.loads(r[13]))
+
+    def jobs(self, task_id: int | None = None) -> list[JobInfo]:
+        if task_id is None:
+            cursor = self.conn.exec_driver_sql(f"SELECT {self._JOB_COLUMNS} FROM job ORDER BY id")
+        else:
+            cursor = self.conn.exec_driver_sql(
+                f"SELECT {self._JOB_COLUMNS} FROM job WHERE task_id = ? ORDER BY id", (task_id,)
+            )
+        return [self._job_from_row(r) for r in cursor]
+
+    def job(self, job_id: int | str) -> JobInfo:
+        row = self.conn.exec_driver_sql(f"SELECT {self._JOB_COLUMNS} FROM job WHERE id = ?", (int(job_id),)).first()
+        if row is None:
+            raise ProjectError(f"No job {job_id} in {self.path.name}.")
+        return self._job_from_row(row)
+
+    def update_job(
+        self,
+        job_id: int,
+        *,
+        stage: JobStage | None = None,
+        state: JobState | None = None,
+        assignee: str | None = None,
+        frames: Sequence[int] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> JobInfo:
+        sets: list[str] = []
+        params: list[Any] = []
+        for column, value in (("stage", stage), ("state", state), ("assignee", assignee)):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                params.append(str(value))
+        if frames is not None:
+            frames = list(frames)
+            sets += ["frames = ?", "start_frame = ?", "stop_frame = ?"]
+            params += [json.dumps(frames), min(frames), max(frames)]
+        if options is not None:
+            sets.append("options = ?")
+            params.append(json.dumps(options))
+        sets.append("updated = ?")
+        params.append(now_iso())
+        with self.transaction() as conn:
+            conn.exec_driver_sql(f"UPDATE job SET {', '.join(sets)} WHERE id = ?", (*params, job_id))
+        self._notify("jobs", job_id)
+        return self.job(job_id)
+
