@@ -36,6 +36,9 @@ def install_ai_tools(window: JobWindow) -> AIToolsPanel:
     follow(window.frame)
     window.interactors = interactors_tab.install(window, panel)
     window.trackers = trackers_tab.install(window, panel)
+    # The objects panel gets a per-object tracking switch, kept in step with the Trackers tab.
+    window.objects_panel.model.tracking = window.trackers
+    window.trackers.tracking_changed.connect(window.objects_panel.reload)
     window.detectors = detectors
     window.ai_dock = window.add_side_panel(panel, "AI tools", Qt.DockWidgetArea.LeftDockWidgetArea)
     return panel

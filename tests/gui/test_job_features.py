@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 
+from app.domain import Shape
 from app.tools.base import Button, Modifier, Tool, ToolEvent
 from app.widgets.job_window import JobWindow
 from tests.support.canvas_project import make_project
@@ -165,3 +166,23 @@ def test_honeypot_job_shows_consecutive_frame_numbers(qtbot, tmp_path: Path) -> 
     assert window.frame == frames[0]
     window.close()
     project.close()
+
+
+def test_objects_panel_has_the_per_object_tracking_switch(window: JobWindow, qtbot) -> None:
+    tab = window.trackers  # its default tracker is OpenCV's MIL
+    car = window.project.labels().by_name("car").id
+    (shape_id,) = window.project.add_shapes(window.job_id, [Shape("rectangle", window.frame, car, [20, 20, 60, 60])])
+    window.goto_frame(window.frame)
+    window.canvas.select([("shape", shape_id)])
+    marked = tab.track_selected()
+    assert marked, "the selected rectangle became a tracked track"
+    track_id = marked[0]
+    model = window.objects_panel.model
+    row = next(i for i, obj in enumerate(model.rows) if obj.key == ("track", track_id))
+    index = model.index(row, 5)
+    assert model.headerData(5, Qt.Orientation.Horizontal) == "Tracking"
+    assert model.data(index, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    assert model.setData(index, Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+    assert tab.tracking_state(track_id) is False
+    row = next(i for i, obj in enumerate(model.rows) if obj.key == ("track", track_id))
+    assert model.data(model.index(row, 5), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked

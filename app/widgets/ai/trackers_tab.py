@@ -100,6 +100,7 @@ class TrackersTab(QWidget):
 
     tool_requested = Signal(object)  # the TrackingTool to activate on the canvas
     busy_changed = Signal(bool)
+    tracking_changed = Signal()  # objects marked, unmarked or switched on/off
 
     def __init__(self, project: Project, job_id: int, undo_stack: UndoStack, frames: Any, *,
                  canvas: Any = None, frame: int | None = None, choices: list[TrackerChoice] | None = None,
@@ -231,6 +232,7 @@ class TrackersTab(QWidget):
         self.objects_list.blockSignals(False)
         if self.captions is not None:
             self.captions.refresh()
+        self.tracking_changed.emit()
 
     def _item_changed(self, item: QListWidgetItem) -> None:
         track_id = int(item.data(Qt.ItemDataRole.UserRole))
@@ -238,6 +240,11 @@ class TrackersTab(QWidget):
             self.session.set_enabled(track_id, item.checkState() == Qt.CheckState.Checked)
         if self.captions is not None:
             self.captions.refresh()
+
+    def tracking_state(self, track_id: int) -> bool | None:
+        """None when the object is not marked for tracking, else whether its tracking is on."""
+        entry = next((e for e in self.session.entries() if e.track_id == int(track_id)), None)
+        return None if entry is None else bool(entry.enabled)
 
     def set_tracking(self, track_id: int, enabled: bool) -> None:
         """The per-object switch (what the list's check box does)."""

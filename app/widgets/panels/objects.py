@@ -3,7 +3,7 @@ click to select, hide/lock toggles per row."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
@@ -27,7 +27,16 @@ if TYPE_CHECKING:
     from app.tools.frame_objects import FrameObject, ObjectKey
     from app.widgets.canvas.view import CanvasView
 
-COLUMNS = ("Object", "Label", "Type", "Hidden", "Locked")
+COLUMNS = ("Object", "Label", "Type", "Hidden", "Locked", "Tracking")
+TRACKING = 5
+
+
+class TrackingSwitches(Protocol):
+    """Per-object tracking switches (the Trackers tab provides them)."""
+
+    def tracking_state(self, track_id: int) -> bool | None: ...
+
+    def set_tracking(self, track_id: int, enabled: bool) -> None: ...
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -41,6 +50,7 @@ class ObjectsModel(QAbstractTableModel):
         self._text: list[tuple[str, str, str, QColor | None]] = []  # per row, computed once per reload
         self.label_filter: int | None = None
         self.type_filter: str | None = None
+        self.tracking: TrackingSwitches | None = None
 
     def reload(self) -> None:
         self.beginResetModel()
@@ -83,19 +93,36 @@ class ObjectsModel(QAbstractTableModel):
             return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DecorationRole and col == 1:
             return self._text[row][3]
+        if col == TRACKING and role == Qt.ItemDataRole.CheckStateRole:
+            state = self._tracking_state(row)
+            return None if state is None else (Qt.CheckState.Checked if state else Qt.CheckState.Unchecked)
         return None
+
+    def _tracking_state(self, row: int) -> bool | None:
+        kind, oid = self.rows[row].key
+        if self.tracking is None or kind != "track":
+            return None
+        return self.tracking.tracking_state(int(oid))
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        return base | Qt.ItemFlag.ItemIsUserCheckable if index.column() in (3, 4) else base
+        checkable = index.column() in (3, 4) or (index.column() == TRACKING
+                                                and self._tracking_state(index.row()) is not None)
+        return base | Qt.ItemFlag.ItemIsUserCheckable if checkable else base
 
     def setData(self, index: Index, value: object, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
         if role != Qt.ItemDataRole.CheckStateRole:
             return False
+        checked = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, 2)
+        if index.column() == TRACKING:
+            if self._tracking_state(index.row()) is None:
+                return False
+            self.tracking.set_tracking(int(self.rows[index.row()].key[1]), checked)  # type: ignore[union-attr]
+            self.dataChanged.emit(index, index)
+            return True
         key = self.rows[index.row()].key
         session = self.canvas.session
         target = session.hidden if index.column() == 3 else session.locked
-        checked = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, 2)
         (target.add if checked else target.discard)(key)
         self.dataChanged.emit(index, index)
         self.canvas.refresh()
