@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self._action(file, "Export dataset…", self.export_dataset, "Ctrl+E", needs_project=True)
         file.addSeparator()
         self._action(file, "Close project", self.close_project, needs_project=True)
+        self._action(file, "Preferences…", self.edit_preferences, "Ctrl+,")
         self._action(file, "Quit", self.close, "Ctrl+Q")
         proj = bar.addMenu("&Project")
         self._action(proj, "Labels…", self.edit_labels, "Ctrl+L", needs_project=True)
@@ -275,6 +276,12 @@ class MainWindow(QMainWindow):
         name, ok = QInputDialog.getText(self, "Assignee", "Name", text=self.project.job(job_id).assignee)
         if ok:
             self.project.update_job(job_id, assignee=name.strip())
+
+    def edit_preferences(self) -> None:
+        from app.widgets.preferences_dialog import PreferencesDialog
+
+        if PreferencesDialog(self).exec():
+            self.prefs = settings.load()
 
     def edit_labels(self) -> None:
         if self.project is not None:
