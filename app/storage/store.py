@@ -43,6 +43,7 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
         self._tx_depth = 0
         self._labels: LabelSet | None = None
         self._listeners: list[Any] = []
+        self._held_events: list[tuple[str, int | None]] | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -158,8 +159,25 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
             self._listeners.remove(callback)
 
     def _notify(self, kind: str, job_id: int | None = None) -> None:
+        held = self._held_events
+        if held is not None:
+            held.append((kind, job_id))
+            return
         for callback in list(self._listeners):
             callback(kind, job_id)
+
+    def hold_notifications(self) -> None:
+        """Collect change events instead of calling the listeners, e.g. while a worker thread writes:
+        listeners (widgets) must run on the GUI thread. :meth:`release_notifications` ends it."""
+        if self._held_events is None:
+            self._held_events = []
+
+    def release_notifications(self, *, replay: bool = True) -> None:
+        """Stop holding; with ``replay`` tell the listeners, on the calling thread, each distinct change."""
+        events, self._held_events = self._held_events or [], None
+        if replay:
+            for kind, job_id in dict.fromkeys(events):
+                self._notify(kind, job_id)
 
     # ------------------------------------------------------------ project record and settings
 

@@ -55,7 +55,6 @@ class TransferDialog(QDialog):
         self.project = project
         self.mode = mode
         self.worker: workers.Worker | None = None
-        self._held: list[Any] = []
         self.setWindowTitle("Import annotations" if mode == "import" else "Export annotations")
         self._build(task_id, job_id)
 
@@ -241,21 +240,10 @@ class TransferDialog(QDialog):
     # ------------------------------------------------------------------ listeners
 
     def _hold_listeners(self) -> None:
-        # The store calls listeners synchronously from the writing thread; widgets may only be touched on
-        # the GUI thread, so the listeners are detached while the worker writes and replayed afterwards.
-        self._held = list(self.project._listeners)  # noqa: SLF001 - no public enumeration in the store
-        for callback in self._held:
-            self.project.remove_listener(callback)
+        # The store calls listeners on the writing thread; widgets may only be touched on the GUI
+        # thread, so the events are held while the worker writes and replayed here afterwards.
+        self.project.hold_notifications()
 
     def _release_listeners(self, job_ids: list[int] | None = None) -> None:
-        """Re-attach held listeners; after a successful import tell them what changed (on this thread)."""
-        held, self._held = self._held, []
-        for callback in held:
-            self.project.add_listener(callback)
-        if job_ids is None:
-            return
-        for callback in held:
-            for kind in ("labels", "tasks", "jobs"):
-                callback(kind, None)
-            for job_id in job_ids:
-                callback("annotations", job_id)
+        """Stop holding; after a successful import replay what changed (on this thread)."""
+        self.project.release_notifications(replay=job_ids is not None)
