@@ -69,7 +69,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {}
     if args.format == "yolo":
-        options = {"task": args.yolo_task, "names_as": args.names_as}
+        options = {"yolo_task": args.yolo_task, "names_as": args.names_as}
     try:
         with open_project(args.project, read_only=True) as project:
             result = export_project(project, args.format, Path(args.out), task=args.task,

@@ -198,11 +198,15 @@ def _write(dataset: Dataset, fmt: str, folder: Path, progress: Progress | None, 
         from app.formats.coco_write import write_coco
         return write_coco(dataset, folder, progress=progress, **options)
     from app.formats.yolo_write import write_yolo
+    options = dict(options)
+    if "yolo_task" in options:  # named so at this level: `task` here selects the project's task
+        options["task"] = options.pop("yolo_task")
     return write_yolo(dataset, folder, progress=progress, **options)
 
 
 def export_project(project: Project, fmt: str, out: Path, *, task: int | str | None = None, job: int | None = None,
                    with_images: bool = False, progress: Progress | None = None, **options: Any) -> ExportResult:
-    """Export a job, a task or the project (neither given) as ``fmt`` to ``out``."""
+    """Export a job, a task or the project (neither given) as ``fmt`` to ``out``. Format options go in
+    ``options`` (YOLO: ``yolo_task`` = auto/detect/segment/pose/obb, ``names_as``)."""
     dataset = build_dataset(project, task=task, job=job)
     return write_dataset(dataset, fmt, out, with_images=with_images, progress=progress, **options)

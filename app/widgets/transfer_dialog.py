@@ -167,7 +167,7 @@ class TransferDialog(QDialog):
 
     def _export_work(self, path: Path, fmt: str, task: int | None, job: int | None) -> Any:
         project, with_images = self.project, self.with_images.isChecked()
-        options = {"task": self.yolo_task.currentText()} if fmt == "yolo" else {}
+        options = {"yolo_task": self.yolo_task.currentText()} if fmt == "yolo" else {}
 
         def work(control: workers.TaskControl) -> Any:
             reader = Project.open(project.path, read_only=True)  # its own connection: nothing shared

@@ -86,3 +86,18 @@ def test_export_progress_and_cancel(qtbot, tmp_path: Path) -> None:
         assert dialog.status.text() == "Cancelled: nothing was written."
         assert not (tmp_path / "out2.xml").exists()
         assert not list(tmp_path.glob(".out2.xml*"))
+
+
+def test_export_yolo_with_its_task_option(qtbot, tmp_path: Path) -> None:
+    ds = bulk_dataset(6, 3, width=64, height=48)
+    import_new_project(tmp_path / "y.fmproj", ds, tmp_path / "x.xml")
+    with Project.open(tmp_path / "y.fmproj") as project:
+        dialog = TransferDialog(project, "export", task_id=project.tasks()[0].id)
+        qtbot.addWidget(dialog)
+        dialog.format.setCurrentText("yolo")
+        dialog.yolo_task.setCurrentText("detect")
+        dialog.path.setText(str(tmp_path / "yolo"))
+        dialog.start()
+        _wait_idle(qtbot, dialog)
+        assert "Exported 6 frames" in dialog.status.text(), dialog.status.text()
+        assert (tmp_path / "yolo" / "data.yaml").is_file()

@@ -174,6 +174,11 @@ def test_cli_import_export_with_images(tmp_path: Path, images: Path, capsys: pyt
     assert cli_main(["import", str(tmp_path / "again.fmproj"), str(out), "--format", "cvat"]) == 0
     with Project.open(tmp_path / "again.fmproj", read_only=True) as again, Project.open(proj, read_only=True) as first:
         assert again.counts() == first.counts()
+    # YOLO has its own "task" option (detect/segment/...): it must not clash with --task (regression)
+    yolo = tmp_path / "yolo_out"
+    assert cli_main(["export", str(proj), str(yolo), "--format", "yolo", "--task", "1", "--yolo-task", "detect",
+                     "--with-images"]) == 0
+    assert (yolo / "data.yaml").is_file() and any((yolo / "labels").rglob("*.txt"))
 
 
 def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
