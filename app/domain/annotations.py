@@ -120,6 +120,7 @@ class Tag:
     source: Source = Source.MANUAL
     attributes: dict[int, str] = field(default_factory=dict)
     id: int | None = None
+    score: float = 1.0  # consensus merge: votes / replicas, as CVAT
 
     def __post_init__(self) -> None:
         self.source = Source(self.source)

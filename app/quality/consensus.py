@@ -225,13 +225,15 @@ def _assign_groups(items: list[tuple[Shape, Cluster]]) -> None:
 
 
 def _merge_tags(per_replica: list[list[Tag]], n: int, frame: int) -> list[Tag]:
-    """One tag per distinct label (no majority filter); the first gets the voted attributes and
-    ``source=consensus``. (Tags carry no score in our model; see :func:`tag_scores`.)"""
+    """One tag per distinct label (no majority filter), scored votes / replicas (:func:`tag_scores`);
+    the first gets the voted attributes and ``source=consensus``."""
     all_tags = [t for tags in per_replica for t in tags]
+    scores = tag_scores(per_replica, n)
     out: list[Tag] = []
     for label in dict.fromkeys(t.label_id for t in all_tags):
         first = next(t for t in all_tags if t.label_id == label)
-        out.append(Tag(frame=frame, label_id=label, source=first.source, attributes=dict(first.attributes)))
+        out.append(Tag(frame=frame, label_id=label, source=first.source, attributes=dict(first.attributes),
+                       score=scores[label]))
     if out:
         out[0].attributes = _attributes(all_tags)  # type: ignore[arg-type]
         out[0].source = Source.CONSENSUS

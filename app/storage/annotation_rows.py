@@ -23,7 +23,7 @@ SHAPE_COLUMNS = (
 )
 TRACK_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes, parent_id"
 TRACK_SHAPE_COLUMNS = "id, track_id, frame, type, points, rotation, occluded, outside, z_order, attributes"
-TAG_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes"
+TAG_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes, score"
 
 
 def _next_id(conn: Connection, table: str, kept: Iterable[int | None] = ()) -> int:
@@ -135,7 +135,7 @@ def insert_tags(conn: Connection, job_id: int, tags: Sequence[Tag], *, keep_ids:
             tag.id = next_id
             next_id += 1
         rows.append((tag.id, job_id, tag.frame, tag.label_id, int(tag.group), tag.source.value,
-                     pack_attributes(tag.attributes)))
+                     pack_attributes(tag.attributes), float(tag.score)))
     if rows:
         conn.exec_driver_sql(f"INSERT INTO tag ({TAG_COLUMNS}) VALUES ({_placeholders(TAG_COLUMNS)})", rows)
     return [t.id for t in tags]  # type: ignore[misc]
@@ -227,7 +227,8 @@ def select_tags(conn: Connection, job_id: int, frame: int | None = None) -> list
         query += " AND frame = ?"
         params = (job_id, frame)
     return [
-        Tag(id=r[0], frame=r[2], label_id=r[3], group=r[4], source=r[5], attributes=unpack_attributes(r[6]))
+        Tag(id=r[0], frame=r[2], label_id=r[3], group=r[4], source=r[5], attributes=unpack_attributes(r[6]),
+            score=r[7])
         for r in conn.exec_driver_sql(query + " ORDER BY id", params)
     ]
 

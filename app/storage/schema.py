@@ -167,6 +167,7 @@ tag = Table(
     Column("group_id", Integer, nullable=False, default=0),
     Column("source", String, nullable=False, default="manual"),
     Column("attributes", Text),
+    Column("score", Float, nullable=False, default=1.0),
     Index("ix_tag_job_frame", "job_id", "frame"),
 )
 

@@ -65,6 +65,7 @@ def test_consensus_votes_attributes_groups_and_tags() -> None:
     assert shapes[0].group == shapes[1].group == 1
     assert [t.label_id for t in merged.tags] == [CAR, DOG] and merged.tags[0].source.value == "consensus"
     assert tag_scores([r1.tags, r2.tags, r3.tags], 3) == {CAR: 0.67, DOG: 0.33}
+    assert [t.score for t in merged.tags] == [0.67, 0.33]  # merged tags carry CVAT's score
     assert (agree.clusters, agree.full) == (2, 1)
 
 

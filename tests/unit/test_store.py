@@ -94,7 +94,7 @@ def test_annotations_round_trip_every_kind(project: Project) -> None:
         TrackedShape("rectangle", 0, [0, 0, 10, 10], attributes={color: "red"}),
         TrackedShape("rectangle", 5, [5, 5, 15, 15], outside=True),
     ], attributes={color: "red"})
-    tag = Tag(2, weather.id, source="semi-auto")
+    tag = Tag(2, weather.id, source="semi-auto", score=0.67)
     job = project.jobs()[0].id
     project.add_annotations(job, Annotations(shapes, [track], [tag]))
     stored = project.annotations(job)
@@ -182,6 +182,9 @@ def test_older_schema_is_migrated_on_open(tmp_path: Path) -> None:
         car = p.labels().by_name("car")
         assert shape.attributes == {car.attribute("color").id: "blue"}
         assert p.job(1).revision == 0  # column added by 0002
+        weather = p.labels().by_name("car").id
+        p.add_tags(1, [Tag(0, weather, score=0.5)])
+        assert p.frame_tags(1, 0)[0].score == 0.5  # column added by 0003
         p.set_quality_settings({"iou_threshold": 0.5}, task_id=1)
         assert p.quality_settings(1) == {"iou_threshold": 0.5}
     with Project.open(old, read_only=True) as p:
