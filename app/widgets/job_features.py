@@ -35,6 +35,14 @@ def install_ai_tools(window: JobWindow) -> AIToolsPanel:
     window.frame_changed.connect(follow)
     follow(window.frame)
     window.interactors = interactors_tab.install(window, panel)
+    project, interactors = window.project, window.interactors
+
+    def labels_changed(kind: str, _job_id: int | None) -> None:
+        if kind == "labels":  # label edits happen on the GUI thread (labels dialog)
+            interactors.set_labels(project.labels())
+
+    project.add_listener(labels_changed)
+    window.destroyed.connect(lambda *_: project.remove_listener(labels_changed))
     window.trackers = trackers_tab.install(window, panel)
     # The objects panel gets a per-object tracking switch, kept in step with the Trackers tab.
     window.objects_panel.model.tracking = window.trackers

@@ -186,3 +186,11 @@ def test_objects_panel_has_the_per_object_tracking_switch(window: JobWindow, qtb
     assert tab.tracking_state(track_id) is False
     row = next(i for i, obj in enumerate(model.rows) if obj.key == ("track", track_id))
     assert model.data(model.index(row, 5), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+
+
+def test_interactors_tab_follows_label_edits(window: JobWindow) -> None:
+    from app.domain import Label
+
+    window.project.add_label(Label("tree", type="polygon"))
+    names = [window.interactors.label_combo.itemText(i) for i in range(window.interactors.label_combo.count())]
+    assert "tree" in names
