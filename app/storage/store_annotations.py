@@ -4,40 +4,17 @@ replace (edits and undo), counts. Part of :class:`~app.storage.store.Project`.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection
 
 from app.domain.annotations import Annotations, Shape, Tag, Track
 from app.storage import annotation_rows as rows
+from app.storage.store_base import StoreBase
 from app.storage.timeutil import now_iso
 
-if TYPE_CHECKING:
-    from app.domain.labels import LabelSet
-    from app.domain.project import JobInfo, TaskInfo
 
-
-class _StoreBase:
-    """What the parts of :class:`~app.storage.store.Project` share (defined there)."""
-
-    if TYPE_CHECKING:
-        _labels: LabelSet | None
-
-        @property
-        def conn(self) -> Connection: ...
-
-        def transaction(self) -> Any: ...
-
-        def _notify(self, kind: str, job_id: int | None = None) -> None: ...
-
-        def labels(self) -> LabelSet: ...
-
-        def task(self, task: int | str) -> TaskInfo: ...
-
-        def job(self, job_id: int | str) -> JobInfo: ...
-
-
-class AnnotationsMixin(_StoreBase):
+class AnnotationsMixin(StoreBase):
 
     def _touch(self, conn: Connection, job_id: int) -> None:
         conn.exec_driver_sql(

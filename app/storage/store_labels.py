@@ -4,38 +4,15 @@ and skeleton keypoints. Part of :class:`~app.storage.store.Project`."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
 from app.domain.labels import AttributeSpec, Label, LabelSet, palette_color
 from app.storage.errors import ProjectError
-
-if TYPE_CHECKING:
-    from app.domain.project import JobInfo, TaskInfo
+from app.storage.store_base import StoreBase
 
 
-class _StoreBase:
-    """What the parts of :class:`~app.storage.store.Project` share (defined there)."""
-
-    if TYPE_CHECKING:
-        _labels: LabelSet | None
-
-        @property
-        def conn(self) -> Connection: ...
-
-        def transaction(self) -> Any: ...
-
-        def _notify(self, kind: str, job_id: int | None = None) -> None: ...
-
-        def labels(self) -> LabelSet: ...
-
-        def task(self, task: int | str) -> TaskInfo: ...
-
-        def job(self, job_id: int | str) -> JobInfo: ...
-
-
-class LabelsMixin(_StoreBase):
+class LabelsMixin(StoreBase):
 
     def labels(self) -> LabelSet:
         if self._labels is None:

@@ -5,38 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection
-from pathlib import Path
 
 from app.domain.enums import JobStage, JobState, JobType, TaskMode
 from app.domain.project import FrameInfo, JobInfo, TaskInfo
 from app.storage.errors import ProjectError
+from app.storage.store_base import StoreBase
 from app.storage.timeutil import now_iso
-
-if TYPE_CHECKING:
-    from app.domain.labels import LabelSet
-
-
-class _StoreBase:
-    """What the parts of :class:`~app.storage.store.Project` share (defined there)."""
-
-    if TYPE_CHECKING:
-        _labels: LabelSet | None
-
-        @property
-        def conn(self) -> Connection: ...
-
-        def transaction(self) -> Any: ...
-
-        def _notify(self, kind: str, job_id: int | None = None) -> None: ...
-
-        def labels(self) -> LabelSet: ...
-
-        def task(self, task: int | str) -> TaskInfo: ...
-
-        def job(self, job_id: int | str) -> JobInfo: ...
 
 
 def segment_ranges(size: int, segment_size: int, overlap: int) -> list[tuple[int, int]]:
@@ -59,7 +37,7 @@ def segment_ranges(size: int, segment_size: int, overlap: int) -> list[tuple[int
 
 
 
-class TasksMixin(_StoreBase):
+class TasksMixin(StoreBase):
     path: Path
 
 
