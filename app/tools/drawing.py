@@ -5,36 +5,28 @@ Each concrete tool (rectangle, polygon, ...) lives in its own module and subclas
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from app.domain.annotations import Shape
 from app.tools.actions import EditError, make_shape, new_object_command
-from app.tools.base import CursorRole, Tool, ToolContext
+from app.tools.base import CursorRole
+from app.tools.edit_context import EditTool
 
 if TYPE_CHECKING:
     from app.editing.commands import Command
-    from app.tools.edit_context import EditContext
 
 DRAG_THRESHOLD_PX = 4.0  # screen pixels: less than this between press and release is a click
 
 
-class DrawTool(Tool):
+class DrawTool(EditTool):
     """Base of drawing tools: ``commit`` turns a finished draft into one command."""
 
     shape_type = ""
+    cursor = CursorRole.CROSS
 
     def __init__(self) -> None:
         super().__init__()
         self.last_command: Command | None = None
-
-    @property
-    def ectx(self) -> EditContext:
-        assert self.ctx is not None, "the tool is not active"
-        return cast("EditContext", self.ctx)
-
-    def activate(self, ctx: ToolContext) -> None:
-        super().activate(ctx)
-        ctx.set_cursor(CursorRole.CROSS)
 
     def new_shape(self, points: list[float], **fields: object) -> Shape | None:
         try:

@@ -6,9 +6,9 @@ The canvas implements both protocols; the fake contexts of the unit tests do too
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
-from app.tools.base import ToolContext
+from app.tools.base import CursorRole, Tool, ToolContext
 
 if TYPE_CHECKING:
     from app.tools.frame_objects import FrameObjects, ObjectKey
@@ -36,3 +36,19 @@ class EditContext(ToolContext, Protocol):
     def is_locked(self, key: ObjectKey) -> bool: ...
 
     def is_hidden(self, key: ObjectKey) -> bool: ...
+
+
+class EditTool(Tool):
+    """Base of the tools that work on a frame's objects (drawing and editing): typed access to the
+    canvas as an :class:`EditContext`, and the tool's cursor set on activation."""
+
+    cursor = CursorRole.DEFAULT
+
+    @property
+    def ectx(self) -> EditContext:
+        assert self.ctx is not None, "the tool is not active"
+        return cast("EditContext", self.ctx)
+
+    def activate(self, ctx: ToolContext) -> None:
+        super().activate(ctx)
+        ctx.set_cursor(self.cursor)

@@ -9,12 +9,13 @@ Locked objects can be selected but not changed; hidden objects are ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from app.domain.annotations import Shape
 from app.domain.enums import ShapeType
 from app.tools.actions import EditError, delete_command, edit_many_command, edit_object_command
-from app.tools.base import Button, CursorRole, KeyEvent, Modifier, Preview, Tool, ToolContext, ToolEvent
+from app.tools.base import Button, KeyEvent, Modifier, Preview, ToolEvent
+from app.tools.edit_context import EditTool
 from app.tools.geometry import (
     Hit,
     HitKind,
@@ -27,7 +28,6 @@ from app.tools.geometry import (
 )
 
 if TYPE_CHECKING:
-    from app.tools.edit_context import EditContext
     from app.tools.frame_objects import FrameObject
 
 HIT_TOLERANCE_PX = 6.0
@@ -46,7 +46,7 @@ class Drag:
     result: list[Shape] = field(default_factory=list)
 
 
-class SelectTool(Tool):
+class SelectTool(EditTool):
     tool_id = "edit:select"
     title = "Select"
     tooltip = "Select and edit: drag to move, drag handles, double-click an edge to add a vertex, Alt+click deletes one"
@@ -54,15 +54,6 @@ class SelectTool(Tool):
     def __init__(self) -> None:
         super().__init__()
         self.drag: Drag | None = None
-
-    @property
-    def ectx(self) -> EditContext:
-        assert self.ctx is not None, "the tool is not active"
-        return cast("EditContext", self.ctx)
-
-    def activate(self, ctx: ToolContext) -> None:
-        super().activate(ctx)
-        ctx.set_cursor(CursorRole.DEFAULT)
 
     # ------------------------------------------------------------ helpers
 
