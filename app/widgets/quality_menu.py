@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
-from app.quality import consensus, gt_frames, storage
+from app.quality import consensus, gt_frames, honeypots, storage
 from app.quality.csv_export import write_csv
 from app.quality.gt_frames import FrameSelection, FrameSelectionError
 from app.quality.service import QualityError, compute_project, compute_task
@@ -42,6 +42,8 @@ class QualityMenu:
         add(menu, "Task quality settings…", self.task_settings, needs_project=True)
         menu.addSeparator()
         add(menu, "Create Ground Truth job…", self.create_gt_job, needs_project=True)
+        add(menu, "Set up honeypots…", self.setup_honeypots, needs_project=True)
+        add(menu, "Re-draw the job's honeypots", self.redraw_honeypots, needs_project=True)
         add(menu, "Merge consensus replicas", self.merge_consensus, needs_project=True)
         menu.addSeparator()
         add(menu, "Task quality report…", self.task_report, needs_project=True)
@@ -93,6 +95,39 @@ class QualityMenu:
             QMessageBox.warning(self.window, "Ground Truth job", str(exc))
             return
         self.window.statusBar().showMessage(f"Ground Truth job #{job.id} with {len(job.frame_list())} frames", 5000)
+
+    def setup_honeypots(self) -> None:
+        """A validation pool (the GT job) whose frames are mixed, hidden, into every annotation job."""
+        task_id = self._task()
+        if task_id is None:
+            return
+        size = self.project.task(task_id).size
+        pool, ok = QInputDialog.getInt(self.window, "Honeypots", f"Validation pool size (frames of {size})",
+                                       max(1, size // 10), 1, size)
+        if not ok:
+            return
+        per_job, ok = QInputDialog.getInt(self.window, "Honeypots", "Honeypots per job", 1, 1, pool)
+        if not ok:
+            return
+        try:
+            gt = honeypots.setup_honeypots(self.project, task_id, pool_count=pool, frames_per_job=per_job)
+        except (FrameSelectionError, ValueError) as exc:
+            QMessageBox.warning(self.window, "Honeypots", str(exc))
+            return
+        self.window.statusBar().showMessage(f"Validation pool: Ground Truth job #{gt.id}, "
+                                            f"{per_job} honeypot(s) in each job", 5000)
+
+    def redraw_honeypots(self) -> None:
+        _task, job_id = self.window.selected_task_and_job()
+        if job_id is None:
+            QMessageBox.information(self.window, "Honeypots", "Select a job first.")
+            return
+        try:
+            job = honeypots.redraw_honeypots(self.project, job_id)
+        except (FrameSelectionError, ValueError) as exc:
+            QMessageBox.warning(self.window, "Honeypots", str(exc))
+            return
+        self.window.statusBar().showMessage(f"Job #{job.id}: honeypots re-drawn", 5000)
 
     def merge_consensus(self) -> None:
         task_id = self._task()

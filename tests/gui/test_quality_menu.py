@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from app.domain import Label, Shape
@@ -48,4 +49,29 @@ def test_gt_job_then_task_report_is_stored_and_exported(qtbot, tmp_path: Path, m
     with out.open() as handle:
         rows = list(csv.DictReader(handle))
     assert rows, "the CSV has rows"
+    window.close_project()
+
+
+def test_honeypots_set_up_and_redrawn_from_the_menu(qtbot, tmp_path: Path, monkeypatch) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    project = Project.create(tmp_path / "h.fmproj", labels=[Label("car")])
+    task = project.create_task("t", [FrameInfo(i, f"{i}.jpg", 100, 100) for i in range(20)], segment_size=10)
+    window._set_project(project)
+    window.tree.setCurrentItem(window.tree.topLevelItem(0))
+    answers = iter([4, 2])  # pool size, honeypots per job
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (next(answers), True))
+    window.quality_menu.setup_honeypots()
+    gt = next(j for j in project.jobs(task.id) if j.type is JobType.GROUND_TRUTH)
+    jobs = [j for j in project.jobs(task.id) if j.type is JobType.ANNOTATION]
+    assert len(gt.frame_list()) == 4
+    assert all(len(j.options["honeypots"]) == 2 for j in jobs)
+    window.refresh()
+    job_item = window.tree.topLevelItem(0).child(0)
+    window.tree.setCurrentItem(job_item)
+    job_id = job_item.data(0, Qt.ItemDataRole.UserRole)  # the tree is rebuilt when jobs change
+    before = project.job(job_id).options["honeypot_seed"]
+    window.quality_menu.redraw_honeypots()
+    after = project.job(job_id).options["honeypot_seed"]
+    assert after != before
     window.close_project()
