@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.enums import JobStage, JobState, JobType
+from app.domain.project import JobInfo
 from app.quality import storage
-from app.quality.service import QualityError, compute_task
+from app.quality.service import QualityError, TaskResult, compute_task
 from app.storage.store import now_iso
 
 
@@ -61,18 +62,31 @@ def reject(project, job_id: int, by: str = "", reason: str = "") -> None:
             stage=JobStage.ANNOTATION, state=JobState.REJECTED)
 
 
-def submit(project, job_id: int, *, require_accepted_gt: bool = True) -> SubmitOutcome:
-    """The annotator finished the job: check it against GT and accept, return or send it to validation."""
+def check_submittable(project, job_id: int) -> JobInfo:
+    """The job, if it can be submitted; else a WorkflowError saying why."""
     job = project.job(job_id)
     if job.type is not JobType.ANNOTATION:
         raise WorkflowError(f"job {job_id} is a {job.type.value} job; only annotation jobs are submitted")
     if job.stage is not JobStage.ANNOTATION:
         raise WorkflowError(f"job {job_id} is already at the {job.stage.value} stage")
-    attempts = int(job.options.get("validation_attempts", 0)) + 1
+    return job
+
+
+def compute_for_submission(project, job_id: int, *, require_accepted_gt: bool = True) -> TaskResult | None:
+    """The report a submission is judged by (None when the task has no usable GT). Read-only: it can
+    run on a worker thread with its own read-only handle; :func:`apply_submission` then writes."""
+    job = project.job(job_id)
     try:
-        result = compute_task(project, job.task_id, require_accepted_gt=require_accepted_gt, only_job=job_id)
+        return compute_task(project, job.task_id, require_accepted_gt=require_accepted_gt, only_job=job_id)
     except QualityError:
-        result = None
+        return None
+
+
+def apply_submission(project, job_id: int, result: TaskResult | None) -> SubmitOutcome:
+    """Accept the job, return it to the annotator, or send it to validation (CVAT's automatic
+    acceptance: target metric >= threshold, at most ``max_validations_per_job`` attempts)."""
+    job = check_submittable(project, job_id)
+    attempts = int(job.options.get("validation_attempts", 0)) + 1
     report = result.jobs.get(job_id) if result else None
     if result is None or report is None or not report.frame_count:
         send_to_validation(project, job_id)
@@ -91,3 +105,10 @@ def submit(project, job_id: int, *, require_accepted_gt: bool = True) -> SubmitO
     _record(project, job_id, {**event, "decision": decision}, stage=stage, state=state)
     return SubmitOutcome(decision, settings.target_metric, value, settings.target_metric_threshold, attempts,
                          report_id)
+
+
+def submit(project, job_id: int, *, require_accepted_gt: bool = True) -> SubmitOutcome:
+    """The annotator finished the job: check it against GT and accept, return or send it to validation."""
+    check_submittable(project, job_id)
+    result = compute_for_submission(project, job_id, require_accepted_gt=require_accepted_gt)
+    return apply_submission(project, job_id, result)

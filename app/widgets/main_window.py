@@ -271,6 +271,8 @@ class MainWindow(QMainWindow):
         for state in JobState:
             state_menu.addAction(state.value, lambda s=state: self.project.update_job(job_id, state=s))
         menu.addAction("Assignee…", lambda: self._set_assignee(job_id))
+        menu.addSeparator()
+        self.quality_menu.add_workflow_actions(menu, job_id)
         menu.exec(self.tree.viewport().mapToGlobal(pos))
 
     def _set_assignee(self, job_id: int) -> None:

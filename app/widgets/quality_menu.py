@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
-from app.quality import consensus, gt_frames, honeypots, storage
+from app.quality import consensus, gt_frames, honeypots, storage, workflow
 from app.quality.csv_export import write_csv
 from app.quality.gt_frames import FrameSelection, FrameSelectionError
 from app.quality.service import QualityError, compute_project, compute_task
@@ -49,6 +49,7 @@ class QualityMenu:
         add(menu, "Task quality report…", self.task_report, needs_project=True)
         add(menu, "Project quality report…", self.project_report, needs_project=True)
         self.last_reports: list[tuple[str, int, Any]] = []
+        self.last_outcome: Any = None
 
     @property
     def project(self) -> Project | None:
@@ -139,6 +140,44 @@ class QualityMenu:
             QMessageBox.warning(self.window, "Consensus", str(exc))
             return
         self.window.statusBar().showMessage(f"Merged the replicas of {len(merged)} job(s)", 5000)
+
+    # ---------------------------------------------------------------- workflow
+
+    def add_workflow_actions(self, menu: Any, job_id: int) -> None:
+        """Submit (automatic acceptance against the GT), send to validation, accept, reject."""
+        menu.addAction("Submit (check against Ground Truth)", lambda: self.submit(job_id))
+        menu.addAction("Send to validation", lambda: self._workflow(workflow.send_to_validation, job_id))
+        menu.addAction("Accept", lambda: self._workflow(workflow.accept, job_id))
+        menu.addAction("Reject", lambda: self._workflow(workflow.reject, job_id))
+
+    def _workflow(self, action: Any, job_id: int) -> None:
+        try:
+            action(self.project, job_id)
+        except workflow.WorkflowError as exc:
+            QMessageBox.warning(self.window, "Workflow", str(exc))
+
+    def submit(self, job_id: int) -> None:
+        """The report is computed in the background; the decision is written on the GUI thread."""
+        try:
+            workflow.check_submittable(self.project, job_id)
+        except workflow.WorkflowError as exc:
+            QMessageBox.warning(self.window, "Submit", str(exc))
+            return
+
+        def compute(project: Project, _control: Any) -> Any:
+            return workflow.compute_for_submission(project, job_id)
+
+        def decide(result: Any) -> None:
+            try:
+                outcome = workflow.apply_submission(self.project, job_id, result)
+            except workflow.WorkflowError as exc:
+                QMessageBox.warning(self.window, "Submit", str(exc))
+                return
+            self.last_outcome = outcome
+            value = "" if outcome.value is None else f" ({outcome.metric} {outcome.value:.3f})"
+            self.window.statusBar().showMessage(f"Job #{job_id}: {outcome.decision}{value}", 8000)
+
+        self._run("Checking the job against Ground Truth", compute, decide)
 
     # ---------------------------------------------------------------- reports
 

@@ -75,3 +75,29 @@ def test_honeypots_set_up_and_redrawn_from_the_menu(qtbot, tmp_path: Path, monke
     after = project.job(job_id).options["honeypot_seed"]
     assert after != before
     window.close_project()
+
+
+def test_submit_accepts_a_job_that_meets_the_target(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from app.domain.enums import JobStage, JobState
+    from app.quality import workflow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    project = Project.create(tmp_path / "w.fmproj", labels=[Label("car")])
+    task = project.create_task("t", [FrameInfo(i, f"{i}.jpg", 100, 100) for i in range(4)])
+    window._set_project(project)
+    window.tree.setCurrentItem(window.tree.topLevelItem(0))
+    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (4, True))
+    window.quality_menu.create_gt_job()
+    gt = next(j for j in project.jobs(task.id) if j.type is JobType.GROUND_TRUTH)
+    job = next(j for j in project.jobs(task.id) if j.type is JobType.ANNOTATION)
+    car = project.labels().by_name("car").id
+    for job_id in (gt.id, job.id):
+        project.add_shapes(job_id, [Shape("rectangle", 1, car, [0, 0, 10, 10])])
+    workflow.accept(project, gt.id)  # CVAT compares against an accepted, completed GT job
+    window.quality_menu.submit(job.id)
+    qtbot.waitUntil(lambda: window.quality_menu.last_outcome is not None, timeout=20000)
+    assert window.quality_menu.last_outcome.decision == "accepted"
+    job = project.job(job.id)
+    assert (job.stage, job.state) == (JobStage.ACCEPTANCE, JobState.COMPLETED)
+    window.close_project()
