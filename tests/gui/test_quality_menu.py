@@ -19,7 +19,8 @@ from app.widgets.main_window import MainWindow
 pytestmark = pytest.mark.gui
 
 
-def test_gt_job_then_task_report_is_stored_and_exported(qtbot, tmp_path: Path, monkeypatch) -> None:
+def with_gt_job(qtbot, tmp_path: Path, monkeypatch) -> tuple[MainWindow, Project, object, object]:
+    """A main window on a 4-frame task whose GT job (all 4 frames) was made through the Quality menu."""
     window = MainWindow()
     qtbot.addWidget(window)
     project = Project.create(tmp_path / "q.fmproj", labels=[Label("car")])
@@ -29,8 +30,14 @@ def test_gt_job_then_task_report_is_stored_and_exported(qtbot, tmp_path: Path, m
     monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (4, True))
     window.quality_menu.create_gt_job()
     gt = next(j for j in project.jobs(task.id) if j.type is JobType.GROUND_TRUTH)
-    assert gt.frame_list() == [0, 1, 2, 3]
     job = next(j for j in project.jobs(task.id) if j.type is JobType.ANNOTATION)
+    return window, project, gt, job
+
+
+def test_gt_job_then_task_report_is_stored_and_exported(qtbot, tmp_path: Path, monkeypatch) -> None:
+    window, project, gt, job = with_gt_job(qtbot, tmp_path, monkeypatch)
+    task = project.task(job.task_id)
+    assert gt.frame_list() == [0, 1, 2, 3]
     car = project.labels().by_name("car").id
     project.add_shapes(gt.id, [Shape("rectangle", 1, car, [0, 0, 10, 10]), Shape("rectangle", 2, car, [0, 0, 10, 10])])
     project.add_shapes(job.id, [Shape("rectangle", 1, car, [0, 0, 10, 10])])
@@ -81,16 +88,7 @@ def test_submit_accepts_a_job_that_meets_the_target(qtbot, tmp_path: Path, monke
     from app.domain.enums import JobStage, JobState
     from app.quality import workflow
 
-    window = MainWindow()
-    qtbot.addWidget(window)
-    project = Project.create(tmp_path / "w.fmproj", labels=[Label("car")])
-    task = project.create_task("t", [FrameInfo(i, f"{i}.jpg", 100, 100) for i in range(4)])
-    window._set_project(project)
-    window.tree.setCurrentItem(window.tree.topLevelItem(0))
-    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (4, True))
-    window.quality_menu.create_gt_job()
-    gt = next(j for j in project.jobs(task.id) if j.type is JobType.GROUND_TRUTH)
-    job = next(j for j in project.jobs(task.id) if j.type is JobType.ANNOTATION)
+    window, project, gt, job = with_gt_job(qtbot, tmp_path, monkeypatch)
     car = project.labels().by_name("car").id
     for job_id in (gt.id, job.id):
         project.add_shapes(job_id, [Shape("rectangle", 1, car, [0, 0, 10, 10])])
