@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain.enums import ShapeType
+from app.tools.ai_worker import SlotWorker
+from app.tools.base import CursorRole, Tool
 
 MIN_POINTS = 3
 MAX_POINTS = 300
@@ -52,3 +54,27 @@ class InteractorOptions:
             setattr(self, name, value)
             for callback in list(self._listeners):
                 callback(name)
+
+
+class InteractorTool(Tool):
+    """Base of the AI interactor tools: the shared options (label, points, output) and a background
+    worker; listens to option changes while active (``_option_changed``), crosshair cursor."""
+
+    def __init__(self, options: InteractorOptions | None = None, worker: SlotWorker | None = None) -> None:
+        super().__init__()
+        self.options = options or InteractorOptions()
+        self.worker = worker
+
+    def activate(self, ctx: Any) -> None:
+        super().activate(ctx)
+        if self.worker is None:
+            self.worker = SlotWorker()
+        self.options.add_listener(self._option_changed)
+        ctx.set_cursor(CursorRole.CROSS)
+
+    def deactivate(self) -> None:
+        self.options.remove_listener(self._option_changed)
+        super().deactivate()
+
+    def _option_changed(self, name: str) -> None:
+        """Called with the option's name when it changes while the tool is active."""

@@ -24,15 +24,15 @@ from app.domain.annotations import Shape
 from app.domain.enums import ShapeType, Source
 from app.editing.commands import add_shapes
 from app.models.interactor import MaskResult, Prompts
-from app.tools.ai_options import InteractorOptions
+from app.tools.ai_options import InteractorOptions, InteractorTool
 from app.tools.ai_worker import SlotWorker
-from app.tools.base import Button, CursorRole, KeyEvent, Modifier, Preview, Tool, ToolEvent
+from app.tools.base import Button, KeyEvent, Modifier, Preview, ToolEvent
 
 HIT_PX = 7.0  # screen pixels around a prompt point that count as clicking it
 DRAG_PX = 5.0  # screen pixels of movement that turn a press into a box drag
 
 
-class Sam2Tool(Tool):
+class Sam2Tool(InteractorTool):
     """Click/box interactor.
 
     Parameters
@@ -58,9 +58,7 @@ class Sam2Tool(Tool):
     def __init__(self, options: InteractorOptions | None = None, worker: SlotWorker | None = None,
                  next_frame: Callable[[int], tuple[int, np.ndarray] | None] | None = None,
                  prefetch_worker: SlotWorker | None = None) -> None:
-        super().__init__()
-        self.options = options or InteractorOptions()
-        self.worker = worker
+        super().__init__(options, worker)
         self.next_frame = next_frame
         self.prefetch_worker = prefetch_worker
         self.positive: list[tuple[float, float]] = []
@@ -79,15 +77,7 @@ class Sam2Tool(Tool):
     # --------------------------------------------------------------------------- life cycle
     def activate(self, ctx: Any) -> None:
         super().activate(ctx)
-        if self.worker is None:
-            self.worker = SlotWorker()
-        self.options.add_listener(self._option_changed)
-        ctx.set_cursor(CursorRole.CROSS)
         self.frame_changed()
-
-    def deactivate(self) -> None:
-        self.options.remove_listener(self._option_changed)
-        super().deactivate()
 
     def cancel(self) -> None:
         self._clear()

@@ -10,7 +10,6 @@ a mask), added as ONE undo step with source ``semi-auto``.
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 
@@ -19,15 +18,15 @@ from app.domain.enums import ShapeType, Source
 from app.editing.commands import add_shapes
 from app.models.interactor import rasterize_polygon
 from app.models.scissors import DEFAULT_REGION, ScissorsMap, ScissorsPath, build_map, clamp_region, straight
-from app.tools.ai_options import InteractorOptions
+from app.tools.ai_options import InteractorOptions, InteractorTool
 from app.tools.ai_worker import SlotWorker
-from app.tools.base import Button, CursorRole, KeyEvent, Modifier, Preview, Tool, ToolEvent
+from app.tools.base import Button, KeyEvent, Modifier, Preview, ToolEvent
 
 HIT_PX = 7.0
 WHEEL_STEP = 1.15  # region factor per wheel notch (120 units)
 
 
-class ScissorsTool(Tool):
+class ScissorsTool(InteractorTool):
     """Anchors + live contour. ``region`` is the threshold square's side in image pixels."""
 
     tool_id = "ai:scissors"
@@ -36,9 +35,7 @@ class ScissorsTool(Tool):
 
     def __init__(self, options: InteractorOptions | None = None, worker: SlotWorker | None = None,
                  region: int = DEFAULT_REGION) -> None:
-        super().__init__()
-        self.options = options or InteractorOptions()
-        self.worker = worker
+        super().__init__(options, worker)
         self.region = clamp_region(region)
         self.path = ScissorsPath()
         self.map: ScissorsMap | None = None
@@ -47,16 +44,6 @@ class ScissorsTool(Tool):
         self._image: np.ndarray | None = None
         self._frame: int | None = None
 
-    def activate(self, ctx: Any) -> None:
-        super().activate(ctx)
-        if self.worker is None:
-            self.worker = SlotWorker()
-        self.options.add_listener(self._option_changed)
-        ctx.set_cursor(CursorRole.CROSS)
-
-    def deactivate(self) -> None:
-        self.options.remove_listener(self._option_changed)
-        super().deactivate()
 
     def cancel(self) -> None:
         self.path = ScissorsPath()
