@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 export YOLO_OFFLINE := 1
 
-.PHONY: setup run test bench package screenshot clean
+.PHONY: setup run test lint bench package screenshot clean
 
 setup:
 	@bash tools/setup.sh
@@ -10,8 +10,14 @@ setup:
 run: setup
 	$(PY) -m app open --demo
 
-test: setup
+test: setup lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+
+# The house rules as checks: ruff (pyflakes, pycodestyle, import order, bugbear) and the import contracts
+# (Qt-free core, layers) in pyproject.toml.
+lint: setup
+	.venv/bin/ruff check app tests bench tools
+	.venv/bin/lint-imports
 
 bench: setup
 	$(PY) -m bench

@@ -47,7 +47,9 @@ def demo_labels() -> list[Label]:
     ]
 
 
-def write_pan_video(image: np.ndarray, target: Path, frames: int = VIDEO_FRAMES, size: tuple[int, int] = (640, 480)) -> None:
+def write_pan_video(
+    image: np.ndarray, target: Path, frames: int = VIDEO_FRAMES, size: tuple[int, int] = (640, 480)
+) -> None:
     """A slow pan and zoom across ``image``: real motion for trackers and interpolation."""
     h, w = image.shape[:2]
     writer = cv2.VideoWriter(str(target), cv2.VideoWriter_fourcc(*"MJPG"), 12, size)

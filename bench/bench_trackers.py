@@ -120,6 +120,7 @@ def run_one(project, job_id: int, cache, tracker, kind: str, frames: int) -> dic
 def main() -> dict:
     import torch
 
+    from app.domain.labels import Label
     from app.media.cache import FrameCache
     from app.media.ingest import create_video_task
     from app.media.sources import open_task_source
@@ -127,7 +128,6 @@ def main() -> dict:
     from app.models.trackers.opencv_mil import MilTracker
     from app.models.trackers.sam2_video import Sam2Tracker
     from app.storage.store import Project
-    from app.domain.labels import Label
 
     warnings.filterwarnings("ignore")
     torch.set_num_threads(int(os.environ.get("BENCH_TRACKERS_THREADS", "1")))

@@ -15,7 +15,9 @@ from app.cli.common import CliError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fieldmark", description="Fieldmark: offline annotation for images and video.")
+    parser = argparse.ArgumentParser(
+        prog="fieldmark", description="Fieldmark: offline annotation for images and video."
+    )
     parser.add_argument("--version", action="version", version=f"fieldmark {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):

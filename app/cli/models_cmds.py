@@ -41,8 +41,12 @@ def _progress_printer(total_hint: list[int]) -> Any:
         if sys.stderr.isatty() or progress.done == progress.total:
             eta = progress.eta
             tail = f", ETA {eta:.0f}s" if eta else ""
-            print(f"\r{progress.done}/{progress.total} frames{tail}", end="" if progress.done < progress.total else "\n",
-                  file=sys.stderr, flush=True)
+            print(
+                f"\r{progress.done}/{progress.total} frames{tail}",
+                end="" if progress.done < progress.total else "\n",
+                file=sys.stderr,
+                flush=True,
+            )
 
     return report
 
@@ -64,8 +68,16 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
         source = open_task_source(project, task_id)
         cancel = threading.Event()
         try:
-            result = run_detection(function, items, source, project.labels(), StoreWriter(project, clear_existing=args.clear_existing),
-                                   options, progress=_progress_printer([len(items)]), cancel=cancel)
+            result = run_detection(
+                function,
+                items,
+                source,
+                project.labels(),
+                StoreWriter(project, clear_existing=args.clear_existing),
+                options,
+                progress=_progress_printer([len(items)]),
+                cancel=cancel,
+            )
         except AutoAnnotationError as exc:
             raise CliError(str(exc)) from exc
         except KeyboardInterrupt:

@@ -6,7 +6,8 @@ dense "no mask" embedding and the positional encoding depend only on the image. 
 computes them once per image (stored with the embedding); :class:`PromptSide` runs the rest for each
 click. The mask upscaling runs channels-last: each 2x2/stride-2 transposed convolution is one matrix
 product plus a pixel shuffle, its channel LayerNorm a fused layer norm, and the high-resolution
-features are stored channels-last per image. The maths is that of ``sam2.modeling.sam.mask_decoder.MaskDecoder`` with single-mask output
+features are stored channels-last per image. The maths is that of
+``sam2.modeling.sam.mask_decoder.MaskDecoder`` with single-mask output
 (including its fall-back to the most confident multi-mask candidate when the single mask is unstable),
 using the model's own layers and weights; the unit tests compare the result with Meta's predictor.
 """

@@ -15,9 +15,15 @@ def _attributes(item: Any) -> list[AttributeSpec]:
     result = []
     for attr in getattr(item, "attributes", None) or []:
         kind = str(getattr(attr.input_type, "value", attr.input_type))
-        result.append(AttributeSpec(attr.name, AttributeType(kind), [str(v) for v in (getattr(attr, "values", None) or [])],
-                                    default_value=str(getattr(attr, "default_value", "") or ""),
-                                    mutable=bool(getattr(attr, "mutable", False))))
+        result.append(
+            AttributeSpec(
+                attr.name,
+                AttributeType(kind),
+                [str(v) for v in (getattr(attr, "values", None) or [])],
+                default_value=str(getattr(attr, "default_value", "") or ""),
+                mutable=bool(getattr(attr, "mutable", False)),
+            )
+        )
     return result
 
 

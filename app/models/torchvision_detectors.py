@@ -92,20 +92,20 @@ def load_detector(path: str | Path, device: str = "cpu", arch: str = "") -> tupl
     errors = []
     if arch and arch not in FAMILIES[family]:
         raise CheckpointError(f"{path}: the weights are a {family} detector, not {arch}")
-    for arch in (arch,) if arch else FAMILIES[family]:
+    for candidate in (arch,) if arch else FAMILIES[family]:
         kwargs: dict[str, Any] = {"weights": None, "weights_backbone": None, "num_classes": classes}
         if family == "keypoint":
             kwargs["num_keypoints"] = int(state["roi_heads.keypoint_predictor.kps_score_lowres.weight"].shape[1])
-        model = torchvision.models.get_model(arch, **kwargs)
+        model = torchvision.models.get_model(candidate, **kwargs)
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as exc:
-            errors.append(f"{arch}: {str(exc).splitlines()[0]}")
+            errors.append(f"{candidate}: {str(exc).splitlines()[0]}")
             continue
-        names = list(categories) if categories else coco_categories(arch)
+        names = list(categories) if categories else coco_categories(candidate)
         if len(names) != classes:
             names = [names[i] if i < len(names) else str(i) for i in range(classes)]
-        return model.eval().to(device), arch, family, names
+        return model.eval().to(device), candidate, family, names
     raise CheckpointError(f"{path}: matches no known {family} architecture ({'; '.join(errors)})")
 
 
@@ -131,8 +131,14 @@ class TorchvisionFunction(BatchDetector):
                 continue
             if self.family == "keypoint":
                 kps = list(COCO_KEYPOINTS)
-                labels.append(cvataa.skeleton_label_spec(name, index, [cvataa.keypoint_spec(k, i) for i, k in enumerate(kps)],
-                                                         svg=_skeleton_svg(name, kps, COCO_SKELETON)))
+                labels.append(
+                    cvataa.skeleton_label_spec(
+                        name,
+                        index,
+                        [cvataa.keypoint_spec(k, i) for i, k in enumerate(kps)],
+                        svg=_skeleton_svg(name, kps, COCO_SKELETON),
+                    )
+                )
             else:
                 labels.append(cvataa.label_spec(name, index, type=OUTPUT_TYPE[self.family]))
         return cvataa.DetectionFunctionSpec(labels=labels)

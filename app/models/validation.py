@@ -180,7 +180,9 @@ class OutputMapper:
         if self.conv_mask_to_poly and fun_type == "mask":
             fun_type = "polygon"
         if not _compatible(fun_type, ds_type):
-            raise _bad(f"label {fun_label.name!r} has type {fun_type!r} in the function, but {ds_type!r} in the dataset")
+            raise _bad(
+                f"label {fun_label.name!r} has type {fun_type!r} in the function, but {ds_type!r} in the dataset"
+            )
         return fun_type
 
     # ------------------------------------------------------------------------------- per frame
@@ -256,12 +258,20 @@ class OutputMapper:
         elements = self._elements(annotation, shape_type, frame, mapping)
         points = list(getattr(annotation, "points", None) or [])
         check_points(shape_type, points)
-        return Shape(type=shape_type, frame=frame, label_id=mapping.id, points=[float(p) for p in points],
-                     rotation=float(getattr(annotation, "rotation", 0.0) or 0.0),
-                     occluded=bool(getattr(annotation, "occluded", False)),
-                     z_order=int(getattr(annotation, "z_order", 0) or 0), group=int(getattr(annotation, "group", 0) or 0),
-                     source=Source.AUTO, score=float(getattr(annotation, "score", 1.0) or 0.0),
-                     attributes=self._attributes(annotation, mapping), elements=elements)
+        return Shape(
+            type=shape_type,
+            frame=frame,
+            label_id=mapping.id,
+            points=[float(p) for p in points],
+            rotation=float(getattr(annotation, "rotation", 0.0) or 0.0),
+            occluded=bool(getattr(annotation, "occluded", False)),
+            z_order=int(getattr(annotation, "z_order", 0) or 0),
+            group=int(getattr(annotation, "group", 0) or 0),
+            source=Source.AUTO,
+            score=float(getattr(annotation, "score", 1.0) or 0.0),
+            attributes=self._attributes(annotation, mapping),
+            elements=elements,
+        )
 
     def _elements(self, annotation: Any, shape_type: str, frame: int, mapping: _LabelMap) -> list[Shape]:
         raw = list(getattr(annotation, "elements", None) or [])
@@ -301,9 +311,16 @@ class OutputMapper:
         seen.add(sub_map.id)
         points = list(getattr(element, "points", None) or [])
         check_points("points", points, "skeleton element")
-        return Shape(type="points", frame=frame, label_id=sub_map.id, points=[float(p) for p in points],
-                     occluded=bool(getattr(element, "occluded", False)), outside=bool(getattr(element, "outside", False)),
-                     source=Source.AUTO, attributes=self._attributes(element, sub_map))
+        return Shape(
+            type="points",
+            frame=frame,
+            label_id=sub_map.id,
+            points=[float(p) for p in points],
+            occluded=bool(getattr(element, "occluded", False)),
+            outside=bool(getattr(element, "outside", False)),
+            source=Source.AUTO,
+            attributes=self._attributes(element, sub_map),
+        )
 
     # ------------------------------------------------------------------------------- built-in batches
     def map_batches(self, batches: Sequence[DetectionBatch], frame: int) -> tuple[list[Shape], list[Tag]]:

@@ -23,7 +23,9 @@ GT_JOB_ID = 0
 DS_JOB_ID = 1
 
 
-def _label_mapping(gt_labels: list[Label], ds_labels: list[Label]) -> tuple[list[Label], dict[int, int], dict[int, int]]:
+def _label_mapping(
+    gt_labels: list[Label], ds_labels: list[Label]
+) -> tuple[list[Label], dict[int, int], dict[int, int]]:
     """Merged labels (GT's first), and the job file's label-id and attribute-id maps onto them."""
     merged = list(gt_labels)
     next_id = 1 + max([0] + [x.id or 0 for lbl in gt_labels for x in (lbl, *lbl.sublabels, *lbl.attributes)]

@@ -23,7 +23,9 @@ class Severity(StrEnum):
     ERROR = "error"
 
 
-ERROR_TYPES = frozenset({ConflictType.MISSING_ANNOTATION, ConflictType.EXTRA_ANNOTATION, ConflictType.MISMATCHING_LABEL})
+ERROR_TYPES = frozenset(
+    {ConflictType.MISSING_ANNOTATION, ConflictType.EXTRA_ANNOTATION, ConflictType.MISMATCHING_LABEL}
+)
 
 
 def severity_of(conflict_type: ConflictType | str) -> Severity:

@@ -171,8 +171,12 @@ class FrameComparator:
         h, w = frame.height, frame.width
         bounds = np.array([_bounds(o, h, w) for o in anns]).reshape(-1, 4)
         margin = 2.0
-        meets = ((bounds[:, None, 0] <= bounds[None, :, 2] + margin) & (bounds[None, :, 0] <= bounds[:, None, 2] + margin)
-                 & (bounds[:, None, 1] <= bounds[None, :, 3] + margin) & (bounds[None, :, 1] <= bounds[:, None, 3] + margin))
+        meets = (
+            (bounds[:, None, 0] <= bounds[None, :, 2] + margin)
+            & (bounds[None, :, 0] <= bounds[:, None, 2] + margin)
+            & (bounds[:, None, 1] <= bounds[None, :, 3] + margin)
+            & (bounds[None, :, 1] <= bounds[:, None, 3] + margin)
+        )
         regions: dict[int, rle.Region] = {}
 
         def region(k: int) -> rle.Region:

@@ -145,7 +145,9 @@ def match_boxes(gt: Sequence[QObject], ds: Sequence[QObject], height: int, width
     return _finish(gt, ds, sim, threshold)
 
 
-def match_ellipses(gt: Sequence[QObject], ds: Sequence[QObject], height: int, width: int, threshold: float) -> TypeResult:
+def match_ellipses(
+    gt: Sequence[QObject], ds: Sequence[QObject], height: int, width: int, threshold: float
+) -> TypeResult:
     if not gt and not ds:
         return TypeResult()
     sim = np.zeros((len(gt), len(ds)))

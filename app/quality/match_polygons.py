@@ -61,7 +61,7 @@ def instance_regions(instances: list[list[QObject]], height: int, width: int, pa
     regions = [obj.region(height, width) for obj, _ in painted]
     boxes = [r.bbox() for r in regions]
     visible: list[list[rle.Region]] = [[] for _ in instances]
-    for i, (obj, k) in enumerate(painted):
+    for i, (_obj, k) in enumerate(painted):
         above = [regions[j] for j in range(i + 1, len(painted)) if _overlaps(boxes[i], boxes[j])]
         region = regions[i]
         if above:

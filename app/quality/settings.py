@@ -82,7 +82,9 @@ class QualitySettings:
                 json.loads(self.job_filter)
             except ValueError as exc:
                 raise SettingsError(f"job_filter is not valid JSON: {exc}") from exc
-        if not isinstance(self.ignored_attributes, list) or not all(isinstance(a, str) for a in self.ignored_attributes):
+        if not isinstance(self.ignored_attributes, list) or not all(
+            isinstance(a, str) for a in self.ignored_attributes
+        ):
             raise SettingsError("ignored_attributes must be a list of attribute names")
         return self
 

@@ -151,7 +151,10 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
             self._tx_depth = 0
 
     def add_listener(self, callback: Any) -> None:
-        """``callback(kind: str, job_id: int | None)`` after each committed change (kind: annotations, labels, jobs, tasks)."""
+        """``callback(kind: str, job_id: int | None)`` after each committed change.
+
+        kind: annotations, labels, jobs, tasks.
+        """
         self._listeners.append(callback)
 
     def remove_listener(self, callback: Any) -> None:

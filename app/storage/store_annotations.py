@@ -142,7 +142,9 @@ class AnnotationsMixin(StoreBase):
             track_types[first_type or "unknown"] = track_types.get(first_type or "unknown", 0) + n
             by_label[name(label_id)] = by_label.get(name(label_id), 0) + n
         tags = 0
-        for label_id, n in conn.exec_driver_sql(f"SELECT label_id, COUNT(*) FROM tag {where} GROUP BY label_id", params):
+        for label_id, n in conn.exec_driver_sql(
+            f"SELECT label_id, COUNT(*) FROM tag {where} GROUP BY label_id", params
+        ):
             tags += n
             by_label[name(label_id)] = by_label.get(name(label_id), 0) + n
         if tags:

@@ -10,7 +10,6 @@ a mask), added as ONE undo step with source ``semi-auto``.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from app.domain.annotations import Shape

@@ -22,12 +22,12 @@ from app.editing.stack import UndoStack
 from app.media.cache import FrameCache
 from app.media.errors import MediaError
 from app.media.sources import open_task_source
+from app.quality.honeypots import display_numbers
 from app.tools import registry
 from app.tools.base import Modifier, Tool
 from app.tools.mask import MODES as MASK_MODES
 from app.tools.session import EditSession
 from app.widgets.adjustments import AdjustmentsPanel
-from app.quality.honeypots import display_numbers
 from app.widgets.canvas.frame_bar import FrameBar
 from app.widgets.canvas.view import CanvasView
 from app.widgets.job_actions import JobActions

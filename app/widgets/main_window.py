@@ -167,7 +167,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{title} — Fieldmark")
         self.refresh()
         self._update_actions()
-        self.statusBar().showMessage("Double-click a job to annotate it; right-click it for its stage, state and assignee.")
+        self.statusBar().showMessage(
+            "Double-click a job to annotate it; right-click it for its stage, state and assignee."
+        )
         self.project_changed.emit()
 
     def close_project(self) -> None:

@@ -182,7 +182,10 @@ class QualityMenu:
     # ---------------------------------------------------------------- reports
 
     def _run(self, title: str, compute: Any, store: Any) -> None:
-        """``compute(project_ro, control)`` runs in a worker on a read-only handle; ``store(result)`` on the GUI thread."""
+        """``compute(project_ro, control)`` runs in a worker on a read-only handle.
+
+        ``store(result)`` runs on the GUI thread.
+        """
         path = Path(self.project.path)
 
         def work(control: Any) -> Any:

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__, paths, settings
 from app.widgets import about as about_module
+from app.widgets import application
 from app.widgets import help_menu as help_module
 from app.widgets.about import PENDING, AboutDialog
-from app.widgets import application
 from app.widgets.application import log_file
 from app.widgets.help_menu import install_help_menu
 from app.widgets.main_window import MainWindow

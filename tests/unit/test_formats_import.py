@@ -25,7 +25,6 @@ from app.formats.importer import import_into_project, import_new_project
 from app.formats.synthetic import sample_dataset, sample_labels
 from app.media.ingest import create_image_task
 from app.storage.store import Project
-
 from tests.unit.test_formats_cvat_roundtrip import normalized
 
 

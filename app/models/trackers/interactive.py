@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app.models.trackers.base import Tracker
 from app.domain.annotations import Annotations
+from app.models.trackers.base import Tracker
 from app.models.trackers.keyframes import ObjectResult, TrackingEdit, build_changes
 from app.models.trackers.plan import PlanError, TrackingPlan, plan_tracking, walk_frames
 from app.models.trackers.runner import read_frame

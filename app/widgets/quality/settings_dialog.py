@@ -124,10 +124,14 @@ class QualitySettingsDialog(QDialog):
         """The edited settings, validated (raises SettingsError)."""
         values = {name: box.value() for name, box in self.numbers.items()}
         values.update({name: check.isChecked() for name, check in self.flags.items()})
-        values.update(point_size_base=self.point_size_base.currentText(), target_metric=self.target_metric.currentText(),
-                      max_validations_per_job=self.max_validations.value(), job_filter=self.job_filter.text(),
-                      ignored_attributes=[a.strip() for a in self.ignored.text().split(",") if a.strip()],
-                      inherit=self.inherit.isChecked())
+        values.update(
+            point_size_base=self.point_size_base.currentText(),
+            target_metric=self.target_metric.currentText(),
+            max_validations_per_job=self.max_validations.value(),
+            job_filter=self.job_filter.text(),
+            ignored_attributes=[a.strip() for a in self.ignored.text().split(",") if a.strip()],
+            inherit=self.inherit.isChecked(),
+        )
         return QualitySettings.from_dict(values)
 
     def _accept(self) -> None:

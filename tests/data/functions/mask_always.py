@@ -1,8 +1,7 @@
 """Emits a mask whatever the context says: fine normally, a violation when masks-as-polygons is on."""
 
-import numpy as np
-
 import cvat_sdk.auto_annotation as cvataa
+import numpy as np
 from cvat_sdk.masks import encode_mask
 
 spec = cvataa.DetectionFunctionSpec(labels=[cvataa.label_spec("car", 0, type="mask")])

@@ -1,9 +1,8 @@
 """A well-behaved segmenter: masks normally, polygons when ``context.conv_mask_to_poly`` is set;
 objects below ``context.conf_threshold`` are skipped."""
 
-import numpy as np
-
 import cvat_sdk.auto_annotation as cvataa
+import numpy as np
 from cvat_sdk.masks import encode_mask
 
 spec = cvataa.DetectionFunctionSpec(labels=[cvataa.label_spec("car", 0, type="mask")])

@@ -5,11 +5,11 @@ is connected to negative points and limits everything to the box when one is giv
 ``mask`` shape, like the functions CVAT's UI uses.
 """
 
+import cv2
+import cvat_sdk.auto_annotation as cvataa
 import numpy as np
 from cvat_sdk import models
 from cvat_sdk.masks import encode_mask
-import cvat_sdk.auto_annotation as cvataa
-import cv2
 
 spec = cvataa.InteractionFunctionSpec(min_pos_points=1, min_neg_points=0, min_bounding_boxes=0)
 
