@@ -30,3 +30,27 @@ def shared_fixtures() -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FIELDMARK_SETTINGS", str(tmp_path / "settings.json"))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the whole session (tests/support/postgres.py).
+
+    Skips with the reason when no server can be had on this machine; under CI=true that is a failure.
+    """
+    from tests.support.postgres import find_server, start_cluster
+
+    _folder, reason = find_server()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must test PostgreSQL: {reason}")
+        pytest.skip(reason)
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:
+    """The URL of a new, empty database on the session's cluster."""
+    return pg_cluster.create_database()

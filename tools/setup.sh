@@ -30,6 +30,18 @@ if command -v dpkg-query >/dev/null 2>&1; then
   fi
 fi
 
+# --- PostgreSQL server for team projects and their tests -------------------------------------------
+# The tests start a throwaway cluster (tests/support/postgres.py) from Debian's server binaries.
+if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing PostgreSQL (Debian's postgresql package) for team projects and their tests ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL's server is not installed: team-project tests will be skipped." >&2
+    echo "Install it with: sudo apt-get install postgresql" >&2
+  fi
+fi
+
 # --- Python environment -----------------------------------------------------------------------------
 STAMP=.venv/.fieldmark-installed
 want=$(cat requirements-torch.txt requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
