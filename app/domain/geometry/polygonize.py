@@ -35,7 +35,8 @@ class PolygonizeError(ValueError):
 def largest_contour(mask: np.ndarray) -> np.ndarray | None:
     """The outer contour (N, 2) int32 of the largest region of a 2-D mask, or None when it is empty.
 
-    Regions are compared by contour area; a one-pixel region (area 0) still wins over nothing."""
+    Regions are compared by contour area, ties by outline length; a one-pixel region (area 0) still
+    wins over nothing."""
     bitmap = np.asarray(mask)
     if bitmap.ndim != 2:
         raise PolygonizeError(f"a mask must be 2-D, got shape {bitmap.shape}")
