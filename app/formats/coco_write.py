@@ -11,19 +11,18 @@ and, for shapes from tracks, ``track_id`` and ``keyframe``. Skeletons go to the 
 from __future__ import annotations
 
 import json
-import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from app.domain.annotations import Shape
 from app.domain.enums import ShapeType
+from app.domain.geometry import area, shape_to_bitmap
 from app.domain.interpolation import track_to_shapes
 from app.domain.labels import Label
-from app.domain.mask import mask_box, points_to_mask
+from app.domain.mask import mask_box
 from app.formats.coco_common import bitmap_to_rle, polygons_area, value_to_json
 from app.formats.dataset import Dataset, DatasetFrame, Progress
 
@@ -31,6 +30,7 @@ INSTANCE_TYPES = (ShapeType.RECTANGLE, ShapeType.POLYGON, ShapeType.MASK, ShapeT
 
 
 def _box(shape: Shape) -> tuple[float, float, float, float]:
+    """COCO's box: the unrotated extent (rotation goes to the attributes, as in CVAT's export)."""
     p = shape.points
     if shape.type is ShapeType.RECTANGLE:
         return p[0], p[1], p[2], p[3]
@@ -44,31 +44,13 @@ def _box(shape: Shape) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _area(shape: Shape) -> float:
-    x1, y1, x2, y2 = _box(shape)
-    if shape.type is ShapeType.MASK:
-        return float(sum(shape.points[1:-4:2]))
-    if shape.type is ShapeType.POLYGON:
-        xs, ys = shape.points[0::2], shape.points[1::2]
-        return abs(sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(len(xs)))) / 2
-    if shape.type is ShapeType.ELLIPSE:
-        return math.pi * (x2 - x1) * (y2 - y1) / 4
-    return (x2 - x1) * (y2 - y1)
-
-
 def _raster(shapes: list[Shape], frame: DatasetFrame) -> np.ndarray:
-    canvas = np.zeros((frame.height, frame.width), dtype=np.uint8)
+    """The union of the group's masks, polygons and ellipses (rectangles add no pixels, as in CVAT's export)."""
+    canvas = np.zeros((frame.height, frame.width), dtype=bool)
     for s in shapes:
-        if s.type is ShapeType.MASK:
-            canvas |= points_to_mask(s.points, frame.width, frame.height).astype(np.uint8)
-        elif s.type is ShapeType.POLYGON:
-            pts = np.round(np.asarray(s.points, dtype=np.float64).reshape(-1, 2)).astype(np.int32)
-            cv2.fillPoly(canvas, [pts], 1)
-        elif s.type is ShapeType.ELLIPSE:
-            cx, cy = s.points[0], s.points[1]
-            axes = (int(round(abs(s.points[2] - cx))), int(round(abs(cy - s.points[3]))))
-            cv2.ellipse(canvas, (int(round(cx)), int(round(cy))), axes, s.rotation, 0, 360, 1, thickness=-1)
-    return canvas.astype(bool)
+        if s.type in (ShapeType.MASK, ShapeType.POLYGON, ShapeType.ELLIPSE):
+            canvas |= shape_to_bitmap(s.type, s.points, frame.width, frame.height, s.rotation)
+    return canvas
 
 
 class _Writer:
@@ -104,7 +86,7 @@ class _Writer:
         return out
 
     def instance(self, group: list[tuple[Shape, dict[str, Any]]], frame: DatasetFrame) -> dict[str, Any]:
-        leader, extra = group[0] if len(group) == 1 else max(group, key=lambda item: _area(item[0]))
+        leader, extra = group[0] if len(group) == 1 else max(group, key=lambda item: area(item[0]))
         shapes = [s for s, _ in group]
         if len(shapes) == 1:
             x1, y1, x2, y2 = _box(shapes[0])

@@ -11,17 +11,16 @@ Tracks are flattened; with ``track_ids`` their index is appended to each line (C
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import cv2
-import numpy as np
 import yaml
 
 from app.domain.annotations import Shape
 from app.domain.enums import LabelType, ShapeType
+from app.domain.geometry import mask_outlines, rect_corners
 from app.domain.interpolation import track_to_shapes
 from app.domain.mask import points_to_crop
 from app.formats.dataset import Dataset, DatasetFrame, Progress
@@ -30,23 +29,9 @@ from app.formats.errors import FormatError
 VARIANTS = ("auto", "detect", "segment", "obb", "pose")
 
 
-def rectangle_corners(points: list[float], rotation: float) -> list[tuple[float, float]]:
-    """Corners (tl, tr, br, bl) of a box rotated by ``rotation`` degrees (clockwise on screen) about its centre."""
-    x1, y1, x2, y2 = points[:4]
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    a = math.radians(rotation)
-    cos, sin = math.cos(a), math.sin(a)
-    out = []
-    for x, y in ((x1, y1), (x2, y1), (x2, y2), (x1, y2)):
-        dx, dy = x - cx, y - cy
-        out.append((cx + dx * cos - dy * sin, cy + dx * sin + dy * cos))
-    return out
-
-
-def _mask_polygons(shape: Shape) -> list[list[float]]:
-    crop, left, top = points_to_crop(shape.points)
-    contours, _ = cv2.findContours(crop.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    return [[float(v) for x, y in c.reshape(-1, 2) for v in (x + left, y + top)] for c in contours if len(c) >= 3]
+def _mask_polygons(points: list[float]) -> list[list[float]]:
+    crop, left, top = points_to_crop(points)
+    return mask_outlines(crop, left, top)
 
 
 def _guess(shapes: list[Shape]) -> str:
@@ -111,19 +96,20 @@ class _Writer:
         if v == "obb":
             if t is not ShapeType.RECTANGLE:
                 return []
-            return [[c for x, y in rectangle_corners(shape.points, shape.rotation) for c in self._norm(x, y, frame)]]
+            corners = rect_corners(shape.points, shape.rotation).tolist()
+            return [[c for x, y in corners for c in self._norm(x, y, frame)]]
         polygons: list[list[float]] = []
         if t is ShapeType.POLYGON:
             polygons = [shape.points]
         elif t is ShapeType.RECTANGLE:
-            polygons = [[c for xy in rectangle_corners(shape.points, shape.rotation) for c in xy]]
+            polygons = [rect_corners(shape.points, shape.rotation).ravel().tolist()]
         elif t is ShapeType.ELLIPSE:
             cx, cy = shape.points[0], shape.points[1]
             axes = (max(int(round(abs(shape.points[2] - cx))), 1), max(int(round(abs(cy - shape.points[3]))), 1))
             poly = cv2.ellipse2Poly((int(round(cx)), int(round(cy))), axes, int(round(shape.rotation)), 0, 360, 10)
             polygons = [[float(c) for c in poly.reshape(-1)]]
         elif t is ShapeType.MASK:
-            polygons = _mask_polygons(shape)
+            polygons = _mask_polygons(shape.points)
         return [[c for i in range(0, len(p), 2) for c in self._norm(p[i], p[i + 1], frame)] for p in polygons]
 
     def _pose(self, shape: Shape, frame: DatasetFrame) -> list[str]:

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.mask import MaskEncodingError, points_to_crop
+from app.domain.geometry import polygon_area
+from app.domain.mask import MaskEncodingError, points_to_mask
 from app.models.interactor import MaskResult, Prompts
 
 PREPROCESSED_KEEP = 4
@@ -166,21 +167,17 @@ class FunctionInteractor:
                                                "an interactor can use 'mask' or 'polygon'")
         if union.any() or not polygons:
             return _crop_result(union, score)
-        best = max(polygons, key=_polygon_area)
+        best = max(polygons, key=polygon_area)
         return MaskResult(mask=np.zeros((0, 0), bool), left=0, top=0, width=width, height=height, score=score,
                           polygon=best)
 
 
 def _paste(target: np.ndarray, points: list[float], name: str, index: int) -> None:
     try:
-        crop, left, top = points_to_crop(points)
+        h, w = target.shape
+        target |= points_to_mask(points, w, h)
     except MaskEncodingError as exc:
         raise InteractionFunctionError(f"{name}: result {index} is not a valid CVAT mask: {exc}") from exc
-    h, w = target.shape
-    ch, cw = crop.shape
-    x0, y0, x1, y1 = max(left, 0), max(top, 0), min(left + cw, w), min(top + ch, h)
-    if x1 > x0 and y1 > y0:
-        target[y0:y1, x0:x1] |= crop[y0 - top:y1 - top, x0 - left:x1 - left]
 
 
 def _crop_result(full: np.ndarray, score: float) -> MaskResult:
@@ -200,12 +197,6 @@ def _confidence(shape: Any) -> float:
             except (TypeError, ValueError):
                 return 1.0
     return 1.0
-
-
-def _polygon_area(points: list[float]) -> float:
-    xy = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    x, y = xy[:, 0], xy[:, 1]
-    return float(abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
 
 
 def load_interactor(registration: Any) -> FunctionInteractor:

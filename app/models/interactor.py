@@ -14,8 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
+from app.domain.geometry import contour_to_polygon, largest_contour, polygon_to_mask_points, simplify
 from app.domain.mask import mask_to_points
-from app.models.polygonize import contour_to_polygon, largest_contour
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class MaskResult:
         """CVAT mask points (runs over the tight box + inclusive box); computed once."""
         if self._mask_points is None:
             if not self.mask.any() and self.polygon is not None:
-                self._mask_points = rasterize_polygon(self.polygon, self.width, self.height)
+                self._mask_points = polygon_to_mask_points(self.polygon, self.width, self.height)
             else:
                 self._mask_points = mask_to_points(self.mask, self.left, self.top)
         return list(self._mask_points)
@@ -95,18 +95,7 @@ class Interactor(Protocol):
 
 
 def _limit_polygon(points: list[float], max_points: int | None) -> list[float]:
-    from app.models.polygonize import simplify
-
     if max_points is None or len(points) // 2 <= max_points:
         return list(points)
     pts = np.asarray(points, dtype=np.float32).reshape(-1, 2)
     return [float(v) for v in simplify(pts, max_points=max_points).reshape(-1)]
-
-
-def rasterize_polygon(points: list[float], width: int, height: int) -> list[float]:
-    import cv2
-
-    canvas = np.zeros((height, width), dtype=np.uint8)
-    pts = np.round(np.asarray(points, dtype=np.float64).reshape(-1, 2)).astype(np.int32)
-    cv2.fillPoly(canvas, [pts], 1)
-    return mask_to_points(canvas.astype(bool))

@@ -122,7 +122,7 @@ class ScissorsPath:
 
     def polygon(self, max_points: int | None = None) -> list[float] | None:
         """The closed outline as a flat polygon (at most ``max_points`` vertices), None if too short."""
-        from app.models.polygonize import simplify
+        from app.domain.geometry import simplify
 
         pts = self.points()
         if len(np.unique(pts, axis=0)) < 3:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from app.domain.geometry import TRACK_TOLERANCE, mask_to_polygon
 from app.models.detections import BatchDetector, DetectionBatch
 from app.models.device import configure_threads, select_device
 from app.models.yolo import COCO_KEYPOINTS, COCO_SKELETON, _skeleton_svg
@@ -178,23 +177,15 @@ class TorchvisionFunction(BatchDetector):
             bitmap = output["masks"][i, 0].cpu().numpy() >= 0.5
             if not bitmap.any():
                 continue
-            encoded = mask_to_polygon(bitmap) if conv else [float(v) for v in encode_mask(bitmap, bbox=boxes[i])]
+            if conv:
+                encoded = mask_to_polygon(bitmap, tolerance=TRACK_TOLERANCE) or []
+            else:
+                encoded = [float(v) for v in encode_mask(bitmap, bbox=boxes[i])]
             if encoded:
                 kept.append(i)
                 points.append(encoded)
         return DetectionBatch("polygon" if conv else "mask", [labels[i] for i in kept], [scores[i] for i in kept],
                               points)
-
-
-def mask_to_polygon(bitmap: np.ndarray) -> list[float]:
-    """The largest outer contour of a mask, simplified (tolerance 1 px); empty when < 3 vertices."""
-    import cv2
-
-    contours, _ = cv2.findContours(bitmap.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return []
-    contour = cv2.approxPolyDP(max(contours, key=cv2.contourArea), 1.0, True).reshape(-1, 2)
-    return [float(v) for v in contour.reshape(-1)] if len(contour) >= 3 else []
 
 
 def create(model: str, device: str = "", threshold: float = 0.5, arch: str = "") -> TorchvisionFunction:

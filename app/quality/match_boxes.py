@@ -3,6 +3,9 @@
 Boxes with the same rotation: exact axis-aligned IoU (Datumaro's ``bbox_iou``: -1 without intersection).
 Different rotation: both boxes rotated about their centres, rounded to 2 decimals as polygons and
 compared by pixel IoU. Ellipses: always a 720-point polygon (rotated about the centre), pixel IoU.
+
+These outlines are Datumaro's, not :mod:`app.domain.geometry`'s (48-point ellipses, no rounding):
+quality reports must reproduce CVAT's numbers, so the point counts and the rounding are CVAT's.
 """
 
 from __future__ import annotations

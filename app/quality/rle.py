@@ -6,6 +6,11 @@ the reference CVAT uses; unions, intersections and areas then run in its C code)
 intervals ``[start, end)`` of flat indices ``x * height + y`` (needed for differences, e.g. the
 visible part of an annotation under later ones). Each form is derived from the other on demand.
 CVAT masks (row-major runs over an inclusive box) are converted through a box-sized bitmap only.
+
+Why this is not :mod:`app.domain.geometry.raster`: quality reports must reproduce CVAT's numbers, and
+CVAT rasterises with pycocotools (its own pixel-coverage rule, column-major RLE), which differs from
+OpenCV's ``fillPoly`` along polygon edges (fillPoly takes in every pixel the edge touches); the
+general module stays on OpenCV for the editor, models and formats.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import numpy as np
 
 from app.domain.annotations import Shape
 from app.domain.enums import ShapeType, Source
+from app.domain.geometry import polygon_to_mask_points
 from app.editing.commands import add_shapes
-from app.models.interactor import rasterize_polygon
 from app.models.scissors import DEFAULT_REGION, ScissorsMap, ScissorsPath, build_map, clamp_region, straight
 from app.tools.ai_options import InteractorOptions, InteractorTool
 from app.tools.ai_worker import SlotWorker
@@ -145,7 +145,7 @@ class ScissorsTool(InteractorTool):
         kind, points = ShapeType.POLYGON, poly
         if self.options.output == ShapeType.MASK:
             h, w = self.ctx.image().shape[:2]
-            kind, points = ShapeType.MASK, rasterize_polygon(self.path.points().ravel().tolist(), w, h)
+            kind, points = ShapeType.MASK, polygon_to_mask_points(self.path.points().ravel().tolist(), w, h)
         label = self.ctx.labels.get(label_id)
         if label is not None and not label.type.accepts(kind):
             self.ctx.status(f"label {label.name!r} does not accept {kind.value} shapes")

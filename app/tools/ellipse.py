@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from app.domain.enums import ShapeType
+from app.domain.geometry import normalized_rect
 from app.tools.base import Preview, ToolEvent
-from app.tools.geometry import normalized_rect
 from app.tools.rectangle import MIN_SIZE, RectangleTool
 
 

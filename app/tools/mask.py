@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from app.domain.enums import ShapeType
+from app.domain.geometry import fill_polygon
 from app.domain.mask import mask_to_points, points_to_mask
 from app.tools.actions import EditError, delete_command, edit_object_command
 from app.tools.base import Button, KeyEvent, Preview, ToolEvent
@@ -185,8 +186,7 @@ class MaskTool(ClickPointsTool):
             return False
         self._ensure_bitmap()
         assert self.bitmap is not None
-        poly = np.round(np.asarray(points).reshape(-1, 2)).astype(np.int32)
-        cv2.fillPoly(self.bitmap, [poly], 0 if self.erasing else 1)
+        fill_polygon(self.bitmap, points, 0 if self.erasing else 1)
         return self._store("Erase mask polygon" if self.erasing else "Fill mask polygon")
 
     def finish_mask(self) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from app.domain.enums import ShapeType
+from app.domain.geometry import normalized_rect
 from app.tools.base import Button, KeyEvent, Preview, ToolEvent
 from app.tools.drawing import DRAG_THRESHOLD_PX, DrawTool
-from app.tools.geometry import normalized_rect
 
 MIN_SIZE = 1.0  # image pixels: smaller boxes are dropped
 

@@ -13,10 +13,7 @@ from typing import TYPE_CHECKING
 
 from app.domain.annotations import Shape
 from app.domain.enums import ShapeType
-from app.tools.actions import EditError, delete_command, edit_many_command, edit_object_command
-from app.tools.base import Button, KeyEvent, Modifier, Preview, ToolEvent
-from app.tools.edit_context import EditTool
-from app.tools.geometry import (
+from app.domain.geometry import (
     Hit,
     HitKind,
     delete_vertex,
@@ -26,6 +23,9 @@ from app.tools.geometry import (
     rotation_towards,
     translate,
 )
+from app.tools.actions import EditError, delete_command, edit_many_command, edit_object_command
+from app.tools.base import Button, KeyEvent, Modifier, Preview, ToolEvent
+from app.tools.edit_context import EditTool
 
 if TYPE_CHECKING:
     from app.tools.frame_objects import FrameObject

@@ -11,10 +11,10 @@ import math
 
 from app.domain.annotations import Shape
 from app.domain.enums import LabelType, ShapeType
+from app.domain.geometry import normalized_rect
 from app.domain.labels import Label
 from app.tools.actions import EditError
 from app.tools.base import Preview, ToolEvent
-from app.tools.geometry import normalized_rect
 from app.tools.rectangle import RectangleTool
 
 DEFAULT_SIZE_PX = 120.0  # screen pixels, for a click without a drag

@@ -31,7 +31,7 @@ HIT_TOLERANCE = 5.0  # screen pixels
 
 def captions(session: InteractiveTracking, objects: Iterable[FrameObject]) -> list[tuple[float, float, str]]:
     """(x, y, text) for every tracked object on the frame: the tracker's name at its box's top-left."""
-    from app.tools.geometry import bbox
+    from app.domain.geometry import bbox
 
     out = []
     for obj in objects:

@@ -133,7 +133,7 @@ class JobWindow(QMainWindow):
             self.canvas.select(keys)
             boxes = [self.session.objects().get(k) for k in keys]
             if boxes:
-                from app.tools.geometry import bbox  # local: only needed for centring
+                from app.domain.geometry import bbox  # local: only needed for centring
 
                 x1, y1, x2, y2 = bbox(boxes[0].shape)  # type: ignore[union-attr]
                 self.canvas.center_on_image((x1 + x2) / 2, (y1 + y2) / 2)

@@ -14,11 +14,12 @@ from PIL import Image
 
 from app.domain.annotations import Annotations
 from app.domain.enums import ShapeType
+from app.domain.geometry import rect_corners as rectangle_corners
 from app.formats.dataset import annotation_counts
 from app.formats.errors import FormatError
 from app.formats.synthetic import sample_dataset
 from app.formats.yolo_read import read_yolo
-from app.formats.yolo_write import rectangle_corners, write_yolo
+from app.formats.yolo_write import write_yolo
 
 
 def _export(tmp_path: Path, task: str, **kw: object) -> tuple[Path, object]:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.models.polygonize import PolygonizeError, contour_point_count, mask_to_polygon
+from app.domain.geometry import PolygonizeError, contour_point_count, mask_to_polygon
 
 
 def _disk(h: int = 200, w: int = 300, c: tuple[int, int] = (150, 100), r: int = 60) -> np.ndarray:

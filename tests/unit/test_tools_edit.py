@@ -8,10 +8,10 @@ import pytest
 
 from app.domain.annotations import Shape
 from app.domain.enums import ShapeType
+from app.domain.geometry import HitKind, move_vertex, rect_corners, rotation_handle
 from app.tools import actions
 from app.tools.base import Button, EventKind, KeyEvent, Modifier, ToolEvent
 from app.tools.frame_objects import FrameObject, FrameObjects
-from app.tools.geometry import HitKind, move_vertex, rect_corners, rotation_handle
 from app.tools.select import SelectTool
 from app.tools.session import EditSession
 from tests.support.canvas_project import make_project

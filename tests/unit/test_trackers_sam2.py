@@ -10,11 +10,13 @@ import pytest
 
 from app.domain.annotations import Shape
 from app.domain.enums import ShapeType
+from app.domain.geometry import bitmap_to_shape as mask_to_shape
+from app.domain.geometry import mask_to_polygon
+from app.domain.geometry import shape_to_bitmap as shape_to_mask
 from app.domain.mask import mask_to_points, points_to_mask
 from app.editing.stack import UndoStack
 from app.media.sources import open_task_source
 from app.models.trackers.base import TrackerError, TrackTarget
-from app.models.trackers.geometry import largest_polygon, mask_to_shape, shape_to_mask
 from app.models.trackers.runner import track_objects
 from app.models.trackers.sam2_video import Sam2Tracker
 from tests.unit.test_trackers_support import RED_START, RED_STEP, render, sam2_checkpoint, square_at, video_project
@@ -54,7 +56,7 @@ def test_geometry_largest_contour_and_masks() -> None:
     mask = np.zeros((60, 80), dtype=bool)
     mask[5:10, 5:10] = True  # small blob
     mask[20:50, 30:70] = True  # large blob
-    polygon = largest_polygon(mask)
+    polygon = mask_to_polygon(mask, tolerance=1.0)
     assert polygon is not None and len(polygon) == 8  # a rectangle simplifies to 4 corners
     xs, ys = polygon[0::2], polygon[1::2]
     assert (min(xs), max(xs), min(ys), max(ys)) == (30, 69, 20, 49)

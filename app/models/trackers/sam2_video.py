@@ -30,8 +30,8 @@ import cv2
 import numpy as np
 
 from app.domain.enums import ShapeType
+from app.domain.geometry import bitmap_to_shape, shape_to_bitmap
 from app.models.trackers.base import TrackerError, TrackTarget, check_supported
-from app.models.trackers.geometry import mask_to_shape, shape_to_mask
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -190,7 +190,7 @@ class Sam2Tracker:
         import torch
 
         check_supported(self, target)
-        mask = shape_to_mask(target.type, target.points, pre.width, pre.height)
+        mask = shape_to_bitmap(target.type, target.points, pre.width, pre.height)
         if not mask.any():
             raise TrackerError(f"{self.name}: the {target.type.value} covers no pixel of the frame")
         state = Sam2State(target.type, (pre.height, pre.width))
@@ -222,7 +222,7 @@ class Sam2Tracker:
             mask = self._to_frame(out["pred_masks"], pre.height, pre.width)
         state.recent[state.step] = _compact(out)
         self._prune(state)
-        return mask_to_shape(mask, state.shape_type)
+        return bitmap_to_shape(mask, state.shape_type)
 
     def close(self) -> None:
         self.model = None

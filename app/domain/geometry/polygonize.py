@@ -7,12 +7,22 @@ that a model leaves around the object do not change which region is the largest.
 Vertex counts are reached by a bisection over the Douglas-Peucker tolerance: the result has at most
 ``max_points`` vertices and is as detailed as that allows. Coordinates are pixel indices of the
 boundary pixels, shifted by ``(left, top)`` when the mask is a crop of a larger frame.
+
+Everything that turns a mask into polygons uses this module: the interactors' point slider
+(``max_points``), the trackers and detectors (``tolerance``, 1 px as CVAT's SAM 2 tracker function),
+the YOLO export (:func:`mask_outlines`, every region) and CVAT-encoded masks (:func:`mask_points_to_polygon`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
+
+from app.domain.enums import ShapeType
+from app.domain.geometry.raster import bitmap_bbox
+from app.domain.mask import mask_to_points, points_to_crop
 
 MIN_POINTS = 3
 _BISECT_STEPS = 18
@@ -25,7 +35,8 @@ class PolygonizeError(ValueError):
 def largest_contour(mask: np.ndarray) -> np.ndarray | None:
     """The outer contour (N, 2) int32 of the largest region of a 2-D mask, or None when it is empty.
 
-    Regions are compared by contour area; a one-pixel region (area 0) still wins over nothing."""
+    Regions are compared by contour area, ties by outline length; a one-pixel region (area 0) still
+    wins over nothing."""
     bitmap = np.asarray(mask)
     if bitmap.ndim != 2:
         raise PolygonizeError(f"a mask must be 2-D, got shape {bitmap.shape}")
@@ -120,3 +131,37 @@ def contour_point_count(mask: np.ndarray) -> int:
     """How many vertices the largest region's full-detail outline has (the slider's useful maximum)."""
     contour = largest_contour(mask)
     return 0 if contour is None else len(contour)
+
+
+def mask_points_to_polygon(points: Sequence[float], *, max_points: int | None = None,
+                           tolerance: float | None = None) -> list[float] | None:
+    """:func:`mask_to_polygon` of a mask in CVAT's encoding (runs + inclusive box), in frame coordinates."""
+    crop, left, top = points_to_crop(points)
+    return mask_to_polygon(crop, max_points=max_points, tolerance=tolerance, left=left, top=top)
+
+
+def mask_outlines(mask: np.ndarray, left: float = 0.0, top: float = 0.0) -> list[list[float]]:
+    """Every region's outer boundary at full detail (no simplification), as flat polygons shifted by
+    ``(left, top)``; regions whose boundary has fewer than three corners are left out."""
+    bitmap = np.asarray(mask)
+    if bitmap.ndim != 2:
+        raise PolygonizeError(f"a mask must be 2-D, got shape {bitmap.shape}")
+    contours, _ = cv2.findContours((bitmap > 0).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return [[float(v) for x, y in c.reshape(-1, 2) for v in (x + left, y + top)] for c in contours if len(c) >= 3]
+
+
+TRACK_TOLERANCE = 1.0  # pixels, as CVAT's SAM 2 tracker function and torchvision's mask -> polygon
+
+
+def bitmap_to_shape(mask: np.ndarray, shape_type: ShapeType, tolerance: float = TRACK_TOLERANCE) -> list[float] | None:
+    """Points of a polygon (largest region, simplified by ``tolerance``), a mask (cut to its tight box)
+    or a rectangle (the pixels' box) describing a full-frame ``mask``; None when it is empty or degenerate."""
+    if not mask.any():
+        return None
+    if shape_type == ShapeType.MASK:
+        return mask_to_points(mask)
+    if shape_type == ShapeType.POLYGON:
+        return mask_to_polygon(mask, tolerance=tolerance)
+    if shape_type == ShapeType.RECTANGLE:
+        return bitmap_bbox(mask)
+    raise ValueError(f"cannot turn a mask into a {shape_type.value}")
