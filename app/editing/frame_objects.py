@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.domain.annotations import Shape, Track
-from app.tools.geometry import Hit, HitKind, bbox, hit_shape
+from app.domain.geometry import Hit, HitKind, bbox, hit_shape
 
 ObjectKey = tuple[str, int]
 

@@ -18,7 +18,8 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QDockWidget, QInputDialog, QMainWindow, QMenu, QSpinBox, QToolBar, QWidget
 
 from app import settings
-from app.editing.stack import UndoStack
+from app.editing.session import EditSession, SessionChange
+from app.editing.stack import StackChange, UndoStack
 from app.media.cache import FrameCache
 from app.media.errors import MediaError
 from app.media.sources import open_task_source
@@ -26,7 +27,6 @@ from app.quality.honeypots import display_numbers
 from app.tools import registry
 from app.tools.base import Modifier, Tool
 from app.tools.mask import MODES as MASK_MODES
-from app.tools.session import EditSession
 from app.widgets.adjustments import AdjustmentsPanel
 from app.widgets.canvas.frame_bar import FrameBar
 from app.widgets.canvas.view import CanvasView
@@ -76,7 +76,7 @@ class JobWindow(QMainWindow):
                                     capacity_bytes=self.prefs.frame_cache_mib << 20)
         except MediaError as exc:
             log.warning("media of task %s cannot be opened: %s", self.task.id, exc)
-        self.session = EditSession(project, job_id, self.undo_stack, image_provider=self._image_for)
+        self.session = EditSession(project, job_id, self.undo_stack)
         self.canvas = CanvasView(self.session, self)
         self.canvas.set_fill_opacity(self.prefs.fill_opacity)
         self.frame_bar = FrameBar(self.frames, self, numbers=display_numbers(self.job))
@@ -85,13 +85,13 @@ class JobWindow(QMainWindow):
         self.tools: dict[str, Tool] = {tool_id: registry.create(tool_id) for tool_id in registry.tool_ids()}
         self.last_draw_tool = "draw:rectangle"
         self.actions_by_id: dict[str, QAction] = {}
-        self.edit = JobActions(self)
+        self.edit = JobActions(self.session, self)
         self._build_docks()
         self._build_actions()
         self._build_toolbar()
-        self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.canvas.selection_changed.connect(self._update_actions)
-        self.undo_stack.add_listener(self._update_actions)
+        self.session.status_posted.connect(self._show_status)
+        self.session.changed.connect(self._on_session_changed)
+        self.undo_stack.changed.connect(self._on_stack_changed)
         self.setWindowTitle(f"{self.task.name} — job {job_id}")
         self.resize(1400, 900)
         self.set_tool("edit:select")
@@ -130,10 +130,10 @@ class JobWindow(QMainWindow):
             QTimer.singleShot(PREFETCH_DELAY_MS, lambda: self.cache is not None and self.cache.prefetch(wanted))
         if highlight_ids:
             keys = [("shape", i) for i in highlight_ids if ("shape", i) in self.session.objects()]
-            self.canvas.select(keys)
+            self.session.select(keys)
             boxes = [self.session.objects().get(k) for k in keys]
             if boxes:
-                from app.tools.geometry import bbox  # local: only needed for centring
+                from app.domain.geometry import bbox  # local: only needed for centring
 
                 x1, y1, x2, y2 = bbox(boxes[0].shape)  # type: ignore[union-attr]
                 self.canvas.center_on_image((x1 + x2) / 2, (y1 + y2) / 2)
@@ -189,9 +189,9 @@ class JobWindow(QMainWindow):
     # ------------------------------------------------------------ building
 
     def _build_docks(self) -> None:
-        self.objects_panel = ObjectsPanel(self.canvas, self)
-        self.labels_panel = LabelsPanel(self.canvas, self)
-        self.attributes_panel = AttributesPanel(self.canvas, self)
+        self.objects_panel = ObjectsPanel(self.session, self)
+        self.labels_panel = LabelsPanel(self.session, self)
+        self.attributes_panel = AttributesPanel(self.session, self)
         self.adjustments_panel = AdjustmentsPanel(self.canvas, self)
         self.labels_panel.apply_requested.connect(self.edit.change_label)
         self.attributes_panel.attribute_edited.connect(self.edit.set_attribute)
@@ -260,13 +260,13 @@ class JobWindow(QMainWindow):
         self.mask_mode.currentTextChanged.connect(mask_tool.set_mode)  # type: ignore[attr-defined]
         bar.addWidget(self.mask_mode)
 
-        def sync_mask_widgets() -> None:
+        def sync_mask_widgets(_options: tuple[str, int]) -> None:
             for widget, value in ((self.brush_size, mask_tool.size), (self.mask_mode, mask_tool.mode)):  # type: ignore[attr-defined]
                 widget.blockSignals(True)
                 widget.setValue(value) if isinstance(widget, QSpinBox) else widget.setCurrentText(value)
                 widget.blockSignals(False)
 
-        mask_tool.on_options_changed.append(sync_mask_widgets)  # type: ignore[attr-defined]
+        mask_tool.options_changed.connect(sync_mask_widgets)  # type: ignore[attr-defined]
         self.opacity = QSpinBox(bar)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(round(self.canvas.fill_opacity * 100))
@@ -311,6 +311,16 @@ class JobWindow(QMainWindow):
         if frame is not None:
             self.goto_frame(frame)
 
+    def _show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
+
+    def _on_session_changed(self, change: SessionChange) -> None:
+        if change is SessionChange.SELECTION:
+            self._update_actions()
+
+    def _on_stack_changed(self, _change: StackChange) -> None:
+        self._update_actions()
+
     def _update_actions(self) -> None:
         undo, redo = self.actions_by_id.get("edit.undo"), self.actions_by_id.get("edit.redo")
         if undo is not None and redo is not None:
@@ -322,6 +332,9 @@ class JobWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if self.canvas.tool is not None:
             self.canvas.tool.deactivate()
+        self.session.status_posted.disconnect(self._show_status)
+        self.session.changed.disconnect(self._on_session_changed)
+        self.undo_stack.changed.disconnect(self._on_stack_changed)
         self.session.close()
         self.canvas.shutdown()
         if self.cache is not None:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from app.domain.annotations import Shape
 from app.domain.enums import ShapeType
-from app.tools.geometry import rotation_handle
+from app.domain.geometry import rotation_handle
 from app.widgets.job_window import JobWindow
 from tests.support.canvas_project import make_project
 from tests.support.qt_input import Mouse

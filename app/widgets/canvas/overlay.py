@@ -11,9 +11,9 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPolygonF
 
 from app.domain.annotations import Shape
 from app.domain.enums import ShapeType
+from app.domain.geometry import editable_vertices, outline, rotation_handle
 from app.domain.mask import points_to_crop
 from app.tools.base import Preview
-from app.tools.geometry import editable_vertices, outline, rotation_handle
 
 HANDLE_PX = 7.0
 
