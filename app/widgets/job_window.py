@@ -2,9 +2,13 @@
 editing action with its shortcut. Each edit is one command on the window's undo stack, and the store
 writes it as it runs (there is no Save button).
 
+Its parts: ``session`` (the job's editing model, :class:`~app.editing.session.EditSession`), ``canvas``
+(the view of it), ``edit`` (the editing actions), the side panels (objects, labels, attributes,
+adjustments, AI tools, quality) and the layout keeper; each is created in this module.
+
 Integration points for other features: :meth:`JobWindow.add_side_panel`, :meth:`JobWindow.goto_frame`
-and the :attr:`JobWindow.frame_changed` signal; ``window.canvas`` is the tool context for AI tools
-(``window.set_tool(tool)``) and ``window.undo_stack`` the one stack.
+and the :attr:`JobWindow.frame_changed` signal; ``window.set_tool(tool)`` activates a tool on the
+canvas and ``window.undo_stack`` is the one stack.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from app.widgets.adjustments import AdjustmentsPanel
 from app.widgets.canvas.frame_bar import FrameBar
 from app.widgets.canvas.view import CanvasView
 from app.widgets.job_actions import JobActions
+from app.widgets.job_features import LayoutKeeper, build_ai_tools, build_quality_panel
 from app.widgets.panels.attributes import AttributesPanel
 from app.widgets.panels.labels import LabelsPanel
 from app.widgets.panels.objects import ObjectsPanel
@@ -96,9 +101,7 @@ class JobWindow(QMainWindow):
         self.resize(1400, 900)
         self.set_tool("edit:select")
         self.goto_frame(self.frames[0] if self.frames else 0)
-        from app.widgets.job_features import install_features  # late: features import this module's API
-
-        install_features(self)
+        self._install_features()
 
     # ------------------------------------------------------------ public API
 
@@ -275,6 +278,22 @@ class JobWindow(QMainWindow):
         self.opacity.valueChanged.connect(self._on_opacity_changed)
         bar.addWidget(self.opacity)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    def _install_features(self) -> None:
+        """The AI tools panel (Detectors, Interactors, Trackers tabs), the quality panel and the layout
+        keeper (built by :mod:`app.widgets.job_features`); then the current frame is re-announced."""
+        ai = build_ai_tools(self)
+        self.detectors, self.interactors, self.trackers = ai.detectors, ai.interactors, ai.trackers
+        # The objects panel gets a per-object tracking switch, kept in step with the Trackers tab.
+        self.objects_panel.model.tracking = self.trackers
+        self.trackers.tracking_changed.connect(self.objects_panel.reload)
+        self.ai_dock = self.add_side_panel(ai.panel, "AI tools", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.quality_panel = build_quality_panel(self)
+        self.quality_dock = self.add_side_panel(self.quality_panel, "Quality")
+        self.tabifyDockWidget(self.docks["objects"], self.quality_dock)
+        self.docks["objects"].raise_()
+        self.layout_keeper = LayoutKeeper(self, [self.ai_dock, self.docks["objects"]])
+        self.frame_changed.emit(self.frame)
 
     # ------------------------------------------------------------ actions
 
