@@ -19,10 +19,11 @@ from app.editing.session import EditSession, SessionChange
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QSpinBox, QStatusBar
+    from PySide6.QtWidgets import QStatusBar
 
     from app.editing.frame_objects import FrameObject
     from app.widgets.canvas.view import CanvasView
+    from app.widgets.job_toolbar import JobToolBar
 
 
 class JobHost(Protocol):
@@ -32,7 +33,7 @@ class JobHost(Protocol):
     job_id: int
     canvas: CanvasView
     actions_by_id: dict[str, QAction]
-    propagate_count: QSpinBox
+    toolbar: JobToolBar
     last_draw_tool: str
 
     @property
@@ -146,7 +147,7 @@ class JobActions:
         self.session.select([("shape", s.id) for s in command.after.shapes if s.id is not None])
 
     def propagate(self) -> None:
-        count = self.w.propagate_count.value()
+        count = self.w.toolbar.propagate_count.value()
         self.run(lambda o: actions.propagate_command(self.session, o, count))
 
     def toggle_hidden(self) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QDockWidget, QInputDialog, QMainWindow, QMenu, QSpinBox, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QMenu, QWidget
 
 from app import settings
 from app.editing.session import EditSession, SessionChange
@@ -30,12 +30,12 @@ from app.media.sources import open_task_source
 from app.quality.honeypots import display_numbers
 from app.tools import registry
 from app.tools.base import Modifier, Tool
-from app.tools.mask import MODES as MASK_MODES
 from app.widgets.adjustments import AdjustmentsPanel
 from app.widgets.canvas.frame_bar import FrameBar
 from app.widgets.canvas.view import CanvasView
 from app.widgets.job_actions import JobActions
 from app.widgets.job_features import LayoutKeeper, build_ai_tools, build_quality_panel
+from app.widgets.job_toolbar import JobToolBar
 from app.widgets.panels.attributes import AttributesPanel
 from app.widgets.panels.labels import LabelsPanel
 from app.widgets.panels.objects import ObjectsPanel
@@ -93,7 +93,11 @@ class JobWindow(QMainWindow):
         self.edit = JobActions(self.session, self)
         self._build_docks()
         self._build_actions()
-        self._build_toolbar()
+        self.toolbar = JobToolBar([[self.actions_by_id[a] for a in (*TOOL_ACTIONS, "track.mode")],
+                                   [self.actions_by_id[a] for a in ("edit.undo", "edit.redo", "view.fit", "view.one")]],
+                                  self.tools["draw:mask"], self.canvas.fill_opacity, self)  # type: ignore[arg-type]
+        self.toolbar.opacity_changed.connect(self._on_opacity_changed)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.session.status_posted.connect(self._show_status)
         self.session.changed.connect(self._on_session_changed)
         self.undo_stack.changed.connect(self._on_stack_changed)
@@ -235,50 +239,6 @@ class JobWindow(QMainWindow):
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
 
-    def _build_toolbar(self) -> None:
-        bar = QToolBar("Tools", self)
-        bar.setObjectName("tools")
-        for action_id in (*TOOL_ACTIONS, "track.mode"):
-            bar.addAction(self.actions_by_id[action_id])
-        bar.addSeparator()
-        for action_id in ("edit.undo", "edit.redo", "view.fit", "view.one"):
-            bar.addAction(self.actions_by_id[action_id])
-        bar.addSeparator()
-        self.propagate_count = QSpinBox(bar)
-        self.propagate_count.setRange(1, 10000)
-        self.propagate_count.setValue(5)
-        self.propagate_count.setPrefix("propagate ")
-        self.propagate_count.setSuffix(" frames")
-        bar.addWidget(self.propagate_count)
-        mask_tool = self.tools["draw:mask"]
-        self.brush_size = QSpinBox(bar)
-        self.brush_size.setRange(1, 500)
-        self.brush_size.setValue(getattr(mask_tool, "size", 10))
-        self.brush_size.setPrefix("brush ")
-        self.brush_size.setSuffix(" px")
-        self.brush_size.valueChanged.connect(lambda v: setattr(mask_tool, "size", v))
-        bar.addWidget(self.brush_size)
-        self.mask_mode = QComboBox(bar)
-        self.mask_mode.addItems(list(MASK_MODES))
-        self.mask_mode.currentTextChanged.connect(mask_tool.set_mode)  # type: ignore[attr-defined]
-        bar.addWidget(self.mask_mode)
-
-        def sync_mask_widgets(_options: tuple[str, int]) -> None:
-            for widget, value in ((self.brush_size, mask_tool.size), (self.mask_mode, mask_tool.mode)):  # type: ignore[attr-defined]
-                widget.blockSignals(True)
-                widget.setValue(value) if isinstance(widget, QSpinBox) else widget.setCurrentText(value)
-                widget.blockSignals(False)
-
-        mask_tool.options_changed.connect(sync_mask_widgets)  # type: ignore[attr-defined]
-        self.opacity = QSpinBox(bar)
-        self.opacity.setRange(0, 100)
-        self.opacity.setValue(round(self.canvas.fill_opacity * 100))
-        self.opacity.setPrefix("fill ")
-        self.opacity.setSuffix(" %")
-        self.opacity.valueChanged.connect(self._on_opacity_changed)
-        bar.addWidget(self.opacity)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-
     def _install_features(self) -> None:
         """The AI tools panel (Detectors, Interactors, Trackers tabs), the quality panel and the layout
         keeper (built by :mod:`app.widgets.job_features`); then the current frame is re-announced."""
@@ -313,10 +273,10 @@ class JobWindow(QMainWindow):
             raise KeyError(f"no handler for action {action_id!r}")
         handler()
 
-    def _on_opacity_changed(self, percent: int) -> None:
-        self.canvas.set_fill_opacity(percent / 100)
+    def _on_opacity_changed(self, value: float) -> None:
+        self.canvas.set_fill_opacity(value)
         prefs = settings.load()
-        prefs.fill_opacity = percent / 100
+        prefs.fill_opacity = value
         settings.save(prefs)
 
     def show_shortcuts(self) -> None:

@@ -116,7 +116,7 @@ def test_copy_paste_onto_another_frame_and_propagate(window: JobWindow) -> None:
     assert shapes(window, 2)[ShapeType.RECTANGLE].points == [20, 20, 100, 80]
     window.goto_frame(0)
     m.click(200, 70)
-    window.propagate_count.setValue(2)
+    window.toolbar.propagate_count.setValue(2)
     window.trigger("edit.propagate")
     assert ShapeType.POLYGON in shapes(window, 1) and ShapeType.POLYGON in shapes(window, 2)
     assert ShapeType.POLYGON not in shapes(window, 3)

@@ -115,8 +115,8 @@ def test_mask_strokes_one_shape_eraser_and_undo(window: JobWindow, qtbot) -> Non
     assert erased.id == shape.id and mask_area(erased.points) < area
     window.trigger("edit.undo")
     assert mask_area(stored(window)[0].points) == area
-    window.mask_mode.setCurrentText("brush")
-    window.brush_size.setValue(3)
+    window.toolbar.mask_mode.setCurrentText("brush")
+    window.toolbar.brush_size.setValue(3)
     qtbot.keyClick(window.canvas, Qt.Key.Key_N)  # finish this mask: the next stroke starts another
     m.drag((20, 150), (100, 150))
     assert len(stored(window)) == 2
