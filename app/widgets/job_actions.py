@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QStatusBar
 
     from app.editing.frame_objects import FrameObject
+    from app.storage.store import Project
     from app.widgets.canvas.view import CanvasView
     from app.widgets.job_toolbar import JobToolBar
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 class JobHost(Protocol):
     """What the actions use of the job window (navigation, status bar, action states)."""
 
-    project: object
+    project: Project
     job_id: int
     canvas: CanvasView
     actions_by_id: dict[str, QAction]
