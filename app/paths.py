@@ -56,3 +56,8 @@ def models_dir() -> Path:
 
 def log_dir() -> Path:
     return _base("log")
+
+
+def log_file() -> Path:
+    """The application's log file (written by the GUI, shown by Help → Open log folder)."""
+    return log_dir() / "fieldmark.log"

@@ -24,8 +24,8 @@ from app.domain.geometry import translate  # noqa: E402
 from app.domain.labels import Label  # noqa: E402
 from app.domain.project import FrameInfo  # noqa: E402
 from app.editing.commands import edit_shapes  # noqa: E402
+from app.editing.session import EditSession  # noqa: E402
 from app.storage.store import Project  # noqa: E402
-from app.tools.session import EditSession  # noqa: E402
 from app.widgets.canvas.view import CanvasView  # noqa: E402
 
 VIEW_W, VIEW_H = 1600, 900

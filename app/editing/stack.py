@@ -2,32 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
 
+from app.core.events import Event
 from app.editing.commands import Command
 
 DEFAULT_DEPTH = 5000
+
+
+class Direction(Enum):
+    """How a command went through the stack: run for the first time, undone, redone."""
+
+    DO = "do"
+    UNDO = "undo"
+    REDO = "redo"
+    CLEAR = "clear"  # the history was emptied (no command ran)
+
+
+@dataclass(frozen=True)
+class StackChange:
+    """What :attr:`UndoStack.changed` tells: the command that just ran and its direction
+    (``command`` is None for :attr:`Direction.CLEAR`). ``forward`` is False only for an undo."""
+
+    command: Command | None
+    direction: Direction
+
+    @property
+    def forward(self) -> bool:
+        return self.direction is not Direction.UNDO
 
 
 class UndoStack:
     """A linear history of commands, at least 1,000 steps deep (default 5,000).
 
     ``push`` runs the command (``redo``) and records it; ``undo``/``redo`` walk the history.
-    Listeners are called with no arguments after every change of the history.
+    :attr:`changed` is emitted after every change of the history with the command and its direction,
+    so listeners can apply a command's change without looking into the history.
     """
 
     def __init__(self, depth: int = DEFAULT_DEPTH) -> None:
         self.depth = depth
         self._done: list[Command] = []
         self._undone: list[Command] = []
-        self._listeners: list[Callable[[], None]] = []
-
-    def add_listener(self, callback: Callable[[], None]) -> None:
-        self._listeners.append(callback)
-
-    def _changed(self) -> None:
-        for callback in list(self._listeners):
-            callback()
+        self.changed: Event[StackChange] = Event("undo_stack.changed")
 
     def push(self, command: Command) -> Command:
         command.redo()
@@ -35,7 +53,7 @@ class UndoStack:
         if len(self._done) > self.depth:
             del self._done[0]
         self._undone.clear()
-        self._changed()
+        self.changed.emit(StackChange(command, Direction.DO))
         return command
 
     def can_undo(self) -> bool:
@@ -56,7 +74,7 @@ class UndoStack:
         command = self._done.pop()
         command.undo()
         self._undone.append(command)
-        self._changed()
+        self.changed.emit(StackChange(command, Direction.UNDO))
         return True
 
     def redo(self) -> bool:
@@ -65,13 +83,13 @@ class UndoStack:
         command = self._undone.pop()
         command.redo()
         self._done.append(command)
-        self._changed()
+        self.changed.emit(StackChange(command, Direction.REDO))
         return True
 
     def clear(self) -> None:
         self._done.clear()
         self._undone.clear()
-        self._changed()
+        self.changed.emit(StackChange(None, Direction.CLEAR))
 
     def __len__(self) -> int:
         return len(self._done)

@@ -6,10 +6,11 @@ preview when they change (e.g. the point slider moves).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
+from app.core.events import Event
 from app.domain.enums import ShapeType
 from app.tools.ai_worker import SlotWorker
 from app.tools.base import CursorRole, Tool
@@ -17,6 +18,15 @@ from app.tools.base import CursorRole, Tool
 MIN_POINTS = 3
 MAX_POINTS = 300
 DEFAULT_POINTS = 40
+
+
+class Option(Enum):
+    """An option of :class:`InteractorOptions` (the payload of its ``changed`` event)."""
+
+    INTERACTOR = "interactor"
+    LABEL_ID = "label_id"
+    MAX_POINTS = "max_points"
+    OUTPUT = "output"
 
 
 @dataclass
@@ -29,19 +39,14 @@ class InteractorOptions:
     label_id: int | None = None
     max_points: int = DEFAULT_POINTS
     output: ShapeType = ShapeType.POLYGON
-    _listeners: list[Callable[[str], None]] = field(default_factory=list, repr=False)
-
-    def add_listener(self, callback: Callable[[str], None]) -> None:
-        self._listeners.append(callback)
-
-    def remove_listener(self, callback: Callable[[str], None]) -> None:
-        if callback in self._listeners:
-            self._listeners.remove(callback)
+    changed: Event[Option] = field(default_factory=lambda: Event("interactor_options.changed"), repr=False,
+                                   compare=False)
 
     def set(self, **changes: Any) -> None:
-        """Change fields and tell listeners which ones changed (one call per field)."""
+        """Change fields and emit :attr:`changed` for each one that changed."""
+        names = {o.value for o in Option}
         for name, value in changes.items():
-            if name.startswith("_") or not hasattr(self, name):
+            if name not in names:
                 raise AttributeError(f"InteractorOptions has no option {name!r}")
             if name == "max_points":
                 value = max(MIN_POINTS, min(MAX_POINTS, int(value)))
@@ -52,8 +57,7 @@ class InteractorOptions:
             if getattr(self, name) is value or getattr(self, name) == value:
                 continue
             setattr(self, name, value)
-            for callback in list(self._listeners):
-                callback(name)
+            self.changed.emit(Option(name))
 
 
 class InteractorTool(Tool):
@@ -69,12 +73,12 @@ class InteractorTool(Tool):
         super().activate(ctx)
         if self.worker is None:
             self.worker = SlotWorker()
-        self.options.add_listener(self._option_changed)
-        ctx.set_cursor(CursorRole.CROSS)
+        self.options.changed.connect(self._option_changed)
+        ctx.view.set_cursor(CursorRole.CROSS)
 
     def deactivate(self) -> None:
-        self.options.remove_listener(self._option_changed)
+        self.options.changed.disconnect(self._option_changed)
         super().deactivate()
 
-    def _option_changed(self, name: str) -> None:
-        """Called with the option's name when it changes while the tool is active."""
+    def _option_changed(self, option: Option) -> None:
+        """Called with the option when it changes while the tool is active."""

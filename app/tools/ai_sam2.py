@@ -24,7 +24,7 @@ from app.domain.annotations import Shape
 from app.domain.enums import ShapeType, Source
 from app.editing.commands import add_shapes
 from app.models.interactor import MaskResult, Prompts
-from app.tools.ai_options import InteractorOptions, InteractorTool
+from app.tools.ai_options import InteractorOptions, InteractorTool, Option
 from app.tools.ai_worker import SlotWorker
 from app.tools.base import Button, KeyEvent, Modifier, Preview, ToolEvent
 
@@ -100,28 +100,28 @@ class Sam2Tool(InteractorTool):
         return Prompts(positive=tuple(self.positive), negative=tuple(self.negative), box=self.box)
 
     def _key(self, frame: int | None = None) -> Hashable:
-        ctx = self.ctx
-        return (id(ctx.project), ctx.job_id, ctx.frame if frame is None else frame)
+        session = self.session
+        return (id(session.project), session.job_id, session.frame if frame is None else frame)
 
     def frame_changed(self) -> None:
         """Call when the canvas shows another frame: drops the prompts and embeds the new frame."""
         if self.ctx is None:
             return
-        if self._frame is not None and self._frame != self.ctx.frame:
+        if self._frame is not None and self._frame != self.session.frame:
             self._clear()
-            self.ctx.set_preview(None)
-        self._frame = self.ctx.frame
+            self.view.set_preview(None)
+        self._frame = self.session.frame
         self._prepare_current()
 
     def _prepare_current(self) -> None:
-        interactor, ctx = self.options.interactor, self.ctx
-        if interactor is None or ctx is None:
+        interactor = self.options.interactor
+        if interactor is None or self.ctx is None:
             return
-        key, frame = self._key(), ctx.frame
+        key, frame = self._key(), self.session.frame
         if self._embed_for == (id(interactor), key):
             return
         self._embed_for = (id(interactor), key)
-        image = ctx.image()
+        image = self.view.image()
         self.worker.submit("embed", lambda: interactor.prepare(key, image), self._embedded)
         if self.next_frame is not None:
             (self.prefetch_worker or self.worker).submit("prefetch", lambda: self._prefetch(interactor, frame), None)
@@ -133,7 +133,7 @@ class Sam2Tool(InteractorTool):
         if found is None or ctx is None:
             return
         number, image = found
-        key = (id(ctx.project), ctx.job_id, number)
+        key = (id(ctx.session.project), ctx.session.job_id, number)
         if not interactor.is_prepared(key):
             interactor.prepare(key, image)
 
@@ -144,7 +144,7 @@ class Sam2Tool(InteractorTool):
 
     # ---------------------------------------------------------------------------- events
     def _check_frame(self) -> None:
-        if self.ctx is not None and self._frame != self.ctx.frame:
+        if self.ctx is not None and self._frame != self.session.frame:
             self.frame_changed()
 
     def press(self, event: ToolEvent) -> bool:
@@ -197,7 +197,7 @@ class Sam2Tool(InteractorTool):
 
     # --------------------------------------------------------------------------- prompts
     def _clamp(self, x: float, y: float) -> tuple[float, float]:
-        h, w = self.ctx.image().shape[:2]
+        h, w = self.view.image().shape[:2]
         return float(min(max(x, 0.0), w - 1)), float(min(max(y, 0.0), h - 1))
 
     def _remove_hit(self, event: ToolEvent) -> bool:
@@ -231,7 +231,7 @@ class Sam2Tool(InteractorTool):
             self.worker.clear("predict")
             self._render(missing)
             return
-        request, key, image = self._request, self._key(), self.ctx.image()
+        request, key, image = self._request, self._key(), self.view.image()
         max_points, as_mask = self.options.max_points, self.options.output == ShapeType.MASK
         self.busy = True
 
@@ -258,13 +258,13 @@ class Sam2Tool(InteractorTool):
 
     def _report(self, error: BaseException) -> None:
         self.last_error = str(error) or type(error).__name__
-        self.ctx.status(f"AI interactor: {self.last_error}")
+        self.session.status(f"AI interactor: {self.last_error}")
         self._render(self.last_error)
 
-    def _option_changed(self, name: str) -> None:
+    def _option_changed(self, option: Option) -> None:
         if self.ctx is None:
             return
-        if name == "interactor":
+        if option is Option.INTERACTOR:
             self._embed_for = None
             self._prepare_current()
             if self.positive or self.negative or self.box:
@@ -283,33 +283,34 @@ class Sam2Tool(InteractorTool):
         return (ShapeType.POLYGON, poly) if poly else None
 
     def _label_id(self) -> int | None:
-        return self.options.label_id if self.options.label_id is not None else self.ctx.current_label_id
+        return self.options.label_id if self.options.label_id is not None else self.session.current_label_id
 
     def accept(self) -> Shape | None:
         """Add the current result as one undo step; returns the shape added (None when nothing)."""
         if self.ctx is None:
             return None
         if self.pending:
-            self.ctx.status("release Ctrl first: the last clicks have not been sent")
+            self.session.status("release Ctrl first: the last clicks have not been sent")
             return None
         made, label_id = self._shape_points(), self._label_id()
         if made is None:
-            self.ctx.status("nothing to add yet: click on the object first")
+            self.session.status("nothing to add yet: click on the object first")
             return None
         if label_id is None:
-            self.ctx.status("choose a label first")
+            self.session.status("choose a label first")
             return None
-        label = self.ctx.labels.get(label_id)
+        label = self.session.labels.get(label_id)
         if label is not None and not label.type.accepts(made[0]):
-            self.ctx.status(f"label {label.name!r} does not accept {made[0].value} shapes")
+            self.session.status(f"label {label.name!r} does not accept {made[0].value} shapes")
             return None
         attributes = label.default_attributes() if label is not None else {}
-        shape = Shape(type=made[0], frame=self.ctx.frame, label_id=label_id, points=made[1],
+        shape = Shape(type=made[0], frame=self.session.frame, label_id=label_id, points=made[1],
                       source=Source.SEMI_AUTO, score=float(self.result.score), attributes=attributes)
         title = getattr(self.options.interactor, "name", "AI")
-        self.ctx.push(add_shapes(self.ctx.project, self.ctx.job_id, [shape], text=f"Add {made[0].value} ({title})"))
+        session = self.session
+        session.push(add_shapes(session.project, session.job_id, [shape], text=f"Add {made[0].value} ({title})"))
         self._clear()
-        self.ctx.set_preview(None)
+        self.view.set_preview(None)
         return shape
 
     def _render(self, text: str = "") -> None:
@@ -320,7 +321,7 @@ class Sam2Tool(InteractorTool):
         preview.box = self._drag or self.box
         made = self._shape_points()
         if made is not None:
-            preview.shapes.append(Shape(type=made[0], frame=self.ctx.frame, label_id=self._label_id() or 0,
+            preview.shapes.append(Shape(type=made[0], frame=self.session.frame, label_id=self._label_id() or 0,
                                         points=made[1], source=Source.SEMI_AUTO))
         if self.pending:
             text = text or "Ctrl held: clicks are sent when it is released"
@@ -328,4 +329,4 @@ class Sam2Tool(InteractorTool):
             text = text or "thinking…"
         preview.text = text
         preview.extra = {"busy": self.busy, "pending": self.pending}
-        self.ctx.set_preview(preview)
+        self.view.set_preview(preview)

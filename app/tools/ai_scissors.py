@@ -17,7 +17,7 @@ from app.domain.enums import ShapeType, Source
 from app.domain.geometry import polygon_to_mask_points
 from app.editing.commands import add_shapes
 from app.models.scissors import DEFAULT_REGION, ScissorsMap, ScissorsPath, build_map, clamp_region, straight
-from app.tools.ai_options import InteractorOptions, InteractorTool
+from app.tools.ai_options import InteractorOptions, InteractorTool, Option
 from app.tools.ai_worker import SlotWorker
 from app.tools.base import Button, KeyEvent, Modifier, Preview, ToolEvent
 
@@ -60,10 +60,10 @@ class ScissorsTool(InteractorTool):
     def press(self, event: ToolEvent) -> bool:
         if self.ctx is None or event.button != Button.LEFT:
             return False
-        if self._frame is not None and self._frame != self.ctx.frame:
+        if self._frame is not None and self._frame != self.session.frame:
             self.cancel()
-        self._frame = self.ctx.frame
-        image = self.ctx.image()
+        self._frame = self.session.frame
+        image = self.view.image()
         h, w = image.shape[:2]
         x, y = min(max(event.x, 0.0), w - 1), min(max(event.y, 0.0), h - 1)
         if self.path.hits_last(x, y, HIT_PX / max(event.scale, 1e-6)):
@@ -118,7 +118,7 @@ class ScissorsTool(InteractorTool):
         if request != self._request or self.ctx is None:
             return
         if error is not None:
-            self.ctx.status(f"Intelligent scissors: {error}")
+            self.session.status(f"Intelligent scissors: {error}")
             return
         self.map = result
         self._render()
@@ -135,28 +135,29 @@ class ScissorsTool(InteractorTool):
         if self.ctx is None:
             return None
         poly = self.path.polygon(self.options.max_points)
-        label_id = self.options.label_id if self.options.label_id is not None else self.ctx.current_label_id
+        label_id = self.options.label_id if self.options.label_id is not None else self.session.current_label_id
         if poly is None:
-            self.ctx.status("place at least three points along the object's edge first")
+            self.session.status("place at least three points along the object's edge first")
             return None
         if label_id is None:
-            self.ctx.status("choose a label first")
+            self.session.status("choose a label first")
             return None
         kind, points = ShapeType.POLYGON, poly
         if self.options.output == ShapeType.MASK:
-            h, w = self.ctx.image().shape[:2]
+            h, w = self.view.image().shape[:2]
             kind, points = ShapeType.MASK, polygon_to_mask_points(self.path.points().ravel().tolist(), w, h)
-        label = self.ctx.labels.get(label_id)
+        label = self.session.labels.get(label_id)
         if label is not None and not label.type.accepts(kind):
-            self.ctx.status(f"label {label.name!r} does not accept {kind.value} shapes")
+            self.session.status(f"label {label.name!r} does not accept {kind.value} shapes")
             return None
-        shape = Shape(type=kind, frame=self.ctx.frame, label_id=label_id, points=points, source=Source.SEMI_AUTO,
+        shape = Shape(type=kind, frame=self.session.frame, label_id=label_id, points=points, source=Source.SEMI_AUTO,
                       attributes=label.default_attributes() if label is not None else {})
-        self.ctx.push(add_shapes(self.ctx.project, self.ctx.job_id, [shape], text=f"Add {kind.value} (scissors)"))
+        session = self.session
+        session.push(add_shapes(session.project, session.job_id, [shape], text=f"Add {kind.value} (scissors)"))
         self.cancel()
         return shape
 
-    def _option_changed(self, _name: str) -> None:
+    def _option_changed(self, _option: Option) -> None:
         self._render()
 
     def _render(self) -> None:
@@ -171,4 +172,4 @@ class ScissorsTool(InteractorTool):
             preview.box = (cx - half, cy - half, cx + half, cy + half)
         preview.text = "" if self.map_ready or not self.path.anchors else "building edge map…"
         preview.extra = {"threshold": self.region, "map_ready": self.map_ready}
-        self.ctx.set_preview(preview)
+        self.view.set_preview(preview)

@@ -1,8 +1,10 @@
 """The tool protocol shared by every canvas tool (drawing, editing, AI interactors, trackers).
 
-Tools receive toolkit-neutral events in *image* coordinates and act through a :class:`ToolContext`
-(the canvas implements it): they show draft geometry with ``set_preview`` and change annotations only
-by pushing commands (``ctx.push``). So most tool tests need no window: a fake context is enough.
+Tools receive toolkit-neutral events in *image* coordinates and act through a :class:`ToolContext`,
+a small host of two parts: the job's :class:`~app.editing.session.EditSession` (the frame's objects,
+selection, labels; annotations change only by pushing commands, ``self.session.push``) and a
+:class:`ViewPort` (the canvas: draft geometry with ``set_preview``, the cursor, the pixels shown).
+So tool tests need no window: a real session and a :class:`app.tools.host.PlainView` are enough.
 
 Life cycle: ``activate(ctx)`` -> any number of ``press/move/release/double_click/key`` ->
 ``deactivate()``. ``cancel()`` (Escape, always) drops the gesture in progress and the preview and
@@ -19,10 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from app.domain.annotations import Shape
-    from app.domain.labels import LabelSet
-    from app.editing.commands import Command
-    from app.editing.stack import UndoStack
-    from app.storage.store import Project
+    from app.editing.session import EditSession
 
 
 class EventKind(Enum):
@@ -93,41 +92,35 @@ class Preview:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class ToolContext(Protocol):
-    """What a tool may use. Implemented by the canvas (and by fakes in tests)."""
-
-    project: Project
-    job_id: int
-    undo_stack: UndoStack
-
-    @property
-    def frame(self) -> int: ...
-
-    @property
-    def labels(self) -> LabelSet: ...
-
-    @property
-    def current_label_id(self) -> int | None: ...
+class ViewPort(Protocol):
+    """The view showing the session to the user: what a tool may change that is not the job's data.
+    Implemented by the canvas; :class:`app.tools.host.PlainView` is a Qt-free one for tests."""
 
     def image(self, *, adjusted: bool = False) -> np.ndarray:
         """The current frame as RGB uint8 (display adjustments applied only when asked)."""
         ...
 
-    def push(self, command: Command) -> None:
-        """Run a command on the undo stack (it writes the project)."""
+    def set_preview(self, preview: Preview | None) -> None:
+        """Show draft geometry over the frame (None removes it)."""
         ...
-
-    def set_preview(self, preview: Preview | None) -> None: ...
 
     def set_cursor(self, role: CursorRole) -> None: ...
 
-    def status(self, text: str) -> None:
-        """A short message for the status bar."""
+    def hit_tolerance(self, screen_px: float) -> float:
+        """``screen_px`` screen pixels in image pixels at the current zoom."""
         ...
 
-    def selected_ids(self) -> list[int]:
-        """Ids of the selected plain shapes on this frame."""
-        ...
+
+class ToolContext(Protocol):
+    """What a tool acts through (its host): the job's editing session, where it reads the frame's
+    objects and labels and pushes commands, and the view port, where it shows previews and sets the
+    cursor. :class:`app.tools.host.ToolHost` is the one implementation."""
+
+    @property
+    def session(self) -> EditSession: ...
+
+    @property
+    def view(self) -> ViewPort: ...
 
 
 class Tool:
@@ -144,6 +137,18 @@ class Tool:
 
     def activate(self, ctx: ToolContext) -> None:
         self.ctx = ctx
+
+    @property
+    def session(self) -> EditSession:
+        """The job's editing session (only while the tool is active)."""
+        assert self.ctx is not None, "the tool is not active"
+        return self.ctx.session
+
+    @property
+    def view(self) -> ViewPort:
+        """The view port showing the session (only while the tool is active)."""
+        assert self.ctx is not None, "the tool is not active"
+        return self.ctx.view
 
     def deactivate(self) -> None:
         self.cancel()
@@ -170,4 +175,4 @@ class Tool:
     def cancel(self) -> None:
         """Drop the gesture in progress; the store is left as before the gesture."""
         if self.ctx is not None:
-            self.ctx.set_preview(None)
+            self.ctx.view.set_preview(None)

@@ -25,7 +25,7 @@ class ClickPointsTool(DrawTool):
 
     def activate(self, ctx: ToolContext) -> None:
         super().activate(ctx)
-        ctx.set_cursor(CursorRole.CROSS)
+        ctx.view.set_cursor(CursorRole.CROSS)
 
     def _show(self) -> None:
         band = list(self.points)
@@ -35,7 +35,7 @@ class ClickPointsTool(DrawTool):
                 band += self.points[:2]
         n = len(self.points) // 2
         pts = [(self.points[2 * i], self.points[2 * i + 1], "vertex") for i in range(n)]
-        self.ectx.set_preview(Preview(polyline=band, points=pts, text=f"{self.title}: {n} point(s)"))
+        self.view.set_preview(Preview(polyline=band, points=pts, text=f"{self.title}: {n} point(s)"))
 
     def press(self, event: ToolEvent) -> bool:
         if event.button is not Button.LEFT:
@@ -77,7 +77,7 @@ class ClickPointsTool(DrawTool):
             return True
         if event.key == "Backspace" and self.points:
             del self.points[-2:]
-            self._show() if self.points else self.ectx.set_preview(None)
+            self._show() if self.points else self.view.set_preview(None)
             return True
         return super().key(event)
 
@@ -93,8 +93,8 @@ class ClickPointsTool(DrawTool):
         points = self._deduplicated()
         self.points, self.cursor = [], None
         if len(points) // 2 < self.min_points:
-            self.ectx.set_preview(None)
-            self.ectx.status(f"A {self.shape_type} needs at least {self.min_points} point(s); dropped")
+            self.view.set_preview(None)
+            self.session.status(f"A {self.shape_type} needs at least {self.min_points} point(s); dropped")
             return False
         return self.commit(self.new_shape(points))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.domain.annotations import Shape
-from app.tools.actions import EditError, make_shape, new_object_command
+from app.editing.actions import EditError, make_shape, new_object_command
 from app.tools.base import CursorRole
 from app.tools.edit_context import EditTool
 
@@ -30,26 +30,26 @@ class DrawTool(EditTool):
 
     def new_shape(self, points: list[float], **fields: object) -> Shape | None:
         try:
-            return make_shape(self.ectx, self.shape_type, points, **fields)
+            return make_shape(self.session, self.shape_type, points, **fields)
         except EditError as exc:
-            self.ectx.status(str(exc))
+            self.session.status(str(exc))
             return None
 
     def commit(self, shape: Shape | None) -> bool:
         """Push the command that adds ``shape`` (a track in track mode); clears the preview."""
-        self.ectx.set_preview(None)
+        self.view.set_preview(None)
         if shape is None:
             return False
         try:
-            command = new_object_command(self.ectx, shape)
+            command = new_object_command(self.session, shape)
         except EditError as exc:
-            self.ectx.status(str(exc))
+            self.session.status(str(exc))
             return False
-        self.ectx.push(command)
+        self.session.push(command)
         self.last_command = command
         return True
 
     def label_color(self) -> str:
-        ctx = self.ectx
+        ctx = self.session
         label = ctx.labels.get(ctx.current_label_id) if ctx.current_label_id is not None else None
         return label.color if label is not None else "#ffffff"

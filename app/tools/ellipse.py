@@ -19,7 +19,7 @@ class EllipseTool(RectangleTool):
             return False
         x1, y1, x2, y2 = normalized_rect(*self.start, event.x, event.y)
         draft = self.new_shape([(x1 + x2) / 2, (y1 + y2) / 2, x2, y1])
-        self.ectx.set_preview(Preview(shapes=[draft] if draft else [], box=(x1, y1, x2, y2), text="ellipse"))
+        self.view.set_preview(Preview(shapes=[draft] if draft else [], box=(x1, y1, x2, y2), text="ellipse"))
         return True
 
     def finish(self, x: float, y: float) -> None:
@@ -27,7 +27,7 @@ class EllipseTool(RectangleTool):
         x1, y1, x2, y2 = normalized_rect(*self.start, x, y)
         self.start = None
         if x2 - x1 < MIN_SIZE or y2 - y1 < MIN_SIZE:
-            self.ectx.set_preview(None)
-            self.ectx.status("Ellipse too small; dropped")
+            self.view.set_preview(None)
+            self.session.status("Ellipse too small; dropped")
             return
         self.commit(self.new_shape([(x1 + x2) / 2, (y1 + y2) / 2, x2, y1]))

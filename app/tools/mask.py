@@ -10,21 +10,21 @@ Keys while active: E toggles brush/eraser, P toggles polygon mode, ``[`` / ``]``
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
+from app.core.events import Event
 from app.domain.enums import ShapeType
 from app.domain.geometry import fill_polygon
 from app.domain.mask import mask_to_points, points_to_mask
-from app.tools.actions import EditError, delete_command, edit_object_command
+from app.editing.actions import EditError, delete_command, edit_object_command
 from app.tools.base import Button, KeyEvent, Preview, ToolEvent
 from app.tools.clicks import ClickPointsTool
 
 if TYPE_CHECKING:
-    from app.tools.frame_objects import FrameObject, ObjectKey
+    from app.editing.frame_objects import FrameObject, ObjectKey
 
 MODES = ("brush", "eraser", "polygon", "polygon_erase")
 
@@ -46,13 +46,13 @@ class MaskTool(ClickPointsTool):
         self._before: np.ndarray | None = None
         self._last: tuple[int, int] | None = None
         self._stroking = False
-        self.on_options_changed: list[Callable[[], None]] = []  # e.g. the window's mode/size widgets
+        # (mode, size) after either changed; the window's mode/size widgets follow it
+        self.options_changed: Event[tuple[str, int]] = Event("mask_tool.options_changed")
 
     # ------------------------------------------------------------ state
 
     def _options_changed(self) -> None:
-        for callback in self.on_options_changed:
-            callback()
+        self.options_changed.emit((self.mode, self.size))
 
     @property
     def erasing(self) -> bool:
@@ -67,11 +67,11 @@ class MaskTool(ClickPointsTool):
         self._options_changed()
 
     def _target_object(self) -> FrameObject | None:
-        return self.ectx.objects().get(self.target) if self.target is not None else None
+        return self.session.objects().get(self.target) if self.target is not None else None
 
     def _ensure_bitmap(self) -> None:
         """Start from the mask being edited, else the single selected mask, else an empty one."""
-        ctx = self.ectx
+        ctx = self.session
         w, h = ctx.image_size()
         if self.target is not None and self._target_object() is None:
             self.target, self.bitmap = None, None  # deleted or undone meanwhile
@@ -87,10 +87,10 @@ class MaskTool(ClickPointsTool):
 
     def _show(self) -> None:
         if self.mode.startswith("polygon"):
-            preview = self.ectx_preview_extra(Preview(polyline=self._band(), points=self._markers()))
+            preview = self.preview_extra(Preview(polyline=self._band(), points=self._markers()))
         else:
-            preview = self.ectx_preview_extra(Preview(text=f"{self.mode} {self.size}px"))
-        self.ectx.set_preview(preview)
+            preview = self.preview_extra(Preview(text=f"{self.mode} {self.size}px"))
+        self.view.set_preview(preview)
 
     def _band(self) -> list[float]:
         band = list(self.points)
@@ -101,7 +101,7 @@ class MaskTool(ClickPointsTool):
     def _markers(self) -> list[tuple[float, float, str]]:
         return [(self.points[i], self.points[i + 1], "vertex") for i in range(0, len(self.points), 2)]
 
-    def ectx_preview_extra(self, preview: Preview) -> Preview:
+    def preview_extra(self, preview: Preview) -> Preview:
         if self.bitmap is not None:
             preview.extra["mask"] = {"bitmap": self.bitmap, "color": self.label_color()}
             if self.target is not None:
@@ -166,7 +166,7 @@ class MaskTool(ClickPointsTool):
             return True
         if event.key in ("[", "]"):
             self.size = max(1, min(500, round(self.size * (1.25 if event.key == "]" else 0.8))))
-            self.ectx.status(f"Brush size {self.size}px")
+            self.session.status(f"Brush size {self.size}px")
             self._options_changed()
             return True
         if event.key in ("N", "Return", "Enter") and not self.points:
@@ -181,7 +181,7 @@ class MaskTool(ClickPointsTool):
         points = self._deduplicated()
         self.points, self.cursor = [], None
         if len(points) < 6:
-            self.ectx.status("A mask polygon needs at least 3 points; dropped")
+            self.session.status("A mask polygon needs at least 3 points; dropped")
             self._show()
             return False
         self._ensure_bitmap()
@@ -192,11 +192,11 @@ class MaskTool(ClickPointsTool):
     def finish_mask(self) -> None:
         """End this mask: the next stroke starts a new one."""
         self.target, self.bitmap = None, None
-        self.ectx.set_preview(None)
-        self.ectx.select([])
+        self.view.set_preview(None)
+        self.session.select([])
 
     def _store(self, text: str) -> bool:
-        ctx = self.ectx
+        ctx = self.session
         assert self.bitmap is not None
         obj = self._target_object()
         empty = not self.bitmap.any()
@@ -205,7 +205,7 @@ class MaskTool(ClickPointsTool):
                 if obj is not None:
                     ctx.push(delete_command(ctx, [obj]))
                 self.target, self.bitmap = None, None
-                ctx.set_preview(None)
+                self.view.set_preview(None)
                 return obj is not None
             points = mask_to_points(self.bitmap.astype(bool))
             if obj is None:
@@ -230,7 +230,7 @@ class MaskTool(ClickPointsTool):
         if obj is None:
             self.bitmap = None
         elif self.bitmap is not None:
-            w, h = self.ectx.image_size()
+            w, h = self.session.image_size()
             self.bitmap = points_to_mask(obj.shape.points, w, h).astype(np.uint8)
         super().cancel()
 

@@ -18,4 +18,4 @@ class PointsTool(ClickPointsTool):
         # Points are not joined: show only the markers.
         n = len(self.points) // 2
         markers = [(self.points[2 * i], self.points[2 * i + 1], "vertex") for i in range(n)]
-        self.ectx.set_preview(Preview(points=markers, text=f"Points: {n}"))
+        self.view.set_preview(Preview(points=markers, text=f"Points: {n}"))

@@ -34,7 +34,7 @@ class RectangleTool(DrawTool):
     def move(self, event: ToolEvent) -> bool:
         if self.start is None:
             return False
-        self.ectx.set_preview(Preview(box=(*self.start, event.x, event.y), text="rectangle"))
+        self.view.set_preview(Preview(box=(*self.start, event.x, event.y), text="rectangle"))
         return True
 
     def release(self, event: ToolEvent) -> bool:
@@ -53,10 +53,10 @@ class RectangleTool(DrawTool):
         box = normalized_rect(*self.start, x, y)
         self.start = None
         if box[2] - box[0] < MIN_SIZE or box[3] - box[1] < MIN_SIZE:
-            self.ectx.set_preview(None)
-            self.ectx.status("Rectangle too small; dropped")
+            self.view.set_preview(None)
+            self.session.status("Rectangle too small; dropped")
             return
-        w, h = self.ectx.image_size()
+        w, h = self.session.image_size()
         box = [min(max(box[0], 0), w), min(max(box[1], 0), h), min(max(box[2], 0), w), min(max(box[3], 0), h)]
         self.commit(self.new_shape(box))
 

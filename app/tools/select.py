@@ -23,12 +23,12 @@ from app.domain.geometry import (
     rotation_towards,
     translate,
 )
-from app.tools.actions import EditError, delete_command, edit_many_command, edit_object_command
+from app.editing.actions import EditError, delete_command, edit_many_command, edit_object_command
 from app.tools.base import Button, KeyEvent, Modifier, Preview, ToolEvent
 from app.tools.edit_context import EditTool
 
 if TYPE_CHECKING:
-    from app.tools.frame_objects import FrameObject
+    from app.editing.frame_objects import FrameObject
 
 HIT_TOLERANCE_PX = 6.0
 DRAG_THRESHOLD_PX = 3.0
@@ -58,17 +58,17 @@ class SelectTool(EditTool):
     # ------------------------------------------------------------ helpers
 
     def _selected_objects(self) -> list[FrameObject]:
-        objects = self.ectx.objects()
-        return [o for o in (objects.get(k) for k in self.ectx.selection()) if o is not None]
+        objects = self.session.objects()
+        return [o for o in (objects.get(k) for k in self.session.selection()) if o is not None]
 
     def _editable(self, obj: FrameObject) -> bool:
-        if self.ectx.is_locked(obj.key):
-            self.ectx.status("The object is locked (L unlocks it)")
+        if self.session.is_locked(obj.key):
+            self.session.status("The object is locked (L unlocks it)")
             return False
         return True
 
     def _hit(self, event: ToolEvent) -> tuple[FrameObject, Hit] | None:
-        ctx = self.ectx
+        ctx = self.session
         hidden = [o.key for o in ctx.objects() if ctx.is_hidden(o.key)]
         return ctx.objects().hit(event.x, event.y, HIT_TOLERANCE_PX / max(event.scale, 1e-6),
                                  skip=hidden, prefer=ctx.selection())
@@ -86,7 +86,7 @@ class SelectTool(EditTool):
     def press(self, event: ToolEvent) -> bool:
         if event.button is not Button.LEFT:
             return False
-        ctx = self.ectx
+        ctx = self.session
         rotating = self._rotation_hit(event)
         if rotating is not None and self._editable(rotating):
             self.drag = Drag("rotate", event.x, event.y, [rotating])
@@ -124,10 +124,10 @@ class SelectTool(EditTool):
             return True
         drag.moved = True
         if drag.kind == "band":
-            self.ectx.set_preview(Preview(box=(drag.x0, drag.y0, event.x, event.y), text="select"))
+            self.view.set_preview(Preview(box=(drag.x0, drag.y0, event.x, event.y), text="select"))
             return True
         drag.result = self._dragged(drag, event.x, event.y)
-        self.ectx.set_preview(Preview(shapes=drag.result, extra={"hide": [o.key for o in drag.objects],
+        self.view.set_preview(Preview(shapes=drag.result, extra={"hide": [o.key for o in drag.objects],
                                                                  "selected": True}))
         return True
 
@@ -143,8 +143,8 @@ class SelectTool(EditTool):
         drag, self.drag = self.drag, None
         if drag is None or event.button is not Button.LEFT:
             return False
-        ctx = self.ectx
-        ctx.set_preview(None)
+        ctx = self.session
+        self.view.set_preview(None)
         if not drag.moved:
             if drag.clicked is not None:
                 ctx.select([drag.clicked])
@@ -164,7 +164,7 @@ class SelectTool(EditTool):
         return True
 
     def _band_select(self, drag: Drag, event: ToolEvent) -> None:
-        ctx = self.ectx
+        ctx = self.session
         x1, x2 = sorted((drag.x0, event.x))
         y1, y2 = sorted((drag.y0, event.y))
         objects = ctx.objects()
@@ -183,11 +183,11 @@ class SelectTool(EditTool):
         if hit.kind is not HitKind.EDGE or not self._editable(obj):
             return True
         shape = insert_vertex(obj.shape, hit.index, event.x, event.y)
-        self.ectx.push(edit_object_command(self.ectx, obj, shape, text="Insert vertex"))
+        self.session.push(edit_object_command(self.session, obj, shape, text="Insert vertex"))
         return True
 
     def _alt_click(self, obj: FrameObject, hit: Hit, shift: bool) -> None:
-        ctx = self.ectx
+        ctx = self.session
         if not self._editable(obj):
             return
         index = hit.index
@@ -216,14 +216,14 @@ class SelectTool(EditTool):
             if self.drag is not None:
                 self.cancel()
             else:
-                self.ectx.select([])
+                self.session.select([])
             return True
         if event.key == "Delete":
             return self.delete_selection()
         return False
 
     def delete_selection(self) -> bool:
-        ctx = self.ectx
+        ctx = self.session
         objs = [o for o in self._selected_objects() if not ctx.is_locked(o.key)]
         if not objs:
             return False

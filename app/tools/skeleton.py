@@ -13,7 +13,7 @@ from app.domain.annotations import Shape
 from app.domain.enums import LabelType, ShapeType
 from app.domain.geometry import normalized_rect
 from app.domain.labels import Label
-from app.tools.actions import EditError
+from app.editing.actions import EditError
 from app.tools.base import Preview, ToolEvent
 from app.tools.rectangle import RectangleTool
 
@@ -34,7 +34,7 @@ class SkeletonTool(RectangleTool):
     shape_type = ShapeType.SKELETON
 
     def _label(self) -> Label | None:
-        ctx = self.ectx
+        ctx = self.session
         current = ctx.labels.get(ctx.current_label_id) if ctx.current_label_id is not None else None
         if current is not None and current.type is LabelType.SKELETON:
             return current
@@ -43,11 +43,11 @@ class SkeletonTool(RectangleTool):
     def skeleton(self, box: list[float]) -> Shape | None:
         label = self._label()
         if label is None:
-            self.ectx.status(str(EditError("no skeleton label; add one with keypoints in the project's labels")))
+            self.session.status(str(EditError("no skeleton label; add one with keypoints in the project's labels")))
             return None
         x1, y1, x2, y2 = box
         elements = [
-            Shape(type=ShapeType.POINTS, frame=self.ectx.frame, label_id=sub.id or 0,
+            Shape(type=ShapeType.POINTS, frame=self.session.frame, label_id=sub.id or 0,
                   points=[x1 + u * (x2 - x1), y1 + v * (y2 - y1)], attributes=sub.default_attributes())
             for sub, (u, v) in zip(label.sublabels, template_positions(label), strict=False)
         ]
@@ -57,7 +57,7 @@ class SkeletonTool(RectangleTool):
         if self.start is None:
             return False
         draft = self.skeleton(normalized_rect(*self.start, event.x, event.y))
-        self.ectx.set_preview(Preview(shapes=[draft] if draft else [], text="skeleton"))
+        self.view.set_preview(Preview(shapes=[draft] if draft else [], text="skeleton"))
         return True
 
     def release(self, event: ToolEvent) -> bool:

@@ -11,12 +11,12 @@ from app.tools.base import Button, ToolEvent
 from app.tools.drawing import DrawTool
 
 if TYPE_CHECKING:
-    from app.tools.base import ToolContext
+    from app.editing.session import EditSession
 
 
-def add_tag(ctx: ToolContext, label_id: int | None = None) -> bool:
+def add_tag(ctx: EditSession, label_id: int | None = None) -> bool:
     """Add a tag of ``label_id`` (default: the current label when it is a tag label, else the first
-    tag label) to the context's frame; skipped when the frame already has that tag."""
+    tag label) to the session's frame; skipped when the frame already has that tag."""
     labels = ctx.labels
     label = labels.get(label_id if label_id is not None else ctx.current_label_id)
     if label is None or label.type is not LabelType.TAG:
@@ -42,5 +42,5 @@ class TagTool(DrawTool):
     def press(self, event: ToolEvent) -> bool:
         if event.button is not Button.LEFT:
             return False
-        add_tag(self.ectx)
+        add_tag(self.session)
         return True

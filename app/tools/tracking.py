@@ -13,8 +13,9 @@ tracking itself runs when the annotator steps to the next frame (the tab's job).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from app.core.events import Event
 from app.domain.annotations import Shape
 from app.domain.enums import ShapeType
 from app.editing import track_ops
@@ -22,8 +23,8 @@ from app.models.trackers.interactive import InteractiveTracking
 from app.tools.base import Button, CursorRole, EventKind, Preview, Tool, ToolContext, ToolEvent
 
 if TYPE_CHECKING:
+    from app.editing.frame_objects import FrameObject, FrameObjects, ObjectKey
     from app.models.trackers.base import Tracker
-    from app.tools.frame_objects import FrameObject, ObjectKey
 
 MIN_DRAG = 3.0  # screen pixels: less is a click
 HIT_TOLERANCE = 5.0  # screen pixels
@@ -52,21 +53,20 @@ class TrackingTool(Tool):
     def __init__(self, session: InteractiveTracking | None = None,
                  tracker_provider: Callable[[], Tracker | None] | None = None) -> None:
         super().__init__()
-        self.session = session if session is not None else InteractiveTracking()
+        self.tracking = session if session is not None else InteractiveTracking()
         self.tracker_provider = tracker_provider or (lambda: None)
-        self.listeners: list[Callable[[], None]] = []  # called after objects are marked or unmarked
+        self.marked: Event[tuple[int, ...]] = Event("tracking.marked")  # the tracked track ids, after a change
         self._anchor: tuple[float, float] | None = None
         self._box: tuple[float, float, float, float] | None = None
         self._scale = 1.0
 
     # ------------------------------------------------------------------ helpers
     def _changed(self) -> None:
-        for callback in list(self.listeners):
-            callback()
+        self.marked.emit(tuple(e.track_id for e in self.tracking.entries()))
 
     def _status(self, text: str) -> None:
         if self.ctx is not None:
-            self.ctx.status(text)
+            self.ctx.session.status(text)
 
     def _tracker_for(self, shape_type: ShapeType) -> Tracker | None:
         tracker = self.tracker_provider()
@@ -81,7 +81,7 @@ class TrackingTool(Tool):
 
     def activate(self, ctx: ToolContext) -> None:
         super().activate(ctx)
-        ctx.set_cursor(CursorRole.CROSS)
+        ctx.view.set_cursor(CursorRole.CROSS)
 
     def cancel(self) -> None:
         self._anchor = self._box = None
@@ -90,9 +90,9 @@ class TrackingTool(Tool):
     # ------------------------------------------------------------------ marking
     def create_rectangle(self, box: tuple[float, float, float, float]) -> int | None:
         """Create a rectangle track from ``box`` on the current frame and track it; its id."""
-        ctx = self.ctx
-        if ctx is None:
+        if self.ctx is None:
             return None
+        ctx = self.ctx.session
         tracker = self._tracker_for(ShapeType.RECTANGLE)
         if tracker is None:
             return None
@@ -105,18 +105,18 @@ class TrackingTool(Tool):
         command = track_ops.draw_track(ctx.project, ctx.job_id, shape)
         ctx.push(command)
         track_id = command.after.tracks[0].id
-        self.session.mark(track_id, tracker)
+        self.tracking.mark(track_id, tracker)
         self._changed()
         return track_id
 
     def toggle(self, obj: FrameObject) -> int | None:
         """Start or stop tracking ``obj``; the track id it is tracked as (None when not tracked)."""
-        ctx = self.ctx
-        if ctx is None:
+        if self.ctx is None:
             return None
+        ctx = self.ctx.session
         kind, object_id = obj.key
-        if kind == "track" and self.session.entry(object_id) is not None:
-            self.session.unmark(object_id)
+        if kind == "track" and self.tracking.entry(object_id) is not None:
+            self.tracking.unmark(object_id)
             self._changed()
             self._status(f"Stopped tracking T{object_id}")
             return None
@@ -130,7 +130,7 @@ class TrackingTool(Tool):
             command = track_ops.shape_to_track(ctx.project, ctx.job_id, stored)
             ctx.push(command)
             object_id = command.after.tracks[0].id
-        self.session.mark(object_id, tracker)
+        self.tracking.mark(object_id, tracker)
         self._changed()
         self._status(f"T{object_id} is tracked by {tracker.name}; step to the next frame (F) to track it")
         return object_id
@@ -146,7 +146,7 @@ class TrackingTool(Tool):
             tracked = []
             for key in list(keys):
                 obj = objects.get(key) if objects is not None else None
-                if obj is None or (key[0] == "track" and self.session.entry(key[1]) is not None):
+                if obj is None or (key[0] == "track" and self.tracking.entry(key[1]) is not None):
                     continue
                 track_id = self.toggle(obj)
                 if track_id is not None:
@@ -155,9 +155,8 @@ class TrackingTool(Tool):
         finally:
             self.ctx = active
 
-    def _objects(self) -> Any:
-        getter = getattr(self.ctx, "objects", None)
-        return getter() if callable(getter) else None
+    def _objects(self) -> FrameObjects | None:
+        return self.ctx.session.objects() if self.ctx is not None else None
 
     # ------------------------------------------------------------------ events
     def press(self, event: ToolEvent) -> bool:
@@ -171,7 +170,7 @@ class TrackingTool(Tool):
             return False
         x0, y0 = self._anchor
         self._box = (x0, y0, event.x, event.y)
-        self.ctx.set_preview(Preview(box=self._box, text="Release to create and track a rectangle"))
+        self.view.set_preview(Preview(box=self._box, text="Release to create and track a rectangle"))
         return True
 
     def release(self, event: ToolEvent) -> bool:

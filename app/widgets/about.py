@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 
 from app import __version__, paths
 from app.widgets import workers
-from app.widgets.application import log_file
 from app.widgets.welcome import open_folder
 
 log = logging.getLogger(__name__)
@@ -87,11 +86,11 @@ def torch_rows() -> list[tuple[str, str]]:
 
 
 def log_folder() -> Path:
-    return log_file().parent
+    return paths.log_file().parent
 
 
 def folder_rows() -> list[tuple[str, str]]:
-    return [("Log file", str(log_file())), ("Models folder", str(paths.models_dir()))]
+    return [("Log file", str(paths.log_file())), ("Models folder", str(paths.models_dir()))]
 
 
 class AboutDialog(QDialog):

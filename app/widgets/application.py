@@ -16,12 +16,8 @@ log = logging.getLogger("fieldmark")
 ICON = Path(__file__).resolve().parents[2] / "resources" / "fieldmark.png"  # also inside the package
 
 
-def log_file() -> Path:
-    return paths.log_dir() / "fieldmark.log"
-
-
 def setup_logging() -> None:
-    handler = logging.FileHandler(log_file(), encoding="utf-8")
+    handler = logging.FileHandler(paths.log_file(), encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -35,7 +31,7 @@ def install_excepthook() -> None:
         text = "".join(traceback.format_exception(kind, value, tb))  # type: ignore[arg-type]
         log.error("unhandled error\n%s", text)
         if QApplication.instance() is not None:
-            QMessageBox.critical(None, "Fieldmark error", f"{value}\n\nDetails are in {log_file()}")
+            QMessageBox.critical(None, "Fieldmark error", f"{value}\n\nDetails are in {paths.log_file()}")
 
     sys.excepthook = hook
 

@@ -1,39 +1,74 @@
 """What the job window's editing actions do: each handler builds one command (through
-:mod:`app.tools.actions` or :mod:`app.editing.track_ops`) and pushes it through the canvas session, so
-every edit is one undo step and the store writes it at once. Hide/lock are view states (not stored).
+:mod:`app.editing.actions` or :mod:`app.editing.track_ops`) and pushes it through the job's
+:class:`~app.editing.session.EditSession`, so every edit is one undo step and the store writes it at
+once. Hide/lock are view states of the session (not stored).
+
+The actions act on the session; of the window they use only what :class:`JobHost` lists (navigation,
+the status bar, the action states), so this module does not import the window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from app.domain.annotations import Shape
-from app.editing import track_ops
-from app.tools import actions
-from app.tools.actions import EditError
+from app.editing import actions, track_ops
+from app.editing.actions import EditError
+from app.editing.session import EditSession, SessionChange
 
 if TYPE_CHECKING:
-    from app.tools.frame_objects import FrameObject
-    from app.widgets.job_window import JobWindow
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QStatusBar
+
+    from app.editing.frame_objects import FrameObject
+    from app.storage.store import Project
+    from app.widgets.canvas.view import CanvasView
+    from app.widgets.job_toolbar import JobToolBar
+
+
+class JobHost(Protocol):
+    """What the actions use of the job window (navigation, status bar, action states)."""
+
+    project: Project
+    job_id: int
+    canvas: CanvasView
+    actions_by_id: dict[str, QAction]
+    toolbar: JobToolBar
+    last_draw_tool: str
+
+    @property
+    def frame(self) -> int: ...
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt's name
+
+    def set_tool(self, tool: str) -> None: ...
+
+    def step(self, delta: int) -> None: ...
+
+    def goto_frame(self, frame: int) -> None: ...
+
+    def goto_dialog(self) -> None: ...
+
+    def show_shortcuts(self) -> None: ...
 
 
 class JobActions:
-    def __init__(self, window: JobWindow) -> None:
+    def __init__(self, session: EditSession, window: JobHost) -> None:
+        self.session = session
         self.w = window
+        self.canvas = window.canvas
         self.clipboard: list[Shape] = []
         self.last_track_id: int | None = None  # for re-entry: an outside track cannot be selected
         self.merge_pending: list[int] = []  # track ids remembered by a first Merge press
-        window.canvas.selection_changed.connect(self._remember_track)
+        session.changed.connect(self._remember_track)
 
-    def _remember_track(self) -> None:
-        tracks = [k[1] for k in self.canvas.selection() if k[0] == "track"]
+    def _remember_track(self, change: SessionChange) -> None:
+        if change is not SessionChange.SELECTION:
+            return
+        tracks = [k[1] for k in self.session.selection() if k[0] == "track"]
         if tracks:
             self.last_track_id = tracks[0]
-
-    @property
-    def canvas(self):  # noqa: ANN201 - CanvasView (kept untyped to avoid an import cycle)
-        return self.w.canvas
 
     def handlers(self) -> dict[str, Callable[[], None]]:
         w = self.w
@@ -44,12 +79,12 @@ class JobActions:
             "frame.goto": w.goto_dialog, "view.fit": self.canvas.fit, "view.one": self.canvas.zoom_1to1,
             "edit.undo": self.undo, "edit.redo": self.redo, "edit.delete": self.delete,
             "edit.copy": self.copy, "edit.paste": self.paste, "edit.propagate": self.propagate,
-            "edit.group": lambda: self.run(lambda o: actions.group_command(self.canvas, o)),
-            "edit.ungroup": lambda: self.run(lambda o: actions.group_command(self.canvas, o, ungroup=True)),
+            "edit.group": lambda: self.run(lambda o: actions.group_command(self.session, o)),
+            "edit.ungroup": lambda: self.run(lambda o: actions.group_command(self.session, o, ungroup=True)),
             "edit.hide": self.toggle_hidden, "edit.hide_all": self.toggle_hide_all, "edit.lock": self.toggle_locked,
             "edit.occluded": self.toggle_occluded,
-            "edit.forward": lambda: self.run(lambda o: actions.z_order_command(self.canvas, o, True)),
-            "edit.backward": lambda: self.run(lambda o: actions.z_order_command(self.canvas, o, False)),
+            "edit.forward": lambda: self.run(lambda o: actions.z_order_command(self.session, o, True)),
+            "edit.backward": lambda: self.run(lambda o: actions.z_order_command(self.session, o, False)),
             "edit.deselect": self.deselect, "track.mode": self.toggle_track_mode,
             "track.keyframe": lambda: self.track_edit(
                 lambda t: track_ops.toggle_keyframe(w.project, w.job_id, t, w.frame)),
@@ -62,9 +97,9 @@ class JobActions:
     # ------------------------------------------------------------ helpers
 
     def selected(self, *, editable: bool = True) -> list[FrameObject]:
-        canvas = self.canvas
-        objs = [canvas.objects().get(k) for k in canvas.selection()]
-        return [o for o in objs if o is not None and not (editable and canvas.is_locked(o.key))]
+        session = self.session
+        objs = [session.objects().get(k) for k in session.selection()]
+        return [o for o in objs if o is not None and not (editable and session.is_locked(o.key))]
 
     def run(self, build: Callable[[list[FrameObject]], object]) -> bool:
         """Build a command for the editable selection and push it; errors go to the status bar."""
@@ -77,7 +112,7 @@ class JobActions:
         except (EditError, ValueError) as exc:
             self.w.statusBar().showMessage(str(exc), 6000)
             return False
-        self.canvas.push(command)  # type: ignore[arg-type]
+        self.session.push(command)  # type: ignore[arg-type]
         return True
 
     def _cancel_gesture(self) -> None:
@@ -88,17 +123,17 @@ class JobActions:
 
     def undo(self) -> None:
         self._cancel_gesture()
-        if not self.w.session.undo():
+        if not self.session.undo():
             self.w.statusBar().showMessage("Nothing to undo", 3000)
 
     def redo(self) -> None:
         self._cancel_gesture()
-        if not self.w.session.redo():
+        if not self.session.redo():
             self.w.statusBar().showMessage("Nothing to redo", 3000)
 
     def delete(self) -> None:
-        if self.run(lambda o: actions.delete_command(self.canvas, o)):
-            self.canvas.select([])
+        if self.run(lambda o: actions.delete_command(self.session, o)):
+            self.session.select([])
 
     def copy(self) -> None:
         self.clipboard = [o.shape.copy() for o in self.selected(editable=False)]
@@ -108,65 +143,51 @@ class JobActions:
         if not self.clipboard:
             self.w.statusBar().showMessage("The clipboard is empty", 3000)
             return
-        command = actions.paste_command(self.canvas, self.clipboard)
-        self.canvas.push(command)
-        self.canvas.select([("shape", s.id) for s in command.after.shapes if s.id is not None])
+        command = actions.paste_command(self.session, self.clipboard)
+        self.session.push(command)
+        self.session.select([("shape", s.id) for s in command.after.shapes if s.id is not None])
 
     def propagate(self) -> None:
-        count = self.w.propagate_count.value()
-        self.run(lambda o: actions.propagate_command(self.canvas, o, count))
+        count = self.w.toolbar.propagate_count.value()
+        self.run(lambda o: actions.propagate_command(self.session, o, count))
 
     def toggle_hidden(self) -> None:
-        keys = self.canvas.selection()
-        hidden = self.w.session.hidden
-        if keys and all(k in hidden for k in keys):
-            hidden.difference_update(keys)
-        else:
-            hidden.update(keys)
-        self.canvas.refresh()
-        self.w.objects_panel.reload()
+        keys = self.session.selection()
+        self.session.set_hidden(keys, not (keys and all(self.session.is_hidden(k) for k in keys)))
 
     def toggle_hide_all(self) -> None:
-        hidden = self.w.session.hidden
-        keys = [o.key for o in self.canvas.objects()]
-        if keys and all(k in hidden for k in keys):
-            hidden.clear()
+        keys = [o.key for o in self.session.objects()]
+        if keys and all(self.session.is_hidden(k) for k in keys):
+            self.session.set_hidden(list(self.session.hidden), False)
         else:
-            hidden.update(keys)
-        self.canvas.refresh()
-        self.w.objects_panel.reload()
+            self.session.set_hidden(keys, True)
 
     def toggle_locked(self) -> None:
-        keys = self.canvas.selection()
-        locked = self.w.session.locked
-        if keys and all(k in locked for k in keys):
-            locked.difference_update(keys)
-        else:
-            locked.update(keys)
-        self.w.objects_panel.reload()
+        keys = self.session.selection()
+        self.session.set_locked(keys, not (keys and all(self.session.is_locked(k) for k in keys)))
 
     def toggle_occluded(self) -> None:
-        self.run(lambda o: actions.occluded_command(self.canvas, o))
+        self.run(lambda o: actions.occluded_command(self.session, o))
 
     def change_label(self, label_id: int) -> None:
-        self.run(lambda o: actions.change_label_command(self.canvas, o, label_id))
+        self.run(lambda o: actions.change_label_command(self.session, o, label_id))
 
     def set_attribute(self, spec_id: int, value: str) -> None:
         objs = self.selected()
         if len(objs) != 1 or objs[0].shape.attributes.get(spec_id) == value:
             return
-        self.run(lambda o: actions.attribute_command(self.canvas, o[0], spec_id, value))
+        self.run(lambda o: actions.attribute_command(self.session, o[0], spec_id, value))
 
     def deselect(self) -> None:
         if not self.canvas.offer_key("Escape"):
-            self.canvas.select([])
+            self.session.select([])
 
     # ------------------------------------------------------------ tracks
 
     def toggle_track_mode(self) -> None:
-        self.canvas.track_mode = not self.canvas.track_mode
-        self.w.actions_by_id["track.mode"].setChecked(self.canvas.track_mode)
-        self.w.statusBar().showMessage("Track mode " + ("on" if self.canvas.track_mode else "off"), 3000)
+        self.session.track_mode = not self.session.track_mode
+        self.w.actions_by_id["track.mode"].setChecked(self.session.track_mode)
+        self.w.statusBar().showMessage("Track mode " + ("on" if self.session.track_mode else "off"), 3000)
 
     def _tracks(self) -> list[FrameObject]:
         return [o for o in self.selected() if o.track is not None]
@@ -185,7 +206,7 @@ class JobActions:
         if self._tracks():
             self.track_edit(lambda t: track_ops.mark_outside(w.project, w.job_id, t, w.frame))
             return
-        track = w.session.tracks().get(self.last_track_id) if self.last_track_id is not None else None
+        track = self.session.tracks().get(self.last_track_id) if self.last_track_id is not None else None
         if track is None:
             w.statusBar().showMessage("Select a track (or select it before it went outside)", 4000)
             return
@@ -194,8 +215,8 @@ class JobActions:
         except ValueError as exc:
             w.statusBar().showMessage(str(exc), 5000)
             return
-        self.canvas.push(command)
-        self.canvas.select([("track", track.id)])
+        self.session.push(command)
+        self.session.select([("track", track.id)])
 
     def shape_to_track(self) -> None:
         w = self.w
@@ -231,4 +252,4 @@ class JobActions:
             return
         key = objs[0].key
         self.w.goto_frame(frame)
-        self.canvas.select([key])
+        self.session.select([key])

@@ -1,31 +1,55 @@
-"""Plugs the features of other packages into a :class:`~app.widgets.job_window.JobWindow`: the AI
-tools panel (Detectors, Interactors, Trackers tabs) and the quality panel.
+"""The optional parts around the job window's canvas, built for the window (which keeps them as its
+own attributes, see :meth:`app.widgets.job_window.JobWindow._install_features`): the AI tools panel
+(Detectors, Interactors, Trackers tabs), the quality panel and the layout keeper.
 
-Kept apart from the window so the window only composes; every feature exposes one ``install``-style
-entry point and is wired here.
+Nothing here sets attributes on the window: each builder returns its part. The window is used only
+through :class:`FeatureHost`, so this module does not import the window.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow
 
+from app.widgets.ai import interactors_tab, trackers_tab
 from app.widgets.ai.detectors_tab import DetectorsTab
 from app.widgets.ai.panel import AIToolsPanel
 from app.widgets.quality.panel import QualityPanel
 
 if TYPE_CHECKING:
-    from app.widgets.job_window import JobWindow
+    from app.editing.stack import UndoStack
+    from app.storage.store import Project
 
-log = logging.getLogger(__name__)
+
+class FeatureHost(Protocol):
+    """What the features use of the job window."""
+
+    project: Project
+    job_id: int
+    undo_stack: UndoStack
+    frame_changed: Any  # Signal(int)
+    destroyed: Any  # QObject.destroyed
+
+    @property
+    def frame(self) -> int: ...
+
+    def goto_frame(self, frame: int, highlight_ids: list[int] | None = None) -> None: ...
 
 
-def install_ai_tools(window: JobWindow) -> AIToolsPanel:
-    from app.widgets.ai import interactors_tab, trackers_tab
+@dataclass
+class AITools:
+    panel: AIToolsPanel
+    detectors: DetectorsTab
+    interactors: Any  # interactors_tab.InteractorsTab
+    trackers: trackers_tab.TrackersTab
 
-    panel = AIToolsPanel(window)
+
+def build_ai_tools(window: FeatureHost) -> AITools:
+    """The AI tools panel; the detectors follow the window's frame, the interactors its labels."""
+    panel = AIToolsPanel(window)  # type: ignore[arg-type]
     detectors = DetectorsTab(parent=panel)
     panel.add_tab(detectors, "Detectors")
 
@@ -34,8 +58,8 @@ def install_ai_tools(window: JobWindow) -> AIToolsPanel:
 
     window.frame_changed.connect(follow)
     follow(window.frame)
-    window.interactors = interactors_tab.install(window, panel)
-    project, interactors = window.project, window.interactors
+    interactors = interactors_tab.install(window, panel)
+    project = window.project
 
     def labels_changed(kind: str, _job_id: int | None) -> None:
         if kind == "labels":  # label edits happen on the GUI thread (labels dialog)
@@ -43,18 +67,13 @@ def install_ai_tools(window: JobWindow) -> AIToolsPanel:
 
     project.add_listener(labels_changed)
     window.destroyed.connect(lambda *_: project.remove_listener(labels_changed))
-    window.trackers = trackers_tab.install(window, panel)
-    # The objects panel gets a per-object tracking switch, kept in step with the Trackers tab.
-    window.objects_panel.model.tracking = window.trackers
-    window.trackers.tracking_changed.connect(window.objects_panel.reload)
-    window.detectors = detectors
-    window.ai_dock = window.add_side_panel(panel, "AI tools", Qt.DockWidgetArea.LeftDockWidgetArea)
-    return panel
+    trackers = trackers_tab.install(window, panel)
+    return AITools(panel, detectors, interactors, trackers)
 
 
-def install_quality(window: JobWindow) -> QualityPanel:
+def build_quality_panel(window: FeatureHost) -> QualityPanel:
     """The job's quality report; a click on a conflict jumps to its frame and selects its shapes."""
-    panel = QualityPanel(window, writer=window.project)
+    panel = QualityPanel(window, writer=window.project)  # type: ignore[arg-type]
 
     def show_conflict(frame: int, annotation_ids: list) -> None:
         shape_ids = [int(a["obj_id"]) for a in annotation_ids
@@ -64,19 +83,16 @@ def install_quality(window: JobWindow) -> QualityPanel:
     panel.conflict_activated.connect(show_conflict)
     panel.frame_activated.connect(lambda frame: window.goto_frame(frame))
     panel.set_job(window.project.path, window.job_id)
-    window.quality_panel = panel
-    window.quality_dock = window.add_side_panel(panel, "Quality")
-    window.tabifyDockWidget(window.docks["objects"], window.quality_dock)
-    window.docks["objects"].raise_()
     return panel
 
 
 class LayoutKeeper(QObject):
-    """Saves the job window's geometry and dock layout when it closes; restores them when it opens."""
+    """Saves a window's geometry and dock layout when it closes; restores them when it opens (the
+    first time ``first_docks`` get their default widths)."""
 
     KEY = "job"
 
-    def __init__(self, window: JobWindow) -> None:
+    def __init__(self, window: QMainWindow, first_docks: list[QDockWidget]) -> None:
         super().__init__(window)
         self.window = window
         store = QSettings("Fieldmark", "Fieldmark")
@@ -85,7 +101,7 @@ class LayoutKeeper(QObject):
             window.restoreGeometry(geometry)
         if state is None or not window.restoreState(state):
             # First time: the canvas gets the room; side panels get what their contents need.
-            window.resizeDocks([window.ai_dock, window.docks["objects"]], [320, 340], Qt.Orientation.Horizontal)
+            window.resizeDocks(first_docks, [320, 340], Qt.Orientation.Horizontal)
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
@@ -94,11 +110,3 @@ class LayoutKeeper(QObject):
             store.setValue(f"{self.KEY}/geometry", self.window.saveGeometry())
             store.setValue(f"{self.KEY}/state", self.window.saveState())
         return False
-
-
-def install_features(window: JobWindow) -> None:
-    """Everything optional around the canvas; then re-announce the current frame to the new parts."""
-    install_ai_tools(window)
-    install_quality(window)
-    window.layout_keeper = LayoutKeeper(window)
-    window.frame_changed.emit(window.frame)

@@ -2,9 +2,13 @@
 editing action with its shortcut. Each edit is one command on the window's undo stack, and the store
 writes it as it runs (there is no Save button).
 
+Its parts: ``session`` (the job's editing model, :class:`~app.editing.session.EditSession`), ``canvas``
+(the view of it), ``edit`` (the editing actions), the side panels (objects, labels, attributes,
+adjustments, AI tools, quality) and the layout keeper; each is created in this module.
+
 Integration points for other features: :meth:`JobWindow.add_side_panel`, :meth:`JobWindow.goto_frame`
-and the :attr:`JobWindow.frame_changed` signal; ``window.canvas`` is the tool context for AI tools
-(``window.set_tool(tool)``) and ``window.undo_stack`` the one stack.
+and the :attr:`JobWindow.frame_changed` signal; ``window.set_tool(tool)`` activates a tool on the
+canvas and ``window.undo_stack`` is the one stack.
 """
 
 from __future__ import annotations
@@ -15,22 +19,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QDockWidget, QInputDialog, QMainWindow, QMenu, QSpinBox, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QMenu, QWidget
 
 from app import settings
-from app.editing.stack import UndoStack
+from app.editing.session import EditSession, SessionChange
+from app.editing.stack import StackChange, UndoStack
 from app.media.cache import FrameCache
 from app.media.errors import MediaError
 from app.media.sources import open_task_source
 from app.quality.honeypots import display_numbers
 from app.tools import registry
 from app.tools.base import Modifier, Tool
-from app.tools.mask import MODES as MASK_MODES
-from app.tools.session import EditSession
 from app.widgets.adjustments import AdjustmentsPanel
 from app.widgets.canvas.frame_bar import FrameBar
 from app.widgets.canvas.view import CanvasView
 from app.widgets.job_actions import JobActions
+from app.widgets.job_features import LayoutKeeper, build_ai_tools, build_quality_panel
+from app.widgets.job_toolbar import JobToolBar
 from app.widgets.panels.attributes import AttributesPanel
 from app.widgets.panels.labels import LabelsPanel
 from app.widgets.panels.objects import ObjectsPanel
@@ -76,7 +81,7 @@ class JobWindow(QMainWindow):
                                     capacity_bytes=self.prefs.frame_cache_mib << 20)
         except MediaError as exc:
             log.warning("media of task %s cannot be opened: %s", self.task.id, exc)
-        self.session = EditSession(project, job_id, self.undo_stack, image_provider=self._image_for)
+        self.session = EditSession(project, job_id, self.undo_stack)
         self.canvas = CanvasView(self.session, self)
         self.canvas.set_fill_opacity(self.prefs.fill_opacity)
         self.frame_bar = FrameBar(self.frames, self, numbers=display_numbers(self.job))
@@ -85,20 +90,22 @@ class JobWindow(QMainWindow):
         self.tools: dict[str, Tool] = {tool_id: registry.create(tool_id) for tool_id in registry.tool_ids()}
         self.last_draw_tool = "draw:rectangle"
         self.actions_by_id: dict[str, QAction] = {}
-        self.edit = JobActions(self)
+        self.edit = JobActions(self.session, self)
         self._build_docks()
         self._build_actions()
-        self._build_toolbar()
-        self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.canvas.selection_changed.connect(self._update_actions)
-        self.undo_stack.add_listener(self._update_actions)
+        self.toolbar = JobToolBar([[self.actions_by_id[a] for a in (*TOOL_ACTIONS, "track.mode")],
+                                   [self.actions_by_id[a] for a in ("edit.undo", "edit.redo", "view.fit", "view.one")]],
+                                  self.tools["draw:mask"], self.canvas.fill_opacity, self)  # type: ignore[arg-type]
+        self.toolbar.opacity_changed.connect(self._on_opacity_changed)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.session.status_posted.connect(self._show_status)
+        self.session.changed.connect(self._on_session_changed)
+        self.undo_stack.changed.connect(self._on_stack_changed)
         self.setWindowTitle(f"{self.task.name} — job {job_id}")
         self.resize(1400, 900)
         self.set_tool("edit:select")
         self.goto_frame(self.frames[0] if self.frames else 0)
-        from app.widgets.job_features import install_features  # late: features import this module's API
-
-        install_features(self)
+        self._install_features()
 
     # ------------------------------------------------------------ public API
 
@@ -130,7 +137,7 @@ class JobWindow(QMainWindow):
             QTimer.singleShot(PREFETCH_DELAY_MS, lambda: self.cache is not None and self.cache.prefetch(wanted))
         if highlight_ids:
             keys = [("shape", i) for i in highlight_ids if ("shape", i) in self.session.objects()]
-            self.canvas.select(keys)
+            self.session.select(keys)
             boxes = [self.session.objects().get(k) for k in keys]
             if boxes:
                 from app.domain.geometry import bbox  # local: only needed for centring
@@ -189,9 +196,9 @@ class JobWindow(QMainWindow):
     # ------------------------------------------------------------ building
 
     def _build_docks(self) -> None:
-        self.objects_panel = ObjectsPanel(self.canvas, self)
-        self.labels_panel = LabelsPanel(self.canvas, self)
-        self.attributes_panel = AttributesPanel(self.canvas, self)
+        self.objects_panel = ObjectsPanel(self.session, self)
+        self.labels_panel = LabelsPanel(self.session, self)
+        self.attributes_panel = AttributesPanel(self.session, self)
         self.adjustments_panel = AdjustmentsPanel(self.canvas, self)
         self.labels_panel.apply_requested.connect(self.edit.change_label)
         self.attributes_panel.attribute_edited.connect(self.edit.set_attribute)
@@ -232,49 +239,21 @@ class JobWindow(QMainWindow):
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
 
-    def _build_toolbar(self) -> None:
-        bar = QToolBar("Tools", self)
-        bar.setObjectName("tools")
-        for action_id in (*TOOL_ACTIONS, "track.mode"):
-            bar.addAction(self.actions_by_id[action_id])
-        bar.addSeparator()
-        for action_id in ("edit.undo", "edit.redo", "view.fit", "view.one"):
-            bar.addAction(self.actions_by_id[action_id])
-        bar.addSeparator()
-        self.propagate_count = QSpinBox(bar)
-        self.propagate_count.setRange(1, 10000)
-        self.propagate_count.setValue(5)
-        self.propagate_count.setPrefix("propagate ")
-        self.propagate_count.setSuffix(" frames")
-        bar.addWidget(self.propagate_count)
-        mask_tool = self.tools["draw:mask"]
-        self.brush_size = QSpinBox(bar)
-        self.brush_size.setRange(1, 500)
-        self.brush_size.setValue(getattr(mask_tool, "size", 10))
-        self.brush_size.setPrefix("brush ")
-        self.brush_size.setSuffix(" px")
-        self.brush_size.valueChanged.connect(lambda v: setattr(mask_tool, "size", v))
-        bar.addWidget(self.brush_size)
-        self.mask_mode = QComboBox(bar)
-        self.mask_mode.addItems(list(MASK_MODES))
-        self.mask_mode.currentTextChanged.connect(mask_tool.set_mode)  # type: ignore[attr-defined]
-        bar.addWidget(self.mask_mode)
-
-        def sync_mask_widgets() -> None:
-            for widget, value in ((self.brush_size, mask_tool.size), (self.mask_mode, mask_tool.mode)):  # type: ignore[attr-defined]
-                widget.blockSignals(True)
-                widget.setValue(value) if isinstance(widget, QSpinBox) else widget.setCurrentText(value)
-                widget.blockSignals(False)
-
-        mask_tool.on_options_changed.append(sync_mask_widgets)  # type: ignore[attr-defined]
-        self.opacity = QSpinBox(bar)
-        self.opacity.setRange(0, 100)
-        self.opacity.setValue(round(self.canvas.fill_opacity * 100))
-        self.opacity.setPrefix("fill ")
-        self.opacity.setSuffix(" %")
-        self.opacity.valueChanged.connect(self._on_opacity_changed)
-        bar.addWidget(self.opacity)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+    def _install_features(self) -> None:
+        """The AI tools panel (Detectors, Interactors, Trackers tabs), the quality panel and the layout
+        keeper (built by :mod:`app.widgets.job_features`); then the current frame is re-announced."""
+        ai = build_ai_tools(self)
+        self.detectors, self.interactors, self.trackers = ai.detectors, ai.interactors, ai.trackers
+        # The objects panel gets a per-object tracking switch, kept in step with the Trackers tab.
+        self.objects_panel.model.tracking = self.trackers
+        self.trackers.tracking_changed.connect(self.objects_panel.reload)
+        self.ai_dock = self.add_side_panel(ai.panel, "AI tools", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.quality_panel = build_quality_panel(self)
+        self.quality_dock = self.add_side_panel(self.quality_panel, "Quality")
+        self.tabifyDockWidget(self.docks["objects"], self.quality_dock)
+        self.docks["objects"].raise_()
+        self.layout_keeper = LayoutKeeper(self, [self.ai_dock, self.docks["objects"]])
+        self.frame_changed.emit(self.frame)
 
     # ------------------------------------------------------------ actions
 
@@ -294,10 +273,10 @@ class JobWindow(QMainWindow):
             raise KeyError(f"no handler for action {action_id!r}")
         handler()
 
-    def _on_opacity_changed(self, percent: int) -> None:
-        self.canvas.set_fill_opacity(percent / 100)
+    def _on_opacity_changed(self, value: float) -> None:
+        self.canvas.set_fill_opacity(value)
         prefs = settings.load()
-        prefs.fill_opacity = percent / 100
+        prefs.fill_opacity = value
         settings.save(prefs)
 
     def show_shortcuts(self) -> None:
@@ -311,6 +290,16 @@ class JobWindow(QMainWindow):
         if frame is not None:
             self.goto_frame(frame)
 
+    def _show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
+
+    def _on_session_changed(self, change: SessionChange) -> None:
+        if change is SessionChange.SELECTION:
+            self._update_actions()
+
+    def _on_stack_changed(self, _change: StackChange) -> None:
+        self._update_actions()
+
     def _update_actions(self) -> None:
         undo, redo = self.actions_by_id.get("edit.undo"), self.actions_by_id.get("edit.redo")
         if undo is not None and redo is not None:
@@ -322,6 +311,9 @@ class JobWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if self.canvas.tool is not None:
             self.canvas.tool.deactivate()
+        self.session.status_posted.disconnect(self._show_status)
+        self.session.changed.disconnect(self._on_session_changed)
+        self.undo_stack.changed.disconnect(self._on_stack_changed)
         self.session.close()
         self.canvas.shutdown()
         if self.cache is not None:

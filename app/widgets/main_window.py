@@ -61,7 +61,7 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- menus
 
-    def _action(self, menu: QMenu, text: str, slot: object, shortcut: str | None = None,
+    def add_action(self, menu: QMenu, text: str, slot: object, shortcut: str | None = None,
                 needs_project: bool = False) -> QAction:
         action = menu.addAction(text)
         action.triggered.connect(slot)
@@ -73,26 +73,26 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self._action(file, "New project…", self.new_project, "Ctrl+N")
-        self._action(file, "Open project…", self.open_project_dialog, "Ctrl+O")
+        self.add_action(file, "New project…", self.new_project, "Ctrl+N")
+        self.add_action(file, "Open project…", self.open_project_dialog, "Ctrl+O")
         self.recent_menu = file.addMenu("Open recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self._action(file, "Open demo project", self.open_demo)
+        self.add_action(file, "Open demo project", self.open_demo)
         file.addSeparator()
-        self._action(file, "Import dataset…", self.import_dataset, "Ctrl+I", needs_project=True)
-        self._action(file, "Export dataset…", self.export_dataset, "Ctrl+E", needs_project=True)
+        self.add_action(file, "Import dataset…", self.import_dataset, "Ctrl+I", needs_project=True)
+        self.add_action(file, "Export dataset…", self.export_dataset, "Ctrl+E", needs_project=True)
         file.addSeparator()
-        self._action(file, "Close project", self.close_project, needs_project=True)
-        self._action(file, "Preferences…", self.edit_preferences, "Ctrl+,")
-        self._action(file, "Quit", self.close, "Ctrl+Q")
+        self.add_action(file, "Close project", self.close_project, needs_project=True)
+        self.add_action(file, "Preferences…", self.edit_preferences, "Ctrl+,")
+        self.add_action(file, "Quit", self.close, "Ctrl+Q")
         proj = bar.addMenu("&Project")
-        self._action(proj, "Labels…", self.edit_labels, "Ctrl+L", needs_project=True)
-        self._action(proj, "New task…", self.new_task, "Ctrl+T", needs_project=True)
-        self._action(proj, "Rename project…", self.rename_project, needs_project=True)
+        self.add_action(proj, "Labels…", self.edit_labels, "Ctrl+L", needs_project=True)
+        self.add_action(proj, "New task…", self.new_task, "Ctrl+T", needs_project=True)
+        self.add_action(proj, "Rename project…", self.rename_project, needs_project=True)
         self.project_menu = proj
         ai = bar.addMenu("&AI")
-        self._action(ai, "Automatic annotation…", self.auto_annotate, "Ctrl+Shift+A", needs_project=True)
-        self._action(ai, "Models…", self.manage_models)
+        self.add_action(ai, "Automatic annotation…", self.auto_annotate, "Ctrl+Shift+A", needs_project=True)
+        self.add_action(ai, "Models…", self.manage_models)
         self.help_menu = bar.addMenu("&Help")
         self._update_actions()
 

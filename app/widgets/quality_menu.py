@@ -4,9 +4,9 @@ task and project reports computed in the background, stored, and exportable to C
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
 from app.quality import consensus, gt_frames, honeypots, storage, workflow
 from app.quality.csv_export import write_csv
@@ -18,7 +18,8 @@ from app.widgets.progress_dialog import run_with_progress
 from app.widgets.quality.settings_dialog import QualitySettingsDialog
 
 if TYPE_CHECKING:
-    from app.widgets.main_window import MainWindow
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMenu
 
 SUMMARY_KEYS = ("total_frames", "validation_frames", "conflict_count", "error_count", "warning_count",
                 "valid_count", "ds_count", "gt_count", "accuracy", "precision", "recall")
@@ -32,12 +33,26 @@ def summary_text(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+class MenuHost(Protocol):
+    """What the Quality menu uses of the main window (its public surface; the window is not imported)."""
+
+    project: Project | None
+    help_menu: QMenu
+
+    def add_action(self, menu: QMenu, text: str, slot: object, shortcut: str | None = None,
+                   needs_project: bool = False) -> QAction: ...
+
+    def selected_task_and_job(self) -> tuple[int | None, int | None]: ...
+
+
 class QualityMenu:
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: QMainWindow) -> None:
+        host: MenuHost = window  # type: ignore[assignment]
         self.window = window
+        self.host = host
         menu = window.menuBar().addMenu("&Quality")
-        window.menuBar().insertMenu(window.help_menu.menuAction(), menu)
-        add = window._action
+        window.menuBar().insertMenu(host.help_menu.menuAction(), menu)
+        add = host.add_action
         add(menu, "Project quality settings…", self.project_settings, needs_project=True)
         add(menu, "Task quality settings…", self.task_settings, needs_project=True)
         menu.addSeparator()
@@ -53,10 +68,10 @@ class QualityMenu:
 
     @property
     def project(self) -> Project | None:
-        return self.window.project
+        return self.host.project
 
     def _task(self) -> int | None:
-        task_id, _job = self.window.selected_task_and_job()
+        task_id, _job = self.host.selected_task_and_job()
         if task_id is None:
             QMessageBox.information(self.window, "Quality", "Select a task (or one of its jobs) first.")
         return task_id
@@ -119,7 +134,7 @@ class QualityMenu:
                                             f"{per_job} honeypot(s) in each job", 5000)
 
     def redraw_honeypots(self) -> None:
-        _task, job_id = self.window.selected_task_and_job()
+        _task, job_id = self.host.selected_task_and_job()
         if job_id is None:
             QMessageBox.information(self.window, "Honeypots", "Select a job first.")
             return

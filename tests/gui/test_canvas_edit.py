@@ -52,7 +52,7 @@ def mouse(w: JobWindow) -> Mouse:
 def test_click_selects_and_drag_moves_in_one_step(window: JobWindow) -> None:
     m = mouse(window)
     m.click(60, 50)
-    assert window.canvas.selection() == [("shape", shapes(window)[ShapeType.RECTANGLE].id)]
+    assert window.session.selection() == [("shape", shapes(window)[ShapeType.RECTANGLE].id)]
     before = len(window.undo_stack)
     m.drag((60, 50), (90, 70))
     assert shapes(window)[ShapeType.RECTANGLE].points == pytest.approx([50, 40, 130, 100], abs=1.0)
@@ -70,7 +70,7 @@ def test_escape_during_drag_cancels(window: JobWindow, qtbot) -> None:
     qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
     m.release(100, 70)
     assert shapes(window)[ShapeType.RECTANGLE].points == [20, 20, 100, 80]
-    assert window.session.preview is None
+    assert window.canvas.preview is None
 
 
 def test_vertex_drag_insert_and_delete(window: JobWindow) -> None:
@@ -100,7 +100,7 @@ def test_rotation_handle_and_rectangle_corner(window: JobWindow) -> None:
 def test_delete_key_and_band_selection(window: JobWindow, qtbot) -> None:
     m = mouse(window)
     m.drag((5, 5), (300, 200))  # rubber band around both
-    assert len(window.canvas.selection()) == 2
+    assert len(window.session.selection()) == 2
     qtbot.keyClick(window.canvas, Qt.Key.Key_Delete)
     assert shapes(window) == {}
     window.trigger("edit.undo")
@@ -116,7 +116,7 @@ def test_copy_paste_onto_another_frame_and_propagate(window: JobWindow) -> None:
     assert shapes(window, 2)[ShapeType.RECTANGLE].points == [20, 20, 100, 80]
     window.goto_frame(0)
     m.click(200, 70)
-    window.propagate_count.setValue(2)
+    window.toolbar.propagate_count.setValue(2)
     window.trigger("edit.propagate")
     assert ShapeType.POLYGON in shapes(window, 1) and ShapeType.POLYGON in shapes(window, 2)
     assert ShapeType.POLYGON not in shapes(window, 3)
@@ -153,15 +153,15 @@ def test_z_order_group_occluded_label_and_attributes(window: JobWindow) -> None:
 def test_hide_and_lock(window: JobWindow) -> None:
     m = mouse(window)
     m.click(60, 50)
-    key = window.canvas.selection()[0]
+    key = window.session.selection()[0]
     window.trigger("edit.lock")
     m.drag((60, 50), (90, 70))
     assert shapes(window)[ShapeType.RECTANGLE].points == [20, 20, 100, 80]
     window.trigger("edit.lock")
     window.trigger("edit.hide")
-    assert window.canvas.is_hidden(key)
+    assert window.session.is_hidden(key)
     m.click(60, 50)
-    assert window.canvas.selection() == []  # hidden objects are not hit
+    assert window.session.selection() == []  # hidden objects are not hit
 
 
 def test_objects_panel_filter_and_click_select(window: JobWindow) -> None:
@@ -170,7 +170,7 @@ def test_objects_panel_filter_and_click_select(window: JobWindow) -> None:
     panel.set_filters(shape_type="polygon")
     assert [o.shape.type for o in panel.model.rows] == [ShapeType.POLYGON]
     panel.view.clicked.emit(panel.model.index(0, 0))
-    assert window.canvas.selection() == [panel.model.rows[0].key]
+    assert window.session.selection() == [panel.model.rows[0].key]
 
 
 def test_zoom_pan_fit(window: JobWindow) -> None:
@@ -201,7 +201,7 @@ def test_goto_frame_highlight_and_side_panel(window: JobWindow) -> None:
     seen: list[int] = []
     window.frame_changed.connect(seen.append)
     window.goto_frame(0, highlight_ids=[poly.id])
-    assert seen == [0] and window.canvas.selection() == [("shape", poly.id)]
+    assert seen == [0] and window.session.selection() == [("shape", poly.id)]
     dock = window.add_side_panel(QLabel("quality"), "Quality")
     assert dock.widget().text() == "quality" and dock.toggleViewAction() in window.view_menu.actions()
     window.trigger("frame.next")
@@ -256,8 +256,8 @@ def test_objects_panel_hide_and_lock_toggles(window: JobWindow) -> None:
     key = model.rows[row].key
     model.setData(model.index(row, 3), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
     model.setData(model.index(row, 4), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
-    assert window.canvas.is_hidden(key) and window.canvas.is_locked(key)
+    assert window.session.is_hidden(key) and window.session.is_locked(key)
     window.trigger("edit.hide_all")
-    assert all(window.canvas.is_hidden(o.key) for o in window.session.objects())
+    assert all(window.session.is_hidden(o.key) for o in window.session.objects())
     window.trigger("edit.hide_all")
-    assert not any(window.canvas.is_hidden(o.key) for o in window.session.objects())
+    assert not any(window.session.is_hidden(o.key) for o in window.session.objects())

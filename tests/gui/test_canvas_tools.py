@@ -36,7 +36,7 @@ def stored(w: JobWindow, frame: int | None = None):
 
 
 def use(w: JobWindow, tool_id: str, label: str = "car") -> Mouse:
-    w.canvas.current_label_id = w.project.labels().by_name(label).id
+    w.session.current_label_id = w.project.labels().by_name(label).id
     w.set_tool(tool_id)
     return Mouse(None, w.canvas)
 
@@ -115,8 +115,8 @@ def test_mask_strokes_one_shape_eraser_and_undo(window: JobWindow, qtbot) -> Non
     assert erased.id == shape.id and mask_area(erased.points) < area
     window.trigger("edit.undo")
     assert mask_area(stored(window)[0].points) == area
-    window.mask_mode.setCurrentText("brush")
-    window.brush_size.setValue(3)
+    window.toolbar.mask_mode.setCurrentText("brush")
+    window.toolbar.brush_size.setValue(3)
     qtbot.keyClick(window.canvas, Qt.Key.Key_N)  # finish this mask: the next stroke starts another
     m.drag((20, 150), (100, 150))
     assert len(stored(window)) == 2
@@ -167,7 +167,7 @@ def test_track_mode_draw_interpolate_and_keyframe_on_edit(window: JobWindow) -> 
     (obj,) = list(window.session.objects())
     assert obj.is_track and not obj.keyframe
     assert obj.shape.points == pytest.approx([30, 10, 70, 50], abs=1.0)  # halfway
-    window.canvas.select([obj.key])
+    window.session.select([obj.key])
     window.trigger("frame.next_key")
     assert window.frame == 2
     window.trigger("frame.previous_key")

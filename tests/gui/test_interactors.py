@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from app.domain.enums import LabelType, ShapeType, Source
 from app.domain.labels import Label
 from app.domain.project import FrameInfo
-from app.editing.stack import UndoStack
+from app.editing.session import EditSession
 from app.models.functions import load_function_file
 from app.models.interaction_functions import FunctionInteractor
 from app.models.sam2_image import Sam2Interactor, save_random_checkpoint
@@ -27,6 +27,7 @@ from app.tools.ai_options import InteractorOptions
 from app.tools.ai_sam2 import Sam2Tool
 from app.tools.ai_scissors import ScissorsTool
 from app.tools.base import Button, EventKind, KeyEvent, Modifier, ToolEvent
+from app.tools.host import PlainView
 from app.widgets.ai.interactors_tab import InteractorsTab
 
 pytestmark = pytest.mark.gui
@@ -69,40 +70,21 @@ def sam(tmp_path_factory: pytest.TempPathFactory) -> Sam2Interactor:
 
 
 class Ctx:
+    """A tool host: a real editing session on the project's first job and a plain view showing ``image``."""
+
     def __init__(self, project: Project, image: np.ndarray) -> None:
-        self.project = project
-        self.job_id = project.jobs()[0].id
-        self.undo_stack = UndoStack()
-        self._image = image
-        self.frame = 0
-        self.preview = None
-        self.messages: list[str] = []
+        self.session = EditSession(project, project.jobs()[0].id)
+        self.view = PlainView(self.session, lambda _frame, _adjusted: image)
+        self.project, self.job_id, self.undo_stack = project, self.session.job_id, self.session.undo_stack
+        self.frame = self.session.frame
 
     @property
-    def labels(self):
-        return self.project.labels()
+    def preview(self):
+        return self.view.preview
 
     @property
-    def current_label_id(self):
-        return None
-
-    def image(self, *, adjusted: bool = False) -> np.ndarray:
-        return self._image
-
-    def push(self, command) -> None:
-        self.undo_stack.push(command)
-
-    def set_preview(self, preview) -> None:
-        self.preview = preview
-
-    def set_cursor(self, role) -> None:
-        pass
-
-    def status(self, text: str) -> None:
-        self.messages.append(text)
-
-    def selected_ids(self) -> list[int]:
-        return []
+    def messages(self) -> list[str]:
+        return self.session.messages
 
     def shapes(self):
         return self.project.frame_shapes(self.job_id, self.frame)

@@ -119,7 +119,7 @@ def test_quality_conflict_jumps_to_frame_and_selects_shapes(window: JobWindow) -
         {"obj_id": 999, "job_id": 12345, "type": "shape", "shape_type": "rectangle"},  # the GT side: other job
     ])
     assert window.frame == 2
-    assert window.canvas.selected_ids() == [sid]
+    assert window.session.selected_ids() == [sid]
     window.quality_panel.frame_activated.emit(3)
     assert window.frame == 3
 
@@ -173,7 +173,7 @@ def test_objects_panel_has_the_per_object_tracking_switch(window: JobWindow, qtb
     car = window.project.labels().by_name("car").id
     (shape_id,) = window.project.add_shapes(window.job_id, [Shape("rectangle", window.frame, car, [20, 20, 60, 60])])
     window.goto_frame(window.frame)
-    window.canvas.select([("shape", shape_id)])
+    window.session.select([("shape", shape_id)])
     marked = tab.track_selected()
     assert marked, "the selected rectangle became a tracked track"
     track_id = marked[0]

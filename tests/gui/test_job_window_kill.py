@@ -35,7 +35,7 @@ CHILD = textwrap.dedent("""
     w.show()
     app.processEvents()
     w.canvas.fit()
-    w.canvas.current_label_id = project.labels().by_name("car").id
+    w.session.current_label_id = project.labels().by_name("car").id
     m = Mouse(None, w.canvas)
     w.set_tool("draw:rectangle")
     for i in range(3):

@@ -36,24 +36,24 @@ def only_key(w: JobWindow):
 
 def test_shape_to_track_outside_reentry_keyframe_split_merge(window: JobWindow) -> None:
     w = window
-    w.canvas.select([only_key(w)])
+    w.session.select([only_key(w)])
     w.trigger("track.from_shape")
     (track,) = w.project.tracks(w.job_id)
     assert w.project.frame_shapes(w.job_id, 0) == []
-    w.canvas.select([("track", track.id)])
+    w.session.select([("track", track.id)])
     w.goto_frame(2)
-    w.canvas.select([("track", track.id)])
+    w.session.select([("track", track.id)])
     w.trigger("track.keyframe")  # pin the held state as a keyframe
     assert sorted(s.frame for s in w.project.tracks(w.job_id)[0].shapes) == [0, 2]
     w.goto_frame(3)
-    w.canvas.select([("track", track.id)])
+    w.session.select([("track", track.id)])
     w.trigger("track.outside")
     w.goto_frame(4)
     assert len(w.session.objects()) == 0  # outside from frame 3 on
     w.trigger("track.outside")  # nothing selected: re-entry of the last selected track
     assert len(w.session.objects()) == 1
     steps = len(w.undo_stack)
-    w.canvas.select([("track", track.id)])
+    w.session.select([("track", track.id)])
     w.trigger("track.split")
     assert len(w.project.tracks(w.job_id)) == 2 and len(w.undo_stack) == steps + 1
     w.trigger("edit.undo")
@@ -61,13 +61,13 @@ def test_shape_to_track_outside_reentry_keyframe_split_merge(window: JobWindow) 
     w.trigger("edit.redo")
     assert len(w.project.tracks(w.job_id)) == 2
     later = [o.key for o in w.session.objects()]
-    w.canvas.select(later)
+    w.session.select(later)
     w.trigger("track.merge")  # remembers the later part
     assert w.edit.merge_pending == [later[0][1]]
     w.goto_frame(1)
     earlier = [o.key for o in w.session.objects()]
     assert earlier and earlier != later
-    w.canvas.select(earlier)
+    w.session.select(earlier)
     w.trigger("track.merge")
     (merged,) = w.project.tracks(w.job_id)
     assert {0, 2, 3, 4} <= {s.frame for s in merged.shapes}

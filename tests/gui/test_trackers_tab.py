@@ -73,7 +73,7 @@ def _red(frame: int) -> list[float]:
 def test_draw_a_tracked_rectangle_and_step_with_f(qtbot, window) -> None:
     w, tab, panel = window
     assert panel.tab(TITLE) is tab
-    w.canvas.current_label_id = w.project.labels().by_name("car").id
+    w.session.current_label_id = w.project.labels().by_name("car").id
     tab.track_button.click()
     assert w.canvas.tool is tab.tool
     x1, y1, x2, y2 = _red(0)
@@ -107,7 +107,7 @@ def test_track_selected_shape_to_frame(qtbot, window) -> None:
     car = w.project.labels().by_name("car").id
     (shape_id,) = w.project.add_shapes(w.job_id, [Shape(ShapeType.RECTANGLE, 0, car, _red(0))])
     w.goto_frame(0)
-    w.canvas.select([("shape", shape_id)])
+    w.session.select([("shape", shape_id)])
     assert tab.track_to_frame(6)
     qtbot.waitUntil(lambda: not tab.busy, timeout=10000)
     (track,) = w.project.tracks(w.job_id)
@@ -124,7 +124,7 @@ def test_cancel_keeps_whole_frames(qtbot, window) -> None:
     w.project.add_shapes(w.job_id, [Shape(ShapeType.RECTANGLE, 0, car, _red(0)),
                                     Shape(ShapeType.RECTANGLE, 0, sign, [125.0, 2.0, 155.0, 32.0])])
     w.goto_frame(0)
-    w.canvas.select([])
+    w.session.select([])
     assert tab.track_to_frame(11)  # nothing selected: every rectangle
     assert tab.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: tab.progress.value() >= 2, timeout=10000)

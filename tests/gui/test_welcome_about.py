@@ -16,7 +16,6 @@ from app.widgets import about as about_module
 from app.widgets import application
 from app.widgets import help_menu as help_module
 from app.widgets.about import PENDING, AboutDialog
-from app.widgets.application import log_file
 from app.widgets.help_menu import install_help_menu
 from app.widgets.main_window import MainWindow
 from app.widgets.welcome import WelcomeDialog, maybe_show_welcome
@@ -123,7 +122,7 @@ def test_help_menu_entries_open_folders(window: MainWindow, opened_urls: list[st
     assert {"help_log_folder", "help_models_folder", "help_about", "help_welcome"} <= set(actions)
     actions["help_log_folder"].trigger()
     actions["help_models_folder"].trigger()
-    assert opened_urls == [str(log_file().parent), str(paths.models_dir())]
+    assert opened_urls == [str(paths.log_file().parent), str(paths.models_dir())]
     install_help_menu(window)  # idempotent
     assert len(_actions(window)) == len(actions)
 
@@ -154,16 +153,17 @@ def test_help_menu_opens_the_canvas_shortcuts_dialog_with_the_users_key(qtbot) -
     qtbot.addWidget(dialog)
 
 
-def test_help_menu_has_shortcuts_only_when_the_canvas_provides_them(window: MainWindow, qtbot,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_help_menu_shortcuts_entry_opens_the_shortcuts_dialog(window: MainWindow, qtbot,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[object] = []
-    monkeypatch.setattr(help_module, "shortcuts_opener", lambda: opened.append)
+    monkeypatch.setattr(help_module, "open_shortcuts", opened.append)
     install_help_menu(window)
-    _actions(window)["help_shortcuts"].trigger()
+    action = _actions(window)["help_shortcuts"]
+    assert action.shortcut().toString() == help_module.shortcuts_key()
+    action.trigger()
     assert opened == [window]
-    monkeypatch.setattr(help_module, "shortcuts_opener", lambda: None)
-    install_help_menu(window)
-    assert "help_shortcuts" not in _actions(window)
+    dialog = help_module.ShortcutsDialog(window)
+    assert dialog.windowTitle()
 
 
 def test_about_box_names_versions_device_log_and_models(window: MainWindow, qtbot) -> None:
@@ -172,7 +172,7 @@ def test_about_box_names_versions_device_log_and_models(window: MainWindow, qtbo
     qtbot.addWidget(dialog)
     assert dialog.values["Fieldmark"].text().startswith(__version__)
     assert dialog.values["Python"].text().startswith(f"{sys.version_info.major}.{sys.version_info.minor}")
-    assert dialog.values["Log file"].text() == str(log_file())
+    assert dialog.values["Log file"].text() == str(paths.log_file())
     assert dialog.values["Models folder"].text() == str(paths.models_dir())
     qtbot.waitUntil(dialog.loaded, timeout=120_000)  # torch imports on a worker thread
     import torch
@@ -221,6 +221,6 @@ def test_unhandled_errors_go_to_the_log_and_a_dialog_naming_it(monkeypatch: pyte
         for handler in root.handlers[len(before):]:
             handler.close()
             root.removeHandler(handler)
-    text = log_file().read_text(encoding="utf-8")
+    text = paths.log_file().read_text(encoding="utf-8")
     assert "ValueError: frame 7 has no pixels" in text and "Traceback" in text
-    assert len(shown) == 1 and "frame 7 has no pixels" in shown[0] and str(log_file()) in shown[0]
+    assert len(shown) == 1 and "frame 7 has no pixels" in shown[0] and str(paths.log_file()) in shown[0]

@@ -9,14 +9,15 @@ import pytest
 
 from app.domain.enums import ShapeType
 from app.domain.mask import mask_area, points_to_mask
+from app.editing.session import EditSession
 from app.tools.base import Button, EventKind, KeyEvent, Modifier, ToolEvent
 from app.tools.ellipse import EllipseTool
+from app.tools.host import plain_host
 from app.tools.mask import MaskTool
 from app.tools.points import PointsTool
 from app.tools.polygon import PolygonTool
 from app.tools.polyline import PolylineTool
 from app.tools.rectangle import RectangleTool
-from app.tools.session import EditSession
 from app.tools.skeleton import SkeletonTool
 from app.tools.tag import TagTool
 from tests.support.canvas_project import make_project
@@ -28,6 +29,7 @@ def session(tmp_path: Path):
     job = project.jobs()[0]
     s = EditSession(project, job.id)
     s.current_label_id = project.labels().by_name("car").id
+    s.host = plain_host(s)  # type: ignore[attr-defined]
     yield s
     s.close()
     project.close()
@@ -61,7 +63,7 @@ def stored(session: EditSession):
 
 def test_rectangle_drag_and_two_clicks_and_undo(session: EditSession) -> None:
     tool = RectangleTool()
-    tool.activate(session)
+    tool.activate(session.host)
     drag(tool, (10, 20), (50, 60))
     click(tool, 100, 10)
     click(tool, 80, 40)  # two clicks: the corners in any order
@@ -76,18 +78,18 @@ def test_rectangle_drag_and_two_clicks_and_undo(session: EditSession) -> None:
 
 def test_rectangle_escape_cancels_without_writing(session: EditSession) -> None:
     tool = RectangleTool()
-    tool.activate(session)
+    tool.activate(session.host)
     tool.press(ev(EventKind.PRESS, 5, 5))
     tool.move(ev(EventKind.MOVE, 30, 30))
-    assert session.preview is not None
+    assert session.host.view.preview is not None
     assert key(tool, "Escape")
     tool.release(ev(EventKind.RELEASE, 30, 30))
-    assert session.preview is None and stored(session) == []
+    assert session.host.view.preview is None and stored(session) == []
 
 
 def test_polygon_clicks_backspace_and_n(session: EditSession) -> None:
     tool = PolygonTool()
-    tool.activate(session)
+    tool.activate(session.host)
     for x, y in [(10, 10), (60, 10), (99, 99), (60, 60)]:
         click(tool, x, y)
     assert key(tool, "Backspace")
@@ -98,7 +100,7 @@ def test_polygon_clicks_backspace_and_n(session: EditSession) -> None:
 
 def test_polygon_double_click_finishes_and_too_few_points_dropped(session: EditSession) -> None:
     tool = PolygonTool()
-    tool.activate(session)
+    tool.activate(session.host)
     click(tool, 1, 1)
     click(tool, 20, 1)
     tool.double_click(ev(EventKind.DOUBLE_CLICK, 20, 1))
@@ -111,7 +113,7 @@ def test_polygon_double_click_finishes_and_too_few_points_dropped(session: EditS
 
 def test_polygon_escape_cancels(session: EditSession) -> None:
     tool = PolygonTool()
-    tool.activate(session)
+    tool.activate(session.host)
     click(tool, 1, 1)
     click(tool, 20, 1)
     key(tool, "Escape")
@@ -121,13 +123,13 @@ def test_polygon_escape_cancels(session: EditSession) -> None:
 
 def test_polyline_and_points(session: EditSession) -> None:
     line = PolylineTool()
-    line.activate(session)
+    line.activate(session.host)
     click(line, 1, 2)
     click(line, 3, 4)
     key(line, "Return")
     line.deactivate()
     pts = PointsTool()
-    pts.activate(session)
+    pts.activate(session.host)
     for x in (5, 6, 7):
         click(pts, x, 9)
     key(pts, "N")
@@ -138,7 +140,7 @@ def test_polyline_and_points(session: EditSession) -> None:
 
 def test_ellipse_from_box(session: EditSession) -> None:
     tool = EllipseTool()
-    tool.activate(session)
+    tool.activate(session.host)
     drag(tool, (10, 10), (50, 30))
     (shape,) = stored(session)
     assert shape.type is ShapeType.ELLIPSE and shape.points == [30, 20, 50, 10]
@@ -147,7 +149,7 @@ def test_ellipse_from_box(session: EditSession) -> None:
 def test_mask_strokes_merge_into_one_shape_and_each_stroke_is_one_step(session: EditSession) -> None:
     session.current_label_id = session.labels.by_name("road").id
     tool = MaskTool(size=6)
-    tool.activate(session)
+    tool.activate(session.host)
     drag(tool, (20, 20), (60, 20))
     drag(tool, (20, 50), (60, 50))
     (shape,) = stored(session)
@@ -168,7 +170,7 @@ def test_mask_strokes_merge_into_one_shape_and_each_stroke_is_one_step(session: 
 
 def test_mask_polygon_fill_erase_and_cancelled_stroke(session: EditSession) -> None:
     tool = MaskTool()
-    tool.activate(session)
+    tool.activate(session.host)
     key(tool, "P")
     for x, y in [(10, 10), (50, 10), (50, 50), (10, 50)]:
         click(tool, x, y)
@@ -192,7 +194,7 @@ def test_mask_polygon_fill_erase_and_cancelled_stroke(session: EditSession) -> N
 
 def test_skeleton_places_template_with_every_keypoint(session: EditSession) -> None:
     tool = SkeletonTool()
-    tool.activate(session)
+    tool.activate(session.host)
     drag(tool, (20, 20), (100, 100))
     (shape,) = stored(session)
     person = session.labels.by_name("person")
@@ -204,7 +206,7 @@ def test_skeleton_places_template_with_every_keypoint(session: EditSession) -> N
 
 def test_tag_tool_adds_one_tag_per_label(session: EditSession) -> None:
     tool = TagTool()
-    tool.activate(session)
+    tool.activate(session.host)
     click(tool, 5, 5)
     click(tool, 5, 5)
     tags = session.project.frame_tags(session.job_id, session.frame)
@@ -215,7 +217,7 @@ def test_tag_tool_adds_one_tag_per_label(session: EditSession) -> None:
 def test_label_that_does_not_accept_the_type_falls_back(session: EditSession) -> None:
     session.current_label_id = session.labels.by_name("road").id  # a mask label
     tool = RectangleTool()
-    tool.activate(session)
+    tool.activate(session.host)
     drag(tool, (1, 1), (9, 9))
     assert stored(session)[0].label_id == session.labels.by_name("car").id
 
@@ -223,7 +225,7 @@ def test_label_that_does_not_accept_the_type_falls_back(session: EditSession) ->
 def test_track_mode_draws_a_track(session: EditSession) -> None:
     session.track_mode = True
     tool = RectangleTool()
-    tool.activate(session)
+    tool.activate(session.host)
     drag(tool, (10, 10), (40, 40))
     assert stored(session) == []
     (track,) = session.project.tracks(session.job_id)

@@ -9,11 +9,12 @@ import pytest
 from app.domain.annotations import Shape
 from app.domain.enums import ShapeType
 from app.domain.geometry import HitKind, move_vertex, rect_corners, rotation_handle
-from app.tools import actions
+from app.editing import actions
+from app.editing.frame_objects import FrameObject, FrameObjects
+from app.editing.session import EditSession
 from app.tools.base import Button, EventKind, KeyEvent, Modifier, ToolEvent
-from app.tools.frame_objects import FrameObject, FrameObjects
+from app.tools.host import plain_host
 from app.tools.select import SelectTool
-from app.tools.session import EditSession
 from tests.support.canvas_project import make_project
 
 
@@ -29,7 +30,7 @@ def session(tmp_path: Path):
     s = EditSession(project, job.id)
     s.current_label_id = car.id
     tool = SelectTool()
-    tool.activate(s)
+    tool.activate(plain_host(s))
     s.tool = tool  # type: ignore[attr-defined]
     yield s
     s.close()

@@ -10,7 +10,7 @@ from app.domain.annotations import Shape
 from app.domain.enums import ShapeType
 from app.domain.geometry import ellipse_outline, outline, rect_corners
 from app.domain.mask import mask_to_points
-from app.tools.frame_objects import FrameObject
+from app.editing.frame_objects import FrameObject
 from app.widgets.canvas.image_layer import ImagePyramid, render_image
 from app.widgets.canvas.shape_raster import EXACT_LIMIT, ShapeRaster, View
 

@@ -40,12 +40,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.editing.session import SessionChange
 from app.models.trackers.base import Tracker, TrackerError
 from app.models.trackers.choices import TrackerChoice, builtin_choices, create_tracker, function_choices
 from app.models.trackers.interactive import InteractiveTracking
 from app.models.trackers.keyframes import build_command
 from app.models.trackers.plan import PlanError, plan_tracking
 from app.models.trackers.runner import run_plan
+from app.tools.host import ToolHost
 from app.tools.tracking import TrackingTool, captions
 from app.widgets import workers
 
@@ -75,7 +77,7 @@ class TrackerCaptions:
         for item in self.items:
             scene.removeItem(item)
         self.items = []
-        for x, y, text in captions(self.session, self.canvas.objects()):
+        for x, y, text in captions(self.session, self.canvas.session.objects()):
             item = QGraphicsSimpleTextItem(text)
             item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
             item.setBrush(Qt.GlobalColor.yellow)
@@ -89,11 +91,12 @@ class TrackersTab(QWidget):
     """Parameters
     ----------
     project, job_id, undo_stack:
-        Where edits go (through ``canvas.push`` when a canvas is given, so the canvas updates).
+        Where edits go (through the canvas's editing session when a canvas is given, so it updates).
     frames:
         A :class:`~app.media.cache.FrameCache` (or frame source) of the job's task.
     canvas:
-        The job window's canvas: selection, current label, captions. Optional (tests, headless use).
+        The job window's canvas (captions) and through it the job's editing session (selection,
+        current label). Optional (tests, headless use).
     choices, factory:
         Trackers offered and ``factory(key, image_size) -> Tracker`` (default: :func:`create_tracker`).
     """
@@ -109,21 +112,27 @@ class TrackersTab(QWidget):
         self.project, self.job_id, self.undo_stack = project, job_id, undo_stack
         self.frames, self.canvas = frames, canvas
         self.job_frames = project.job(job_id).frame_list()
-        self.frame = frame if frame is not None else (canvas.frame if canvas is not None else self.job_frames[0])
+        if frame is None:
+            frame = canvas.session.frame if canvas is not None else self.job_frames[0]
+        self.frame = frame
         self.choices = choices if choices is not None else builtin_choices() + function_choices()
         self.factory = factory or (lambda key, size: create_tracker(key, image_size=size or None))
         self.session = InteractiveTracking()
         self.tracker: Tracker | None = None
         self._trackers: dict[tuple[str, int], Tracker] = {}
         self.tool = TrackingTool(self.session, lambda: self.tracker)
-        self.tool.listeners.append(self.refresh)
+        self.tool.marked.connect(lambda _ids: self.refresh())
         self.captions = TrackerCaptions(canvas, self.session) if canvas is not None else None
         self._pending: list[tuple[int, int]] = []
         self._worker: workers.Worker | None = None
         self._build()
-        if canvas is not None and hasattr(canvas, "objects_changed"):
-            canvas.objects_changed.connect(self.refresh)
+        if canvas is not None:
+            canvas.session.changed.connect(self._on_edit_session)
         self._choice_changed()
+
+    def _on_edit_session(self, change: SessionChange) -> None:
+        if change is SessionChange.OBJECTS:
+            self.refresh()
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -254,7 +263,7 @@ class TrackersTab(QWidget):
     def track_selected(self) -> list[int]:
         if self.canvas is None:
             return []
-        return self.tool.mark_keys(self.canvas.selection(), ctx=self.canvas)
+        return self.tool.mark_keys(self.canvas.session.selection(), ctx=ToolHost(self.canvas.session, self.canvas))
 
     # ------------------------------------------------------------------ frame steps
     def on_frame_changed(self, frame: int) -> None:
@@ -298,7 +307,7 @@ class TrackersTab(QWidget):
         if tracker is None:
             self.message.setText("Choose a tracker first (it may still be loading)")
             return False
-        keys = list(self.canvas.selection()) if self.canvas is not None else []
+        keys = list(self.canvas.session.selection()) if self.canvas is not None else []
         shape_ids = [i for kind, i in keys if kind == "shape"] if keys else None
         track_ids = [i for kind, i in keys if kind == "track"] if keys else None
         try:
@@ -379,7 +388,7 @@ class TrackersTab(QWidget):
         if command is None:
             return
         if self.canvas is not None:
-            self.canvas.push(command)
+            self.canvas.session.push(command)
         else:
             self.undo_stack.push(command)
 

@@ -20,8 +20,9 @@ from app.widgets.canvas.layer_cache import LayerCache
 from app.widgets.canvas.shape_raster import ShapeRaster, View
 
 if TYPE_CHECKING:
-    from app.tools.frame_objects import ObjectKey
-    from app.tools.session import EditSession
+    from app.editing.frame_objects import ObjectKey
+    from app.editing.session import EditSession
+    from app.tools.base import Preview
 
 ASYNC_IMAGE_PIXELS = 16_000_000  # frames larger than this are rendered in the background
 ASYNC_SHAPES = 300  # frames with more objects than this render their shape tiles in the worker
@@ -29,8 +30,10 @@ FULL_REDRAW_BOXES = 500  # more changed boxes than this: re-render everything
 
 
 class CanvasLayers:
-    def __init__(self, session: EditSession, on_ready: Callable[[], None], on_zooming: Callable[[], None]) -> None:
+    def __init__(self, session: EditSession, preview: Callable[[], Preview | None], on_ready: Callable[[], None],
+                 on_zooming: Callable[[], None]) -> None:
         self.session = session
+        self.preview = preview  # the tool's preview shown now (it may hide objects being edited)
         self.on_zooming = on_zooming  # the zoom is in progress: the owner schedules refine()
         self.raster = ShapeRaster()
         self.pyramid = ImagePyramid(np.zeros((1, 1, 3), np.uint8))
@@ -98,7 +101,7 @@ class CanvasLayers:
     def excluded(self) -> set[ObjectKey]:
         """Objects not in the cached layer: hidden, selected (drawn on top) and hidden by a preview."""
         out = set(self.session.hidden) | set(self.session.selection())
-        preview = self.session.preview
+        preview = self.preview()
         if preview is not None:
             out |= set(preview.extra.get("hide", []))
         return out

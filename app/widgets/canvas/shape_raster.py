@@ -20,7 +20,7 @@ import numpy as np
 from app.domain.enums import ShapeType
 from app.domain.geometry import outline
 from app.domain.mask import points_to_crop
-from app.tools.frame_objects import FrameObject, ObjectKey
+from app.editing.frame_objects import FrameObject, ObjectKey
 
 SHIFT = 3  # sub-pixel bits for cv2 drawing
 AA_LIMIT = 400  # antialiased outlines up to this many visible objects

@@ -15,8 +15,10 @@ only) and the unselected shapes (OpenCV raster, :mod:`shape_raster`) are cached 
 only when the view or the objects change; selected/hovered objects, handles and the tool preview are
 painted on top with QPainter each time.
 
-The canvas implements the tool context (:class:`app.tools.base.ToolContext` and
-:class:`app.tools.edit_context.EditContext`) by delegating to its :class:`EditSession`.
+The canvas shows an :class:`~app.editing.session.EditSession` (the job's editing model) and is the
+tools' view port (:class:`app.tools.base.ViewPort`: previews, cursor, the pixels shown, hit
+tolerance); a tool is activated with a :class:`~app.tools.host.ToolHost` of the two. Everything about
+the job's data (objects, selection, commands) is asked of ``canvas.session``, never of the canvas.
 """
 
 from __future__ import annotations
@@ -30,20 +32,21 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsScene, QGraphicsView, QWidget
 
+from app.editing.session import SessionChange
 from app.tools.base import CursorRole, EventKind, KeyEvent, Modifier, Preview, Tool, ToolEvent
+from app.tools.host import ToolHost
 from app.widgets.canvas.input_map import CURSORS, buttons_of, key_name, modifiers_of
 from app.widgets.canvas.layers import CanvasLayers
 from app.widgets.canvas.overlay import draw_preview, draw_shape
 from app.widgets.canvas.shape_raster import View
 
 if TYPE_CHECKING:
-    from app.domain.labels import LabelSet
-    from app.editing.commands import Command
-    from app.tools.frame_objects import FrameObjects, ObjectKey
-    from app.tools.session import EditSession
+    from app.editing.frame_objects import ObjectKey
+    from app.editing.session import EditSession
 
 MIN_SCALE, MAX_SCALE = 1 / 64, 64.0
 BACKGROUND = QColor("#2b2b2b")
+HOVER_PX = 6.0  # screen pixels around the pointer that hover an object
 REFINE_MS = 120  # a zoom is drawn from the cached layers, then re-rendered crisply after this pause
 
 class CanvasMode(Enum):
@@ -53,17 +56,12 @@ class CanvasMode(Enum):
 
 
 class CanvasView(QGraphicsView):
-    selection_changed = Signal()
-    objects_changed = Signal()
-    status_message = Signal(str)
     view_changed = Signal()
 
     def __init__(self, session: EditSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.project = session.project
-        self.job_id = session.job_id
-        self.undo_stack = session.undo_stack
+        self.preview: Preview | None = None
         self.setScene(QGraphicsScene(self))
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -83,87 +81,32 @@ class CanvasView(QGraphicsView):
         self._refine_timer.setSingleShot(True)
         self._refine_timer.setInterval(REFINE_MS)
         self._refine_timer.timeout.connect(self.refine_now)
-        self.layers = CanvasLayers(session, on_ready=self.viewport().update, on_zooming=self._refine_timer.start)
+        self.layers = CanvasLayers(session, lambda: self.preview, on_ready=self.viewport().update,
+                                   on_zooming=self._refine_timer.start)
         self._pan_from: QPointF | None = None
         self._space = False
         self._fitted = True
-        session.listeners.append(self._on_session)
+        session.changed.connect(self._on_session)
         self._refresh_label_data()
 
-    # ------------------------------------------------------------ tool context (delegated)
-
-    @property
-    def frame(self) -> int:
-        return self.session.frame
-
-    @property
-    def labels(self) -> LabelSet:
-        return self.session.labels
-
-    @property
-    def current_label_id(self) -> int | None:
-        return self.session.current_label_id
-
-    @current_label_id.setter
-    def current_label_id(self, value: int | None) -> None:
-        self.session.current_label_id = value
-
-    @property
-    def track_mode(self) -> bool:
-        return self.session.track_mode
-
-    @track_mode.setter
-    def track_mode(self, value: bool) -> None:
-        self.session.track_mode = value
+    # ------------------------------------------------------------ view port (app.tools.base.ViewPort)
 
     def image(self, *, adjusted: bool = False) -> np.ndarray:
         return self._display if adjusted else self._raw
 
-    def push(self, command: Command) -> None:
-        self.session.push(command)
-
     def set_preview(self, preview: Preview | None) -> None:
-        self.session.set_preview(preview)
+        self.preview = preview
+        self.viewport().update()
 
     def set_cursor(self, role: CursorRole) -> None:
         self.viewport().setCursor(CURSORS.get(role, Qt.CursorShape.ArrowCursor))
 
-    def status(self, text: str) -> None:
-        self.session.status(text)
-
-    def selected_ids(self) -> list[int]:
-        return self.session.selected_ids()
-
-    def objects(self) -> FrameObjects:
-        return self.session.objects()
-
-    def selection(self) -> list[ObjectKey]:
-        return self.session.selection()
-
-    def select(self, keys: list[ObjectKey]) -> None:
-        self.session.select(keys)
-
-    def image_size(self) -> tuple[int, int]:
-        return self.session.image_size()
-
-    def job_frames(self) -> list[int]:
-        return self.session.job_frames()
-
-    def is_locked(self, key: ObjectKey) -> bool:
-        return self.session.is_locked(key)
-
-    def is_hidden(self, key: ObjectKey) -> bool:
-        return self.session.is_hidden(key)
+    def hit_tolerance(self, screen_px: float) -> float:
+        return screen_px / max(self.scale_factor, 1e-6)
 
     # ------------------------------------------------------------ content
 
-    def _on_session(self, what: str) -> None:
-        if what == "objects":
-            self.objects_changed.emit()
-        elif what == "selection":
-            self.selection_changed.emit()
-        elif what == "status" and self.session.messages:
-            self.status_message.emit(self.session.messages[-1])
+    def _on_session(self, _change: SessionChange) -> None:
         self.viewport().update()
 
     def _refresh_label_data(self) -> None:
@@ -216,7 +159,7 @@ class CanvasView(QGraphicsView):
         self.mode = CanvasMode.IDLE
         self.set_cursor(CursorRole.DEFAULT)
         if tool is not None:
-            tool.activate(self)
+            tool.activate(ToolHost(self.session, self))
         self.viewport().update()
 
     def offer_key(self, name: str, modifiers: Modifier = Modifier.NONE) -> bool:
@@ -368,8 +311,7 @@ class CanvasView(QGraphicsView):
 
     def _update_hover(self, pos: QPointF) -> None:
         p = self.view_to_image(pos)
-        found = self.session.objects().hit(p.x(), p.y(), 6.0 / max(self.scale_factor, 1e-6),
-                                           skip=self.session.hidden)
+        found = self.session.objects().hit(p.x(), p.y(), self.hit_tolerance(HOVER_PX), skip=self.session.hidden)
         key = found[0].key if found else None
         if key != self.hover:
             self.hover = key
@@ -383,7 +325,8 @@ class CanvasView(QGraphicsView):
         return View(t.m11(), t.dx(), t.dy(), max(size.width(), 1), max(size.height(), 1))
 
     def shutdown(self) -> None:
-        """Stop the tile worker (the job window calls this when it closes)."""
+        """Stop the tile worker and stop following the session (the job window calls this when it closes)."""
+        self.session.changed.disconnect(self._on_session)
         self.layers.shutdown()
 
     def wait_rendered(self) -> None:
@@ -410,8 +353,8 @@ class CanvasView(QGraphicsView):
         scale = self.scale_factor
         objects = self.session.objects()
         hide = set(self.session.hidden)
-        if self.session.preview is not None:
-            hide |= set(self.session.preview.extra.get("hide", []))
+        if self.preview is not None:
+            hide |= set(self.preview.extra.get("hide", []))
         if self.hover is not None and self.hover not in self.session.selection():
             obj = objects.get(self.hover)
             if obj is not None and self.hover not in hide:
@@ -425,7 +368,7 @@ class CanvasView(QGraphicsView):
             color = QColor(self._colors.get(obj.shape.label_id, "#ffffff"))
             draw_shape(painter, obj.shape, color, scale, opacity=self.fill_opacity, selected=True,
                        edges=self._edges.get(obj.shape.label_id))
-        preview = self.session.preview
+        preview = self.preview
         if preview is not None:
             label = self.session.current_label_id
             color = QColor(self._colors.get(label, "#ffffff") if label is not None else "#ffffff")

@@ -22,20 +22,20 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import AttributeType
+from app.editing.session import EditSession, SessionChange
 
 if TYPE_CHECKING:
     from app.domain.labels import AttributeSpec
-    from app.tools.frame_objects import FrameObject
-    from app.widgets.canvas.view import CanvasView
+    from app.editing.frame_objects import FrameObject
 
 
 class AttributesPanel(QWidget):
     attribute_edited = Signal(int, str)  # spec id, value
     occluded_toggled = Signal()
 
-    def __init__(self, canvas: CanvasView, parent: QWidget | None = None) -> None:
+    def __init__(self, session: EditSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.canvas = canvas
+        self.session = session
         self.title = QLabel("Nothing selected", self)
         self.form_host = QWidget(self)
         self.form = QFormLayout(self.form_host)
@@ -47,12 +47,15 @@ class AttributesPanel(QWidget):
         self.editors: dict[int, QWidget] = {}
         self.occluded: QCheckBox | None = None
         self._obj: FrameObject | None = None
-        canvas.selection_changed.connect(self.reload)
-        canvas.objects_changed.connect(self.reload)
+        session.changed.connect(self._on_session)
+
+    def _on_session(self, change: SessionChange) -> None:
+        if change is not SessionChange.FLAGS:
+            self.reload()
 
     def current(self) -> FrameObject | None:
-        keys = self.canvas.selection()
-        return self.canvas.objects().get(keys[0]) if len(keys) == 1 else None
+        keys = self.session.selection()
+        return self.session.objects().get(keys[0]) if len(keys) == 1 else None
 
     def reload(self) -> None:
         while self.form.rowCount():
@@ -60,10 +63,10 @@ class AttributesPanel(QWidget):
         self.editors, self.occluded = {}, None
         obj = self._obj = self.current()
         if obj is None:
-            n = len(self.canvas.selection())
+            n = len(self.session.selection())
             self.title.setText(f"{n} objects selected" if n else "Nothing selected")
             return
-        label = self.canvas.labels.get(obj.shape.label_id)
+        label = self.session.labels.get(obj.shape.label_id)
         kind = "track" if obj.is_track else "shape"
         self.title.setText(f"{label.name if label else '?'} {obj.shape.type.value} {kind} {obj.key[1]}")
         self.occluded = QCheckBox("occluded", self.form_host)

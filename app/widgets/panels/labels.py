@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
-    from app.widgets.canvas.view import CanvasView
+    from app.editing.session import EditSession
 
 
 def swatch(color: str) -> QPixmap:
@@ -22,9 +22,9 @@ class LabelsPanel(QWidget):
     label_chosen = Signal(int)
     apply_requested = Signal(int)
 
-    def __init__(self, canvas: CanvasView, parent: QWidget | None = None) -> None:
+    def __init__(self, session: EditSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.canvas = canvas
+        self.session = session
         self.list = QListWidget(self)
         self.apply = QPushButton("Apply to selection", self)
         self.apply.setToolTip("Give the selected objects this label")
@@ -39,14 +39,14 @@ class LabelsPanel(QWidget):
     def reload(self) -> None:
         self.list.blockSignals(True)
         self.list.clear()
-        for label in self.canvas.labels:
+        for label in self.session.labels:
             item = QListWidgetItem(swatch(label.color), f"{label.name}  ({label.type.value})")
             item.setData(Qt.ItemDataRole.UserRole, label.id)
             self.list.addItem(item)
         self.list.blockSignals(False)
-        current = self.canvas.current_label_id
-        self.set_current(current if current is not None else (self.canvas.labels.labels[0].id
-                                                              if len(self.canvas.labels) else None))
+        current = self.session.current_label_id
+        self.set_current(current if current is not None else (self.session.labels.labels[0].id
+                                                              if len(self.session.labels) else None))
 
     def set_current(self, label_id: int | None) -> None:
         for row in range(self.list.count()):
@@ -58,7 +58,7 @@ class LabelsPanel(QWidget):
         if item is None:
             return
         label_id = int(item.data(Qt.ItemDataRole.UserRole))
-        self.canvas.current_label_id = label_id
+        self.session.current_label_id = label_id
         self.label_chosen.emit(label_id)
 
     def _on_apply_clicked(self) -> None:

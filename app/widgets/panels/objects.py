@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 from app.domain.annotations import Annotations
 from app.domain.enums import ShapeType
 from app.editing.commands import ReplaceAnnotations
+from app.editing.session import EditSession, SessionChange
 
 if TYPE_CHECKING:
-    from app.tools.frame_objects import FrameObject, ObjectKey
-    from app.widgets.canvas.view import CanvasView
+    from app.editing.frame_objects import FrameObject, ObjectKey
 
 COLUMNS = ("Object", "Label", "Type", "Hidden", "Locked", "Tracking")
 TRACKING = 5
@@ -43,9 +43,9 @@ Index = QModelIndex | QPersistentModelIndex
 class ObjectsModel(QAbstractTableModel):
     toggled = Signal()
 
-    def __init__(self, canvas: CanvasView) -> None:
+    def __init__(self, session: EditSession) -> None:
         super().__init__()
-        self.canvas = canvas
+        self.session = session
         self.rows: list[FrameObject] = []
         self._text: list[tuple[str, str, str, QColor | None]] = []  # per row, computed once per reload
         self.label_filter: int | None = None
@@ -54,13 +54,13 @@ class ObjectsModel(QAbstractTableModel):
 
     def reload(self) -> None:
         self.beginResetModel()
-        rows = list(self.canvas.objects().ordered())[::-1]  # top-most first
+        rows = list(self.session.objects().ordered())[::-1]  # top-most first
         if self.label_filter is not None:
             rows = [o for o in rows if o.shape.label_id == self.label_filter]
         if self.type_filter is not None:
             rows = [o for o in rows if o.shape.type.value == self.type_filter]
         self.rows = rows
-        labels = self.canvas.labels
+        labels = self.session.labels
         self._text = []
         for obj in rows:
             label = labels.get(obj.shape.label_id)
@@ -89,7 +89,7 @@ class ObjectsModel(QAbstractTableModel):
             return self._text[row][col]
         if role == Qt.ItemDataRole.CheckStateRole and col in (3, 4):
             key = self.rows[row].key
-            on = self.canvas.is_hidden(key) if col == 3 else self.canvas.is_locked(key)
+            on = self.session.is_hidden(key) if col == 3 else self.session.is_locked(key)
             return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DecorationRole and col == 1:
             return self._text[row][3]
@@ -121,20 +121,17 @@ class ObjectsModel(QAbstractTableModel):
             self.dataChanged.emit(index, index)
             return True
         key = self.rows[index.row()].key
-        session = self.canvas.session
-        target = session.hidden if index.column() == 3 else session.locked
-        (target.add if checked else target.discard)(key)
+        (self.session.set_hidden if index.column() == 3 else self.session.set_locked)([key], checked)
         self.dataChanged.emit(index, index)
-        self.canvas.refresh()
         self.toggled.emit()
         return True
 
 
 class ObjectsPanel(QWidget):
-    def __init__(self, canvas: CanvasView, parent: QWidget | None = None) -> None:
+    def __init__(self, session: EditSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.canvas = canvas
-        self.model = ObjectsModel(canvas)
+        self.session = session
+        self.model = ObjectsModel(session)
         self.view = QTableView(self)
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -164,14 +161,13 @@ class ObjectsPanel(QWidget):
         tags_row.addWidget(self.tags, 1)
         tags_row.addWidget(self.clear_tags)
         layout.addLayout(tags_row)
-        canvas.objects_changed.connect(self.reload)
-        canvas.selection_changed.connect(self._on_canvas_selection_changed)
+        session.changed.connect(self._on_session)
         self.reload()
 
     def _fill_filters(self) -> None:
         self.label_box.clear()
         self.label_box.addItem("All labels", None)
-        for label in self.canvas.labels:
+        for label in self.session.labels:
             if label.id is not None:
                 self.label_box.addItem(label.name, label.id)
         self.type_box.clear()
@@ -190,18 +186,27 @@ class ObjectsPanel(QWidget):
 
     def reload(self) -> None:
         self.model.reload()
-        self.count.setText(f"{len(self.model.rows)} of {len(self.canvas.objects())} objects")
-        tags = self.canvas.session.tags()
-        names = [lb.name if (lb := self.canvas.labels.get(t.label_id)) else str(t.label_id) for t in tags]
+        self.count.setText(f"{len(self.model.rows)} of {len(self.session.objects())} objects")
+        tags = self.session.tags()
+        names = [lb.name if (lb := self.session.labels.get(t.label_id)) else str(t.label_id) for t in tags]
         self.tags.setText("Tags: " + (", ".join(names) if names else "none"))
         self.clear_tags.setEnabled(bool(tags))
-        self._on_canvas_selection_changed()
+        self._on_selection_changed()
 
     def _on_clear_tags_clicked(self) -> None:
-        tags = self.canvas.session.tags()
+        tags = self.session.tags()
         if tags:
-            self.canvas.push(ReplaceAnnotations(self.canvas.project, self.canvas.job_id,
-                                                before=Annotations(tags=tags), text="Remove tags"))
+            self.session.push(ReplaceAnnotations(self.session.project, self.session.job_id,
+                                                 before=Annotations(tags=tags), text="Remove tags"))
+
+    def _on_session(self, change: SessionChange) -> None:
+        if change is SessionChange.OBJECTS:
+            self.reload()
+        elif change is SessionChange.SELECTION:
+            self._on_selection_changed()
+        elif change is SessionChange.FLAGS and self.model.rows:
+            model = self.model
+            model.dataChanged.emit(model.index(0, 3), model.index(len(model.rows) - 1, 4))
 
     def keys(self) -> list[ObjectKey]:
         return [o.key for o in self.model.rows]
@@ -209,10 +214,10 @@ class ObjectsPanel(QWidget):
     def _on_view_clicked(self, index: QModelIndex) -> None:
         if index.column() in (3, 4):
             return
-        self.canvas.select([self.model.rows[index.row()].key])
+        self.session.select([self.model.rows[index.row()].key])
 
-    def _on_canvas_selection_changed(self) -> None:
-        selected = set(self.canvas.selection())
+    def _on_selection_changed(self) -> None:
+        selected = set(self.session.selection())
         self.view.clearSelection()
         for row, obj in enumerate(self.model.rows):
             if obj.key in selected:

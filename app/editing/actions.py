@@ -1,6 +1,7 @@
-"""Commands for the editing operations of the canvas (Qt-free): new, edit, delete, paste, propagate,
-z-order, group, label change, occluded. Tools and the job window's actions build their commands here,
-so an edit of a plain shape and an edit of a track's state on a frame go through the same door.
+"""Commands for the editing operations of a session (Qt-free): new, edit, delete, paste, propagate,
+z-order, group, label change, occluded. Tools and the job window's actions build their commands here
+from the :class:`~app.editing.session.EditSession`, so an edit of a plain shape and an edit of a
+track's state on a frame go through the same door.
 """
 
 from __future__ import annotations
@@ -8,20 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.domain.annotations import Annotations, Shape
+from app.editing import track_bridge
 from app.editing.commands import ReplaceAnnotations, add_shapes, edit_shapes
-from app.tools import track_bridge
 
 if TYPE_CHECKING:
     from app.editing.commands import Command
-    from app.tools.edit_context import EditContext
-    from app.tools.frame_objects import FrameObject
+    from app.editing.frame_objects import FrameObject
+    from app.editing.session import EditSession
 
 
 class EditError(ValueError):
     """An edit that cannot be made (the message says why; the canvas shows it in the status bar)."""
 
 
-def label_for(ctx: EditContext, shape_type: str) -> int:
+def label_for(ctx: EditSession, shape_type: str) -> int:
     """The label a new shape of ``shape_type`` gets: the current label when it accepts the type,
     else the first label that does. Raises :class:`EditError` when none does."""
     labels = ctx.labels
@@ -34,12 +35,12 @@ def label_for(ctx: EditContext, shape_type: str) -> int:
     raise EditError(f"no label accepts a {shape_type}; add one in the project's labels")
 
 
-def top_z(ctx: EditContext) -> int:
+def top_z(ctx: EditSession) -> int:
     objects = ctx.objects()
     return max((o.shape.z_order for o in objects), default=-1) + 1 if len(objects) else 0
 
 
-def make_shape(ctx: EditContext, shape_type: str, points: list[float], **fields: object) -> Shape:
+def make_shape(ctx: EditSession, shape_type: str, points: list[float], **fields: object) -> Shape:
     """A new shape on the current frame with the label's default attribute values."""
     label_id = int(fields.pop("label_id", None) or label_for(ctx, shape_type))  # type: ignore[call-overload]
     label = ctx.labels.by_id(label_id)
@@ -50,22 +51,22 @@ def make_shape(ctx: EditContext, shape_type: str, points: list[float], **fields:
     return shape
 
 
-def new_object_command(ctx: EditContext, shape: Shape, text: str = "") -> Command:
+def new_object_command(ctx: EditSession, shape: Shape, text: str = "") -> Command:
     """Add ``shape``; in track mode it starts a new track instead."""
     text = text or f"Add {shape.type.value}"
-    if getattr(ctx, "track_mode", False):
+    if ctx.track_mode:
         return track_bridge.new_track_command(ctx.project, ctx.job_id, shape, text=text.replace("Add", "Draw track:"))
     return add_shapes(ctx.project, ctx.job_id, [shape], text=text)
 
 
-def edit_object_command(ctx: EditContext, obj: FrameObject, shape: Shape, text: str = "Edit shape") -> Command:
+def edit_object_command(ctx: EditSession, obj: FrameObject, shape: Shape, text: str = "Edit shape") -> Command:
     """Replace ``obj``'s geometry/flags on this frame by ``shape`` (a track gets a keyframe here)."""
     if obj.track is not None:
         return track_bridge.set_state_command(ctx.project, ctx.job_id, obj.track, ctx.frame, shape, text=text)
     return edit_shapes(ctx.project, ctx.job_id, [obj.shape], [shape], text=text)
 
 
-def edit_many_command(ctx: EditContext, pairs: list[tuple[FrameObject, Shape]], text: str) -> Command:
+def edit_many_command(ctx: EditSession, pairs: list[tuple[FrameObject, Shape]], text: str) -> Command:
     """Edit several objects in one undo step."""
     plain = [(o, s) for o, s in pairs if o.track is None]
     tracks = [(o, s) for o, s in pairs if o.track is not None]
@@ -81,7 +82,7 @@ def edit_many_command(ctx: EditContext, pairs: list[tuple[FrameObject, Shape]], 
     return ReplaceAnnotations(ctx.project, ctx.job_id, before=before, after=after, text=text)
 
 
-def delete_command(ctx: EditContext, objs: list[FrameObject]) -> Command:
+def delete_command(ctx: EditSession, objs: list[FrameObject]) -> Command:
     """Delete plain shapes, and whole tracks (as CVAT does) for track objects."""
     before = Annotations(shapes=[o.shape for o in objs if o.track is None],
                          tracks=[o.track for o in objs if o.track is not None])
@@ -89,7 +90,7 @@ def delete_command(ctx: EditContext, objs: list[FrameObject]) -> Command:
     return ReplaceAnnotations(ctx.project, ctx.job_id, before=before, text=f"Delete {n} object{'s' * (n > 1)}")
 
 
-def paste_command(ctx: EditContext, shapes: list[Shape]) -> Command:
+def paste_command(ctx: EditSession, shapes: list[Shape]) -> Command:
     """Paste copies of ``shapes`` onto the current frame (new ids, on top)."""
     z = top_z(ctx)
     copies = [s.copy(id=None, frame=ctx.frame, z_order=z) for s in shapes]
@@ -100,7 +101,7 @@ def paste_command(ctx: EditContext, shapes: list[Shape]) -> Command:
     return add_shapes(ctx.project, ctx.job_id, copies, text=f"Paste {len(copies)} object(s)")
 
 
-def propagate_command(ctx: EditContext, objs: list[FrameObject], count: int) -> Command:
+def propagate_command(ctx: EditSession, objs: list[FrameObject], count: int) -> Command:
     """Copy the objects' current state onto the next ``count`` frames of the job (plain shapes)."""
     frames = ctx.job_frames()
     if ctx.frame not in frames:
@@ -119,14 +120,14 @@ def propagate_command(ctx: EditContext, objs: list[FrameObject], count: int) -> 
     return add_shapes(ctx.project, ctx.job_id, copies, text=f"Propagate to {len(targets)} frames")
 
 
-def z_order_command(ctx: EditContext, objs: list[FrameObject], forward: bool) -> Command:
+def z_order_command(ctx: EditSession, objs: list[FrameObject], forward: bool) -> Command:
     zs = [o.shape.z_order for o in ctx.objects()]
     z = (max(zs) + 1) if forward else (min(zs) - 1)
     return edit_many_command(ctx, [(o, o.shape.copy(z_order=z)) for o in objs],
                              "Bring forward" if forward else "Send backward")
 
 
-def group_command(ctx: EditContext, objs: list[FrameObject], ungroup: bool = False) -> Command:
+def group_command(ctx: EditSession, objs: list[FrameObject], ungroup: bool = False) -> Command:
     """Put the objects in one new group (or take them out of any group)."""
     if ungroup:
         group = 0
@@ -142,7 +143,7 @@ def group_command(ctx: EditContext, objs: list[FrameObject], ungroup: bool = Fal
                               text="Ungroup" if ungroup else "Group")
 
 
-def change_label_command(ctx: EditContext, objs: list[FrameObject], label_id: int) -> Command:
+def change_label_command(ctx: EditSession, objs: list[FrameObject], label_id: int) -> Command:
     """Give the objects another label; their attributes restart from the new label's defaults."""
     label = ctx.labels.by_id(label_id)
     for o in objs:
@@ -158,13 +159,13 @@ def change_label_command(ctx: EditContext, objs: list[FrameObject], label_id: in
     return ReplaceAnnotations(ctx.project, ctx.job_id, before=before, after=after, text=f"Label {label.name}")
 
 
-def occluded_command(ctx: EditContext, objs: list[FrameObject]) -> Command:
+def occluded_command(ctx: EditSession, objs: list[FrameObject]) -> Command:
     value = not all(o.shape.occluded for o in objs)
     return edit_many_command(ctx, [(o, o.shape.copy(occluded=value)) for o in objs],
                              "Occluded" if value else "Not occluded")
 
 
-def attribute_command(ctx: EditContext, obj: FrameObject, spec_id: int, value: str) -> Command:
+def attribute_command(ctx: EditSession, obj: FrameObject, spec_id: int, value: str) -> Command:
     """Set one attribute value (a track's immutable attribute is set on the track)."""
     spec = ctx.labels.attribute_spec(spec_id)
     if spec is not None:

@@ -1,38 +1,46 @@
-"""An editing session on one job (Qt-free): the current frame's objects, selection, view flags and
-the undo stack. It implements :class:`app.tools.edit_context.EditContext`; the canvas widget wraps
-one, and unit tests drive tools against one with a real project and no window.
+"""An editing session on one job (Qt-free): the job's editing model. It holds the current frame's
+objects, the selection, the view flags (hidden, locked), the current label and track mode, and it
+runs every edit as a command on the job's undo stack. Tools, side panels and job actions act on the
+session; the canvas only shows it (:mod:`app.widgets.canvas.view`), and unit tests drive tools
+against one with a real project and no window.
 
 After each command it applies the command's change to the in-memory frame instead of re-reading the
-frame from the store (an edit stays well under 100 ms with thousands of shapes). Changes made by
-anybody else (another panel writing the project directly) are noticed through the project's listener
-and trigger a full reload of the frame.
+frame from the store (an edit stays well under 100 ms with thousands of shapes). It learns of every
+command through the undo stack's :attr:`~app.editing.stack.UndoStack.changed` event (whoever pushed
+it). Changes made by anybody else (another panel writing the project directly) are noticed through
+the project's listener and trigger a full reload of the frame; the store's echo of the session's own
+edits is recognised by :meth:`EditSession._is_own_change`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from typing import TYPE_CHECKING
 
-import numpy as np
-
+from app.core.events import Event
 from app.domain.annotations import Annotations, Shape, Tag, Track
+from app.editing import track_bridge
 from app.editing.commands import ReplaceAnnotations
-from app.editing.stack import UndoStack
-from app.tools import track_bridge
-from app.tools.base import CursorRole, Preview
-from app.tools.frame_objects import FrameObject, FrameObjects, ObjectKey
+from app.editing.frame_objects import FrameObject, FrameObjects, ObjectKey
+from app.editing.stack import Direction, StackChange, UndoStack
 
 if TYPE_CHECKING:
     from app.domain.labels import LabelSet
     from app.editing.commands import Command
     from app.storage.store import Project
 
-ImageProvider = Callable[[int, bool], np.ndarray]
+
+class SessionChange(Enum):
+    """What :attr:`EditSession.changed` tells."""
+
+    OBJECTS = "objects"  # the frame's objects (a new frame, an edit, a reload)
+    SELECTION = "selection"
+    FLAGS = "flags"  # which objects are hidden or locked (view state, not stored)
 
 
 class EditSession:
-    def __init__(self, project: Project, job_id: int, undo_stack: UndoStack | None = None,
-                 image_provider: ImageProvider | None = None) -> None:
+    def __init__(self, project: Project, job_id: int, undo_stack: UndoStack | None = None) -> None:
         self.project = project
         self.job_id = job_id
         self.undo_stack = undo_stack if undo_stack is not None else UndoStack()
@@ -40,11 +48,8 @@ class EditSession:
         self.task = project.task(self.job.task_id)
         self._frame_info = {f.index: f for f in project.frames(self.job.task_id)}
         self._frames = self.job.frame_list()
-        self._image_provider = image_provider
         self.current_label_id: int | None = None
-        self.track_mode = False
-        self.preview: Preview | None = None
-        self.cursor = CursorRole.DEFAULT
+        self.track_mode = False  # new shapes become tracks
         self.messages: list[str] = []
         self.hidden: set[ObjectKey] = set()
         self.locked: set[ObjectKey] = set()
@@ -53,27 +58,42 @@ class EditSession:
         self._tags: list[Tag] = []
         self._tracks: dict[int, Track] = {}
         self._frame = self._frames[0] if self._frames else 0
-        self._own_change = 0
-        self.listeners: list[Callable[[str], None]] = []  # called with "objects", "selection", "preview", "status"
+        self._running = 0  # > 0 while this session runs a command on the stack
+        self.changed: Event[SessionChange] = Event("session.changed")
+        self.status_posted: Event[str] = Event("session.status")  # a short message for the status bar
         project.add_listener(self._on_project_changed)
+        self.undo_stack.changed.connect(self._on_stack_changed)
         self.reload_tracks()
         self.load_frame(self._frame)
 
     def close(self) -> None:
         self.project.remove_listener(self._on_project_changed)
+        self.undo_stack.changed.disconnect(self._on_stack_changed)
 
     # ------------------------------------------------------------ notifications
 
-    def _emit(self, what: str) -> None:
-        for callback in list(self.listeners):
-            callback(what)
+    def _is_own_change(self, kind: str, job_id: int | None) -> bool:
+        """Whether a store notification is the echo of a command this session is running (it is then
+        applied as a delta from the command, not by a reload)."""
+        return self._running > 0
 
     def _on_project_changed(self, kind: str, job_id: int | None) -> None:
-        if kind == "annotations" and job_id == self.job_id and not self._own_change:
+        if kind == "annotations" and job_id == self.job_id and not self._is_own_change(kind, job_id):
             self.reload_tracks()
             self.load_frame(self._frame)
 
-    # ------------------------------------------------------------ ToolContext
+    def _on_stack_changed(self, change: StackChange) -> None:
+        if change.direction is not Direction.CLEAR:
+            self._apply(change.command, forward=change.forward)
+
+    def _run(self, step: Callable[[], object]) -> object:
+        self._running += 1
+        try:
+            return step()
+        finally:
+            self._running -= 1
+
+    # ------------------------------------------------------------ editing
 
     @property
     def frame(self) -> int:
@@ -83,58 +103,27 @@ class EditSession:
     def labels(self) -> LabelSet:
         return self.project.labels()
 
-    def image(self, *, adjusted: bool = False) -> np.ndarray:
-        if self._image_provider is None:
-            w, h = self.image_size()
-            return np.zeros((h, w, 3), np.uint8)
-        return self._image_provider(self._frame, adjusted)
-
     def push(self, command: Command) -> None:
-        self._own_change += 1
-        try:
-            self.undo_stack.push(command)
-        finally:
-            self._own_change -= 1
-        self._apply(command, forward=True)
+        """Run ``command`` on the undo stack (it writes the project) and show its change."""
+        self._run(lambda: self.undo_stack.push(command))
 
     def undo(self) -> bool:
-        return self._walk(undo=True)
+        return bool(self._run(self.undo_stack.undo))
 
     def redo(self) -> bool:
-        return self._walk(undo=False)
-
-    def _walk(self, *, undo: bool) -> bool:
-        # The stack keeps its history private; peeking lets us apply the change as a delta. Anything
-        # else falls back to a full reload through the project listener.
-        history = getattr(self.undo_stack, "_done" if undo else "_undone", None)
-        command = history[-1] if history else None
-        self._own_change += 1
-        try:
-            done = self.undo_stack.undo() if undo else self.undo_stack.redo()
-        finally:
-            self._own_change -= 1
-        if done:
-            self._apply(command, forward=not undo)
-        return done
-
-    def set_preview(self, preview: Preview | None) -> None:
-        self.preview = preview
-        self._emit("preview")
-
-    def set_cursor(self, role: CursorRole) -> None:
-        self.cursor = role
-        self._emit("cursor")
+        return bool(self._run(self.undo_stack.redo))
 
     def status(self, text: str) -> None:
+        """A short message for the status bar."""
         self.messages.append(text)
-        self._emit("status")
+        self.status_posted.emit(text)
 
     def selected_ids(self) -> list[int]:
+        """Ids of the selected plain shapes on this frame."""
         return [k[1] for k in self._selection if k[0] == "shape"]
 
-    # ------------------------------------------------------------ EditContext
-
     def objects(self) -> FrameObjects:
+        """The objects shown on the current frame (plain shapes and tracks' states)."""
         return self._objects
 
     def selection(self) -> list[ObjectKey]:
@@ -144,14 +133,24 @@ class EditSession:
         keys = [k for k in keys if k in self._objects]
         if keys != self._selection:
             self._selection = keys
-            self._emit("selection")
+            self.changed.emit(SessionChange.SELECTION)
 
     def image_size(self) -> tuple[int, int]:
+        """(width, height) of the current frame."""
         info = self._frame_info.get(self._frame)
         return (info.width, info.height) if info is not None else (1, 1)
 
     def job_frames(self) -> list[int]:
+        """The task frame numbers of the job, in order."""
         return list(self._frames)
+
+    def set_hidden(self, keys: list[ObjectKey], hidden: bool) -> None:
+        (self.hidden.update if hidden else self.hidden.difference_update)(keys)
+        self.changed.emit(SessionChange.FLAGS)
+
+    def set_locked(self, keys: list[ObjectKey], locked: bool) -> None:
+        (self.locked.update if locked else self.locked.difference_update)(keys)
+        self.changed.emit(SessionChange.FLAGS)
 
     def is_locked(self, key: ObjectKey) -> bool:
         return key in self.locked
@@ -188,7 +187,7 @@ class EditSession:
         self._objects.replace_all(objects)
         self._tags = self.project.frame_tags(self.job_id, frame)
         self._selection = [k for k in self._selection if k in self._objects]
-        self._emit("objects")
+        self.changed.emit(SessionChange.OBJECTS)
 
     def _apply(self, command: Command | None, *, forward: bool) -> None:
         """Update the frame from a command's change (a full reload for commands of unknown kind)."""
@@ -219,7 +218,7 @@ class EditSession:
         if removed.tags or added.tags:
             self._tags = self.project.frame_tags(self.job_id, self._frame)
         self._selection = [k for k in self._selection if k in self._objects]
-        self._emit("objects")
+        self.changed.emit(SessionChange.OBJECTS)
 
     def object_shapes(self) -> list[Shape]:
         return [o.shape for o in self._objects]
