@@ -110,6 +110,11 @@ def _import(name: str) -> Any:
     _offline_hub()
     try:
         return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+            raise FunctionLoadError(f"module {name!r}: import failed: no such module (check the name, or "
+                                    "run from the folder that holds it)") from exc
+        raise _problem(f"module {name!r}", "import", exc) from exc
     except Exception as exc:  # noqa: BLE001 - any error in user code is reported with the module name
         raise _problem(f"module {name!r}", "import", exc) from exc
 
