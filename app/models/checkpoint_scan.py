@@ -98,6 +98,8 @@ class _CreateOnly(type):
 
 def _stand_in_class(module: str, name: str) -> type:
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N807 - the NEWOBJ hook
+        if args or kwargs:  # torch.save of a module never passes any; a class's __new__ might use them
+            raise UnsafeCheckpointError(f"it creates {module}.{name} with arguments")
         return object.__new__(cls)
 
     namespace = {"__new__": __new__, "__setstate__": _Placeholder.__setstate__, "__module__": module,
@@ -170,12 +172,23 @@ def _scan_zip(path: Path) -> None:
 
 
 def _scan_legacy(path: Path) -> None:
+    """torch's legacy format: up to five pickles in a row, then raw storage bytes (never unpickled).
+    A file that is not a pickle at all (a tar checkpoint, anything else) cannot be vouched for."""
     size = path.stat().st_size
     with path.open("rb") as handle:
+        if handle.peek(1)[:1] != b"\x80":
+            raise UnsafeCheckpointError("it is neither a torch zip archive nor a binary pickle")
         for _ in range(_LEGACY_PICKLES):
-            if handle.tell() >= size or handle.peek(1)[:1] != b"\x80":
+            if handle.tell() >= size:
                 return
             _check_pickle(handle, path.name)
+
+
+def _is_safetensors(path: Path) -> bool:
+    """A safetensors file: an 8-byte little-endian header length, then a JSON header."""
+    with path.open("rb") as handle:
+        head = handle.read(9)
+    return len(head) == 9 and head[8:9] == b"{"
 
 
 def scan(path: str | Path) -> None:
@@ -184,7 +197,7 @@ def scan(path: str | Path) -> None:
     ``.safetensors`` files hold no code and pass; zip checkpoints have every ``.pkl`` checked; other
     files are read as torch's legacy sequence of pickles."""
     path = Path(path)
-    if path.suffix.lower() == ".safetensors":
+    if path.suffix.lower() == ".safetensors" and _is_safetensors(path):
         return
     if zipfile.is_zipfile(path):
         _scan_zip(path)

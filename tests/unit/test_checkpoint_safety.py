@@ -154,3 +154,24 @@ def test_add_with_trust(tmp_path: Path, marker: Path) -> None:
     target = manager.add(source, trust=True)
     manager.ensure_safe(target)
     assert not marker.exists()
+
+
+def test_files_that_cannot_be_checked_are_refused(tmp_path: Path, marker: Path) -> None:
+    """A protocol-0 pickle after a harmless first pickle, a non-pickle (e.g. a tar checkpoint) and a
+    pickle dressed up as .safetensors are refused; a real safetensors header passes."""
+    hidden = tmp_path / "two.pth"
+    hidden.write_bytes(pickle.dumps(1, protocol=2) + pickle.dumps(_WritesFile(marker), protocol=0))
+    with pytest.raises(UnsafeCheckpointError, match="builtins.exec"):
+        scan(hidden)
+    tar = tmp_path / "old.tar.pt"
+    tar.write_bytes(b"sys_info" + b"\0" * 600)
+    with pytest.raises(UnsafeCheckpointError, match="neither"):
+        scan(tar)
+    fake = tmp_path / "fake.safetensors"
+    fake.write_bytes(pickle.dumps(_WritesFile(marker), protocol=2))
+    with pytest.raises(UnsafeCheckpointError):
+        scan(fake)
+    real = tmp_path / "real.safetensors"
+    real.write_bytes((2).to_bytes(8, "little") + b"{}")
+    scan(real)
+    assert not marker.exists()
