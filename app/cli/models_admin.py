@@ -9,7 +9,7 @@ from pathlib import Path
 from app.cli.common import CliError
 from app.models import hf_cache
 from app.models.functions import parse_params
-from app.models.manager import ModelError, ModelManager, UnsafeModelError
+from app.models.manager import CHECKPOINT_SUFFIXES, ModelError, ModelManager, UnsafeModelError
 from app.models.registry import Registration, Registry, RegistryError
 
 
@@ -49,8 +49,10 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 def _add_checkpoint(args: argparse.Namespace, manager: ModelManager) -> None:
     source = Path(args.path).expanduser()
     if args.hf_id:
-        if source.is_file():
-            _check_or_trust(manager, source, args.trust)
+        files = [source] if source.is_file() else sorted(source.rglob("*")) if source.is_dir() else []
+        for path in files:
+            if path.is_file() and path.suffix.lower() in CHECKPOINT_SUFFIXES:
+                _check_or_trust(manager, path, args.trust)
         placed = hf_cache.place(manager.root, source, args.hf_id, filename=args.hf_filename)
         manager.notify()
         print(f"placed {args.hf_id} ({', '.join(placed.files)}) in {placed.folder}; functions loading it "

@@ -89,3 +89,23 @@ def test_cvat_sdk_shipped_functions_import(home: Path) -> None:
     sys.modules.pop("cvat_sdk.auto_annotation.functions.torchvision_instance_segmentation", None)
     with pytest.raises(FunctionLoadError, match="create\\(\\) rejected the parameters"):
         load_function_module("cvat_sdk.auto_annotation.functions.torchvision_instance_segmentation")
+
+
+def test_a_snapshot_folder_is_checked_before_it_is_placed(home: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    import builtins
+    import pickle
+
+    class _WritesFile:
+        def __reduce__(self):
+            return builtins.exec, (f"open({str(tmp_path / 'pwned')!r}, 'w').close()",)
+
+    folder = tmp_path / "snapshot"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps({"w": _WritesFile()}, protocol=2))
+    assert main(["models", "add", str(folder), "--hf-id", "org/text"]) == 2
+    assert "refused to load" in capsys.readouterr().err and hf_cache.placed(home) == []
+    assert main(["models", "add", str(folder), "--hf-id", "org/text", "--trust"]) == 0
+    assert hf_cache.placed(home)[0].files == ("config.json", "pytorch_model.bin")
+    assert not (tmp_path / "pwned").exists()
