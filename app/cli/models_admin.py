@@ -49,6 +49,9 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 def _add_checkpoint(args: argparse.Namespace, manager: ModelManager) -> None:
     source = Path(args.path).expanduser()
     if args.hf_id:
+        hf_cache.check_repo_id(args.hf_id)
+        if not source.exists():
+            raise ModelError(f"{source}: no such file or folder")
         files = [source] if source.is_file() else sorted(source.rglob("*")) if source.is_dir() else []
         for path in files:
             if path.is_file() and path.suffix.lower() in CHECKPOINT_SUFFIXES:

@@ -72,12 +72,18 @@ def _sources(source: Path, filename: str | None, repo_id: str) -> list[tuple[Pat
     return [(source, filename or default_filename(repo_id, source))]
 
 
-def place(models_root: Path, source: str | Path, repo_id: str, *, filename: str | None = None) -> HfModel:
-    """Put ``source`` (a file, or a folder copied from a hub snapshot) in the cache as ``repo_id``'s
-    ``main`` revision. An earlier placement of the same id is replaced. Returns what was placed."""
+def check_repo_id(repo_id: str) -> str:
+    """The id, stripped; :class:`HfCacheError` unless it looks like ``ORG/NAME``."""
     repo_id = repo_id.strip()
     if not REPO_ID.match(repo_id):
         raise HfCacheError(f"{repo_id!r} is not a Hugging Face model id (ORG/NAME, e.g. facebook/sam2.1-hiera-tiny)")
+    return repo_id
+
+
+def place(models_root: Path, source: str | Path, repo_id: str, *, filename: str | None = None) -> HfModel:
+    """Put ``source`` (a file, or a folder copied from a hub snapshot) in the cache as ``repo_id``'s
+    ``main`` revision. An earlier placement of the same id is replaced. Returns what was placed."""
+    repo_id = check_repo_id(repo_id)
     pairs = _sources(Path(source).expanduser(), filename, repo_id)
     digest = hashlib.sha1(repo_id.encode())
     for path, name in pairs:

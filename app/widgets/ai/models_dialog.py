@@ -116,6 +116,7 @@ class ModelsDialog(QDialog):
             if not ok:
                 return
         try:
+            hf_cache.check_repo_id(repo_id)
             if not self._check_trust(Path(path), trust, added=False):
                 return
             placed = hf_cache.place(self.manager.root, path, repo_id)
