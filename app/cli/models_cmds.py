@@ -1,4 +1,5 @@
-"""`fieldmark auto-annotate` (mirrors `cvat-cli task auto-annotate`) and `fieldmark models list|add|verify|download`."""
+"""`fieldmark auto-annotate` (mirrors `cvat-cli task auto-annotate`); `fieldmark models ...` is in
+:mod:`app.cli.models_admin`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 from typing import Any
 
 from app.cli.common import CliError, open_project, resolve_task
+from app.cli.models_admin import add_function_args
 from app.models.functions import (
     FunctionLoadError,
     load_function_file,
@@ -15,8 +17,7 @@ from app.models.functions import (
     parse_params,
     require_detection,
 )
-from app.models.manager import ModelError, ModelManager
-from app.models.registry import Registration, Registry, RegistryError
+from app.models.manager import ModelError
 
 
 def _load(args: argparse.Namespace) -> Any:
@@ -89,75 +90,20 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_models_list(args: argparse.Namespace) -> int:
-    from app.models import catalog
-
-    manager = ModelManager()
-    installed = {m.path.name: m for m in manager.installed()}
-    print(f"models folder: {manager.root}")
-    for entry in catalog.CATALOG:
-        state = "installed" if entry.filename in installed else "missing"
-        print(f"  {entry.name:18} {entry.task:12} {entry.filename:28} {state}")
-    for name, model in installed.items():
-        if model.entry is None:
-            print(f"  {name:18} {'local':12} {name:28} installed")
+def parse_threshold(text: str) -> float:
+    """cvat-cli's ``--conf-threshold`` type: a number from 0 to 1 (same messages)."""
     try:
-        registry = Registry()
-    except RegistryError as exc:
-        raise CliError(str(exc)) from exc
-    if len(registry):
-        print("registered:")
-        for item in registry:
-            params = " ".join(f"-p {p}" for p in item.params)
-            print(f"  {item.name:18} {item.kind:16} {item.target} {params}".rstrip())
-    return 0
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("must be a number") from exc
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
 
 
-def cmd_models_add(args: argparse.Namespace) -> int:
-    try:
-        if args.function_file or args.function_module:
-            kind = "function-file" if args.function_file else "function-module"
-            target = args.function_file or args.function_module
-            parse_params(args.param or [])
-            if not args.name:
-                raise CliError("registering a function needs --name")
-            Registry().add(Registration(args.name, kind, str(target), list(args.param or []), args.description or ""))
-            print(f"registered {kind} {args.name!r}")
-            return 0
-        if not args.path:
-            raise CliError("give a checkpoint PATH, or --function-file / --function-module with --name")
-        path = ModelManager().add(args.path, overwrite=args.overwrite)
-        if args.name:
-            Registry().add(Registration(args.name, "model", str(path), list(args.param or []), args.description or ""))
-        print(f"added {path}")
-    except (ModelError, RegistryError, ValueError) as exc:
-        raise CliError(str(exc)) from exc
-    return 0
-
-
-def cmd_models_verify(args: argparse.Namespace) -> int:
-    manager = ModelManager()
-    names = args.names or [m.path.name for m in manager.installed()]
-    failed = 0
-    for name in names:
-        result = manager.verify(name)
-        print(f"{result.status:10} {result.message}")
-        failed += not result.ok
-    return 1 if failed else 0
-
-
-def cmd_models_download(args: argparse.Namespace) -> int:
-    try:
-        path = ModelManager().download(args.name, timeout=args.timeout)
-    except ModelError as exc:
-        raise CliError(str(exc)) from exc
-    print(f"downloaded {path}")
-    return 0
-
-
-def _add_function_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-p", "--param", action="append", metavar="NAME=TYPE:VALUE",
-                   help="parameter for the function's create(); TYPE is int, float, str or bool")
+CLEAR_HELP = ("remove the task's existing annotations (shapes, tags and tracks of every annotation job; "
+              "ground-truth jobs are kept), as cvat-cli does; each job's old annotations go when its last "
+              "frame is written, so a cancelled run keeps those of the jobs it did not finish")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -168,31 +114,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--function-file", help="a .py file defining a CVAT detection function")
     source.add_argument("--function-module", help="an importable module defining a CVAT detection function")
     source.add_argument("--model", help="a checkpoint path or name (YOLO or torchvision detector)")
-    _add_function_args(p)
-    p.add_argument("--conf-threshold", type=float, default=None, help="confidence threshold passed to the function")
+    add_function_args(p)
+    p.add_argument("--conf-threshold", type=parse_threshold, default=None,
+                   help="confidence threshold for filtering detections (0 to 1), passed to the function")
     p.add_argument("--conv-mask-to-poly", action="store_true", help="ask the function for polygons instead of masks")
-    p.add_argument("--clear-existing", action="store_true", help="replace existing annotations of the annotated frames")
+    p.add_argument("--clear-existing", action="store_true", help=CLEAR_HELP)
     p.add_argument("--allow-unmatched-labels", action="store_true",
                    help="drop outputs of function labels missing from the project instead of failing")
     p.set_defaults(func=cmd_auto_annotate)
-
-    models = subparsers.add_parser("models", help="model checkpoints and registered functions")
-    sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    p = sub.add_parser("list", help="known checkpoints, installed files and registered functions")
-    p.set_defaults(func=cmd_models_list)
-    p = sub.add_parser("add", help="copy a checkpoint into the models folder, or register a function")
-    p.add_argument("path", nargs="?", help="checkpoint file to add")
-    p.add_argument("--name", help="register under this name")
-    p.add_argument("--function-file")
-    p.add_argument("--function-module")
-    p.add_argument("--description")
-    p.add_argument("--overwrite", action="store_true")
-    _add_function_args(p)
-    p.set_defaults(func=cmd_models_add)
-    p = sub.add_parser("verify", help="check installed checkpoints (readable, checksum)")
-    p.add_argument("names", nargs="*")
-    p.set_defaults(func=cmd_models_verify)
-    p = sub.add_parser("download", help="download an official checkpoint (needs network)")
-    p.add_argument("name")
-    p.add_argument("--timeout", type=float, default=30.0)
-    p.set_defaults(func=cmd_models_download)

@@ -56,13 +56,39 @@ def parse_param(text: str) -> tuple[str, Any]:
 
 
 def parse_params(items: Iterable[str]) -> dict[str, Any]:
+    """``name=type:value`` strings to a dict; a repeated name: the last one wins (as in cvat-cli)."""
     params: dict[str, Any] = {}
     for item in items:
         name, value = parse_param(item)
-        if name in params:
-            raise ValueError(f"parameter {name!r} is given twice")
         params[name] = value
     return params
+
+
+PIP_NAMES = {"skimage": "scikit-image", "cv2": "opencv-python", "PIL": "pillow", "sklearn": "scikit-learn",
+             "yaml": "PyYAML", "attr": "attrs"}
+
+
+def _problem(origin: str, step: str, exc: BaseException) -> FunctionLoadError:
+    """One clear line for a failure in user code: a missing package or a model missing offline are
+    named as such; anything else as ``Type: message``."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        top = exc.name.split(".")[0]
+        package = PIP_NAMES.get(top, top)
+        return FunctionLoadError(
+            f"{origin}: needs the Python package {package!r} (module {exc.name!r}), which is not installed; "
+            f"add it to Fieldmark's environment with `.venv/bin/pip install {package}` (see docs/models.md)")
+    if type(exc).__name__ in ("LocalEntryNotFoundError", "OfflineModeIsEnabled"):
+        return FunctionLoadError(
+            f"{origin}: the function asked the Hugging Face hub for a model that is not in Fieldmark's offline "
+            "cache; put the checkpoint there with `fieldmark models add PATH --hf-id ORG/NAME` (docs/models.md)")
+    return FunctionLoadError(f"{origin}: {step} failed: {type(exc).__name__}: {exc}")
+
+
+def _offline_hub() -> None:
+    from app import paths
+    from app.models.hf_cache import apply_offline_env
+
+    apply_offline_env(paths.models_dir())
 
 
 def _exec_file(path: Path) -> Any:
@@ -72,18 +98,25 @@ def _exec_file(path: Path) -> Any:
     if spec is None or spec.loader is None:
         raise FunctionLoadError(f"{path}: not a loadable Python file")
     module = importlib.util.module_from_spec(spec)
+    _offline_hub()
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001 - any error in user code is reported with the file name
-        raise FunctionLoadError(f"{path}: loading the function failed: {type(exc).__name__}: {exc}") from exc
+        raise _problem(str(path), "loading the function", exc) from exc
     return module
 
 
 def _import(name: str) -> Any:
+    _offline_hub()
     try:
         return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+            raise FunctionLoadError(f"module {name!r}: import failed: no such module (check the name, or "
+                                    "run from the folder that holds it)") from exc
+        raise _problem(f"module {name!r}", "import", exc) from exc
     except Exception as exc:  # noqa: BLE001 - any error in user code is reported with the module name
-        raise FunctionLoadError(f"module {name!r}: import failed: {type(exc).__name__}: {exc}") from exc
+        raise _problem(f"module {name!r}", "import", exc) from exc
 
 
 def instantiate(module: Any, params: dict[str, Any] | None, origin: str) -> Any:
@@ -96,7 +129,7 @@ def instantiate(module: Any, params: dict[str, Any] | None, origin: str) -> Any:
         except TypeError as exc:
             raise FunctionLoadError(f"{origin}: create() rejected the parameters: {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - user factory failure is reported, not a crash
-            raise FunctionLoadError(f"{origin}: create() failed: {type(exc).__name__}: {exc}") from exc
+            raise _problem(origin, "create()", exc) from exc
     elif params:
         raise FunctionLoadError(f"{origin}: function takes no parameters (it has no create())")
     else:

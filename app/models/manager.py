@@ -12,16 +12,15 @@ import os
 import shutil
 import tempfile
 import threading
-import urllib.error
-import urllib.request
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from app import paths
+from app.core.events import Event
 from app.models import catalog
 from app.models.catalog import CatalogEntry
+from app.models.trust import TrustStore, TrustStoreError
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 _CHUNK = 1 << 20
@@ -41,6 +40,14 @@ class BrokenModelError(ModelError):
 
 class DownloadCancelled(ModelError):
     """A download was cancelled by the user."""
+
+
+class UnsafeModelError(ModelError):
+    """Loading the file could run code from it, and the user has not said to trust it."""
+
+
+models_changed: Event[Path] = Event("models_changed")
+"""Emitted with the models folder after a checkpoint is added, removed, downloaded or trusted."""
 
 
 @dataclass
@@ -178,10 +185,11 @@ class ModelManager:
         return found
 
     # ----------------------------------------------------------------------------------- add / verify
-    def add(self, source: str | Path, *, overwrite: bool = False) -> Path:
+    def add(self, source: str | Path, *, overwrite: bool = False, trust: bool = False) -> Path:
         """Copy a local checkpoint into the models folder (atomically) and return its new path.
 
-        A file named like a catalog checkpoint with a known checksum must match it."""
+        A file named like a catalog checkpoint with a known checksum must match it. ``trust`` records
+        the file's SHA-256 as trusted (see :meth:`ensure_safe`)."""
         source = Path(source).expanduser()
         if not source.is_file():
             raise ModelNotFoundError(f"{source}: no such file")
@@ -205,6 +213,9 @@ class ModelManager:
             os.replace(tmp, target)
         finally:
             Path(tmp).unlink(missing_ok=True)
+        if trust:
+            TrustStore(self.root).add(sha256_of(target), target.name)
+        self.notify()
         return target
 
     def verify(self, name_or_path: str | Path) -> VerifyResult:
@@ -227,62 +238,65 @@ class ModelManager:
                                 f"download it again from {entry.url}")
         return VerifyResult(name, path, "ok", actual, entry.sha256, f"{path.name}: checksum OK")
 
-    # ----------------------------------------------------------------------------------- download
-    def download(
-        self,
-        name: str,
-        *,
-        timeout: float = 30.0,
-        progress: Callable[[int, int], None] | None = None,
-        cancel: threading.Event | None = None,
-        opener: Callable[..., object] = urllib.request.urlopen,
-    ) -> Path:
-        """Download a catalog checkpoint into the models folder, on explicit request only.
+    def download(self, name: str, **options) -> Path:
+        """Download a catalog checkpoint into the models folder, on explicit request only
+        (``timeout``, ``progress(done, total)``, ``cancel``, ``opener``: see :mod:`app.models.download`)."""
+        from app.models.download import download
 
-        ``timeout`` bounds each network wait; ``progress(done_bytes, total_bytes)`` is called per
-        chunk (total 0 when unknown); setting ``cancel`` stops it. The file appears only once complete
-        (and verified where a checksum is known)."""
+        return download(self, name, **options)
+
+    # ----------------------------------------------------------------------------------- remove / trust
+    def remove(self, name: str) -> Path:
+        """Delete an installed checkpoint (catalog name or file name in the models folder)."""
         entry = catalog.find(name)
-        if entry is None:
-            raise ModelNotFoundError(f"{name!r} is not a known checkpoint; known: "
-                                     + ", ".join(e.name for e in catalog.CATALOG))
-        self.root.mkdir(parents=True, exist_ok=True)
-        target = self.path_for(entry)
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".download-", suffix=entry.filename)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                self._fetch(entry, out, timeout, progress, cancel, opener)
-            check_readable(tmp)
-            if entry.sha256 and sha256_of(tmp) != entry.sha256:
-                raise BrokenModelError(f"downloaded {entry.filename} does not match its published checksum")
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return target
+        path = self.path_for(entry) if entry is not None else self.root / Path(name).name
+        if not path.is_file():
+            raise ModelNotFoundError(f"{name!r} is not installed in {self.root}")
+        path.unlink()
+        self.notify()
+        return path
 
-    @staticmethod
-    def _fetch(entry, out, timeout, progress, cancel, opener) -> None:
+    def trust(self, path: str | Path) -> str:
+        """Mark this exact file (by SHA-256) as trusted to load even where its pickle can run code."""
+        path = Path(path).expanduser()
+        if not path.is_file():
+            raise ModelNotFoundError(f"{path}: no such file")
+        digest = sha256_of(path)
+        TrustStore(self.root).add(digest, path.name)
+        self.notify()
+        return digest
+
+    def is_trusted(self, path: Path, digest: str | None = None) -> bool:
+        """The file's SHA-256 is the catalog's published one or on the user's trusted list."""
+        digest = digest or sha256_of(path)
+        entry = catalog.find(path.name)
+        if entry is not None and entry.sha256 == digest:
+            return True
         try:
-            response = opener(entry.url, timeout=timeout)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise ModelError(f"cannot download {entry.name} from {entry.url} ({exc}); the network may be off: "
-                             f"copy {entry.filename} into the models folder by hand") from exc
-        with response:
-            total = int(response.headers.get("Content-Length") or 0)
-            done = 0
-            while True:
-                if cancel is not None and cancel.is_set():
-                    raise DownloadCancelled(f"download of {entry.name} cancelled")
-                try:
-                    chunk = response.read(_CHUNK)
-                except (OSError, TimeoutError) as exc:
-                    raise ModelError(f"download of {entry.name} failed after {done} bytes ({exc})") from exc
-                if not chunk:
-                    break
-                out.write(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
-        if total and done != total:
-            raise ModelError(f"download of {entry.name} stopped at {done} of {total} bytes")
+            return TrustStore(self.root).contains(digest)
+        except TrustStoreError as exc:
+            raise ModelError(str(exc)) from exc
+
+    def ensure_safe(self, path: str | Path) -> None:
+        """Refuse (:class:`UnsafeModelError`) a checkpoint whose loading could run code from the file,
+        unless it is trusted. Call before handing any checkpoint to a library."""
+        from app.models.checkpoint_scan import UnsafeCheckpointError, scan
+
+        path = Path(path)
+        try:
+            scan(path)
+        except UnsafeCheckpointError as exc:
+            digest = sha256_of(path)
+            if self.is_trusted(path, digest):
+                return
+            raise UnsafeModelError(
+                f"{path}: refused to load: {exc.reason}. Loading it could run code stored in the file. "
+                f"If you trust where it came from, run `fieldmark models trust {path}` "
+                f"(or tick 'trust' when adding it); SHA-256 {digest}") from exc
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise BrokenModelError(f"{path}: cannot read the checkpoint ({exc})") from exc
+
+    # ----------------------------------------------------------------------------------- change events
+    def notify(self) -> None:
+        """Tell :data:`models_changed` listeners that this models folder changed."""
+        models_changed.emit(self.root)

@@ -163,6 +163,12 @@ class Sam2Interactor:
     def _build(self, config: str, path: Path, device: str) -> Any:
         from sam2.build_sam import build_sam2
 
+        from app.models.manager import ModelError, ModelManager
+
+        try:
+            ModelManager().ensure_safe(path)
+        except ModelError as exc:
+            raise Sam2Error(str(exc)) from exc
         try:
             return build_sam2(config, ckpt_path=str(path), device=device,
                               hydra_overrides_extra=_overrides(self.image_size_arg))

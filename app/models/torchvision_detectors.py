@@ -80,7 +80,13 @@ def load_detector(path: str | Path, device: str = "cpu", arch: str = "") -> tupl
     import torch
     import torchvision
 
+    from app.models.manager import ModelError, ModelManager
+
     path = Path(path)
+    try:
+        ModelManager().ensure_safe(path)
+    except ModelError as exc:
+        raise CheckpointError(str(exc)) from exc
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for unreadable/unsafe files

@@ -8,10 +8,15 @@ from typing import Any
 from app import paths
 
 
-def import_yolo() -> Any:
-    """``ultralytics.YOLO`` with offline settings applied before the first import (env-notes §4)."""
+def prepare_env() -> None:
+    """The offline settings Ultralytics reads when first imported (env-notes §4)."""
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_CONFIG_DIR", str(paths.cache_dir() / "ultralytics"))
+
+
+def import_yolo() -> Any:
+    """``ultralytics.YOLO`` with offline settings applied before the first import."""
+    prepare_env()
     from ultralytics import YOLO
 
     return YOLO

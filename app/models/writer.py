@@ -2,8 +2,10 @@
 
 Each batch becomes one :class:`app.editing.commands.ReplaceAnnotations` command (one transaction)
 that adds the new ``source=auto`` objects and, with ``clear_existing``, removes the old shapes and
-tags of the same frames (and the job's tracks with the job's last batch, so a cancelled run never
-loses tracks it did not replace). :meth:`StoreWriter.revert` undoes every batch of the run, which is
+tags of the same frames. As cvat-cli's ``--clear-existing`` (which replaces *all* of a task's
+annotations), a job's last batch also removes the job's tracks and every shape and tag left on its
+other frames (frames another job annotated in an overlap, deleted frames); a cancelled run never
+loses annotations of frames it did not reach. :meth:`StoreWriter.revert` undoes every batch of the run, which is
 how a function error leaves the project exactly as it was. :class:`AppliedRun` puts a finished run on
 the undo stack as one step.
 """
@@ -27,16 +29,22 @@ class StoreWriter:
         self.project = project
         self.clear_existing = clear_existing
         self.commands: list[ReplaceAnnotations] = []
+        self._written: dict[int, set[int]] = {}
 
     def write(self, job_id: int, frames: Sequence[int], shapes: list[Shape], tags: list[Tag],
               last_for_job: bool = False) -> None:
         before = Annotations()
-        if self.clear_existing:
+        written = self._written.setdefault(job_id, set())
+        if self.clear_existing and last_for_job:
+            rest = self.project.annotations(job_id)  # this batch's frames and every frame not written
+            before.shapes.extend(s for s in rest.shapes if s.frame not in written)
+            before.tags.extend(t for t in rest.tags if t.frame not in written)
+            before.tracks.extend(rest.tracks)
+        elif self.clear_existing:
             for frame in frames:
                 before.shapes.extend(self.project.frame_shapes(job_id, frame))
                 before.tags.extend(self.project.frame_tags(job_id, frame))
-            if last_for_job:
-                before.tracks.extend(self.project.tracks(job_id))
+        written.update(frames)
         if not (shapes or tags or len(before)):
             return
         command = ReplaceAnnotations(self.project, job_id, before=before,

@@ -62,8 +62,12 @@ class YoloFunction(BatchDetector):
 
     def __init__(self, path: str | Path, *, device: str | None = None, keypoint_threshold: float = 0.5,
                  imgsz: int | None = None, max_det: int | None = None) -> None:
-        YOLO = import_yolo()
         self.path = Path(path)
+        if self.path.suffix.lower() not in (".yaml", ".yml"):
+            from app.models.manager import ModelManager
+
+            ModelManager().ensure_safe(self.path)  # Ultralytics' loader unpickles with code allowed
+        YOLO = import_yolo()
         self.device = select_device(device)
         self.half = use_half(self.device)
         if self.device == "cpu":

@@ -53,12 +53,13 @@ def build_model(checkpoint: str | Path, *, config: str | None = None, image_size
     runs ~50x cheaper, less precise). Raises :class:`TrackerError` naming the file on failure.
     """
     from app.models.device import configure_threads, select_device
-    from app.models.manager import ModelError
+    from app.models.manager import ModelError, ModelManager
     from app.models.sam2_image import Sam2Error, config_for, resolve_checkpoint
 
     try:
         path = resolve_checkpoint(checkpoint)
         name = config_for(path, config)
+        ModelManager().ensure_safe(path)
     except (ModelError, Sam2Error) as exc:
         raise TrackerError(str(exc)) from exc
     import sam2  # noqa: F401 - initialises sam2's Hydra config module

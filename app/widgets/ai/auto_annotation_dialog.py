@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -29,6 +28,7 @@ from app.widgets import workers
 from app.widgets.ai.label_matching_dialog import LabelMatchingDialog
 from app.widgets.ai.model_choice import Choice, available, load_choice, safe_registry
 from app.widgets.ai.run_control import RunHandle, RunRequest
+from app.widgets.ai.threshold_field import ThresholdField
 
 
 def format_eta(seconds: float | None) -> str:
@@ -66,10 +66,7 @@ class AutoAnnotationDialog(QDialog):
         self.task_scope = QRadioButton("Whole task")
         self.job_scope.setEnabled(self.job_id is not None)
         (self.job_scope if self.job_id is not None else self.task_scope).setChecked(True)
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.0, 1.0)
-        self.threshold.setSingleStep(0.05)
-        self.threshold.setSpecialValueText("model default")
+        self.threshold = ThresholdField()
         self.conv_mask = QCheckBox("Return masks as polygons")
         self.clear_existing = QCheckBox("Clean old annotations")
         self.match_button = QPushButton("Match labels...")
@@ -113,8 +110,7 @@ class AutoAnnotationDialog(QDialog):
         self.mapping_label.setText("Labels matched by name")
 
     def options(self) -> RunOptions:
-        value = self.threshold.value()
-        return RunOptions(conf_threshold=value if value > 0 else None, conv_mask_to_poly=self.conv_mask.isChecked(),
+        return RunOptions(conf_threshold=self.threshold.value(), conv_mask_to_poly=self.conv_mask.isChecked(),
                           clear_existing=self.clear_existing.isChecked(), allow_unmatched_labels=self.allow_unmatched,
                           mapping=self.mapping)
 

@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QPushButton,
@@ -16,11 +15,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.editing.stack import UndoStack
-from app.models.manager import ModelManager
-from app.models.registry import Registry
+from app.models.manager import ModelManager, models_changed
+from app.models.registry import Registry, RegistryError
 from app.models.runner import RunOptions, RunResult, plan_job
 from app.widgets.ai.model_choice import Choice, available, load_choice, safe_registry
 from app.widgets.ai.run_control import RunHandle, RunRequest
+from app.widgets.ai.threshold_field import ThresholdField
+from app.widgets.event_bridge import connect_event
 
 
 class DetectorsTab(QWidget):
@@ -41,10 +42,7 @@ class DetectorsTab(QWidget):
         self.handle: RunHandle | None = None
         self.status = QLabel("")
         self.model_combo = QComboBox()
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.0, 1.0)
-        self.threshold.setSingleStep(0.05)
-        self.threshold.setSpecialValueText("model default")
+        self.threshold = ThresholdField()
         self.conv_mask = QCheckBox("Masks as polygons")
         self.clear_existing = QCheckBox("Replace this frame's annotations")
         self.allow_unmatched = QCheckBox("Ignore model labels not in the project")
@@ -62,12 +60,22 @@ class DetectorsTab(QWidget):
         layout.addWidget(self.status)
         layout.addStretch(1)
         self.refresh_models()
+        connect_event(self, models_changed, lambda _root: self.refresh_models())
 
     def refresh_models(self) -> None:
+        """Re-read the registry and the models folder, keeping the chosen model where it still exists."""
+        current = self.model_combo.currentText()
+        if self.registry is not None:
+            try:
+                self.registry.reload()
+            except RegistryError:
+                pass
         self.choices: list[Choice] = available(self.registry, self.manager)
         self.model_combo.clear()
         for choice in self.choices:
             self.model_combo.addItem(choice.title)
+        self.model_combo.setCurrentIndex(max(0, self.model_combo.findText(current)))
+        self.status.setText("")
         if not self.choices:
             self.model_combo.setPlaceholderText("no models yet")
             self.status.setText(f"No detectors yet. Drop a YOLO or torchvision checkpoint into {self.manager.root} "
@@ -93,8 +101,7 @@ class DetectorsTab(QWidget):
         if self.handle is not None or not 0 <= index < len(self.choices) or self.job_id is None or self.frame is None:
             return
         choice = self.choices[index]
-        value = self.threshold.value()
-        options = RunOptions(conf_threshold=value if value > 0 else None, conv_mask_to_poly=self.conv_mask.isChecked(),
+        options = RunOptions(conf_threshold=self.threshold.value(), conv_mask_to_poly=self.conv_mask.isChecked(),
                              clear_existing=self.clear_existing.isChecked(),
                              allow_unmatched_labels=self.allow_unmatched.isChecked(), batch_frames=1)
         job = self.project.job(self.job_id)

@@ -30,8 +30,10 @@ from PySide6.QtWidgets import (
 
 from app.domain.enums import ShapeType
 from app.domain.labels import LabelSet
+from app.models.manager import models_changed
 from app.models.sam2_image import SIZES
 from app.tools.ai_options import MAX_POINTS, MIN_POINTS, InteractorOptions
+from app.widgets.event_bridge import connect_event
 
 SCISSORS = "scissors"
 
@@ -104,6 +106,7 @@ class InteractorsTab(QWidget):
         self.set_labels(labels)
         self.model_combo.currentIndexChanged.connect(self._model_changed)
         self._model_changed(self.model_combo.currentIndex())
+        connect_event(self, models_changed, lambda _root: self.models_folder_changed())
 
     # ----------------------------------------------------------------------------- layout
     def _build(self) -> None:
@@ -215,6 +218,18 @@ class InteractorsTab(QWidget):
             if problem:
                 self.message.setText(problem)
         self.activate_current()
+
+
+    def models_folder_changed(self) -> None:
+        """A checkpoint was added or removed: check the current model again (no reload if it was fine)."""
+        choice = self.current_choice()
+        if choice.key == SCISSORS:
+            return
+        interactor = self._interactors.get(choice.key)
+        check = getattr(interactor, "check", None)
+        if interactor is None or (callable(check) and check()) or self.message.text():
+            self._interactors.pop(choice.key, None)
+            self._model_changed(self.model_combo.currentIndex())
 
 
 TITLE = "Interactors"

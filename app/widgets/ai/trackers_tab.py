@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.editing.session import SessionChange
+from app.models.manager import models_changed
 from app.models.trackers.base import Tracker, TrackerError
 from app.models.trackers.choices import TrackerChoice, builtin_choices, create_tracker, function_choices
 from app.models.trackers.interactive import InteractiveTracking
@@ -50,6 +51,7 @@ from app.models.trackers.runner import run_plan
 from app.tools.host import ToolHost
 from app.tools.tracking import TrackingTool, captions
 from app.widgets import workers
+from app.widgets.event_bridge import connect_event
 
 if TYPE_CHECKING:
     from app.editing.commands import Command
@@ -129,6 +131,12 @@ class TrackersTab(QWidget):
         if canvas is not None:
             canvas.session.changed.connect(self._on_edit_session)
         self._choice_changed()
+        connect_event(self, models_changed, lambda _root: self.models_folder_changed())
+
+    def models_folder_changed(self) -> None:
+        """A checkpoint was added or removed: retry the chosen tracker if it could not be loaded."""
+        if self.tracker is None and not self.busy:
+            self._choice_changed()
 
     def _on_edit_session(self, change: SessionChange) -> None:
         if change is SessionChange.OBJECTS:
