@@ -13,23 +13,33 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from app.models import catalog
 from app.models.catalog import CatalogEntry
-from app.models.manager import (
+from app.models.model_files import (
     _CHUNK,
     BrokenModelError,
     DownloadCancelled,
     ModelError,
-    ModelManager,
     ModelNotFoundError,
     check_readable,
     sha256_of,
 )
 
 
+class _Folder(Protocol):
+    """What a download needs of the model manager (a protocol, so this module does not import it)."""
+
+    root: Path
+
+    def path_for(self, entry: CatalogEntry) -> Path: ...
+
+    def notify(self) -> None: ...
+
+
 def download(
-    manager: ModelManager,
+    manager: _Folder,
     name: str,
     *,
     timeout: float = 30.0,
