@@ -38,6 +38,14 @@ class UndoStack:
         self._changed()
         return command
 
+    def discard(self, command: Command) -> bool:
+        """Forget ``command`` when it is the newest step (e.g. a background run that wrote nothing)."""
+        if not self._done or self._done[-1] is not command:
+            return False
+        self._done.pop()
+        self._changed()
+        return True
+
     def can_undo(self) -> bool:
         return bool(self._done)
 

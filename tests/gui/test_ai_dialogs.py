@@ -236,7 +236,7 @@ def test_attribute_and_keypoint_editors(qtbot) -> None:
 def test_runner_uses_the_edited_mapping(qtbot, tmp_path: Path) -> None:
     from app.media.sources import open_task_source
     from app.models.runner import RunOptions, plan_task, run_detection
-    from app.models.writer import StoreWriter
+    from app.models.writer import AutoAnnotationRun
 
     project = make_project(tmp_path, frames=2, labels=_editor_labels())
     dialog = LabelMatchingDialog(EDITOR_SPEC, list(project.labels()), allow_unmatched=False)
@@ -247,7 +247,7 @@ def test_runner_uses_the_edited_mapping(qtbot, tmp_path: Path) -> None:
     assert dialog.problems() == []
     task = project.tasks()[0]
     source = open_task_source(project, task.id)
-    run_detection(_MappedFunction(), plan_task(project, task.id), source, project.labels(), StoreWriter(project),
+    run_detection(_MappedFunction(), plan_task(project, task.id), source, project.labels(), AutoAnnotationRun(project),
                   RunOptions(mapping=dialog.mapping(), allow_unmatched_labels=dialog.allow_unmatched()))
     source.close()
     plate, person = project.labels().by_name("plate"), project.labels().by_name("person")

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import pytest
 
+from app.core.work import CancelToken, Progress
 from app.domain.annotations import Annotations, Shape, Track, TrackedShape
 from app.domain.enums import ShapeType
 from app.domain.interpolation import shape_at
@@ -144,18 +145,19 @@ def test_cancel_keeps_consistent_tracks(setup) -> None:
     shape_id = _add_red_shape(project, job_id)
     second = project.add_shapes(job_id, [Shape(ShapeType.RECTANGLE, 0, project.labels().by_name("sign").id,
                                                [125.0, 2.0, 155.0, 32.0])])[0]
-    cancel = threading.Event()
+    token = CancelToken()
     seen = []
 
-    def progress(done: int, total: int, text: str) -> None:
-        seen.append((done, total))
-        if done == 4:
-            cancel.set()
+    def progress(value: Progress) -> None:
+        seen.append((value.done, value.total))
+        if value.done == 4:
+            token.cancel()
 
     stack = UndoStack()
     outcome = track_objects(project, job_id, cache, MilTracker(), 0, FRAMES - 1, shape_ids=[shape_id, second],
-                            undo_stack=stack, progress=progress, cancel=cancel)
+                            undo_stack=stack, progress=progress, token=token)
     assert outcome.cancelled and outcome.frames_done == 4
+    assert outcome.summary() == f"cancelled; kept 4 of {FRAMES - 1} frames, 2 object(s), 0 lost"
     assert seen[-1] == (4, FRAMES - 1)
     tracks = project.annotations(job_id).tracks
     assert len(tracks) == 2 and project.annotations(job_id).shapes == []

@@ -119,7 +119,7 @@ class ModelsDialog(QDialog):
         if choice is None or self.project is None:
             return
         self.buttons["from_model"].setEnabled(False)
-        workers.start(lambda _c: load_choice(choice), on_finished=self._add_labels,
+        workers.start(lambda _token, _progress: load_choice(choice), on_finished=self._add_labels,
                       on_failed=lambda message, _t: self._error(message))
 
     def _add_labels(self, function: Any) -> None:
