@@ -31,10 +31,10 @@ def merge_task_job(project, task_id: int, token: CancelToken, progress: Progress
     parents = list(mergeable_parents(project, task_id))
     run = MergeRun(len(parents))
     for k, parent in enumerate(parents):
+        progress(Progress(k, len(parents), f"Merging job {parent}"))
         if token.cancelled:
             run.cancelled = True
             break
-        progress(Progress(k, len(parents), f"Merging job {parent}"))
         run.merged.update(merge_task(project, task_id, threshold, job_id=parent))
     progress(Progress(len(run.merged), len(parents), run.summary()))
     return run
