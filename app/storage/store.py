@@ -64,7 +64,7 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
       listeners belong to the owner's thread: a change written on another thread reaches them
       through :attr:`dispatcher` (the Qt layer sets one that posts to the GUI thread), so an
       :meth:`open_writer` handle's commits reach the GUI's listeners on the GUI thread.
-    - Pass ``origin`` (:meth:`origin_of` / :meth:`writes_as`) to tell your own edits from others'.
+    - Write inside :meth:`writes_as` ``(origin)`` so listeners can tell your own edits from others'.
     """
 
     def __init__(self, path: Path, *, read_only: bool) -> None:

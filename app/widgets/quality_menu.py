@@ -139,7 +139,7 @@ class QualityMenu:
         if task_id is None:
             return
         project = self.project
-        project.dispatcher = project.dispatcher or workers.gui_dispatcher()
+        workers.gui_owned(project)
 
         def work(token: CancelToken, progress: ProgressFn) -> MergeRun:
             writer = project.open_writer()

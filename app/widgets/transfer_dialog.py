@@ -146,7 +146,7 @@ class TransferDialog(QDialog):
         job = int(ident) if kind == "job" else None
         if self.mode == "import":
             work = self._import_work(path, fmt, task, job)
-            self.project.dispatcher = self.project.dispatcher or workers.gui_dispatcher()
+            workers.gui_owned(self.project)
         else:
             work = self._export_work(path, fmt, task, job)
         self._set_running(True)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from app.core.work import CancelToken, Outcome, Progress, ProgressFn, run_job
 from app.tools.dispatch import GuiDispatcher, gui_dispatcher
 
-__all__ = ["GuiDispatcher", "Job", "Worker", "gui_dispatcher", "start"]
+__all__ = ["GuiDispatcher", "Job", "Worker", "gui_dispatcher", "gui_owned", "start"]
 
 Job = Callable[[CancelToken, ProgressFn], Any]
 
@@ -87,3 +87,11 @@ def start(
     worker.signals.outcome.connect(ended)
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker
+
+
+def gui_owned(project: Any) -> Any:
+    """Mark ``project`` (a :class:`~app.storage.store.Project` opened on the GUI thread) as the GUI's:
+    changes its background writer handles commit reach its ``add_listener`` listeners on the GUI thread."""
+    if project.dispatcher is None:
+        project.dispatcher = gui_dispatcher()
+    return project

@@ -42,7 +42,7 @@ class RunHandle:
                  on_done: Callable[[RunResult], None], on_failed: Callable[[str], None]) -> None:
         self.request = request
         project = request.project
-        project.dispatcher = project.dispatcher or workers.gui_dispatcher()
+        workers.gui_owned(project)
         self.source = open_task_source(project, request.task_id)
         self.labels = list(project.labels())
         self.command = AutoAnnotationRun(project, clear_existing=request.options.clear_existing,
