@@ -157,3 +157,30 @@ def test_import_cancel_writes_nothing(qtbot, tmp_path: Path) -> None:
     assert dialog.status.text() == "Cancelled: nothing was written."
     assert project.tasks() == [] and project.counts()["shapes"] == 0
     project.close()
+
+
+def test_slot_worker_newest_request_wins_with_the_one_cancel_token(qtbot) -> None:
+    from app.tools.ai_worker import SlotWorker
+
+    worker = SlotWorker()
+    gate, answers = threading.Event(), []
+    running = worker.submit("predict", lambda: gate.wait(10) and "first", lambda r, e: answers.append(r))
+    qtbot.waitUntil(lambda: not worker.idle and not worker._pending, timeout=5000)  # the first one runs
+    queued = worker.submit("predict", lambda: "second", lambda r, e: answers.append(r))
+    newest = worker.submit("predict", lambda: "third", lambda r, e: answers.append(r))
+    assert running.cancelled and queued.cancelled and not newest.cancelled  # superseded ones are told
+    gate.set()
+    qtbot.waitUntil(lambda: worker.idle and len(answers) == 2, timeout=5000)
+    assert answers == ["first", "third"]  # a model call is not interrupted; the queued one never ran
+
+    def checks_its_token() -> str:
+        token.check()
+        return "late"
+
+    token = worker.submit("embed", lambda: gate.wait(0) or "x")
+    token.cancel()
+    worker.submit("map", checks_its_token, lambda r, e: answers.append(r))
+    qtbot.waitUntil(lambda: worker.idle, timeout=5000)
+    qtbot.wait(50)
+    assert answers == ["first", "third"]  # raised Cancelled: dropped silently, no callback
+    worker.shutdown()
