@@ -49,7 +49,7 @@ class _Route:
         from app.media.sources import open_task_source
         from app.models.runner import plan_task
         from app.models.spec_labels import labels_from_spec
-        from app.models.writer import StoreWriter
+        from app.models.writer import AutoAnnotationRun
         from app.storage.store import Project
 
         self.function, self.fast = function, fast
@@ -58,7 +58,7 @@ class _Route:
         self.source = open_task_source(self.project, self.task.id)
         self.items = plan_task(self.project, self.task.id)
         self.labels = self.project.labels()
-        self.writer = StoreWriter(self.project)
+        self.writer = AutoAnnotationRun(self.project)
         self.total = self.detect = 0.0
         self.frames = 0
         self.stages = {"wait_frame": 0.0, "map": 0.0, "write": 0.0}

@@ -16,6 +16,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -90,7 +91,8 @@ def run_one(project, job_id: int, cache, tracker, kind: str, frames: int) -> dic
     rss: dict[int, float] = {}
     last = [time.perf_counter()]
 
-    def progress(done: int, total: int, _text: str) -> None:
+    def progress(value: Any) -> None:
+        done, total = value.done, value.total
         now = time.perf_counter()
         times.append(now - last[0])
         last[0] = now

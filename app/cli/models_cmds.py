@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from typing import Any
 
 from app.cli.common import CliError, open_project, resolve_task
@@ -53,9 +52,10 @@ def _progress_printer(total_hint: list[int]) -> Any:
 
 
 def cmd_auto_annotate(args: argparse.Namespace) -> int:
+    from app.core.work import CancelToken
     from app.media.sources import open_task_source
     from app.models.runner import AutoAnnotationError, RunOptions, plan_task, run_detection
-    from app.models.writer import StoreWriter
+    from app.models.writer import AutoAnnotationRun
 
     try:
         options = RunOptions(conf_threshold=args.conf_threshold, conv_mask_to_poly=args.conv_mask_to_poly,
@@ -67,17 +67,16 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
         task_id = resolve_task(project, args.task)
         items = plan_task(project, task_id)
         source = open_task_source(project, task_id)
-        cancel = threading.Event()
         try:
             result = run_detection(
                 function,
                 items,
                 source,
                 project.labels(),
-                StoreWriter(project, clear_existing=args.clear_existing),
+                AutoAnnotationRun(project, clear_existing=args.clear_existing),  # the GUI's write path too
                 options,
                 progress=_progress_printer([len(items)]),
-                cancel=cancel,
+                token=CancelToken(),
             )
         except AutoAnnotationError as exc:
             raise CliError(str(exc)) from exc

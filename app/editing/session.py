@@ -7,9 +7,11 @@ against one with a real project and no window.
 After each command it applies the command's change to the in-memory frame instead of re-reading the
 frame from the store (an edit stays well under 100 ms with thousands of shapes). It learns of every
 command through the undo stack's :attr:`~app.editing.stack.UndoStack.changed` event (whoever pushed
-it). Changes made by anybody else (another panel writing the project directly) are noticed through
-the project's listener and trigger a full reload of the frame; the store's echo of the session's own
-edits is recognised by :meth:`EditSession._is_own_change`.
+it). Changes made by anybody else (another panel writing the project directly, an auto-annotation
+worker's batches) are noticed through the project's :attr:`~app.storage.store.Project.changed` event
+and trigger a full reload of the frame; the session runs its commands inside
+``project.writes_as(self)``, so the store's echo of its own edits carries it as ``origin`` and is
+recognised by :meth:`EditSession._is_own_change`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from app.editing.stack import Direction, StackChange, UndoStack
 if TYPE_CHECKING:
     from app.domain.labels import LabelSet
     from app.editing.commands import Command
-    from app.storage.store import Project
+    from app.storage.store import Project, StoreChange
 
 
 class SessionChange(Enum):
@@ -58,40 +60,36 @@ class EditSession:
         self._tags: list[Tag] = []
         self._tracks: dict[int, Track] = {}
         self._frame = self._frames[0] if self._frames else 0
-        self._running = 0  # > 0 while this session runs a command on the stack
         self.changed: Event[SessionChange] = Event("session.changed")
         self.status_posted: Event[str] = Event("session.status")  # a short message for the status bar
-        project.add_listener(self._on_project_changed)
+        project.changed.connect(self._on_project_changed, project.on_owner_thread)
         self.undo_stack.changed.connect(self._on_stack_changed)
         self.reload_tracks()
         self.load_frame(self._frame)
 
     def close(self) -> None:
-        self.project.remove_listener(self._on_project_changed)
+        self.project.changed.disconnect(self._on_project_changed)
         self.undo_stack.changed.disconnect(self._on_stack_changed)
 
     # ------------------------------------------------------------ notifications
 
-    def _is_own_change(self, kind: str, job_id: int | None) -> bool:
-        """Whether a store notification is the echo of a command this session is running (it is then
-        applied as a delta from the command, not by a reload)."""
-        return self._running > 0
+    def _is_own_change(self, change: StoreChange) -> bool:
+        """Whether a store change is the echo of a command this session ran (it is then applied as a
+        delta from the command, not by a reload)."""
+        return change.origin is self
 
-    def _on_project_changed(self, kind: str, job_id: int | None) -> None:
-        if kind == "annotations" and job_id == self.job_id and not self._is_own_change(kind, job_id):
+    def _on_project_changed(self, change: StoreChange) -> None:
+        if change.kind == "annotations" and change.job_id == self.job_id and not self._is_own_change(change):
             self.reload_tracks()
             self.load_frame(self._frame)
 
     def _on_stack_changed(self, change: StackChange) -> None:
-        if change.direction is not Direction.CLEAR:
+        if change.direction not in (Direction.CLEAR, Direction.DISCARD):
             self._apply(change.command, forward=change.forward)
 
     def _run(self, step: Callable[[], object]) -> object:
-        self._running += 1
-        try:
+        with self.project.writes_as(self):
             return step()
-        finally:
-            self._running -= 1
 
     # ------------------------------------------------------------ editing
 

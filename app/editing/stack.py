@@ -18,12 +18,14 @@ class Direction(Enum):
     UNDO = "undo"
     REDO = "redo"
     CLEAR = "clear"  # the history was emptied (no command ran)
+    DISCARD = "discard"  # the newest step was forgotten without running (it had changed nothing)
 
 
 @dataclass(frozen=True)
 class StackChange:
     """What :attr:`UndoStack.changed` tells: the command that just ran and its direction
-    (``command`` is None for :attr:`Direction.CLEAR`). ``forward`` is False only for an undo."""
+    (``command`` is None for :attr:`Direction.CLEAR`). ``forward`` is False only for an undo.
+    :attr:`Direction.CLEAR` and :attr:`Direction.DISCARD` ran no command: the store did not change."""
 
     command: Command | None
     direction: Direction
@@ -55,6 +57,14 @@ class UndoStack:
         self._undone.clear()
         self.changed.emit(StackChange(command, Direction.DO))
         return command
+
+    def discard(self, command: Command) -> bool:
+        """Forget ``command`` when it is the newest step (e.g. a background run that wrote nothing)."""
+        if not self._done or self._done[-1] is not command:
+            return False
+        self._done.pop()
+        self.changed.emit(StackChange(command, Direction.DISCARD))
+        return True
 
     def can_undo(self) -> bool:
         return bool(self._done)

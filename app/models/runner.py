@@ -1,10 +1,13 @@
 """Run a detection function over a frame, a job or a task: cancellable, with progress and ETA.
 
 Qt-free and thread-agnostic: :func:`run_detection` does inference on the calling thread (a worker in
-the GUI) and hands whole-frame batches to a writer (which the GUI marshals to its own thread).
-Rules: setup errors (label mapping) come before any inference; a function error or rule violation
-reverts every batch of the run and raises :class:`AutoAnnotationError`; cancelling keeps the frames
-already written and never writes part of a frame.
+the GUI) and hands whole-frame batches to a writer (:class:`app.models.writer.AutoAnnotationRun`,
+writing through the calling thread's own project handle). A batch is written when it has
+``batch_frames`` frames or its first frame waited ``batch_seconds``, so finished frames reach the store
+promptly. Rules: setup errors (label mapping) come before any inference; a function error or rule
+violation reverts every batch of the run and raises :class:`AutoAnnotationError`; the cancel token is
+checked before each frame, and a cancelled run writes every frame it finished (never part of a frame)
+and says so in :meth:`RunResult.summary`.
 
 Frames are decoded (and converted to the function's input) on a prefetch thread ahead of inference.
 Built-in adapters (:class:`app.models.detections.BatchDetector`) take the columnar fast route; user
@@ -13,13 +16,13 @@ functions take the cvat-sdk route (``detect`` + :meth:`OutputMapper.map_frame`).
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from app.core.work import CancelToken, Progress, ProgressClock, ProgressFn
 from app.domain.annotations import Shape, Tag
 from app.domain.enums import JobType
 from app.models.detections import BatchDetector
@@ -44,6 +47,8 @@ class RunOptions:
     allow_unmatched_labels: bool = False
     mapping: LabelMapping | None = None
     batch_frames: int = 32
+    #: A batch is written once its first frame is this old (seconds), however few frames it has.
+    batch_seconds: float = 0.5
     #: Built-in adapters (:class:`BatchDetector`) skip cvat-sdk request objects (same checks, see
     #: :meth:`OutputMapper.map_batches`); False forces the SDK route (benchmark baseline, tests).
     fast_path: bool = True
@@ -64,19 +69,8 @@ class WorkItem:
     name: str
 
 
-@dataclass
-class Progress:
-    done: int
-    total: int
-    elapsed: float
-    frame: int
-
-    @property
-    def eta(self) -> float | None:
-        """Seconds left, from the mean time per frame so far."""
-        if not self.done or self.done >= self.total:
-            return None if not self.done else 0.0
-        return self.elapsed / self.done * (self.total - self.done)
+__all__ = ["AutoAnnotationError", "Progress", "RunOptions", "RunResult", "WorkItem", "plan_job", "plan_task",
+           "run_detection"]
 
 
 @dataclass
@@ -90,6 +84,11 @@ class RunResult:
     detect_seconds: float = 0.0
     per_frame: list[float] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=lambda: {"wait_frame": 0.0, "map": 0.0, "write": 0.0})
+
+    def summary(self) -> str:
+        """What the run kept, e.g. "cancelled; kept 12 of 40 frames: 30 shapes, 0 tags"."""
+        state = "cancelled; kept" if self.cancelled else "done:"
+        return f"{state} {self.frames_done} of {self.frames_total} frames: {self.shapes} shapes, {self.tags} tags"
 
 
 class Writer(Protocol):
@@ -179,15 +178,17 @@ def run_detection(
     writer: Writer,
     options: RunOptions | None = None,
     *,
-    progress: Callable[[Progress], None] | None = None,
-    cancel: threading.Event | None = None,
+    progress: ProgressFn | None = None,
+    token: CancelToken | None = None,
 ) -> RunResult:
     """Apply ``function.detect`` to every item and write the validated results through ``writer``."""
     options = options or RunOptions()
     mapper = build_mapper(function, task_labels, options)
     result = RunResult(frames_total=len(items))
-    started = time.perf_counter()
+    clock = ProgressClock()
+    started = clock.started
     pending: list[tuple[WorkItem, list[Shape], list[Tag]]] = []
+    pending_since: list[float | None] = [None]
     last_index = {item.job_id: i for i, item in enumerate(items)}
     fast = options.fast_path and isinstance(function, BatchDetector)
     detect = function.detect_batches if fast else function.detect
@@ -206,6 +207,7 @@ def run_detection(
         result.tags += len(tags)
         result.frames_done += len(pending)
         pending.clear()
+        pending_since[0] = None
 
     prepare = function.prepare if fast else _pil
     current: WorkItem | None = None
@@ -213,7 +215,7 @@ def run_detection(
         try:
             for index, item in enumerate(items):
                 current = item
-                if cancel is not None and cancel.is_set():
+                if token is not None and token.cancelled:
                     result.cancelled = True
                     break
                 t_wait = time.perf_counter()
@@ -232,11 +234,14 @@ def run_detection(
                 if pending and pending[0][0].job_id != item.job_id:
                     flush(False)
                 pending.append((item, shapes, tags))
+                if pending_since[0] is None:
+                    pending_since[0] = time.perf_counter()
                 is_last = last_index[item.job_id] == index
-                if len(pending) >= options.batch_frames or is_last:
+                overdue = time.perf_counter() - pending_since[0] >= options.batch_seconds
+                if len(pending) >= options.batch_frames or is_last or overdue:
                     flush(is_last)
                 if progress is not None:
-                    progress(Progress(index + 1, len(items), time.perf_counter() - started, item.frame))
+                    progress(clock(index + 1, len(items), f"frame {item.frame}"))
             flush(False)
         except Exception as exc:  # noqa: BLE001 - any function/validation error aborts and reverts the run
             writer.revert()

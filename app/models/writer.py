@@ -1,20 +1,28 @@
-"""Write auto-annotation results in batched, undoable transactions (whole frames only).
+"""An auto-annotation run as one undoable command, written batch by batch as the run goes.
 
-Each batch becomes one :class:`app.editing.commands.ReplaceAnnotations` command (one transaction)
-that adds the new ``source=auto`` objects and, with ``clear_existing``, removes the old shapes and
-tags of the same frames. As cvat-cli's ``--clear-existing`` (which replaces *all* of a task's
-annotations), a job's last batch also removes the job's tracks and every shape and tag left on its
-other frames (frames another job annotated in an overlap, deleted frames); a cancelled run never
-loses annotations of frames it did not reach. :meth:`StoreWriter.revert` undoes every batch of the run, which is
-how a function error leaves the project exactly as it was. :class:`AppliedRun` puts a finished run on
-the undo stack as one step.
+:class:`AutoAnnotationRun` is pushed on the job's undo stack when the run starts (its first ``redo``
+writes nothing); the runner then hands it whole-frame batches (:meth:`AutoAnnotationRun.write`), each
+one :class:`app.editing.commands.ReplaceAnnotations` in one transaction, which adds the new
+``source=auto`` objects and, with ``clear_existing``, removes the old shapes and tags of the same frames
+As cvat-cli's ``--clear-existing`` (which replaces *all* of a task's annotations), a job's last batch
+also removes the job's tracks and every shape and tag left on its other frames (frames another job
+annotated in an overlap, deleted frames); a cancelled run never loses annotations of frames it did not
+reach. Undo removes exactly what the run wrote; redo writes it again.
+
+Threads (the store's thread rule): ``project`` is the handle of the thread that owns the undo stack;
+undo and redo use it. The batches are written through the handle given to :meth:`bind` (a worker's
+own :meth:`~app.storage.store.Project.open_writer` handle), so the worker never waits on the GUI
+thread. The CLI and tests write through ``project`` itself. :meth:`revert` (a function error) undoes
+every batch of the run, which leaves the project exactly as it was.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from app.core.work import CancelToken
 from app.domain.annotations import Annotations, Shape, Tag
 from app.editing.commands import Command, ReplaceAnnotations
 
@@ -22,62 +30,88 @@ if TYPE_CHECKING:
     from app.storage.store import Project
 
 
-class StoreWriter:
-    """Applies batches to ``project`` directly; must be used on the thread that owns the project."""
+class AutoAnnotationRun(Command):
+    """One run = one undo step; a runner ``Writer`` (``write``/``revert``) and a :class:`Command`."""
 
-    def __init__(self, project: Project, *, clear_existing: bool = False) -> None:
+    def __init__(self, project: Project, *, clear_existing: bool = False, text: str = "Automatic annotation",
+                 origin: object = None) -> None:
         self.project = project
         self.clear_existing = clear_existing
-        self.commands: list[ReplaceAnnotations] = []
+        self.text = text
+        self.origin = origin
+        self.batches: list[ReplaceAnnotations] = []
         self._written: dict[int, set[int]] = {}
+        self._handle: Project = project
+        self._applied = True  # what is in ``batches`` is in the store
+        self._lock = threading.Lock()  # a batch write and an undo never interleave
+        self.token: CancelToken | None = None  # the run's; undo while it runs cancels it
 
+    def bind(self, handle: Project) -> None:
+        """Write the next batches through ``handle`` (the writing thread's own handle)."""
+        self._handle = handle
+
+    def unbind(self) -> None:
+        self._handle = self.project
+
+    @property
+    def written(self) -> int:
+        return len(self.batches)
+
+    # ---------------------------------------------------------------- the runner's writer
     def write(self, job_id: int, frames: Sequence[int], shapes: list[Shape], tags: list[Tag],
               last_for_job: bool = False) -> None:
-        before = Annotations()
-        written = self._written.setdefault(job_id, set())
-        if self.clear_existing and last_for_job:
-            rest = self.project.annotations(job_id)  # this batch's frames and every frame not written
-            before.shapes.extend(s for s in rest.shapes if s.frame not in written)
-            before.tags.extend(t for t in rest.tags if t.frame not in written)
-            before.tracks.extend(rest.tracks)
-        elif self.clear_existing:
-            for frame in frames:
-                before.shapes.extend(self.project.frame_shapes(job_id, frame))
-                before.tags.extend(self.project.frame_tags(job_id, frame))
-        written.update(frames)
-        if not (shapes or tags or len(before)):
-            return
-        command = ReplaceAnnotations(self.project, job_id, before=before,
-                                     after=Annotations(shapes=shapes, tags=tags), text="Automatic annotation")
-        command.redo()
-        self.commands.append(command)
+        with self._lock:
+            if not self._applied:
+                return  # the run was undone while it ran: what comes after is dropped too
+            handle = self._handle
+            before = Annotations()
+            written = self._written.setdefault(job_id, set())
+            if self.clear_existing and last_for_job:
+                rest = handle.annotations(job_id)  # this batch's frames and every frame not written
+                before.shapes.extend(s for s in rest.shapes if s.frame not in written)
+                before.tags.extend(t for t in rest.tags if t.frame not in written)
+                before.tracks.extend(rest.tracks)
+            elif self.clear_existing:
+                for frame in frames:
+                    before.shapes.extend(handle.frame_shapes(job_id, frame))
+                    before.tags.extend(handle.frame_tags(job_id, frame))
+            written.update(frames)
+            if not (shapes or tags or len(before)):
+                return
+            batch = ReplaceAnnotations(handle, job_id, before=before, after=Annotations(shapes=shapes, tags=tags),
+                                       text=self.text)
+            with handle.writes_as(self.origin):
+                batch.redo()
+            batch.project = self.project  # later undo/redo run on the owner's thread
+            self.batches.append(batch)
 
     def revert(self) -> None:
-        """Undo every batch written so far (newest first)."""
-        while self.commands:
-            self.commands.pop().undo()
+        """Undo every batch written so far (newest first) through the writing handle; forget them."""
+        with self._lock:
+            self._apply(self._handle, undo=True)
+            self.batches.clear()
 
-    def applied(self, text: str = "Automatic annotation") -> AppliedRun:
-        return AppliedRun(list(self.commands), text)
-
-
-class AppliedRun(Command):
-    """A finished run as one undo step. Its batches are already applied, so the first ``redo``
-    (the one :meth:`UndoStack.push` performs) does nothing; later redos re-apply them."""
-
-    def __init__(self, commands: list[ReplaceAnnotations], text: str = "Automatic annotation") -> None:
-        self.commands = commands
-        self.text = text
-        self._applied = True
-
+    # ---------------------------------------------------------------- the undo step
     def redo(self) -> None:
-        if self._applied:
-            return
-        for command in self.commands:
-            command.redo()
-        self._applied = True
+        with self._lock:
+            if not self._applied:
+                self._apply(self.project, undo=False)
+                self._applied = True
 
     def undo(self) -> None:
-        for command in reversed(self.commands):
-            command.undo()
-        self._applied = False
+        if self.token is not None:
+            self.token.cancel()
+        with self._lock:
+            if self._applied:
+                self._apply(self.project, undo=True)
+                self._applied = False
+
+    def _apply(self, handle: Project, *, undo: bool) -> None:
+        batches = reversed(self.batches) if undo else self.batches
+        with handle.writes_as(self.origin):
+            for batch in batches:
+                step = ReplaceAnnotations(handle, batch.job_id, before=batch.before, after=batch.after, text=self.text)
+                if undo:
+                    step.undo()
+                else:
+                    step.redo()

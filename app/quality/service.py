@@ -7,9 +7,9 @@ each included job is compared on the GT frames it contains (for honeypot jobs: i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from app.core.work import CancelToken, Progress, ProgressFn
 from app.domain.enums import JobStage, JobState, JobType
 from app.domain.project import JobInfo
 from app.quality import jsonlogic
@@ -20,16 +20,11 @@ from app.quality.objects import LabelIndex
 from app.quality.report import Report, job_report, project_report, task_report
 from app.quality.settings import QualitySettings, effective_settings
 
-Progress = Callable[[int, int, str], None]
 CHUNK = 256  # frames read and compared at a time (memory stays bounded on long jobs)
 
 
 class QualityError(RuntimeError):
     """A report cannot be computed (reason in the message)."""
-
-
-class Cancelled(RuntimeError):
-    """The computation was cancelled."""
 
 
 @dataclass
@@ -59,9 +54,10 @@ def check_gt_ready(gt: JobInfo | None, task_id: int, require_accepted: bool) -> 
     return gt
 
 
-def compute_task(project, task_id: int, *, require_accepted_gt: bool = True, progress: Progress | None = None,
-                 cancelled: Callable[[], bool] | None = None, only_job: int | None = None) -> TaskResult:
-    """Job reports for the included jobs and the task roll-up."""
+def compute_task(project, task_id: int, *, require_accepted_gt: bool = True, progress: ProgressFn | None = None,
+                 token: CancelToken | None = None, only_job: int | None = None) -> TaskResult:
+    """Job reports for the included jobs and the task roll-up. A cancelled ``token`` raises
+    :class:`app.core.work.Cancelled` within one chunk of frames; nothing is kept."""
     task = project.task(task_id)
     gt = check_gt_ready(gt_job(project, task_id), task_id, require_accepted_gt)
     settings, inherited = effective_settings(project, task_id)
@@ -79,8 +75,8 @@ def compute_task(project, task_id: int, *, require_accepted_gt: bool = True, pro
     comparator = FrameComparator(settings, labels)
     reports: dict[int, Report] = {}
     for k, job in enumerate(included):
-        if cancelled is not None and cancelled():
-            raise Cancelled("quality report cancelled")
+        if token is not None:
+            token.check()
         in_job = set(job.frame_list())
         metas = [m for m in gt_metas if m.frame_id in in_job]
         ds_source = StoreFrames(project, job.id, labels)
@@ -92,10 +88,10 @@ def compute_task(project, task_id: int, *, require_accepted_gt: bool = True, pro
                     yield gq[m.frame_id], dq[m.frame_id]
 
         def step(done: int, total: int, _k: int = k, _job: JobInfo = job) -> None:
-            if cancelled is not None and cancelled():
-                raise Cancelled("quality report cancelled")
+            if token is not None:
+                token.check()
             if progress is not None:
-                progress(_k * 1000 + done * 1000 // max(total, 1), len(included) * 1000, f"job {_job.id}")
+                progress(Progress(_k * 1000 + done * 1000 // max(total, 1), len(included) * 1000, f"job {_job.id}"))
 
         reports[job.id] = job_report(comparator, pairs(), len(job.frame_list()), params, progress=step,
                                      count=len(metas))
@@ -104,8 +100,8 @@ def compute_task(project, task_id: int, *, require_accepted_gt: bool = True, pro
 
 
 def compute_project(project, *, task_results: dict[int, TaskResult] | None = None,
-                    require_accepted_gt: bool = True, progress: Progress | None = None,
-                    cancelled: Callable[[], bool] | None = None) -> tuple[Report, dict[int, TaskResult]]:
+                    require_accepted_gt: bool = True, progress: ProgressFn | None = None,
+                    token: CancelToken | None = None) -> tuple[Report, dict[int, TaskResult]]:
     """The project roll-up; task results are computed for every task with a usable GT job unless given."""
     settings, _ = effective_settings(project, None)
     tasks = project.tasks()
@@ -113,11 +109,13 @@ def compute_project(project, *, task_results: dict[int, TaskResult] | None = Non
     for k, task in enumerate(tasks):
         if task.id in results:
             continue
+        if token is not None:
+            token.check()
         if progress is not None:
-            progress(k, len(tasks), f"task {task.id}")
+            progress(Progress(k, len(tasks), f"task {task.id}"))
         try:
             results[task.id] = compute_task(project, task.id, require_accepted_gt=require_accepted_gt,
-                                            cancelled=cancelled)
+                                            token=token)
         except QualityError:
             continue  # not configured: counted in the project's task stats
     report = project_report({t: r.task for t, r in results.items()}, [t.id for t in tasks],

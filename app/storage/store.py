@@ -6,18 +6,23 @@ transactions, change events and the project record.
 
 A :class:`Project` holds one SQLite connection. Every public write is its own transaction unless it
 runs inside ``with project.transaction():``, which makes any number of writes one atomic commit.
+
+The thread rule is in the :class:`Project` docstring (and docs/foundation.md).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
 
+from app.core.events import Dispatcher, Event
 from app.domain.labels import Label, LabelSet
 from app.storage.database import check_is_project, current_revision, head_revision, make_engine, upgrade
 from app.storage.errors import ProjectError, ProjectReadOnlyError
@@ -29,11 +34,38 @@ from app.storage.timeutil import now_iso
 
 PROJECT_SUFFIX = ".fmproj"
 
-__all__ = ["PROJECT_SUFFIX", "Project", "now_iso", "segment_ranges"]
+__all__ = ["PROJECT_SUFFIX", "Project", "StoreChange", "now_iso", "segment_ranges"]
+
+
+@dataclass(frozen=True)
+class StoreChange:
+    """One committed change. ``kind``: annotations, labels, jobs, tasks, settings; ``job_id`` when it
+    concerns one job; ``origin``: the opaque token the writer passed (e.g. an undo stack), None = unknown."""
+
+    kind: str
+    job_id: int | None = None
+    origin: object = None
 
 
 class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
-    """An open project file. Use :meth:`create` or :meth:`open`; close it (or use ``with``)."""
+    """An open project file. Use :meth:`create` or :meth:`open`; close it (or use ``with``).
+
+    Thread rule:
+
+    - A handle and its connection belong to the thread that opened it; no other thread uses it.
+    - Background work opens its own handle: :meth:`open` ``(read_only=True)`` for readers; a writer in
+      the same process opens :meth:`open_writer` on the handle that holds the write lock (the lock is an
+      OS file lock per open file, so a second :meth:`open` would be refused by our own lock; the
+      writer handle shares the owner's lock and change event instead). SQLite WAL lets readers run
+      beside the writer and ``busy_timeout`` serialises writers.
+    - Writes are whole transactions (each public write, or ``with project.transaction():``).
+    - :attr:`changed` (an :class:`app.core.events.Event` of :class:`StoreChange`) tells each listener
+      on the thread it asked for: ``changed.connect(listener, dispatcher)``. :meth:`add_listener`
+      listeners belong to the owner's thread: a change written on another thread reaches them
+      through :attr:`dispatcher` (the Qt layer sets one that posts to the GUI thread), so an
+      :meth:`open_writer` handle's commits reach the GUI's listeners on the GUI thread.
+    - Write inside :meth:`writes_as` ``(origin)`` so listeners can tell your own edits from others'.
+    """
 
     def __init__(self, path: Path, *, read_only: bool) -> None:
         self.path = Path(path)
@@ -42,8 +74,12 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
         self._conn: Connection | None = None
         self._tx_depth = 0
         self._labels: LabelSet | None = None
-        self._listeners: list[Any] = []
-        self._held_events: list[tuple[str, int | None]] | None = None
+        self.changed: Event[StoreChange] = Event("project changed")
+        self.dispatcher: Dispatcher | None = None
+        self._owner = threading.get_ident()
+        self._adapters: dict[Callable[[str, int | None], None], Callable[[StoreChange], None]] = {}
+        self._origin: object = None
+        self._parent: Project | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -102,7 +138,22 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
             raise
         return project
 
+    def open_writer(self) -> Project:
+        """A writable handle for a background writer in this process (open it on the writer's thread).
+
+        It shares this handle's write lock and :attr:`changed` event; close it before this one."""
+        if self.read_only:
+            raise ProjectReadOnlyError(f"{self.path.name} is open read-only.")
+        writer = type(self)(self.path, read_only=False)
+        writer._lock = _SharedLock()
+        writer.changed = self.changed
+        writer._parent = self
+        writer._conn = make_engine(self.path, read_only=False).connect()
+        return writer
+
     def close(self) -> None:
+        if self._parent is not None:
+            self._parent._labels = None  # labels the writer may have added
         if self._conn is not None:
             engine = self._conn.engine
             self._conn.close()
@@ -150,37 +201,43 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
         finally:
             self._tx_depth = 0
 
-    def add_listener(self, callback: Any) -> None:
-        """``callback(kind: str, job_id: int | None)`` after each committed change.
+    def on_owner_thread(self, fn: Callable[[], None]) -> None:
+        """The dispatcher of this handle's thread (its owner's, for an :meth:`open_writer` handle):
+        ``fn`` runs at once there, else through :attr:`dispatcher` (at once when none is set)."""
+        owner = self._parent or self
+        if threading.get_ident() == owner._owner or owner.dispatcher is None:
+            fn()
+        else:
+            owner.dispatcher(fn)
 
-        kind: annotations, labels, jobs, tasks.
-        """
-        self._listeners.append(callback)
+    def add_listener(self, callback: Callable[[str, int | None], None]) -> None:
+        """``callback(kind, job_id)`` after each committed change, on the thread that opened this handle
+        (the short form of ``changed.connect(listener, project.on_owner_thread)``)."""
 
-    def remove_listener(self, callback: Any) -> None:
-        if callback in self._listeners:
-            self._listeners.remove(callback)
+        def adapter(change: StoreChange) -> None:
+            callback(change.kind, change.job_id)
+
+        self._adapters[callback] = adapter
+        self.changed.connect(adapter, self.on_owner_thread)
+
+    def remove_listener(self, callback: Callable[[str, int | None], None]) -> None:
+        adapter = self._adapters.pop(callback, None)
+        if adapter is not None:
+            self.changed.disconnect(adapter)
+
+    @contextmanager
+    def writes_as(self, origin: object) -> Iterator[None]:
+        """Changes committed inside carry ``origin`` (e.g. the undo stack doing them)."""
+        previous, self._origin = self._origin, origin
+        try:
+            yield
+        finally:
+            self._origin = previous
 
     def _notify(self, kind: str, job_id: int | None = None) -> None:
-        held = self._held_events
-        if held is not None:
-            held.append((kind, job_id))
-            return
-        for callback in list(self._listeners):
-            callback(kind, job_id)
-
-    def hold_notifications(self) -> None:
-        """Collect change events instead of calling the listeners, e.g. while a worker thread writes:
-        listeners (widgets) must run on the GUI thread. :meth:`release_notifications` ends it."""
-        if self._held_events is None:
-            self._held_events = []
-
-    def release_notifications(self, *, replay: bool = True) -> None:
-        """Stop holding; with ``replay`` tell the listeners, on the calling thread, each distinct change."""
-        events, self._held_events = self._held_events or [], None
-        if replay:
-            for kind, job_id in dict.fromkeys(events):
-                self._notify(kind, job_id)
+        if kind == "labels" and self._parent is not None:
+            self._parent._labels = None  # the owner's label cache is stale after a writer handle's change
+        self.changed.emit(StoreChange(kind, job_id, self._origin))
 
     # ------------------------------------------------------------ project record and settings
 
@@ -225,3 +282,13 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
                 )
         self._notify("settings")
 
+
+
+class _SharedLock:
+    """The write lock of a :meth:`Project.open_writer` handle: held by its owner handle."""
+
+    def acquire(self) -> None:
+        return None
+
+    def release(self) -> None:
+        return None

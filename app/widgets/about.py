@@ -129,7 +129,7 @@ class AboutDialog(QDialog):
         layout.addWidget(buttons)
         self.worker: workers.Worker | None = None
         if load_torch:
-            self.worker = workers.start(lambda _control: torch_rows(), on_finished=self._torch_arrived,
+            self.worker = workers.start(lambda _token, _progress: torch_rows(), on_finished=self._torch_arrived,
                                         on_failed=self._torch_failed)
 
     def loaded(self) -> bool:

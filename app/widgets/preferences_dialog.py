@@ -72,7 +72,7 @@ class PreferencesDialog(QDialog):
         self.in_use.setText("checking…")
         self.check.setEnabled(False)
 
-        def work(_control: workers.TaskControl) -> str:
+        def work(_token: object, _progress: object) -> str:
             from app.models.device import describe
 
             return describe(preference, threads)

@@ -1,40 +1,43 @@
-"""A modal-less progress dialog bound to a background worker, with ETA and Cancel."""
+"""A modal-less progress dialog bound to a background job (:mod:`app.widgets.workers`), with ETA and Cancel."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from app.core.work import Outcome, Progress, ProgressClock
 from app.widgets import workers
 
 
 def run_with_progress(
     parent: QWidget | None,
     title: str,
-    fn: Callable[[workers.TaskControl], Any],
+    job: workers.Job,
     on_finished: Callable[[Any], None],
     on_failed: Callable[[str, str], None],
+    on_cancelled: Callable[[Outcome[Any]], None] | None = None,
 ) -> workers.Worker:
-    """Run ``fn`` in the background showing a progress dialog; Cancel sets the worker's cancel flag."""
+    """Run ``job(token, progress)`` in the background showing a progress dialog; Cancel cancels the token.
+
+    A cancelled job closes the dialog and calls ``on_cancelled(outcome)`` (never ``on_failed``)."""
     dialog = QProgressDialog(title, "Cancel", 0, 0, parent)
     dialog.setWindowTitle(title)
     dialog.setMinimumDuration(300)
     dialog.setAutoClose(False)
     dialog.setAutoReset(False)
-    started = time.monotonic()
+    clock = ProgressClock()
 
-    def progress(done: float, total: float, text: str) -> None:
-        if total > 0:
+    def progress(value: Progress) -> None:
+        if value.total > 0:
             dialog.setMaximum(1000)
-            dialog.setValue(int(1000 * done / total))
-            elapsed = time.monotonic() - started
-            eta = elapsed * (total - done) / done if done > 0 else 0
-            dialog.setLabelText(f"{text or title}\n{int(done)} / {int(total)} — about {eta:.0f} s left")
-        elif text:
-            dialog.setLabelText(text)
+            dialog.setValue(int(1000 * value.done / value.total))
+            eta = value.eta if value.eta is not None else clock(value.done, value.total).eta or 0
+            dialog.setLabelText(f"{value.message or title}\n{int(value.done)} / {int(value.total)} "
+                                f"— about {eta:.0f} s left")
+        elif value.message:
+            dialog.setLabelText(value.message)
 
     def finish(result: object) -> None:
         dialog.close()
@@ -44,8 +47,12 @@ def run_with_progress(
         dialog.close()
         on_failed(message, trace)
 
-    worker = workers.start(fn, on_finished=finish, on_failed=fail, on_progress=progress,
-                           on_cancelled=dialog.close)
-    dialog.canceled.connect(worker.control.cancel)
+    def cancelled(outcome: Outcome[Any]) -> None:
+        dialog.close()
+        if on_cancelled is not None:
+            on_cancelled(outcome)
+
+    worker = workers.start(job, on_finished=finish, on_failed=fail, on_progress=progress, on_cancelled=cancelled)
+    dialog.canceled.connect(worker.cancel)
     dialog.show()
     return worker

@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
-from app.quality import consensus, gt_frames, honeypots, storage, workflow
+from app.core.work import CancelToken, Outcome, ProgressFn
+from app.quality import gt_frames, honeypots, storage, workflow
+from app.quality.consensus_run import MergeRun, merge_task_job
 from app.quality.csv_export import write_csv
 from app.quality.gt_frames import FrameSelection, FrameSelectionError
-from app.quality.service import QualityError, compute_project, compute_task
+from app.quality.service import compute_project, compute_task
 from app.quality.settings import SettingsError, effective_settings, save_settings
 from app.storage.store import Project
+from app.widgets import workers
 from app.widgets.progress_dialog import run_with_progress
 from app.widgets.quality.settings_dialog import QualitySettingsDialog
 
@@ -146,15 +149,30 @@ class QualityMenu:
         self.window.statusBar().showMessage(f"Job #{job.id}: honeypots re-drawn", 5000)
 
     def merge_consensus(self) -> None:
+        """Merged in the background on a writer handle of its own; Cancel stops between parent jobs."""
         task_id = self._task()
         if task_id is None:
             return
-        try:
-            merged = consensus.merge_task(self.project, task_id)
-        except (QualityError, ValueError) as exc:
-            QMessageBox.warning(self.window, "Consensus", str(exc))
-            return
-        self.window.statusBar().showMessage(f"Merged the replicas of {len(merged)} job(s)", 5000)
+        project = self.project
+        workers.gui_owned(project)
+
+        def work(token: CancelToken, progress: ProgressFn) -> MergeRun:
+            writer = project.open_writer()
+            try:
+                return merge_task_job(writer, task_id, token, progress)
+            finally:
+                writer.close()
+
+        def done(run: MergeRun) -> None:
+            self.last_outcome = run
+            self.window.statusBar().showMessage(run.summary(), 8000)
+
+        def cancelled(outcome: Outcome[Any]) -> None:
+            self.last_outcome = outcome.value
+            self.window.statusBar().showMessage(outcome.message, 8000)
+
+        run_with_progress(self.window, "Consensus merge", work, done,
+                          lambda message, _trace: QMessageBox.warning(self.window, "Consensus", message), cancelled)
 
     # ---------------------------------------------------------------- workflow
 
@@ -179,7 +197,7 @@ class QualityMenu:
             QMessageBox.warning(self.window, "Submit", str(exc))
             return
 
-        def compute(project: Project, _control: Any) -> Any:
+        def compute(project: Project, _token: CancelToken, _progress: ProgressFn) -> Any:
             return workflow.compute_for_submission(project, job_id)
 
         def decide(result: Any) -> None:
@@ -197,29 +215,31 @@ class QualityMenu:
     # ---------------------------------------------------------------- reports
 
     def _run(self, title: str, compute: Any, store: Any) -> None:
-        """``compute(project_ro, control)`` runs in a worker on a read-only handle.
+        """``compute(project_ro, token, progress)`` runs in a worker on a read-only handle.
 
-        ``store(result)`` runs on the GUI thread.
+        ``store(result)`` runs on the GUI thread; a cancelled run says so in the status bar.
         """
         path = Path(self.project.path)
 
-        def work(control: Any) -> Any:
+        def work(token: CancelToken, progress: ProgressFn) -> Any:
             with Project.open(path, read_only=True) as project:
-                return compute(project, control)
+                return compute(project, token, progress)
 
         def failed(message: str, _trace: str) -> None:
             QMessageBox.warning(self.window, title, message)
 
-        run_with_progress(self.window, title, work, store, failed)
+        def cancelled(_outcome: Outcome[Any]) -> None:
+            self.window.statusBar().showMessage(f"{title}: cancelled, nothing was stored", 8000)
+
+        run_with_progress(self.window, title, work, store, failed, cancelled)
 
     def task_report(self) -> None:
         task_id = self._task()
         if task_id is None:
             return
 
-        def compute(project: Project, control: Any) -> Any:
-            return compute_task(project, task_id, require_accepted_gt=False, cancelled=lambda: control.cancelled,
-                                progress=lambda d, t, s: control.progress(d, t, s))
+        def compute(project: Project, token: CancelToken, progress: ProgressFn) -> Any:
+            return compute_task(project, task_id, require_accepted_gt=False, token=token, progress=progress)
 
         def store(result: Any) -> None:
             storage.save_task_result(self.project, task_id, result)
@@ -231,9 +251,8 @@ class QualityMenu:
         if self.project is None:
             return
 
-        def compute(project: Project, control: Any) -> Any:
-            return compute_project(project, require_accepted_gt=False, cancelled=lambda: control.cancelled,
-                                   progress=lambda d, t, s: control.progress(d, t, s))
+        def compute(project: Project, token: CancelToken, progress: ProgressFn) -> Any:
+            return compute_project(project, require_accepted_gt=False, token=token, progress=progress)
 
         def store(result: Any) -> None:
             report, tasks = result

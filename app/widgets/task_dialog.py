@@ -101,7 +101,7 @@ class NewTaskDialog(QDialog):
 
         # Decoding every file to validate it is slow for big folders: it runs in the background; the
         # (fast) database write happens back on the GUI thread, which owns the project connection.
-        def work(control: object) -> object:
+        def work(_token: object, _progress: object) -> object:
             return prepare_media(inputs)
 
         def done(media: object) -> None:

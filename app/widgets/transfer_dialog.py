@@ -4,8 +4,9 @@ The work (reading, writing, the import transaction) runs on a worker thread (:mo
 so the GUI thread never waits on it. Standalone: the caller passes an open project and shows the
 dialog (``open()``); ``done_with(result)`` is emitted after a successful run.
 
-While an import runs, the project's change listeners are held back and replayed on the GUI thread when
-it ends: store listeners update widgets, and must not be called from the worker thread.
+Thread rule (see :class:`~app.storage.store.Project`): an import writes through its own writer handle
+(:meth:`Project.open_writer`) in one transaction, an export reads through its own read-only handle;
+the store tells its listeners of the import on the GUI thread (the project's dispatcher).
 """
 
 from __future__ import annotations
@@ -29,16 +30,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.work import CancelToken, Progress, ProgressFn
 from app.formats.exporter import EXPORT_FORMATS, export_project
 from app.formats.importer import FORMATS, import_into_project, read_dataset
 from app.storage.store import Project
 from app.widgets import workers
 
 
-def _progress(control: workers.TaskControl, text: str) -> Any:
+def _progress(token: CancelToken, progress: ProgressFn, text: str) -> Any:
+    """The formats' ``(done, total)`` callback: checks the token (Cancelled unwinds, nothing written)."""
     def report(done: int, total: int) -> None:
-        control.check()  # raises workers.Cancelled: the readers/writers unwind and write nothing
-        control.progress(done, total, text)
+        token.check()
+        progress(Progress(done, total, text))
     return report
 
 
@@ -143,7 +146,7 @@ class TransferDialog(QDialog):
         job = int(ident) if kind == "job" else None
         if self.mode == "import":
             work = self._import_work(path, fmt, task, job)
-            self._hold_listeners()
+            workers.gui_owned(self.project)
         else:
             work = self._export_work(path, fmt, task, job)
         self._set_running(True)
@@ -153,43 +156,45 @@ class TransferDialog(QDialog):
     def _import_work(self, path: Path, fmt: str, task: int | None, job: int | None) -> Any:
         project, replace, create = self.project, self.replace.isChecked(), self.create_labels.isChecked()
 
-        def work(control: workers.TaskControl) -> Any:
-            hints = list(project.labels())
-            sizes = {f.name: (f.width, f.height) for t in project.tasks() for f in project.frames(t.id)}
-            dataset = read_dataset(path, fmt, create_missing_labels=create, frame_sizes=sizes, label_hints=hints,
-                                   progress=_progress(control, "Reading"))
-            control.check()
-            control.progress(0, 0, "Writing to the project")
-            return import_into_project(project, dataset, path, task=task, job=job,
-                                       new_task=task is None and job is None, replace=replace,
-                                       create_missing=create)
+        def work(token: CancelToken, progress: ProgressFn) -> Any:
+            writer = project.open_writer()  # its own connection, on this thread; one transaction
+            try:
+                hints = list(writer.labels())
+                sizes = {f.name: (f.width, f.height) for t in writer.tasks() for f in writer.frames(t.id)}
+                dataset = read_dataset(path, fmt, create_missing_labels=create, frame_sizes=sizes,
+                                       label_hints=hints, progress=_progress(token, progress, "Reading"))
+                token.check()
+                progress(Progress(0, 0, "Writing to the project"))
+                return import_into_project(writer, dataset, path, task=task, job=job,
+                                           new_task=task is None and job is None, replace=replace,
+                                           create_missing=create)
+            finally:
+                writer.close()
         return work
 
     def _export_work(self, path: Path, fmt: str, task: int | None, job: int | None) -> Any:
         project, with_images = self.project, self.with_images.isChecked()
         options = {"yolo_task": self.yolo_task.currentText()} if fmt == "yolo" else {}
 
-        def work(control: workers.TaskControl) -> Any:
+        def work(token: CancelToken, progress: ProgressFn) -> Any:
             reader = Project.open(project.path, read_only=True)  # its own connection: nothing shared
             try:
                 return export_project(reader, fmt, path, task=task, job=job, with_images=with_images,
-                                      progress=_progress(control, "Writing"), **options)
+                                      progress=_progress(token, progress, "Writing"), **options)
             finally:
                 reader.close()
         return work
 
-    def _on_progress(self, done: float, total: float, text: str) -> None:
-        if total > 0:
+    def _on_progress(self, progress: Progress) -> None:
+        if progress.total > 0:
             self.bar.setRange(0, 1000)
-            self.bar.setValue(int(1000 * done / total))
+            self.bar.setValue(int(1000 * progress.done / progress.total))
         else:
             self.bar.setRange(0, 0)  # busy
-        if text:
-            self.status.setText(text + "…")
+        if progress.message:
+            self.status.setText(progress.message + "…")
 
     def _finished(self, result: Any) -> None:
-        if self.mode == "import":
-            self._release_listeners(list(result.job_ids))
         self._set_running(False)
         self.bar.setRange(0, 1000)
         self.bar.setValue(1000)
@@ -206,7 +211,7 @@ class TransferDialog(QDialog):
         self._set_running(False)
         self._show_error(message)
 
-    def _cancelled(self) -> None:
+    def _cancelled(self, _outcome: Any = None) -> None:
         self._set_running(False)
         self.bar.setValue(0)
         self.status.setStyleSheet("")
@@ -219,7 +224,6 @@ class TransferDialog(QDialog):
     def _set_running(self, running: bool) -> None:
         if not running:
             self.worker = None
-            self._release_listeners()
         self.start_button.setEnabled(not running)
         self.cancel_button.setText("Cancel" if running else "Close")
         for widget in (self.format, self.path, self.target, self.replace, self.create_labels, self.with_images,
@@ -228,7 +232,7 @@ class TransferDialog(QDialog):
 
     def _cancel_or_close(self) -> None:
         if self.worker is not None:
-            self.worker.control.cancel()
+            self.worker.cancel()
             self.status.setText("Cancelling…")
         else:
             self.reject()
@@ -236,14 +240,3 @@ class TransferDialog(QDialog):
     def reject(self) -> None:
         if self.worker is None:  # closing waits for a running job to end (or be cancelled)
             super().reject()
-
-    # ------------------------------------------------------------------ listeners
-
-    def _hold_listeners(self) -> None:
-        # The store calls listeners on the writing thread; widgets may only be touched on the GUI
-        # thread, so the events are held while the worker writes and replayed here afterwards.
-        self.project.hold_notifications()
-
-    def _release_listeners(self, job_ids: list[int] | None = None) -> None:
-        """Stop holding; after a successful import replay what changed (on this thread)."""
-        self.project.release_notifications(replay=job_ids is not None)

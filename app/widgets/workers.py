@@ -1,110 +1,97 @@
-"""Running long work off the GUI thread: a QRunnable with signals, progress and cooperative cancel.
+"""The one Qt adapter of the background-work contract (:mod:`app.core.work`).
 
-The work function receives a :class:`TaskControl` (``progress(done, total, text)`` and
-``cancelled``); results and errors come back on the GUI thread through Qt signals.
+:func:`start` runs a job ``job(token, progress)`` on the thread pool and delivers, on the GUI thread,
+its :class:`~app.core.work.Progress` values and its :class:`~app.core.work.Outcome` (finished with the
+value; cancelled with what it kept; failed with the message). :func:`gui_dispatcher` (from
+:mod:`app.tools.dispatch`, so that tools can use it too) is the dispatcher the Qt layer hands to Qt-free
+events (:class:`app.core.events.Event`, the store's change event).
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import traceback
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-log = logging.getLogger(__name__)
+from app.core.work import CancelToken, Outcome, Progress, ProgressFn, run_job
+from app.tools.dispatch import GuiDispatcher, gui_dispatcher
 
+__all__ = ["GuiDispatcher", "Job", "Worker", "gui_dispatcher", "gui_owned", "start"]
 
-class Cancelled(Exception):
-    """Raised inside work functions (by ``TaskControl.check``) when the user cancelled."""
-
-
-class TaskControl:
-    """Handed to the work function: report progress, check for cancellation."""
-
-    def __init__(self, signals: WorkerSignals) -> None:
-        self._signals = signals
-        self._cancel = threading.Event()
-
-    @property
-    def cancel_event(self) -> threading.Event:
-        return self._cancel
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def check(self) -> None:
-        if self._cancel.is_set():
-            raise Cancelled()
-
-    def progress(self, done: float, total: float = 0, text: str = "") -> None:
-        self._signals.progress.emit(float(done), float(total), text)
+Job = Callable[[CancelToken, ProgressFn], Any]
 
 
 class WorkerSignals(QObject):
-    progress = Signal(float, float, str)
-    finished = Signal(object)  # the result
-    failed = Signal(str, str)  # message, traceback
-    cancelled = Signal()
+    progress = Signal(object)  # Progress
+    outcome = Signal(object)  # Outcome
 
 
 class Worker(QRunnable):
-    def __init__(self, fn: Callable[[TaskControl], Any]) -> None:
+    """A started job: ``cancel()`` it; ``signals`` arrive on the GUI thread."""
+
+    def __init__(self, job: Job) -> None:
         super().__init__()
-        self.fn = fn
+        self.job = job
+        self.token = CancelToken()
         self.signals = WorkerSignals()
-        self.control = TaskControl(self.signals)
+        self.outcome: Outcome[Any] | None = None
         self.setAutoDelete(False)
 
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.token.cancelled
+
     def run(self) -> None:
-        try:
-            result = self.fn(self.control)
-        except Cancelled:
-            self.signals.cancelled.emit()
-        except Exception as exc:  # noqa: BLE001 - every failure of background work is shown to the user
-            log.exception("background task failed")
-            self.signals.failed.emit(str(exc) or type(exc).__name__, traceback.format_exc())
-        else:
-            if self.control.cancelled:
-                self.signals.cancelled.emit()
-            else:
-                self.signals.finished.emit(result)
+        self.outcome = run_job(self.job, self.token, self.signals.progress.emit)
+        self.signals.outcome.emit(self.outcome)
 
 
 _running: set[Worker] = set()
 
 
 def start(
-    fn: Callable[[TaskControl], Any],
+    job: Job,
     *,
     on_finished: Callable[[Any], None] | None = None,
     on_failed: Callable[[str, str], None] | None = None,
-    on_progress: Callable[[float, float, str], None] | None = None,
-    on_cancelled: Callable[[], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_cancelled: Callable[[Outcome[Any]], None] | None = None,
+    on_outcome: Callable[[Outcome[Any]], None] | None = None,
     pool: QThreadPool | None = None,
 ) -> Worker:
-    """Start ``fn(control)`` on the global thread pool; callbacks run on the GUI thread."""
-    worker = Worker(fn)
+    """Start ``job(token, progress)`` on the global thread pool; callbacks run on the GUI thread.
+
+    ``on_finished(value)``, ``on_cancelled(outcome)`` (``outcome.value`` is what was kept, if anything,
+    ``outcome.message`` says so), ``on_failed(message, trace)``; ``on_outcome(outcome)`` gets every end.
+    """
+    worker = Worker(job)
     _running.add(worker)
 
-    def done(*_args: object) -> None:
+    def ended(outcome: Outcome[Any]) -> None:
         _running.discard(worker)
+        if outcome.finished and on_finished:
+            on_finished(outcome.value)
+        elif outcome.cancelled and on_cancelled:
+            on_cancelled(outcome)
+        elif outcome.failed and on_failed:
+            on_failed(outcome.message, outcome.trace)
+        if on_outcome:
+            on_outcome(outcome)
 
     if on_progress:
         worker.signals.progress.connect(on_progress)
-    if on_finished:
-        worker.signals.finished.connect(on_finished)
-    if on_failed:
-        worker.signals.failed.connect(on_failed)
-    if on_cancelled:
-        worker.signals.cancelled.connect(on_cancelled)
-    for signal in (worker.signals.finished, worker.signals.failed, worker.signals.cancelled):
-        signal.connect(done)
+    worker.signals.outcome.connect(ended)
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker
+
+
+def gui_owned(project: Any) -> Any:
+    """Mark ``project`` (a :class:`~app.storage.store.Project` opened on the GUI thread) as the GUI's:
+    changes its background writer handles commit reach its ``add_listener`` listeners on the GUI thread."""
+    if project.dispatcher is None:
+        project.dispatcher = gui_dispatcher()
+    return project

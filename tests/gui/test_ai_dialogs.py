@@ -100,7 +100,8 @@ def test_auto_annotation_dialog_cancel_and_failure(qtbot, tmp_path: Path) -> Non
     slow.write_text(SLOW_FUNCTION)
     registry = _registry(tmp_path, Registration("slow", "function-file", str(slow)),
                          Registration("broken", "function-file", str(FUNCTIONS / "bad_label_id.py"), ["good_frames=int:3"]))
-    dialog = AutoAnnotationDialog(project, project.tasks()[0].id, registry=registry,
+    stack = UndoStack()
+    dialog = AutoAnnotationDialog(project, project.tasks()[0].id, registry=registry, undo_stack=stack,
                                   manager=ModelManager(tmp_path / "models"))
     qtbot.addWidget(dialog)
     dialog.model_combo.setCurrentText("slow")
@@ -111,13 +112,18 @@ def test_auto_annotation_dialog_cancel_and_failure(qtbot, tmp_path: Path) -> Non
     qtbot.waitUntil(lambda: not dialog.is_running(), timeout=20000)
     result = dialog.last_result
     assert result.cancelled and 2 <= result.frames_done < 30
-    assert sorted(s.frame for s in _all_shapes(project)) == list(range(result.frames_done))
+    kept = result.frames_done
+    assert dialog.eta.text() == f"cancelled; kept {kept} of 30 frames: {kept} shapes, 0 tags"
+    assert sorted(s.frame for s in _all_shapes(project)) == list(range(kept))  # exactly what it says
+    assert len(stack) == 1 and stack.undo_text() == "Automatic annotation"  # one step, written as it ran
     dialog.model_combo.setCurrentText("broken")
     dialog.clear_existing.setChecked(True)
     dialog.start()
     qtbot.waitUntil(lambda: not dialog.is_running(), timeout=20000)
     assert "unknown label ID (99)" in dialog.last_error and "nothing was written" in dialog.last_error
     assert len(_all_shapes(project)) == result.frames_done  # the failed run changed nothing
+    assert len(stack) == 1  # and left no undo step
+    assert stack.undo() and _all_shapes(project) == []  # undo removes exactly what the cancelled run wrote
 
 
 def test_detectors_tab_current_frame(qtbot, tmp_path: Path) -> None:
@@ -236,7 +242,7 @@ def test_attribute_and_keypoint_editors(qtbot) -> None:
 def test_runner_uses_the_edited_mapping(qtbot, tmp_path: Path) -> None:
     from app.media.sources import open_task_source
     from app.models.runner import RunOptions, plan_task, run_detection
-    from app.models.writer import StoreWriter
+    from app.models.writer import AutoAnnotationRun
 
     project = make_project(tmp_path, frames=2, labels=_editor_labels())
     dialog = LabelMatchingDialog(EDITOR_SPEC, list(project.labels()), allow_unmatched=False)
@@ -247,7 +253,7 @@ def test_runner_uses_the_edited_mapping(qtbot, tmp_path: Path) -> None:
     assert dialog.problems() == []
     task = project.tasks()[0]
     source = open_task_source(project, task.id)
-    run_detection(_MappedFunction(), plan_task(project, task.id), source, project.labels(), StoreWriter(project),
+    run_detection(_MappedFunction(), plan_task(project, task.id), source, project.labels(), AutoAnnotationRun(project),
                   RunOptions(mapping=dialog.mapping(), allow_unmatched_labels=dialog.allow_unmatched()))
     source.close()
     plate, person = project.labels().by_name("plate"), project.labels().by_name("person")

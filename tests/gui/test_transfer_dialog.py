@@ -74,14 +74,14 @@ def test_export_progress_and_cancel(qtbot, tmp_path: Path) -> None:
         dialog.path.setText(str(tmp_path / "out.xml"))
         seen: list[float] = []
         dialog.start()
-        dialog.worker.signals.progress.connect(lambda done, total, _t: seen.append(total))
+        dialog.worker.signals.progress.connect(lambda progress: seen.append(progress.total))
         _wait_idle(qtbot, dialog)
         assert (tmp_path / "out.xml").is_file() and "Exported 1500 frames" in dialog.status.text()
         assert dialog.bar.value() == 1000
 
         dialog.path.setText(str(tmp_path / "out2.xml"))
         dialog.start()
-        dialog.worker.control.cancel()
+        dialog.worker.cancel()
         _wait_idle(qtbot, dialog)
         assert dialog.status.text() == "Cancelled: nothing was written."
         assert not (tmp_path / "out2.xml").exists()

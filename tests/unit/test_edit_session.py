@@ -51,6 +51,10 @@ def test_stack_event_carries_command_and_direction() -> None:
     assert seen == [StackChange(note, Direction.DO), StackChange(note, Direction.UNDO),  # type: ignore[arg-type]
                     StackChange(note, Direction.REDO), StackChange(None, Direction.CLEAR)]
     assert [c.forward for c in seen] == [True, False, True, True]
+    stack.push(note)  # type: ignore[arg-type]
+    assert stack.discard(note) and len(stack) == 0  # type: ignore[arg-type]
+    assert seen[-1] == StackChange(note, Direction.DISCARD)  # type: ignore[arg-type]
+    assert not stack.discard(note)  # type: ignore[arg-type]  (no longer the newest step)
 
 
 def test_commands_pushed_on_the_stack_by_others_show_in_the_session(session: EditSession) -> None:
@@ -72,6 +76,11 @@ def test_own_edits_are_applied_once_and_foreign_writes_reload(session: EditSessi
     assert changes == [SessionChange.OBJECTS]  # the store's echo of the session's own edit is ignored
     session.project.add_shapes(session.job_id, [_rect(session, 50)])  # somebody else writes the project
     assert len(session.objects()) == 2 and changes == [SessionChange.OBJECTS] * 2
+    with session.project.writes_as(object()):  # another writer naming itself is not the session either
+        session.project.add_shapes(session.job_id, [_rect(session, 90)])
+    assert len(session.objects()) == 3 and changes == [SessionChange.OBJECTS] * 3
+    session.undo()  # the session's own undo: applied from the command, no reload
+    assert len(session.objects()) == 2 and changes == [SessionChange.OBJECTS] * 4
 
 
 def test_selection_flags_and_status_are_told(session: EditSession) -> None:

@@ -16,7 +16,7 @@ from app.models.manager import ModelManager
 from app.models.runner import RunOptions, make_context, plan_task, run_detection
 from app.models.spec_labels import labels_from_spec
 from app.models.torchvision_detectors import CheckpointError, family_of
-from app.models.writer import StoreWriter
+from app.models.writer import AutoAnnotationRun
 from app.storage.store import Project
 from tests.unit.models_fixtures import make_images
 
@@ -74,7 +74,7 @@ def test_yolo_pose_run_from_model_labels(tmp_path: Path, yolo_files: dict[str, P
 
     task = create_image_task(project, "t", make_images(tmp_path / "imgs", 3, (64, 48)))
     source = open_task_source(project, task.id)
-    result = run_detection(pose, plan_task(project, task.id), source, project.labels(), StoreWriter(project),
+    result = run_detection(pose, plan_task(project, task.id), source, project.labels(), AutoAnnotationRun(project),
                            RunOptions(allow_unmatched_labels=True))
     source.close()
     shapes = project.annotations(project.jobs(task.id)[0].id).shapes
@@ -91,7 +91,7 @@ def _project_run(tmp_path: Path, function, options: RunOptions | None = None) ->
     task = create_image_task(project, "t", paths)
     source = open_task_source(project, task.id)
     try:
-        run_detection(function, plan_task(project, task.id), source, project.labels(), StoreWriter(project), options)
+        run_detection(function, plan_task(project, task.id), source, project.labels(), AutoAnnotationRun(project), options)
     finally:
         source.close()
     return project, project.jobs(task.id), paths

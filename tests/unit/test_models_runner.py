@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 
+from app.core.work import CancelToken
 from app.domain.annotations import Annotations, Shape, Tag
 from app.domain.enums import Source
 from app.editing.stack import UndoStack
 from app.media.sources import open_task_source
 from app.models.functions import load_function_file
 from app.models.runner import AutoAnnotationError, Progress, RunOptions, plan_job, plan_task, run_detection
-from app.models.writer import StoreWriter
+from app.models.writer import AutoAnnotationRun
 from tests.unit.models_fixtures import FUNCTIONS, make_project
 
 
-def _run(project, function, options=None, items=None, **kw):
+def _run(project, function, options=None, items=None, writer=None, **kw):
     task = project.tasks()[0]
     items = plan_task(project, task.id) if items is None else items
-    writer = StoreWriter(project, clear_existing=(options or RunOptions()).clear_existing)
+    writer = writer or AutoAnnotationRun(project, clear_existing=(options or RunOptions()).clear_existing)
     source = open_task_source(project, task.id)
     try:
         return run_detection(function, items, source, project.labels(), writer, options, **kw), writer
@@ -97,23 +97,24 @@ def test_mask_function_honours_options(tmp_path: Path) -> None:
 class _CancelAfter:
     """Wraps a function; sets the cancel event while frame ``n`` is being detected."""
 
-    def __init__(self, function, n: int, event: threading.Event) -> None:
+    def __init__(self, function, n: int, event: CancelToken) -> None:
         self.function, self.n, self.event, self.calls = function, n, event, 0
         self.spec = function.spec
 
     def detect(self, context, image):
         self.calls += 1
         if self.calls == self.n:
-            self.event.set()
+            self.event.cancel()
         return self.function.detect(context, image)
 
 
 def test_cancel_keeps_finished_frames_only(tmp_path: Path) -> None:
     project = make_project(tmp_path, frames=6)
-    event = threading.Event()
-    fn = _CancelAfter(load_function_file(FUNCTIONS / "pose_skeleton.py"), 3, event)
-    result, _ = _run(project, fn, RunOptions(batch_frames=4), cancel=event)
+    token = CancelToken()
+    fn = _CancelAfter(load_function_file(FUNCTIONS / "pose_skeleton.py"), 3, token)
+    result, _ = _run(project, fn, RunOptions(batch_frames=4), token=token)
     assert result.cancelled and result.frames_done == 3 and fn.calls == 3
+    assert result.summary() == "cancelled; kept 3 of 6 frames: 3 shapes, 0 tags"
     shapes = _all(project).shapes
     assert sorted(s.frame for s in shapes) == [0, 1, 2]
     assert all(len(s.elements) == 17 for s in shapes)  # never half a frame (or half a skeleton)
@@ -127,9 +128,11 @@ def test_clear_existing_and_undo_as_one_step(tmp_path: Path) -> None:
                                                 tags=[Tag(2, car.id)]))
     before = project.annotations(job.id)
     stack = UndoStack()
-    result, writer = _run(project, load_function_file(FUNCTIONS / "pose_skeleton.py"),
-                          RunOptions(clear_existing=True, batch_frames=2))
-    stack.push(writer.applied())
+    run = AutoAnnotationRun(project, clear_existing=True)
+    stack.push(run)  # pushed before it writes: its batches are the run's one undo step
+    _run(project, load_function_file(FUNCTIONS / "pose_skeleton.py"), RunOptions(clear_existing=True, batch_frames=2),
+         writer=run)
+    assert run.written == 2
     after = project.annotations(job.id)
     assert len(after.shapes) == 3 and not after.tags and all(s.source is Source.AUTO for s in after.shapes)
     stack.undo()
@@ -168,6 +171,6 @@ def test_decode_error_names_its_frame_and_writes_nothing(tmp_path: Path) -> None
     items = plan_task(project, task.id)
     with pytest.raises(AutoAnnotationError, match=r"frame 3 \(img_003.png\): OSError: truncated PNG") as err:
         run_detection(load_function_file(FUNCTIONS / "pose_skeleton.py"), items, _BrokenSource(source, 3),
-                      project.labels(), StoreWriter(project), RunOptions(batch_frames=1))
+                      project.labels(), AutoAnnotationRun(project), RunOptions(batch_frames=1))
     source.close()
     assert "nothing was written" in str(err.value) and not _all(project).shapes

@@ -191,22 +191,3 @@ def test_older_schema_is_migrated_on_open(tmp_path: Path) -> None:
         from app.storage.database import current_revision, make_engine
 
         assert current_revision(make_engine(old, read_only=True)) == head_revision()
-
-
-def test_notifications_can_be_held_and_replayed(project: Project) -> None:
-    seen: list[tuple[str, int | None]] = []
-    project.add_listener(lambda kind, job: seen.append((kind, job)))
-    car = project.labels().by_name("car").id
-    project.hold_notifications()
-    project.add_shapes(1, [Shape("points", 0, car, [1, 1])])
-    project.add_shapes(1, [Shape("points", 0, car, [2, 2])])
-    project.add_shapes(2, [Shape("points", 10, car, [2, 2])])
-    assert seen == []
-    project.release_notifications()
-    assert seen == [("annotations", 1), ("annotations", 2)]
-    project.hold_notifications()
-    project.add_shapes(1, [Shape("points", 0, car, [3, 3])])
-    project.release_notifications(replay=False)
-    assert seen == [("annotations", 1), ("annotations", 2)]
-    project.add_shapes(1, [Shape("points", 0, car, [4, 4])])
-    assert seen[-1] == ("annotations", 1) and len(seen) == 3

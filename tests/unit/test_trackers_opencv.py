@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import pytest
 
+from app.core.work import CancelToken, Progress
 from app.domain.annotations import Annotations, Shape, Track, TrackedShape
 from app.domain.enums import ShapeType
 from app.domain.interpolation import shape_at
@@ -144,18 +145,19 @@ def test_cancel_keeps_consistent_tracks(setup) -> None:
     shape_id = _add_red_shape(project, job_id)
     second = project.add_shapes(job_id, [Shape(ShapeType.RECTANGLE, 0, project.labels().by_name("sign").id,
                                                [125.0, 2.0, 155.0, 32.0])])[0]
-    cancel = threading.Event()
+    token = CancelToken()
     seen = []
 
-    def progress(done: int, total: int, text: str) -> None:
-        seen.append((done, total))
-        if done == 4:
-            cancel.set()
+    def progress(value: Progress) -> None:
+        seen.append((value.done, value.total))
+        if value.done == 4:
+            token.cancel()
 
     stack = UndoStack()
     outcome = track_objects(project, job_id, cache, MilTracker(), 0, FRAMES - 1, shape_ids=[shape_id, second],
-                            undo_stack=stack, progress=progress, cancel=cancel)
+                            undo_stack=stack, progress=progress, token=token)
     assert outcome.cancelled and outcome.frames_done == 4
+    assert outcome.summary() == f"cancelled; kept 4 of {FRAMES - 1} frames, 2 object(s), 0 lost"
     assert seen[-1] == (4, FRAMES - 1)
     tracks = project.annotations(job_id).tracks
     assert len(tracks) == 2 and project.annotations(job_id).shapes == []
@@ -210,3 +212,31 @@ def test_mil_is_reproducible_whatever_ran_before(setup) -> None:
     worker.start()
     worker.join()
     assert first == second[0]
+
+
+class _CancelOnFrame(MilTracker):
+    """Cancels ``token`` while it tracks its ``calls``-th frame (as a click on Cancel during that frame)."""
+
+    def __init__(self, token: CancelToken, calls: int) -> None:
+        super().__init__()
+        self.token, self.calls = token, calls
+
+    def track(self, pre, state):
+        self.calls -= 1
+        if self.calls == 0:
+            self.token.cancel()
+        return super().track(pre, state)
+
+
+def test_cancel_during_the_last_frame_is_honoured(setup) -> None:
+    """The frame in flight when Cancel came is not reported as done (was: "tracked 3 of 3 frames")."""
+    project, job_id, cache = setup
+    shape_id = _add_red_shape(project, job_id)
+    token = CancelToken()
+    seen: list[float] = []
+    outcome = track_objects(project, job_id, cache, _CancelOnFrame(token, 3), 0, 3, shape_ids=[shape_id],
+                            token=token, progress=lambda p: seen.append(p.done))
+    assert outcome.cancelled and outcome.frames_done == 2 and seen == [1, 2]
+    assert outcome.summary() == "cancelled; kept 2 of 3 frames, 1 object(s), 0 lost"
+    (track,) = project.tracks(job_id)
+    assert [s.frame for s in track.shapes] == [0, 1, 2]  # the start keyframe and exactly the 2 frames kept

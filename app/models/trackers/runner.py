@@ -3,27 +3,28 @@
 Frames are decoded on demand, one at a time, from a :class:`~app.media.sources.FrameSource` or a
 :class:`~app.media.cache.FrameCache` (its decode-ahead then prepares the next frames while the model
 works); the whole video is never in memory. Each frame is preprocessed once for all objects. A lost
-object stops being tracked. Cancellation is checked between frames, so the results always cover the
+object stops being tracked. Cancellation is checked before and after each frame: a frame whose
+tracking was under way when Cancel came is dropped, not reported, so the results always cover the
 same frames for every object still tracked; the command built from a cancelled run stores exactly
 those frames (one undo step).
 
 Typical use from the GUI::
 
     plan = plan_tracking(project, job_id, frame, target, tracker.supported_types, shape_ids=[...])
-    outcome = run_plan(plan, cache, tracker, progress=cb, cancel=event)   # in a worker
+    outcome = run_plan(plan, cache, tracker, progress=cb, token=token)    # in a worker
     command = build_command(project, plan, outcome.results)              # back on the GUI thread
     if command: undo_stack.push(command)
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from app.core.work import CancelToken, Progress, ProgressFn
 from app.models.trackers.base import Tracker, TrackerError
 from app.models.trackers.keyframes import ObjectResult, build_command
 from app.models.trackers.plan import TrackingPlan, plan_tracking
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from app.editing.stack import UndoStack
     from app.storage.store import Project
 
-ProgressCallback = Callable[[int, int, str], None]
 PREFETCH = 3
 
 
@@ -46,6 +46,11 @@ class TrackingOutcome:
     @property
     def lost(self) -> int:
         return sum(1 for r in self.results if r.lost)
+
+    def summary(self) -> str:
+        state = "cancelled; kept" if self.cancelled else "tracked"
+        return (f"{state} {self.frames_done} of {len(self.plan.frames)} frames, {len(self.plan.objects)} object(s), "
+                f"{self.lost} lost")
 
 
 def read_frame(frames: Any, index: int) -> np.ndarray:
@@ -65,8 +70,8 @@ def run_plan(
     frames: Any,
     tracker: Tracker,
     *,
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
+    progress: ProgressFn | None = None,
+    token: CancelToken | None = None,
 ) -> TrackingOutcome:
     """Track every object of ``plan`` frame by frame. Safe to call off the GUI thread (no store access)."""
     results = [ObjectResult() for _ in plan.objects]
@@ -79,24 +84,27 @@ def run_plan(
     del first
     active = list(range(len(plan.objects)))
     for done, frame in enumerate(plan.frames):
-        if cancel is not None and cancel.is_set():
+        if token is not None and token.cancelled:
             outcome.cancelled = True
             break
         _prefetch(frames, plan.frames[done + 1 : done + 1 + PREFETCH])
         pre = tracker.preprocess(read_frame(frames, frame))
+        tracked = [(i, tracker.track(pre, states[i])) for i in active]
+        del pre
+        if token is not None and token.cancelled:  # Cancel came while this frame ran: it is not kept
+            outcome.cancelled = True
+            break
         still = []
-        for i in active:
-            points = tracker.track(pre, states[i])
+        for i, points in tracked:
             results[i].add(frame, points)
             if points is None:
                 states[i] = None  # free the lost object's memory now
             else:
                 still.append(i)
         active = still
-        del pre
         outcome.frames_done = done + 1
         if progress is not None:
-            progress(done + 1, total, f"frame {frame}: {len(active)} of {len(plan.objects)} objects tracked")
+            progress(Progress(done + 1, total, f"frame {frame}: {len(active)} of {len(plan.objects)} objects tracked"))
         if not active:
             break
     return outcome
@@ -114,8 +122,8 @@ def track_objects(
     track_ids: Sequence[int] | None = None,
     convert_shapes: bool = True,
     undo_stack: UndoStack | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
+    progress: ProgressFn | None = None,
+    token: CancelToken | None = None,
 ) -> TrackingOutcome:
     """Plan, run and store in one call (CLI, tests). The edit goes through ``undo_stack`` when given,
     else the command runs directly. Raises :class:`TrackerError` when no requested object can be tracked."""
@@ -124,7 +132,7 @@ def track_objects(
     if not plan.objects:
         reasons = "; ".join(plan.skipped) or f"no {', '.join(sorted(tracker.supported_types))} on frame {start}"
         raise TrackerError(f"nothing to track: {reasons}")
-    outcome = run_plan(plan, frames, tracker, progress=progress, cancel=cancel)
+    outcome = run_plan(plan, frames, tracker, progress=progress, token=token)
     command = build_command(project, plan, outcome.results, text=f"Track with {tracker.name}")
     if command is not None:
         if undo_stack is not None:

@@ -125,7 +125,7 @@ class AutoAnnotationDialog(QDialog):
         if choice is None:
             return
         self.match_button.setEnabled(False)
-        workers.start(lambda _c: self._function(choice), on_finished=self._open_mapping,
+        workers.start(lambda _token, _progress: self._function(choice), on_finished=self._open_mapping,
                       on_failed=lambda message, _t: self._show_error(message))
 
     def _open_mapping(self, function: Any) -> None:
@@ -163,15 +163,14 @@ class AutoAnnotationDialog(QDialog):
             self.cancel_button.setEnabled(False)
 
     def _on_progress(self, progress: Progress) -> None:
-        self.progress.setValue(progress.done)
+        self.progress.setValue(int(progress.done))
         self.eta.setText(format_eta(progress.eta))
 
     def _on_done(self, result: RunResult) -> None:
         self.handle, self.last_result = None, result
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        state = "cancelled after" if result.cancelled else "done:"
-        self.eta.setText(f"{state} {result.frames_done} frames, {result.shapes} shapes, {result.tags} tags")
+        self.eta.setText(result.summary())
 
     def _on_failed(self, message: str) -> None:
         self.handle = None

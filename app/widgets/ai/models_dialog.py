@@ -197,7 +197,7 @@ class ModelsDialog(QDialog):
             return self._error(f"{entry.title} is not a detector; labels come from detectors and functions")
         choice = Choice(entry.title, entry.registration)
         self.buttons["from_model"].setEnabled(False)
-        workers.start(lambda _c: load_choice(choice), on_finished=self._add_labels,
+        workers.start(lambda _token, _progress: load_choice(choice), on_finished=self._add_labels,
                       on_failed=lambda message, _t: self._failed(message))
 
     def _failed(self, message: str) -> None:

@@ -1,8 +1,11 @@
-"""Start an auto-annotation run in a QThreadPool worker: load the function, infer, write on the GUI thread.
+"""Start an auto-annotation run as a background job (:mod:`app.widgets.workers`).
 
-The worker loads the function (model loading can take seconds) and runs inference; project reads and
-writes happen on the GUI thread (planning before, batches through :class:`GuiThreadWriter` during).
-A finished or cancelled run goes on the undo stack as one step.
+On the GUI thread the run is planned and its :class:`~app.models.writer.AutoAnnotationRun` command is
+pushed on the undo stack (one step, empty so far). The job loads the function (model loading can take
+seconds), opens its own writer handle on the project (the store's thread rule) and runs inference; the
+command writes each batch through that handle as it comes, so the worker never waits on the GUI
+thread. The store's change events reach the GUI's listeners on the GUI thread. A run that wrote nothing
+(failed and reverted, cancelled before its first frame, or found nothing) leaves no undo step.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.core.work import CancelToken, Outcome, Progress, ProgressFn
 from app.editing.stack import UndoStack
 from app.media.sources import open_task_source
-from app.models.runner import Progress, RunOptions, RunResult, WorkItem, run_detection
-from app.models.writer import StoreWriter
+from app.models.runner import RunOptions, RunResult, WorkItem, run_detection
+from app.models.writer import AutoAnnotationRun
 from app.widgets import workers
-from app.widgets.ai.bridge import GuiCaller, GuiThreadWriter
 
 
 @dataclass
@@ -30,43 +33,47 @@ class RunRequest:
 
 
 class RunHandle:
-    """A started run: ``cancel()`` it; callbacks arrive on the GUI thread."""
+    """A started run: ``cancel()`` it; callbacks arrive on the GUI thread.
+
+    ``on_done(result)`` for a finished or cancelled run (``result.summary()`` says what was kept),
+    ``on_failed(message)`` for a failed one (nothing kept)."""
 
     def __init__(self, request: RunRequest, on_progress: Callable[[Progress], None],
                  on_done: Callable[[RunResult], None], on_failed: Callable[[str], None]) -> None:
         self.request = request
-        self.caller = GuiCaller()
-        self.writer = StoreWriter(request.project, clear_existing=request.options.clear_existing)
-        self.source = open_task_source(request.project, request.task_id)
-        self.labels = list(request.project.labels())
+        project = request.project
+        workers.gui_owned(project)
+        self.source = open_task_source(project, request.task_id)
+        self.labels = list(project.labels())
+        self.command = AutoAnnotationRun(project, clear_existing=request.options.clear_existing,
+                                         origin=request.undo_stack)
+        if request.undo_stack is not None:
+            request.undo_stack.push(self.command)
         self._on_done, self._on_failed = on_done, on_failed
-        self._result: RunResult | None = None
-        self._progress: Progress | None = None
-        self.worker = workers.start(
-            self._work, on_finished=self._finished, on_cancelled=self._finished, on_failed=self._failed,
-            on_progress=lambda done, total, text: on_progress(self._progress) if self._progress else None)
+        self.worker = workers.start(self._work, on_progress=on_progress, on_outcome=self._ended)
+        self.command.token = self.worker.token  # undoing the run while it runs stops it
 
     def cancel(self) -> None:
-        self.worker.control.cancel()
+        self.worker.cancel()
 
-    def _work(self, control: workers.TaskControl) -> RunResult:
+    def _work(self, token: CancelToken, progress: ProgressFn) -> RunResult:
         function = self.request.load()
+        token.check()
+        writer = self.request.project.open_writer()
+        self.command.bind(writer)
+        try:
+            return run_detection(function, self.request.items, self.source, self.labels, self.command,
+                                 self.request.options, progress=progress, token=token)
+        finally:
+            self.command.unbind()
+            writer.close()
 
-        def report(progress: Progress) -> None:
-            self._progress = progress
-            control.progress(progress.done, progress.total)
-
-        self._result = run_detection(function, self.request.items, self.source, self.labels,
-                                     GuiThreadWriter(self.writer, self.caller), self.request.options,
-                                     progress=report, cancel=control.cancel_event)
-        return self._result
-
-    def _finished(self, *_args: Any) -> None:
+    def _ended(self, outcome: Outcome[Any]) -> None:
         self.source.close()
-        if self.request.undo_stack is not None and self.writer.commands:
-            self.request.undo_stack.push(self.writer.applied())
-        self._on_done(self._result or RunResult(cancelled=True))
-
-    def _failed(self, message: str, _trace: str) -> None:
-        self.source.close()
-        self._on_failed(message)
+        stack = self.request.undo_stack
+        if stack is not None and not self.command.written:
+            stack.discard(self.command)
+        if outcome.failed:
+            self._on_failed(outcome.message)
+        else:
+            self._on_done(outcome.value or RunResult(frames_total=len(self.request.items), cancelled=True))

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.work import CancelToken, Outcome, Progress, ProgressFn
 from app.editing.session import SessionChange
 from app.models.manager import models_changed
 from app.models.trackers.base import Tracker, TrackerError
@@ -47,7 +48,7 @@ from app.models.trackers.choices import TrackerChoice, builtin_choices, create_t
 from app.models.trackers.interactive import InteractiveTracking
 from app.models.trackers.keyframes import build_command
 from app.models.trackers.plan import PlanError, plan_tracking
-from app.models.trackers.runner import run_plan
+from app.models.trackers.runner import TrackingOutcome, run_plan
 from app.tools.host import ToolHost
 from app.tools.tracking import TrackingTool, captions
 from app.widgets import workers
@@ -228,7 +229,7 @@ class TrackersTab(QWidget):
                 self.tracker = tracker
                 self.message.setText(f"{tracker.name} ready: tracks {', '.join(sorted(tracker.supported_types))}")
 
-        workers.start(lambda _control: self.factory(choice.key, size or None), on_finished=loaded,
+        workers.start(lambda _token, _progress: self.factory(choice.key, size or None), on_finished=loaded,
                       on_failed=lambda text, _tb: self.message.setText(f"Cannot load {choice.title}: {text}"))
 
     # ------------------------------------------------------------------ tracked objects
@@ -299,7 +300,7 @@ class TrackersTab(QWidget):
         if not len(plan):
             self._next_step()
             return
-        self._start(lambda _control: self.session.compute_step(plan, self.frames),
+        self._start(lambda _token, _progress: self.session.compute_step(plan, self.frames),
                     lambda result: self._push(self.session.step_command(self.project, result)),
                     f"Tracking {len(plan)} object(s) onto frame {frame}…")
 
@@ -328,69 +329,61 @@ class TrackersTab(QWidget):
         if not plan.objects or not plan.frames:
             self.message.setText("Nothing to track: " + ("; ".join(plan.skipped) or "no object this tracker follows"))
             return False
-        holder: dict[str, Any] = {}
+        def work(token: CancelToken, progress: ProgressFn) -> TrackingOutcome:
+            return run_plan(plan, self.frames, tracker, token=token, progress=progress)
 
-        def work(control: workers.TaskControl) -> Any:
-            holder["outcome"] = run_plan(plan, self.frames, tracker, cancel=control.cancel_event,
-                                         progress=lambda d, t, text: control.progress(d, t, text))
-            return holder["outcome"]
-
-        def store(outcome: Any) -> None:
-            if outcome is not None:
-                self._push(build_command(self.project, plan, outcome.results, text=f"Track with {tracker.name}"))
-                state = "cancelled; kept" if outcome.cancelled else "tracked"
-                self.message.setText(f"{state} {outcome.frames_done} of {len(plan.frames)} frames, "
-                                     f"{len(plan.objects)} object(s), {outcome.lost} lost")
+        def store(outcome: TrackingOutcome) -> None:
+            """Finished or cancelled: the frames tracked (all objects alike) as one undo step."""
+            self._push(build_command(self.project, plan, outcome.results, text=f"Track with {tracker.name}"))
+            self.message.setText(outcome.summary())
 
         self._start(work, store, f"Tracking {len(plan.objects)} object(s) to frame {target}…",
-                    on_cancelled=lambda: store(holder.get("outcome")))
+                    on_cancelled=lambda outcome: store(outcome.value))
         return True
 
     def cancel(self) -> None:
         if self._worker is not None:
-            self._worker.control.cancel()
+            self._worker.cancel()
 
     # ------------------------------------------------------------------ plumbing
-    def _start(self, work: Callable[[workers.TaskControl], Any], done: Callable[[Any], None], text: str,
-               on_cancelled: Callable[[], None] | None = None) -> None:
+    def _start(self, work: workers.Job, done: Callable[[Any], None], text: str,
+               on_cancelled: Callable[[Outcome[Any]], None] | None = None) -> None:
         self.message.setText(text)
         self.progress.setRange(0, 0)
         self.cancel_button.setEnabled(True)
         self.run_button.setEnabled(False)
         self.busy_changed.emit(True)
 
-        def finish(result: Any = None, *, cancelled: bool = False, error: str = "") -> None:
+        def finish(outcome: Outcome[Any]) -> None:
             self._worker = None
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
             self.cancel_button.setEnabled(False)
             self.run_button.setEnabled(True)
             try:
-                if error:
-                    self.message.setText(f"Tracking failed: {error}")
-                elif cancelled:
-                    if on_cancelled is not None:
-                        on_cancelled()
+                if outcome.failed:
+                    self.message.setText(f"Tracking failed: {outcome.message}")
+                elif outcome.cancelled:
+                    if on_cancelled is not None and outcome.value is not None:
+                        on_cancelled(outcome)
                     else:
                         self.message.setText("Cancelled")
                 else:
-                    done(result)
+                    done(outcome.value)
             except (TrackerError, ValueError) as exc:
                 self.message.setText(f"Tracking failed: {exc}")
             self.busy_changed.emit(False)
             self.refresh()
             self._next_step()
 
-        self._worker = workers.start(work, on_finished=finish, on_progress=self._progress,
-                                     on_failed=lambda text, _tb: finish(error=text),
-                                     on_cancelled=lambda: finish(cancelled=True))
+        self._worker = workers.start(work, on_outcome=finish, on_progress=self._progress)
 
-    def _progress(self, done: float, total: float, text: str) -> None:
-        if total > 0:
-            self.progress.setRange(0, int(total))
-            self.progress.setValue(int(done))
-        if text:
-            self.message.setText(text)
+    def _progress(self, progress: Progress) -> None:
+        if progress.total > 0:
+            self.progress.setRange(0, int(progress.total))
+            self.progress.setValue(int(progress.done))
+        if progress.message:
+            self.message.setText(progress.message)
 
     def _push(self, command: Command | None) -> None:
         if command is None:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QTableWidget, QTableWidgetIte
 from app.widgets import workers
 
 
-def _agreement(path: Path, job_id: int, threshold: float, control: workers.TaskControl) -> list:
+def _agreement(path: Path, job_id: int, threshold: float) -> list:
     from app.quality.consensus import agreement
     from app.storage.store import Project
 
@@ -56,7 +56,7 @@ class ConsensusAgreementView(QWidget):
         path, job, thr = self.path, self.job_id, self.threshold
         self.button.setEnabled(False)
         self.status.setText("Comparing replicas…")
-        workers.start(lambda control: _agreement(path, job, thr, control), on_finished=self.show_rows,
+        workers.start(lambda _token, _progress: _agreement(path, job, thr), on_finished=self.show_rows,
                       on_failed=self._failed)
 
     def show_rows(self, rows: list) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.work import CancelToken, Progress, ProgressFn
 from app.quality.report import Report
 from app.widgets import workers
 
@@ -39,26 +40,22 @@ SEVERITY_COLOR = {"error": "#c0392b", "warning": "#d68910"}
 MAX_ROWS_PER_TYPE = 500  # keeps filling the tree well under the GUI thread's time budget; CSV has them all
 
 
-def _compute(path: Path, job_id: int, require_accepted: bool, control: workers.TaskControl) -> dict[str, Any]:
+def _compute(path: Path, job_id: int, require_accepted: bool, token: CancelToken,
+             progress: ProgressFn) -> dict[str, Any]:
     from app.quality import service, storage
     from app.storage.store import Project
 
     with Project.open(path, read_only=True) as project:
         task_id = project.job(job_id).task_id
-
-        def progress(done: int, total: int, text: str) -> None:
-            control.check()
-            control.progress(done, total, text)
-
         result = service.compute_task(project, task_id, require_accepted_gt=require_accepted, only_job=job_id,
-                                      progress=progress, cancelled=lambda: control.cancelled)
+                                      progress=progress, token=token)
         if job_id not in result.jobs:
             raise service.QualityError(f"job {job_id} is not compared (excluded by the job filter?)")
         prepared = storage.prepare_task_result(project, task_id, result)  # JSON built here, not on the GUI thread
     return {"task_id": task_id, "prepared": prepared, "report": result.jobs[job_id], "stale": None}
 
 
-def _load_latest(path: Path, job_id: int, control: workers.TaskControl) -> dict[str, Any] | None:
+def _load_latest(path: Path, job_id: int) -> dict[str, Any] | None:
     from app.quality import storage
     from app.storage.store import Project
 
@@ -135,7 +132,7 @@ class QualityPanel(QWidget):
         self.clear()
         self.status.setText("Loading the latest report…")
         path, job = self.path, self.job_id
-        self._worker = workers.start(lambda control: _load_latest(path, job, control),
+        self._worker = workers.start(lambda _token, _progress: _load_latest(path, job),
                                      on_finished=self._loaded, on_failed=self._failed)
 
     def compute(self) -> None:
@@ -145,13 +142,13 @@ class QualityPanel(QWidget):
         path, job, any_gt = self.path, self.job_id, self.any_gt.isChecked()
         self._set_busy(True)
         self.status.setText("Computing…")
-        self._worker = workers.start(lambda control: _compute(path, job, not any_gt, control),
+        self._worker = workers.start(lambda token, progress: _compute(path, job, not any_gt, token, progress),
                                      on_finished=self._computed, on_failed=self._failed,
                                      on_progress=self._progress, on_cancelled=self._cancelled)
 
     def cancel(self) -> None:
         if self._worker is not None:
-            self._worker.control.cancel()
+            self._worker.cancel()
 
     def clear(self) -> None:
         self.report = None
@@ -192,11 +189,11 @@ class QualityPanel(QWidget):
         self.progress.setVisible(busy)
         self.progress.setRange(0, 0)
 
-    def _progress(self, done: float, total: float, text: str) -> None:
-        if total:
+    def _progress(self, progress: Progress) -> None:
+        if progress.total:
             self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * done / total))
-        self.progress.setFormat(text)
+            self.progress.setValue(int(1000 * progress.done / progress.total))
+        self.progress.setFormat(progress.message)
 
     def _computed(self, payload: dict[str, Any]) -> None:
         self._set_busy(False)
@@ -217,7 +214,7 @@ class QualityPanel(QWidget):
         self.status.setText(message)
         self.failed.emit(message)
 
-    def _cancelled(self) -> None:
+    def _cancelled(self, _outcome: Any = None) -> None:
         self._set_busy(False)
         self.status.setText("Cancelled.")
 
