@@ -178,6 +178,15 @@ class JobActions:
             return
         self.run(lambda o: actions.attribute_command(self.session, o[0], spec_id, value))
 
+    def set_tag_attribute(self, tag_id: int, spec_id: int, value: str) -> None:
+        tag = next((t for t in self.session.tags() if t.id == tag_id), None)
+        if tag is None or tag.attributes.get(spec_id) == value:
+            return
+        try:
+            self.session.push(actions.tag_attribute_command(self.session, tag, spec_id, value))
+        except actions.EditError as exc:
+            self.w.statusBar().showMessage(str(exc), 5000)
+
     def deselect(self) -> None:
         if not self.canvas.offer_key("Escape"):
             self.session.select([])

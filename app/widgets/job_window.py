@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QMenu, QWidget
+from PySide6.QtWidgets import QComboBox, QDockWidget, QInputDialog, QMainWindow, QMenu, QWidget
 
 from app import settings
 from app.editing.session import EditSession, SessionChange
@@ -30,15 +30,15 @@ from app.media.sources import open_task_source
 from app.quality.honeypots import display_numbers
 from app.tools import registry
 from app.tools.base import Modifier, Tool
-from app.widgets.adjustments import AdjustmentsPanel
 from app.widgets.canvas.frame_bar import FrameBar
 from app.widgets.canvas.view import CanvasView
 from app.widgets.job_actions import JobActions
-from app.widgets.job_features import LayoutKeeper, build_ai_tools, build_quality_panel
+from app.widgets.job_features import build_ai_tools, build_quality_panel
+from app.widgets.job_layout import LayoutKeeper, PanelStrip
+from app.widgets.job_menus import install_job_menus
+from app.widgets.job_sidebar import build_sidebar
 from app.widgets.job_toolbar import JobToolBar
-from app.widgets.panels.attributes import AttributesPanel
-from app.widgets.panels.labels import LabelsPanel
-from app.widgets.panels.objects import ObjectsPanel
+from app.widgets.key_router import KeyRouter
 from app.widgets.shortcuts import SHORTCUTS, ShortcutsDialog, bindings
 
 if TYPE_CHECKING:
@@ -115,6 +115,9 @@ class JobWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title}")
         dock.setWidget(widget)
+        for box in widget.findChildren(QComboBox):  # a long item must not widen the dock (the popup shows it)
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
         self.addDockWidget(area, dock)
         if hasattr(self, "view_menu"):
             self.view_menu.addAction(dock.toggleViewAction())
@@ -196,21 +199,10 @@ class JobWindow(QMainWindow):
     # ------------------------------------------------------------ building
 
     def _build_docks(self) -> None:
-        self.objects_panel = ObjectsPanel(self.session, self)
-        self.labels_panel = LabelsPanel(self.session, self)
-        self.attributes_panel = AttributesPanel(self.session, self)
-        self.adjustments_panel = AdjustmentsPanel(self.canvas, self)
-        self.labels_panel.apply_requested.connect(self.edit.change_label)
-        self.attributes_panel.attribute_edited.connect(self.edit.set_attribute)
-        self.attributes_panel.occluded_toggled.connect(self.edit.toggle_occluded)
-        self.docks = {
-            "objects": self.add_side_panel(self.objects_panel, "Objects"),
-            "labels": self.add_side_panel(self.labels_panel, "Labels"),
-            "attributes": self.add_side_panel(self.attributes_panel, "Attributes"),
-            "adjustments": self.add_side_panel(self.adjustments_panel, "Image adjustments"),
-        }
-        self.tabifyDockWidget(self.docks["attributes"], self.docks["adjustments"])
-        self.docks["attributes"].raise_()
+        sidebar = build_sidebar(self)
+        self.objects_panel, self.object_card = sidebar.objects, sidebar.card
+        self.labels_panel, self.attributes_panel = sidebar.labels, sidebar.attributes
+        self.adjustments_panel, self.docks = sidebar.adjustments, sidebar.docks
 
     def _build_actions(self) -> None:
         keys = bindings(self.prefs)
@@ -238,6 +230,7 @@ class JobWindow(QMainWindow):
         self.view_menu = menus.get("View") or self.menuBar().addMenu("View")
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
+        self.menus = menus
 
     def _install_features(self) -> None:
         """The AI tools panel (Detectors, Interactors, Trackers tabs), the quality panel and the layout
@@ -252,7 +245,15 @@ class JobWindow(QMainWindow):
         self.quality_dock = self.add_side_panel(self.quality_panel, "Quality")
         self.tabifyDockWidget(self.docks["objects"], self.quality_dock)
         self.docks["objects"].raise_()
-        self.layout_keeper = LayoutKeeper(self, [self.ai_dock, self.docks["objects"]])
+        self.strip = PanelStrip(self)
+        for dock, name in ((self.ai_dock, "AI tools"), (self.docks["objects"], "Objects"),
+                           (self.quality_dock, "Quality"), (self.docks["labels"], "Labels"),
+                           (self.docks["adjustments"], "Image")):
+            self.strip.add_dock(dock, name)
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.strip)
+        install_job_menus(self, self.menus)
+        self.key_router = KeyRouter(self, self.canvas)
+        self.layout_keeper = LayoutKeeper(self, [self.ai_dock], [self.docks["objects"], self.docks["labels"]])
         self.frame_changed.emit(self.frame)
 
     # ------------------------------------------------------------ actions

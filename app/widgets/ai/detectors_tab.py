@@ -41,6 +41,7 @@ class DetectorsTab(QWidget):
         self.functions: dict[str, Any] = {}
         self.handle: RunHandle | None = None
         self.status = QLabel("")
+        self.status.setWordWrap(True)  # the hint names a folder: it must not widen the AI tools dock
         self.model_combo = QComboBox()
         self.threshold = ThresholdField()
         self.conv_mask = QCheckBox("Masks as polygons")

@@ -110,9 +110,9 @@ class QualityPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.compute_button)
         buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.any_gt)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.any_gt)  # its own line: the panel stays narrow beside the canvas
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.summary)
