@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from app.core.events import Event
 from app.domain.annotations import Annotations, Shape, Tag, Track
-from app.editing import track_bridge
+from app.editing import track_bridge, view_flags
 from app.editing.commands import ReplaceAnnotations
 from app.editing.frame_objects import FrameObject, FrameObjects, ObjectKey
 from app.editing.stack import Direction, StackChange, UndoStack
@@ -38,7 +38,7 @@ class SessionChange(Enum):
 
     OBJECTS = "objects"  # the frame's objects (a new frame, an edit, a reload)
     SELECTION = "selection"
-    FLAGS = "flags"  # which objects are hidden or locked (view state, not stored)
+    FLAGS = "flags"  # which objects are hidden or locked (view state, kept per user: editing.view_flags)
 
 
 class EditSession:
@@ -53,8 +53,7 @@ class EditSession:
         self.current_label_id: int | None = None
         self.track_mode = False  # new shapes become tracks
         self.messages: list[str] = []
-        self.hidden: set[ObjectKey] = set()
-        self.locked: set[ObjectKey] = set()
+        self.hidden, self.locked = view_flags.load(project.path, job_id)
         self._selection: list[ObjectKey] = []
         self._objects = FrameObjects()
         self._tags: list[Tag] = []
@@ -144,11 +143,16 @@ class EditSession:
 
     def set_hidden(self, keys: list[ObjectKey], hidden: bool) -> None:
         (self.hidden.update if hidden else self.hidden.difference_update)(keys)
+        self._save_flags()
         self.changed.emit(SessionChange.FLAGS)
 
     def set_locked(self, keys: list[ObjectKey], locked: bool) -> None:
         (self.locked.update if locked else self.locked.difference_update)(keys)
+        self._save_flags()
         self.changed.emit(SessionChange.FLAGS)
+
+    def _save_flags(self) -> None:
+        view_flags.save(self.project.path, self.job_id, self.hidden, self.locked)
 
     def is_locked(self, key: ObjectKey) -> bool:
         return key in self.locked

@@ -1,0 +1,63 @@
+"""Which objects of a job are hidden or locked: view state, not annotations (exports and other users do
+not see it), kept per user and job so that it survives closing the job. CVAT keeps it in the browser
+and loses it on reload; here it is a small JSON file per project in the user's config folder.
+
+Qt-free. A damaged file is ignored (the flags start empty), never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+
+from app import paths
+
+log = logging.getLogger(__name__)
+ObjectKey = tuple[str, int]
+
+
+def _file(project_path: str | Path) -> Path:
+    digest = hashlib.sha1(str(Path(project_path).resolve()).encode()).hexdigest()[:16]
+    return paths.config_dir() / "view-state" / f"{digest}.json"
+
+
+def _read(file: Path) -> dict:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _keys(items: object) -> set[ObjectKey]:
+    out: set[ObjectKey] = set()
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, list) and len(item) == 2 and item[0] in ("shape", "track") and isinstance(item[1], int):
+            out.add((item[0], item[1]))
+    return out
+
+
+def load(project_path: str | Path, job_id: int) -> tuple[set[ObjectKey], set[ObjectKey]]:
+    """(hidden, locked) of the job as last saved."""
+    job = _read(_file(project_path)).get(str(job_id), {})
+    if not isinstance(job, dict):
+        return set(), set()
+    return _keys(job.get("hidden")), _keys(job.get("locked"))
+
+
+def save(project_path: str | Path, job_id: int, hidden: set[ObjectKey], locked: set[ObjectKey]) -> None:
+    """Write the job's flags (atomically: a crash leaves the old file)."""
+    file = _file(project_path)
+    data = _read(file)
+    data["project"] = str(project_path)
+    data[str(job_id)] = {"hidden": sorted(map(list, hidden)), "locked": sorted(map(list, locked))}
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, file)
+    except OSError as exc:
+        log.warning("hide/lock state of job %s not saved: %s", job_id, exc)
