@@ -29,6 +29,7 @@ class Preferences:
     torch_threads: int = 1
     shortcuts: dict[str, str] = field(default_factory=dict)  # action id -> key sequence overrides
     welcome_shown: bool = False
+    tool_options: dict[str, Any] = field(default_factory=dict)  # brush size, propagate count (app.widgets.tool_memory)
 
     def add_recent(self, path: str | Path) -> None:
         path = str(Path(path).resolve())

@@ -40,6 +40,7 @@ from app.widgets.job_sidebar import build_sidebar
 from app.widgets.job_toolbar import JobToolBar
 from app.widgets.key_router import KeyRouter
 from app.widgets.shortcuts import SHORTCUTS, ShortcutsDialog, bindings
+from app.widgets.tool_memory import remember_tool_options
 
 if TYPE_CHECKING:
     from app.storage.store import Project
@@ -97,6 +98,7 @@ class JobWindow(QMainWindow):
                                    [self.actions_by_id[a] for a in ("edit.undo", "edit.redo", "view.fit", "view.one")]],
                                   self.tools["draw:mask"], self.canvas.fill_opacity, self)  # type: ignore[arg-type]
         self.toolbar.opacity_changed.connect(self._on_opacity_changed)
+        remember_tool_options(self.toolbar, self.tools["draw:mask"], self.prefs)  # type: ignore[arg-type]
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.session.status_posted.connect(self._show_status)
         self.session.changed.connect(self._on_session_changed)

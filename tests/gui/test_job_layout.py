@@ -106,3 +106,22 @@ def test_canvas_keys_work_after_clicking_a_side_panel(qtbot, tmp_path: Path) -> 
     finally:
         window.close()
         project.close()
+
+
+def test_brush_size_and_propagate_count_are_remembered(qtbot, tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    window = open_first_time(qtbot, project, (1366, 768))
+    window.set_tool("draw:mask")
+    qtbot.keyClick(window.canvas, Qt.Key.Key_BracketRight)  # by key: 10 px -> 12 px
+    size = window.toolbar.brush_size.value()
+    assert size != 10
+    window.toolbar.propagate_count.setValue(7)
+    window.close()
+    again = JobWindow(project, project.jobs()[0].id)  # as after a restart: read from the settings file
+    qtbot.addWidget(again)
+    try:
+        assert again.toolbar.brush_size.value() == size and again.tools["draw:mask"].size == size
+        assert again.toolbar.propagate_count.value() == 7
+    finally:
+        again.close()
+        project.close()
