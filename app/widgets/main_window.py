@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -28,10 +28,12 @@ from app.domain.enums import JobStage, JobState
 from app.storage.errors import ProjectError, ProjectLockedError
 from app.storage.store import PROJECT_SUFFIX, Project
 from app.widgets.label_editor import LabelsDialog
+from app.widgets.project_tree import fill_tree
 from app.widgets.task_dialog import NewTaskDialog
 
 log = logging.getLogger(__name__)
 JOB_COLUMNS = ["Task / job", "Type", "Frames", "Stage", "State", "Assignee", "Annotations"]
+COUNTS_DELAY_MS = 800
 
 
 class MainWindow(QMainWindow):
@@ -55,6 +57,10 @@ class MainWindow(QMainWindow):
         from app.widgets.quality_menu import QualityMenu  # the quality package is only needed from here
 
         self.quality_menu = QualityMenu(self)
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(COUNTS_DELAY_MS)
+        self._counts_timer.timeout.connect(self.refresh)
         self._update_actions()
         self.statusBar().showMessage("Ready")
         self._restore_layout()
@@ -195,31 +201,17 @@ class MainWindow(QMainWindow):
     def _on_project_changed(self, kind: str, _job_id: int | None) -> None:
         if kind in ("tasks", "jobs", "labels"):
             self.refresh()
+        elif kind == "annotations":
+            self._counts_timer.start()  # edits come in bursts: one refresh of the counts after them
 
     # ---------------------------------------------------------------- tasks and jobs
 
     def refresh(self) -> None:
-        self.tree.clear()
+        """Rebuild the task/job tree (the selection is kept) with fresh annotation counts."""
         if self.project is None:
+            self.tree.clear()
             return
-        for task in self.project.tasks():
-            counts = self.project.counts(task_id=task.id)
-            task_item = QTreeWidgetItem([
-                f"{task.name}  (#{task.id})", task.media_type, str(task.size), "", "", "",
-                f"{counts['shapes']} shapes, {counts['tracks']} tracks, {counts['tags']} tags",
-            ])
-            self.tree.addTopLevelItem(task_item)
-            for job in self.project.jobs(task.id):
-                frames = job.frame_list()
-                item = QTreeWidgetItem([
-                    f"Job #{job.id}", job.type.value, f"{frames[0]}–{frames[-1]} ({len(frames)})",
-                    job.stage.value, job.state.value, job.assignee, "",
-                ])
-                item.setData(0, Qt.ItemDataRole.UserRole, job.id)
-                task_item.addChild(item)
-            task_item.setExpanded(True)
-        for column in range(len(JOB_COLUMNS)):
-            self.tree.resizeColumnToContents(column)
+        fill_tree(self.tree, self.project, len(JOB_COLUMNS))
 
     def selected_task_and_job(self) -> tuple[int | None, int | None]:
         """The task (and job) selected in the tree; the only task when nothing is selected."""
@@ -253,6 +245,7 @@ class MainWindow(QMainWindow):
             window = JobWindow(self.project, job_id, self)
             window.setWindowFlag(Qt.WindowType.Window, True)
             window.destroyed.connect(lambda _=None, j=job_id: self.job_windows.pop(j, None))
+            window.destroyed.connect(lambda _=None: self.refresh())  # the counts after the job's edits
             window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
             self.job_windows[job_id] = window
         window.show()
