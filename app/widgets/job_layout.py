@@ -12,12 +12,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QToolButton, QWidget
 
 CANVAS_SHARE = 0.6  # the least share of the window's width the canvas gets on first open
 WIDE = 1600  # narrower windows start with the AI tools collapsed to their strip button
 LEFT_WIDTH = (0.15, 300)  # share of the window width, at most (px)
-RIGHT_WIDTH = (0.2, 340)
+RIGHT_WIDTH = (0.22, 340)
 
 
 class PanelStrip(QToolBar):
@@ -36,6 +36,9 @@ class PanelStrip(QToolBar):
         action.setIconText(short_name)
         action.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
         self.addAction(action)
+        button = self.widgetForAction(action)
+        if isinstance(button, QToolButton):  # a framed button even when its panel is collapsed: it reads as a button
+            button.setAutoRaise(False)
 
 
 def first_layout(window: QMainWindow, left: list[QDockWidget], right: list[QDockWidget]) -> None:
@@ -51,7 +54,7 @@ def first_layout(window: QMainWindow, left: list[QDockWidget], right: list[QDock
                        Qt.Orientation.Horizontal)
     if len(right) > 1:  # the first (objects) gets most of the height
         height = window.height()
-        window.resizeDocks(right, [int(height * 0.72)] + [int(height * 0.2)] * (len(right) - 1),
+        window.resizeDocks(right, [int(height * 0.75)] + [int(height * 0.16)] * (len(right) - 1),
                            Qt.Orientation.Vertical)
 
 
