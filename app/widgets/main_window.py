@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -25,15 +26,17 @@ from PySide6.QtWidgets import (
 
 from app import settings
 from app.domain.enums import JobStage, JobState
-from app.storage.errors import ProjectError, ProjectLockedError
-from app.storage.store import PROJECT_SUFFIX, Project
-from app.widgets.label_editor import LabelsDialog
 from app.widgets.project_tree import fill_tree
-from app.widgets.task_dialog import NewTaskDialog
 
+if TYPE_CHECKING:
+    from app.storage.store import Project
+
+# The store (SQLAlchemy, Alembic, NumPy) and the task dialog (OpenCV) are imported when a project is
+# created or opened, not at start-up: the empty window paints first (start-up time, see README).
 log = logging.getLogger(__name__)
 JOB_COLUMNS = ["Task / job", "Type", "Frames", "Stage", "State", "Assignee", "Annotations"]
 COUNTS_DELAY_MS = 800
+QUALITY_MENU_DELAY_MS = 150
 
 
 class MainWindow(QMainWindow):
@@ -54,9 +57,7 @@ class MainWindow(QMainWindow):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setCentralWidget(self.placeholder)
         self._build_menus()
-        from app.widgets.quality_menu import QualityMenu  # the quality package is only needed from here
-
-        self.quality_menu = QualityMenu(self)
+        self._quality_menu: Any = None  # built just after the first paint (or when first used): it is slow to import
         self._counts_timer = QTimer(self)
         self._counts_timer.setSingleShot(True)
         self._counts_timer.setInterval(COUNTS_DELAY_MS)
@@ -64,6 +65,21 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.statusBar().showMessage("Ready")
         self._restore_layout()
+
+    @property
+    def quality_menu(self) -> Any:
+        """The Quality menu (:class:`app.widgets.quality_menu.QualityMenu`), built on first use."""
+        if self._quality_menu is None:
+            from app.widgets.quality_menu import QualityMenu  # the quality package and pyqtgraph: 1-2 s
+
+            self._quality_menu = QualityMenu(self)
+            self._update_actions()
+        return self._quality_menu
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)  # type: ignore[arg-type]
+        if self._quality_menu is None:
+            QTimer.singleShot(QUALITY_MENU_DELAY_MS, lambda: self.quality_menu)  # once the window is painted
 
     # ---------------------------------------------------------------- menus
 
@@ -119,6 +135,9 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- project lifecycle
 
     def new_project(self) -> None:
+        from app.storage.errors import ProjectError
+        from app.storage.store import PROJECT_SUFFIX, Project
+
         path, _ = QFileDialog.getSaveFileName(self, "New project", "", f"Fieldmark project (*{PROJECT_SUFFIX})")
         if not path:
             return
@@ -134,11 +153,16 @@ class MainWindow(QMainWindow):
         self.edit_labels()
 
     def open_project_dialog(self) -> None:
+        from app.storage.store import PROJECT_SUFFIX
+
         path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"Fieldmark project (*{PROJECT_SUFFIX})")
         if path:
             self.open_project(Path(path))
 
     def open_project(self, path: Path) -> bool:
+        from app.storage.errors import ProjectError, ProjectLockedError
+        from app.storage.store import Project
+
         try:
             project = Project.open(path)
         except ProjectLockedError as exc:
@@ -282,10 +306,14 @@ class MainWindow(QMainWindow):
             self.prefs = settings.load()
 
     def edit_labels(self) -> None:
+        from app.widgets.label_editor import LabelsDialog
+
         if self.project is not None:
             LabelsDialog(self.project, self).exec()
 
     def new_task(self) -> None:
+        from app.widgets.task_dialog import NewTaskDialog
+
         if self.project is not None:
             dialog = NewTaskDialog(self.project, self)
             dialog.exec()
