@@ -38,7 +38,7 @@ class SessionChange(Enum):
 
     OBJECTS = "objects"  # the frame's objects (a new frame, an edit, a reload)
     SELECTION = "selection"
-    FLAGS = "flags"  # which objects are hidden or locked (view state, kept per user: editing.view_flags)
+    FLAGS = "flags"  # which objects are hidden, locked or pinned (view state, kept per user: editing.view_flags)
 
 
 class EditSession:
@@ -53,7 +53,8 @@ class EditSession:
         self.current_label_id: int | None = None
         self.track_mode = False  # new shapes become tracks
         self.messages: list[str] = []
-        self.hidden, self.locked = view_flags.load(project.path, job_id)
+        flags = view_flags.load(project.path, job_id)
+        self.hidden, self.locked, self.pinned = flags["hidden"], flags["locked"], flags["pinned"]
         self._selection: list[ObjectKey] = []
         self._objects = FrameObjects()
         self._tags: list[Tag] = []
@@ -151,8 +152,18 @@ class EditSession:
         self._save_flags()
         self.changed.emit(SessionChange.FLAGS)
 
+    def set_pinned(self, keys: list[ObjectKey], pinned: bool) -> None:
+        """Pinned objects keep their place: their vertices can be edited, the object is not moved."""
+        (self.pinned.update if pinned else self.pinned.difference_update)(keys)
+        self._save_flags()
+        self.changed.emit(SessionChange.FLAGS)
+
+    def is_pinned(self, key: ObjectKey) -> bool:
+        return key in self.pinned
+
     def _save_flags(self) -> None:
-        view_flags.save(self.project.path, self.job_id, self.hidden, self.locked)
+        view_flags.save(self.project.path, self.job_id,
+                        {"hidden": self.hidden, "locked": self.locked, "pinned": self.pinned})
 
     def is_locked(self, key: ObjectKey) -> bool:
         return key in self.locked

@@ -1,4 +1,4 @@
-"""Which objects of a job are hidden or locked: view state, not annotations (exports and other users do
+"""Which objects of a job are hidden, locked or pinned: view state, not annotations (exports and other users do
 not see it), kept per user and job so that it survives closing the job. CVAT keeps it in the browser
 and loses it on reload; here it is a small JSON file per project in the user's config folder.
 
@@ -40,20 +40,23 @@ def _keys(items: object) -> set[ObjectKey]:
     return out
 
 
-def load(project_path: str | Path, job_id: int) -> tuple[set[ObjectKey], set[ObjectKey]]:
-    """(hidden, locked) of the job as last saved."""
+FLAGS = ("hidden", "locked", "pinned")
+
+
+def load(project_path: str | Path, job_id: int) -> dict[str, set[ObjectKey]]:
+    """The job's flags as last saved: ``{"hidden": keys, "locked": keys, "pinned": keys}``."""
     job = _read(_file(project_path)).get(str(job_id), {})
     if not isinstance(job, dict):
-        return set(), set()
-    return _keys(job.get("hidden")), _keys(job.get("locked"))
+        job = {}
+    return {flag: _keys(job.get(flag)) for flag in FLAGS}
 
 
-def save(project_path: str | Path, job_id: int, hidden: set[ObjectKey], locked: set[ObjectKey]) -> None:
+def save(project_path: str | Path, job_id: int, flags: dict[str, set[ObjectKey]]) -> None:
     """Write the job's flags (atomically: a crash leaves the old file)."""
     file = _file(project_path)
     data = _read(file)
     data["project"] = str(project_path)
-    data[str(job_id)] = {"hidden": sorted(map(list, hidden)), "locked": sorted(map(list, locked))}
+    data[str(job_id)] = {flag: sorted(map(list, flags.get(flag, set()))) for flag in FLAGS}
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_suffix(".tmp")

@@ -82,7 +82,7 @@ class JobActions:
             "edit.group": lambda: self.run(lambda o: actions.group_command(self.session, o)),
             "edit.ungroup": lambda: self.run(lambda o: actions.group_command(self.session, o, ungroup=True)),
             "edit.hide": self.toggle_hidden, "edit.hide_all": self.toggle_hide_all, "edit.lock": self.toggle_locked,
-            "edit.occluded": self.toggle_occluded,
+            "edit.occluded": self.toggle_occluded, "edit.pin": self.toggle_pinned,
             "edit.forward": lambda: self.run(lambda o: actions.z_order_command(self.session, o, True)),
             "edit.backward": lambda: self.run(lambda o: actions.z_order_command(self.session, o, False)),
             "edit.deselect": self.deselect, "track.mode": self.toggle_track_mode,
@@ -165,6 +165,10 @@ class JobActions:
     def toggle_locked(self) -> None:
         keys = self.session.selection()
         self.session.set_locked(keys, not (keys and all(self.session.is_locked(k) for k in keys)))
+
+    def toggle_pinned(self) -> None:
+        keys = self.session.selection()
+        self.session.set_pinned(keys, not (keys and all(self.session.is_pinned(k) for k in keys)))
 
     def toggle_occluded(self) -> None:
         self.run(lambda o: actions.occluded_command(self.session, o))

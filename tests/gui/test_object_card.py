@@ -154,3 +154,25 @@ def test_list_order_is_stable_by_id_and_selectable(window: JobWindow) -> None:
     assert [o.key for o in panel.model.rows] == ids
     panel.order_box.setCurrentIndex(panel.order_box.findData("z"))
     assert panel.model.rows[0].shape.type is ShapeType.RECTANGLE  # top-most first
+
+
+def test_pinned_object_keeps_its_place_but_its_vertices_move(window: JobWindow) -> None:
+    from tests.support.qt_input import Mouse
+
+    window.canvas.fit()
+    window.set_tool("edit:select")
+    select(window, ShapeType.POLYGON)
+    window.object_card.buttons["edit.pin"].click()
+    key = window.session.selection()[0]
+    assert window.session.is_pinned(key) and window.object_card.buttons["edit.pin"].isChecked()
+    m = Mouse(None, window.canvas)
+    before = stored(window)[ShapeType.POLYGON].points
+    m.drag((200, 70), (230, 90))  # the body: not moved
+    assert stored(window)[ShapeType.POLYGON].points == before
+    assert "pinned" in window.session.messages[-1]
+    m.drag((250, 120), (270, 140))  # a vertex: edited
+    points = stored(window)[ShapeType.POLYGON].points
+    assert points[4:6] == pytest.approx([270, 140], abs=1.5) and points[:2] == before[:2]
+    window.object_card.buttons["edit.pin"].click()
+    m.drag((200, 70), (230, 90))
+    assert stored(window)[ShapeType.POLYGON].points[0] == pytest.approx(before[0] + 30, abs=1.5)

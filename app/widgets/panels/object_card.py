@@ -1,5 +1,5 @@
 """The expanded card of the selected object (or of the frame tag picked in the list), as in CVAT's
-objects sidebar: its id and type, a label dropdown, toggles for lock, hide and occluded, a delete
+objects sidebar: its id and type, a label dropdown, toggles for lock, hide, pin and occluded, a delete
 button, the track controls (previous/next keyframe, keyframe, outside) and the attribute editors.
 
 The card edits nothing itself: every button runs a job window action by id (the same handler as the
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 OBJECT_BUTTONS = (
     ("Lock", "edit.lock", "Lock: the object cannot be edited on the canvas (L)", True),
     ("Hide", "edit.hide", "Hide the object on the canvas (H)", True),
+    ("Pin", "edit.pin", "Pin: the object cannot be moved or rotated; its vertices can still be edited", True),
     ("Occluded", "edit.occluded", "Occluded flag (Q)", True),
     ("Delete", "edit.delete", "Delete the object (Del)", False),
 )
@@ -117,6 +118,7 @@ class ObjectCard(QFrame):
                             f"{obj.shape.type.value} {'track, ' + state if state else ''}")
         self._fill_labels(obj)
         checks = {"edit.lock": self.session.is_locked(obj.key), "edit.hide": self.session.is_hidden(obj.key),
+                  "edit.pin": self.session.is_pinned(obj.key),
                   "edit.occluded": obj.shape.occluded, "track.keyframe": obj.keyframe, "track.outside": False}
         for action_id, on in checks.items():
             self.buttons[action_id].setChecked(on)
