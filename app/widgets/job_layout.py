@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QToolButton, QWidget
 
 CANVAS_SHARE = 0.6  # the least share of the window's width the canvas gets on first open
@@ -76,6 +77,9 @@ class LayoutKeeper(QObject):
             screen = window.screen()
             if screen is not None:
                 window.setGeometry(screen.availableGeometry())
+            if QGuiApplication.platformName() not in ("offscreen", "minimal"):
+                # A window manager maximizes it with its frame on screen (without one the geometry stays).
+                window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
         if state is None or not window.restoreState(state):
             self._first = (left, right)
             if window.isVisible():

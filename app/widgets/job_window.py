@@ -3,8 +3,11 @@ editing action with its shortcut. Each edit is one command on the window's undo 
 writes it as it runs (there is no Save button).
 
 Its parts: ``session`` (the job's editing model, :class:`~app.editing.session.EditSession`), ``canvas``
-(the view of it), ``edit`` (the editing actions), the side panels (objects, labels, attributes,
-adjustments, AI tools, quality) and the layout keeper; each is created in this module.
+(the view of it), ``edit`` (the editing actions), the side panels (the objects sidebar with the
+selected object's card, labels, image adjustments: :mod:`app.widgets.job_sidebar`; AI tools,
+quality), the panel strip and layout keeper (:mod:`app.widgets.job_layout`), the AI and Help menus
+(:mod:`app.widgets.job_menus`) and the key router (:mod:`app.widgets.key_router`); the window
+creates and keeps them all.
 
 Integration points for other features: :meth:`JobWindow.add_side_panel`, :meth:`JobWindow.goto_frame`
 and the :attr:`JobWindow.frame_changed` signal; ``window.set_tool(tool)`` activates a tool on the
