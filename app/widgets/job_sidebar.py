@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QDockWidget, QSplitter, QWidget
 
 from app.widgets.adjustments import AdjustmentsPanel
@@ -50,6 +50,12 @@ def build_sidebar(window: SidebarHost) -> Sidebar:
     objects = ObjectsPanel(session)
     card = ObjectCard(session, window.trigger, edit.change_label)
     objects.tag_clicked.connect(card.show_tag)
+
+    def centre(index: QModelIndex) -> None:  # a double-click on a row brings the object into view
+        x1, y1, x2, y2 = objects.model.rows[index.row()].box
+        window.canvas.center_on_image((x1 + x2) / 2, (y1 + y2) / 2)
+
+    objects.view.doubleClicked.connect(centre)
     attributes = card.attributes
     attributes.attribute_edited.connect(edit.set_attribute)
     attributes.tag_attribute_edited.connect(edit.set_tag_attribute)

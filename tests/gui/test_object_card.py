@@ -154,6 +154,11 @@ def test_list_order_is_stable_by_id_and_selectable(window: JobWindow) -> None:
     assert [o.key for o in panel.model.rows] == ids
     panel.order_box.setCurrentIndex(panel.order_box.findData("z"))
     assert panel.model.rows[0].shape.type is ShapeType.RECTANGLE  # top-most first
+    window.canvas.zoom_1to1()
+    window.canvas.zoom_by(4.0)
+    panel.view.doubleClicked.emit(panel.model.index(1, 0))  # the polygon: centred in the view
+    centre = window.canvas.view_to_image(window.canvas.viewport().rect().center())
+    assert (centre.x(), centre.y()) == pytest.approx((200, 70), abs=3)
 
 
 def test_pinned_object_keeps_its_place_but_its_vertices_move(window: JobWindow) -> None:
