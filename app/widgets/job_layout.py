@@ -63,7 +63,7 @@ class LayoutKeeper(QObject):
     """Saves a window's geometry and dock layout when it closes; restores them when it opens (the
     first time, :func:`first_layout` once the window is shown at its size)."""
 
-    KEY = "job"
+    KEY = "job-v2"  # v2: the panel strip and object cards; layouts saved before them (a 20 % canvas) are not reused
 
     def __init__(self, window: QMainWindow, left: list[QDockWidget], right: list[QDockWidget]) -> None:
         super().__init__(window)

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
-from app.widgets.job_layout import CANVAS_SHARE
+from app.widgets.job_layout import CANVAS_SHARE, LayoutKeeper
 from app.widgets.job_window import JobWindow
 from tests.support.canvas_project import make_project
 
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.gui
 
 def open_first_time(qtbot, project, size: tuple[int, int]) -> JobWindow:  # noqa: ANN001
     store = QSettings("Fieldmark", "Fieldmark")
-    store.remove("job/state")  # a first open: no saved layout
-    store.remove("job/geometry")
+    store.remove(f"{LayoutKeeper.KEY}/state")  # a first open: no saved layout
+    store.remove(f"{LayoutKeeper.KEY}/geometry")
     window = JobWindow(project, project.jobs()[0].id)
     qtbot.addWidget(window)
     window.resize(*size)
