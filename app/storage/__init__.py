@@ -1,6 +1,6 @@
-"""Projects in one SQLite file: schema (SQLAlchemy), migrations (Alembic), locking and the store API."""
+"""Projects in an SQLite file or a PostgreSQL database: schema (SQLAlchemy), migrations (Alembic), locking and the store API."""
 
-from app.storage.errors import ProjectError, ProjectLockedError, ProjectReadOnlyError
+from app.storage.errors import EmptyDatabaseError, ProjectError, ProjectLockedError, ProjectReadOnlyError
 from app.storage.store import Project
 
-__all__ = ["Project", "ProjectError", "ProjectLockedError", "ProjectReadOnlyError"]
+__all__ = ["EmptyDatabaseError", "Project", "ProjectError", "ProjectLockedError", "ProjectReadOnlyError"]

@@ -13,3 +13,7 @@ class ProjectLockedError(ProjectError):
 
 class ProjectReadOnlyError(ProjectError):
     """A write was attempted on a project opened read-only."""
+
+
+class EmptyDatabaseError(ProjectError):
+    """A PostgreSQL database with no tables: a team project can be created in it."""
