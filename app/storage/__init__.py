@@ -1,4 +1,5 @@
-"""Projects in an SQLite file or a PostgreSQL database: schema (SQLAlchemy), migrations (Alembic), locking and the store API."""
+"""Projects in an SQLite file or a PostgreSQL database: schema (SQLAlchemy), migrations (Alembic), locking
+and the store API."""
 
 from app.storage.errors import EmptyDatabaseError, ProjectError, ProjectLockedError, ProjectReadOnlyError
 from app.storage.store import Project

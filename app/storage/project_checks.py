@@ -36,7 +36,9 @@ def check_schema(conn: Connection, location: Location, *, read_only: bool) -> No
     if revision == head_revision():
         return
     if not is_known_revision(revision):
-        raise ProjectError(f"{where} was written by a newer Fieldmark (schema {revision}); update Fieldmark to open it.")
+        raise ProjectError(
+            f"{where} was written by a newer Fieldmark (schema {revision}); update Fieldmark to open it."
+        )
     if read_only:
         raise ProjectError(f"{where} uses an older schema ({revision}); open it once for writing to upgrade it.")
 
@@ -71,5 +73,18 @@ def discard(location: Location) -> None:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     except ProjectError:
         pass  # the server went away: nothing more can be removed from here
+    finally:
+        engine.dispose()
+
+
+def project_exists(location: Location) -> bool:
+    """Whether ``location`` already holds something (a file; a database with tables). Raises ProjectError
+    with a clear message when the PostgreSQL server cannot be reached or refuses the login."""
+    if location.path is not None:
+        return location.path.exists()
+    engine = make_engine(location, read_only=True)
+    try:
+        with connect(engine, location) as conn:
+            return bool(table_names(conn))
     finally:
         engine.dispose()

@@ -1,4 +1,5 @@
-"""The Qt-free API over a project (an SQLite file or a PostgreSQL database). The GUI, the CLI, formats, quality and models all use it.
+"""The Qt-free API over a project (an SQLite file or a PostgreSQL database). The GUI, the CLI, formats,
+quality and models all use it.
 
 The class is composed of parts kept in their own modules: labels (store_labels), tasks and jobs
 (store_tasks) and annotations (store_annotations); this module has the file's life cycle,

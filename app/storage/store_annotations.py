@@ -13,7 +13,6 @@ from app.storage import annotation_rows as rows
 from app.storage.store_base import StoreBase
 from app.storage.timeutil import now_iso
 
-
 _TOUCH = text(
     "UPDATE job SET revision = revision + 1, updated = :updated, "
     "state = CASE WHEN state = 'new' THEN 'in progress' ELSE state END WHERE id = :job_id"

@@ -11,7 +11,6 @@ from app.domain.labels import AttributeSpec, Label, LabelSet, palette_color
 from app.storage.errors import ProjectError
 from app.storage.store_base import StoreBase
 
-
 _INSERT_LABEL = text(
     "INSERT INTO label (name, color, type, parent_id, position, edges) "
     "VALUES (:name, :color, :type, :parent_id, :position, :edges) RETURNING id"

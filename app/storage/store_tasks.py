@@ -218,7 +218,8 @@ class TasksMixin(StoreBase):
         return [self._job_from_row(r) for r in cursor]
 
     def job(self, job_id: int | str) -> JobInfo:
-        row = self.conn.execute(text(f"SELECT {self._JOB_COLUMNS} FROM job WHERE id = :id"), {"id": int(job_id)}).first()
+        query = text(f"SELECT {self._JOB_COLUMNS} FROM job WHERE id = :id")
+        row = self.conn.execute(query, {"id": int(job_id)}).first()
         if row is None:
             raise ProjectError(f"No job {job_id} in {self.location.name}.")
         return self._job_from_row(row)
