@@ -27,7 +27,8 @@ CHUNK = 50_000
 
 def _select_chunks(conn: Connection, table: Table, columns: str) -> Iterator[list[tuple]]:
     if "id" not in table.c:
-        yield raw_rows(conn, f"SELECT {columns} FROM {table.name} ORDER BY {', '.join(table.primary_key.columns.keys())}")
+        order = ", ".join(table.primary_key.columns.keys())
+        yield raw_rows(conn, f"SELECT {columns} FROM {table.name} ORDER BY {order}")
         return
     filters = ["parent_id IS NULL", "parent_id IS NOT NULL"] if "parent_id" in table.c else ["1 = 1"]
     id_index = list(table.c.keys()).index("id")

@@ -63,7 +63,7 @@ def install_quality(window: JobWindow) -> QualityPanel:
 
     panel.conflict_activated.connect(show_conflict)
     panel.frame_activated.connect(lambda frame: window.goto_frame(frame))
-    panel.set_job(window.project.path, window.job_id)
+    panel.set_job(window.project.location, window.job_id)
     window.quality_panel = panel
     window.quality_dock = window.add_side_panel(panel, "Quality")
     window.tabifyDockWidget(window.docks["objects"], window.quality_dock)

@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
 
 from app import settings
 from app.domain.enums import JobStage, JobState
-from app.storage.errors import ProjectError, ProjectLockedError
+from app.storage.errors import EmptyDatabaseError, ProjectError, ProjectLockedError
+from app.storage.location import Location, parse_location
 from app.storage.store import PROJECT_SUFFIX, Project
 from app.widgets.label_editor import LabelsDialog
 from app.widgets.task_dialog import NewTaskDialog
+from app.widgets.team_project import ask_location, create_team_project, offer_to_initialise
 
 log = logging.getLogger(__name__)
 JOB_COLUMNS = ["Task / job", "Type", "Frames", "Stage", "State", "Assignee", "Annotations"]
@@ -75,6 +77,8 @@ class MainWindow(QMainWindow):
         file = bar.addMenu("&File")
         self._action(file, "New project…", self.new_project, "Ctrl+N")
         self._action(file, "Open project…", self.open_project_dialog, "Ctrl+O")
+        self._action(file, "New team project…", self.new_team_project)
+        self._action(file, "Open team project…", self.open_team_project_dialog)
         self.recent_menu = file.addMenu("Open recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._action(file, "Open demo project", self.open_demo)
@@ -106,7 +110,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for path in self.prefs.recent_projects:
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_project(Path(p)))
+            action.triggered.connect(lambda _=False, p=path: self.open_project(p))
         if not self.prefs.recent_projects:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
@@ -132,9 +136,26 @@ class MainWindow(QMainWindow):
         if path:
             self.open_project(Path(path))
 
-    def open_project(self, path: Path) -> bool:
+    def new_team_project(self) -> None:
+        project = create_team_project(self)
+        if project is not None:
+            self._set_project(project)
+            self.edit_labels()
+
+    def open_team_project_dialog(self) -> None:
+        location = ask_location(self, "Open team project")
+        if location is not None:
+            self.open_project(location)
+
+    def open_project(self, path: str | Path | Location) -> bool:
+        """Open a project file or a team project (a ``postgresql://`` URL or :class:`Location`)."""
         try:
             project = Project.open(path)
+        except EmptyDatabaseError as exc:
+            created = offer_to_initialise(self, parse_location(path), str(exc))
+            if created is None:
+                return False
+            project = created
         except ProjectLockedError as exc:
             answer = QMessageBox.question(self, "Project in use", f"{exc}\n\nOpen it read-only?")
             if answer != QMessageBox.StandardButton.Yes:
@@ -158,7 +179,7 @@ class MainWindow(QMainWindow):
     def _set_project(self, project: Project) -> None:
         self.close_project()
         self.project = project
-        self.prefs.add_recent(project.path)
+        self.prefs.add_recent(project.location.display)  # a URL without password: libpq supplies it
         settings.save(self.prefs)
         project.add_listener(self._on_project_changed)
         self.setCentralWidget(self.tree)

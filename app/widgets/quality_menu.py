@@ -3,7 +3,6 @@ task and project reports computed in the background, stored, and exportable to C
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
@@ -186,7 +185,7 @@ class QualityMenu:
 
         ``store(result)`` runs on the GUI thread.
         """
-        path = Path(self.project.path)
+        path = self.project.location
 
         def work(control: Any) -> Any:
             with Project.open(path, read_only=True) as project:
