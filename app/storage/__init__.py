@@ -1,7 +1,15 @@
 """Projects in an SQLite file or a PostgreSQL database: schema (SQLAlchemy), migrations (Alembic), locking
 and the store API."""
 
-from app.storage.errors import EmptyDatabaseError, ProjectError, ProjectLockedError, ProjectReadOnlyError
+from app.storage.errors import (
+    EmptyDatabaseError,
+    ProjectError,
+    ProjectLockedError,
+    ProjectReadOnlyError,
+    StaleJobError,
+)
 from app.storage.store import Project
 
-__all__ = ["EmptyDatabaseError", "Project", "ProjectError", "ProjectLockedError", "ProjectReadOnlyError"]
+__all__ = [
+    "EmptyDatabaseError", "Project", "ProjectError", "ProjectLockedError", "ProjectReadOnlyError", "StaleJobError",
+]

@@ -60,6 +60,7 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
         self._conn: Connection | None = None
         self._tx_depth = 0
         self._labels: LabelSet | None = None
+        self._job_versions: dict[int, int] = {}  # job id -> version this handle last saw (track_job)
         self._listeners: list[Any] = []
         self._held_events: list[tuple[str, int | None]] | None = None
 
@@ -160,12 +161,14 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
         if conn.in_transaction():
             # Reads autobegin SQLAlchemy's bookkeeping transaction; the driver holds nothing open for them.
             conn.commit()
+        versions = dict(self._job_versions)
         try:
             with conn.begin():
                 begin_write(conn)
                 yield conn
         except BaseException:
             self._labels = None
+            self._job_versions = versions  # the rolled-back bumps never happened
             raise
         finally:
             self._tx_depth = 0

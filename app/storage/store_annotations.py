@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 
 from app.domain.annotations import Annotations, Shape, Tag, Track
 from app.storage import annotation_rows as rows
+from app.storage.errors import StaleJobError
 from app.storage.store_base import StoreBase
 from app.storage.timeutil import now_iso
 
@@ -17,12 +18,40 @@ _TOUCH = text(
     "UPDATE job SET revision = revision + 1, updated = :updated, "
     "state = CASE WHEN state = 'new' THEN 'in progress' ELSE state END WHERE id = :job_id"
 )
+# The version check: the bump only happens when the job is still at the version this handle last saw.
+_TOUCH_CHECKED = text(
+    "UPDATE job SET revision = revision + 1, updated = :updated, "
+    "state = CASE WHEN state = 'new' THEN 'in progress' ELSE state END "
+    "WHERE id = :job_id AND revision = :expected"
+)
 
 
 class AnnotationsMixin(StoreBase):
 
+    def track_job(self, job_id: int) -> int:
+        """Start (or restart, after a reload) checking writes of ``job_id`` against its current version.
+
+        From now on a write of this job's annotations through this handle is refused with
+        :class:`StaleJobError` when another handle (another workstation) wrote the job in between.
+        Returns the version (the job's ``revision``)."""
+        revision = self.job(job_id).revision
+        self._job_versions[job_id] = revision
+        return revision
+
+    def untrack_job(self, job_id: int) -> None:
+        self._job_versions.pop(job_id, None)
+
     def _touch(self, conn: Connection, job_id: int) -> None:
-        conn.execute(_TOUCH, {"updated": now_iso(), "job_id": job_id})
+        """Bump the job's version in the write's own transaction; for a tracked job, only from the version
+        this handle saw (else the whole write is rolled back: never a silent overwrite)."""
+        expected = self._job_versions.get(job_id)
+        if expected is None:
+            conn.execute(_TOUCH, {"updated": now_iso(), "job_id": job_id})
+            return
+        if conn.execute(_TOUCH_CHECKED, {"updated": now_iso(), "job_id": job_id, "expected": expected}).rowcount != 1:
+            current = conn.execute(text("SELECT revision FROM job WHERE id = :id"), {"id": job_id}).scalar()
+            raise StaleJobError(job_id, expected, current)
+        self._job_versions[job_id] = expected + 1
 
     def annotations(self, job_id: int) -> Annotations:
         """Every shape, track and tag of a job."""

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 class StoreBase:
     if TYPE_CHECKING:
         _labels: LabelSet | None
+        _job_versions: dict[int, int]
 
         @property
         def conn(self) -> Connection: ...

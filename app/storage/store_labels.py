@@ -137,6 +137,7 @@ class LabelsMixin(StoreBase):
                     conn.execute(text(f"DELETE FROM {table} WHERE label_id = :label_id"), {"label_id": lid})
             conn.execute(text("DELETE FROM label WHERE id = :id"), {"id": label_id})
             conn.execute(text("UPDATE job SET revision = revision + 1"))
+            self._job_versions.update({job: version + 1 for job, version in self._job_versions.items()})
             self._labels = None
         self._notify("labels")
 

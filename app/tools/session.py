@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.domain.annotations import Annotations, Shape, Tag, Track
-from app.editing.commands import ReplaceAnnotations
+from app.editing.commands import ReplaceAnnotations, as_new_objects
 from app.editing.stack import UndoStack
+from app.storage.errors import StaleJobError
 from app.tools import track_bridge
 from app.tools.base import CursorRole, Preview
 from app.tools.frame_objects import FrameObject, FrameObjects, ObjectKey
@@ -55,12 +56,15 @@ class EditSession:
         self._frame = self._frames[0] if self._frames else 0
         self._own_change = 0
         self.listeners: list[Callable[[str], None]] = []  # called with "objects", "selection", "preview", "status"
+        self.stale: tuple[str, Command | None] | None = None  # a refused write waiting for resolve_stale
+        project.track_job(job_id)  # writes from here on are checked against the job's version
         project.add_listener(self._on_project_changed)
         self.reload_tracks()
         self.load_frame(self._frame)
 
     def close(self) -> None:
         self.project.remove_listener(self._on_project_changed)
+        self.project.untrack_job(self.job_id)
 
     # ------------------------------------------------------------ notifications
 
@@ -93,9 +97,35 @@ class EditSession:
         self._own_change += 1
         try:
             self.undo_stack.push(command)
+        except StaleJobError as exc:
+            self._refused(exc, command)
+            return
         finally:
             self._own_change -= 1
         self._apply(command, forward=True)
+
+    # ------------------------------------------------------------ someone else wrote this job
+
+    def _refused(self, exc: StaleJobError, command: Command | None) -> None:
+        """A write was refused because the job changed elsewhere: nothing was saved; the window asks
+        whether to reload the job or to keep this change as a copy (see :meth:`resolve_stale`)."""
+        self.stale = (str(exc), command)
+        self.status(str(exc))
+        self._emit("stale")
+
+    def resolve_stale(self, *, keep_copy: bool) -> None:
+        """Reload the job as stored (the undo history, based on the old state, is cleared); with
+        ``keep_copy`` the refused change's resulting objects are then added as new objects."""
+        _message, command = self.stale or ("", None)
+        self.stale = None
+        self.project.track_job(self.job_id)
+        self.undo_stack.clear()
+        self.reload_tracks()
+        self.load_frame(self._frame)
+        after = command.after if isinstance(command, ReplaceAnnotations) else None
+        if keep_copy and after is not None and (after.shapes or after.tracks or after.tags):
+            self.push(ReplaceAnnotations(self.project, self.job_id, after=as_new_objects(after),
+                                         text=f"{command.text} (kept as a copy)"))
 
     def undo(self) -> bool:
         return self._walk(undo=True)
@@ -111,6 +141,9 @@ class EditSession:
         self._own_change += 1
         try:
             done = self.undo_stack.undo() if undo else self.undo_stack.redo()
+        except StaleJobError as exc:
+            self._refused(exc, None)
+            return False
         finally:
             self._own_change -= 1
         if done:

@@ -35,6 +35,7 @@ from app.widgets.panels.attributes import AttributesPanel
 from app.widgets.panels.labels import LabelsPanel
 from app.widgets.panels.objects import ObjectsPanel
 from app.widgets.shortcuts import SHORTCUTS, ShortcutsDialog, bindings
+from app.widgets.stale_job import install_stale_handler
 
 if TYPE_CHECKING:
     from app.storage.store import Project
@@ -78,6 +79,7 @@ class JobWindow(QMainWindow):
             log.warning("media of task %s cannot be opened: %s", self.task.id, exc)
         self.session = EditSession(project, job_id, self.undo_stack, image_provider=self._image_for)
         self.canvas = CanvasView(self.session, self)
+        install_stale_handler(self, self.session)  # a team project's job written elsewhere
         self.canvas.set_fill_opacity(self.prefs.fill_opacity)
         self.frame_bar = FrameBar(self.frames, self, numbers=display_numbers(self.job))
         self.frame_bar.frame_requested.connect(self.goto_frame)
