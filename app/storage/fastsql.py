@@ -3,7 +3,7 @@
 Per-frame reads and bulk inserts skip SQLAlchemy's statement and row machinery (about a third of a
 per-frame read): statements are written once with ``?`` placeholders and run on the same connection
 (hence in the same transaction) through the driver, ``%s`` for psycopg. Bulk inserts use COPY on
-PostgreSQL. Row ids: SQLite has one writer (the project lock), so ids are allocated as MAX(id) + 1;
+PostgreSQL (binary format: points need no hex escaping). Row ids: SQLite has one writer (the project lock), so ids are allocated as MAX(id) + 1;
 PostgreSQL has many, so they come from the table's sequence.
 """
 
@@ -54,7 +54,11 @@ def bulk_insert(conn: Connection, table: str, columns: str, rows: list[tuple]) -
     if not rows:
         return
     if is_postgres(conn) and len(rows) >= COPY_MIN_ROWS:
-        with _driver(conn).cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        types = _pg_types(table, columns)
+        with _driver(conn).cursor() as cursor, cursor.copy(
+            f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
         return
@@ -62,15 +66,28 @@ def bulk_insert(conn: Connection, table: str, columns: str, rows: list[tuple]) -
     execute_many(conn, f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
+_PG_TYPES = {"Integer": "int4", "String": "text", "Text": "text", "LargeBinary": "bytea", "Float": "float8",
+             "Boolean": "bool"}
+
+
+@lru_cache(maxsize=64)
+def _pg_types(table: str, columns: str) -> tuple[str, ...]:
+    """Binary COPY needs each column's exact type: from the head schema (app/storage/schema.py)."""
+    from app.storage.schema import metadata
+
+    definition = metadata.tables[table]
+    return tuple(_PG_TYPES[type(definition.c[name.strip().strip('"')].type).__name__] for name in columns.split(","))
+
+
 def allocate_ids(conn: Connection, table: str, count: int, kept: Iterable[int | None] = ()) -> Iterable[int]:
     """``count`` new row ids for ``table``, none equal to an id this same write keeps."""
     if count <= 0:
         return iter(())
     if is_postgres(conn):
-        rows = _driver(conn).execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", (table, count)
-        ).fetchall()
-        return iter([r[0] for r in rows])
+        first = _driver(conn).execute(
+            "SELECT fieldmark_allocate_ids(pg_get_serial_sequence(%s, 'id')::regclass, %s)", (table, count)
+        ).fetchone()[0]
+        return iter(range(first, first + count))
     db_next = int(_driver(conn).execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0])
     start = max([db_next] + [i + 1 for i in kept if i is not None])
     return iter(range(start, start + count))
