@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from app.domain.annotations import Annotations, Shape, Tag, Track, TrackedShape
 from app.domain.enums import ShapeType, Source
 from app.storage.codec import pack_attributes, pack_points, unpack_attributes, unpack_points
-from app.storage.fastsql import allocate_ids, bulk_insert, execute_many, raw_rows
+from app.storage.fastsql import allocate_ids, bulk_insert, execute_many, raw_rows, uid_text
 
 SHAPE_COLUMNS = (
     "id, job_id, frame, label_id, type, points, rotation, occluded, outside, z_order, group_id, "
@@ -166,7 +166,8 @@ def _shape_from_row(row: Sequence) -> Shape:
     return Shape(
         id=row[0], frame=row[2], label_id=row[3], type=_SHAPE_TYPES.get(row[4], row[4]), points=unpack_points(row[5]),
         rotation=row[6], occluded=bool(row[7]), outside=bool(row[8]), z_order=row[9], group=row[10],
-        source=_SOURCES.get(row[11], row[11]), score=row[12], attributes=unpack_attributes(row[13]), uid=row[15],
+        source=_SOURCES.get(row[11], row[11]), score=row[12], attributes=unpack_attributes(row[13]),
+        uid=uid_text(row[15]),
     )
 
 
@@ -217,7 +218,7 @@ def select_tags(conn: Connection, job_id: int, frame: int | None = None) -> list
         params = (job_id, frame)
     return [
         Tag(id=r[0], frame=r[2], label_id=r[3], group=r[4], source=r[5], attributes=unpack_attributes(r[6]),
-            score=r[7], uid=r[8])
+            score=r[7], uid=uid_text(r[8]))
         for r in raw_rows(conn, query + " ORDER BY id", params)
     ]
 
@@ -234,7 +235,7 @@ def select_tracks(conn: Connection, job_id: int, track_ids: Sequence[int] | None
     parents: dict[int, int] = {}
     for r in raw_rows(conn, query + " ORDER BY id", tuple(params)):
         tracks[r[0]] = Track(id=r[0], frame=r[2], label_id=r[3], group=r[4], source=r[5],
-                             attributes=unpack_attributes(r[6]), uid=r[8])
+                             attributes=unpack_attributes(r[6]), uid=uid_text(r[8]))
         if r[7] is not None:
             parents[r[0]] = r[7]
     if not tracks:

@@ -16,7 +16,7 @@ from sqlalchemy import Boolean, Connection, Table
 
 from app.storage.database import begin_write, connect, make_engine, upgrade
 from app.storage.errors import ProjectError
-from app.storage.fastsql import bulk_insert, fix_sequences, raw_rows
+from app.storage.fastsql import bulk_insert, fix_sequences, raw_rows, uid_text
 from app.storage.location import Location, parse_location
 from app.storage.project_checks import discard, project_exists
 from app.storage.schema import metadata
@@ -44,14 +44,18 @@ def _select_chunks(conn: Connection, table: Table, columns: str) -> Iterator[lis
 
 
 def _converter(table: Table) -> Callable[[tuple], tuple] | None:
+    """Values as both drivers take them: booleans (SQLite returns 0/1), uids as text (psycopg returns UUIDs)."""
     flags = [i for i, column in enumerate(table.c) if isinstance(column.type, Boolean)]
-    if not flags:
+    uids = [i for i, name in enumerate(table.c.keys()) if name == "uid"]
+    if not flags and not uids:
         return None
 
     def convert(row: tuple) -> tuple:
         values = list(row)
         for i in flags:
             values[i] = None if values[i] is None else bool(values[i])
+        for i in uids:
+            values[i] = uid_text(values[i])
         return tuple(values)
 
     return convert

@@ -3,12 +3,15 @@
 Per-frame reads and bulk inserts skip SQLAlchemy's statement and row machinery (about a third of a
 per-frame read): statements are written once with ``?`` placeholders and run on the same connection
 (hence in the same transaction) through the driver, ``%s`` for psycopg. Bulk inserts use COPY on
-PostgreSQL (binary format: points need no hex escaping). Row ids: SQLite has one writer (the project lock), so ids are allocated as MAX(id) + 1;
-PostgreSQL has many, so they come from the table's sequence.
+PostgreSQL (binary format: points need no hex escaping). Row ids: SQLite has one writer (the project
+lock), so ids are allocated as MAX(id) + 1; PostgreSQL has many, so they come from the table's sequence
+in blocks. ``uid`` columns are native uuid on PostgreSQL: :func:`uid_text` turns what it returns into
+the dashed text the rest of the app uses.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -59,7 +62,7 @@ def bulk_insert(conn: Connection, table: str, columns: str, rows: list[tuple]) -
             f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
             copy.set_types(types)
-            for row in rows:
+            for row in _binary_rows(rows, types):
                 copy.write_row(row)
         return
     marks = ", ".join("?" for _ in columns.split(","))
@@ -76,7 +79,28 @@ def _pg_types(table: str, columns: str) -> tuple[str, ...]:
     from app.storage.schema import metadata
 
     definition = metadata.tables[table]
-    return tuple(_PG_TYPES[type(definition.c[name.strip().strip('"')].type).__name__] for name in columns.split(","))
+    names = [name.strip().strip('"') for name in columns.split(",")]
+    return tuple("uuid" if name == "uid" else _PG_TYPES[type(definition.c[name].type).__name__] for name in names)
+
+
+def uid_text(value: object) -> str | None:
+    """A uid as the app keeps it (dashed text): psycopg returns native uuids as :class:`uuid.UUID`."""
+    return value if value is None or type(value) is str else str(value)
+
+
+def _binary_rows(rows: list[tuple], types: tuple[str, ...]) -> Iterable[tuple]:
+    uuid_columns = [i for i, name in enumerate(types) if name == "uuid"]
+    if not uuid_columns:
+        return rows
+
+    def convert(row: tuple) -> tuple:
+        values = list(row)
+        for i in uuid_columns:
+            if isinstance(values[i], str):
+                values[i] = uuid.UUID(values[i])
+        return tuple(values)
+
+    return map(convert, rows)
 
 
 def allocate_ids(conn: Connection, table: str, count: int, kept: Iterable[int | None] = ()) -> Iterable[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from sqlalchemy import text
@@ -57,14 +58,16 @@ def _fill(project: Project) -> None:
 
 
 def dump(target: str | Path) -> dict[str, list[tuple]]:
-    """Every row of every table, ordered by primary key, booleans as ints: the whole project, field by field."""
+    """Every row of every table, ordered by primary key, booleans as ints and uids as text: the whole project,
+    field by field."""
     engine = make_engine(parse_location(target), read_only=True)
     out = {}
     with engine.connect() as conn:
         for table in metadata.sorted_tables:
             order = ", ".join(table.primary_key.columns.keys())
             rows = conn.execute(text(f"SELECT * FROM {table.name} ORDER BY {order}")).all()
-            out[table.name] = [tuple(int(v) if isinstance(v, bool) else v for v in r) for r in rows]
+            out[table.name] = [tuple(int(v) if isinstance(v, bool) else str(v) if isinstance(v, UUID) else v
+                                     for v in r) for r in rows]
     engine.dispose()
     return out
 

@@ -12,6 +12,7 @@ import uuid
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0005"
 down_revision = "0003"
@@ -19,6 +20,8 @@ branch_labels = None
 depends_on = None
 
 TABLES = ("task", "job", "shape", "track", "tag")
+# Text on SQLite, native uuid on PostgreSQL (as app/storage/schema.py; spelled out: revisions are frozen).
+UID_TYPE = sa.String(36).with_variant(postgresql.UUID(as_uuid=False), "postgresql")
 BATCH = 20_000
 
 
@@ -51,10 +54,10 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(ALLOCATE_IDS)
     for table in TABLES:
-        op.add_column(table, sa.Column("uid", sa.String(36), nullable=True))
+        op.add_column(table, sa.Column("uid", UID_TYPE, nullable=True))
         _fill(table)
         with op.batch_alter_table(table) as batch:
-            batch.alter_column("uid", existing_type=sa.String(36), nullable=False)
+            batch.alter_column("uid", existing_type=UID_TYPE, nullable=False)
         op.create_index(f"uq_{table}_uid", table, ["uid"], unique=True)
 
 
