@@ -3,6 +3,8 @@ and the store API."""
 
 from app.storage.errors import (
     EmptyDatabaseError,
+    JobLeasedError,
+    LeaseLostError,
     ProjectError,
     ProjectLockedError,
     ProjectReadOnlyError,
@@ -11,5 +13,6 @@ from app.storage.errors import (
 from app.storage.store import Project
 
 __all__ = [
-    "EmptyDatabaseError", "Project", "ProjectError", "ProjectLockedError", "ProjectReadOnlyError", "StaleJobError",
+    "EmptyDatabaseError", "JobLeasedError", "LeaseLostError", "Project", "ProjectError", "ProjectLockedError",
+    "ProjectReadOnlyError", "StaleJobError",
 ]

@@ -26,5 +26,13 @@ class StaleJobError(ProjectError):
         )
 
 
+class JobLeasedError(ProjectError):
+    """Another client holds a live lease on the job (it is being edited elsewhere)."""
+
+
+class LeaseLostError(ProjectError):
+    """This handle's lease on a job expired and another client took the job over."""
+
+
 class EmptyDatabaseError(ProjectError):
     """A PostgreSQL database with no tables: a team project can be created in it."""

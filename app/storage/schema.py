@@ -211,3 +211,17 @@ quality_report = Table(
     Column("data", Text, nullable=False, default="{}"),
     Index("ix_quality_report_target", "scope", "target_id"),
 )
+
+# Who edits which job (app/storage/store_leases.py); times are seconds since the epoch by the server's clock.
+job_lease = Table(
+    "job_lease",
+    metadata,
+    Column("job_id", Integer, ForeignKey("job.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("token", String(36), nullable=False),
+    Column("user_name", String, nullable=False),
+    Column("host", String, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("since", Float, nullable=False),
+    Column("heartbeat", Float, nullable=False),
+    Column("expires", Float, nullable=False),
+)

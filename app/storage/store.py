@@ -35,6 +35,7 @@ from app.storage.locking import ProjectLock
 from app.storage.project_checks import check_schema, discard, ensure_empty_database
 from app.storage.store_annotations import AnnotationsMixin
 from app.storage.store_labels import LabelsMixin
+from app.storage.store_leases import LeasesMixin, new_token
 from app.storage.store_tasks import TasksMixin, segment_ranges
 from app.storage.timeutil import now_iso
 
@@ -43,7 +44,7 @@ PROJECT_SUFFIX = ".fmproj"
 __all__ = ["PROJECT_SUFFIX", "Project", "now_iso", "segment_ranges"]
 
 
-class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
+class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin):
     """An open project: an SQLite file or a PostgreSQL database (a team project). Use :meth:`create`
     or :meth:`open` with a path or a ``postgresql://user@host:port/dbname`` URL; close it (or use ``with``).
 
@@ -61,6 +62,8 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
         self._tx_depth = 0
         self._labels: LabelSet | None = None
         self._job_versions: dict[int, int] = {}  # job id -> version this handle last saw (track_job)
+        self._lease_token = new_token()  # this handle's identity in job leases
+        self._lease_ttl: dict[int, float] = {}  # leases this handle holds -> their time to live
         self._listeners: list[Any] = []
         self._held_events: list[tuple[str, int | None]] | None = None
 

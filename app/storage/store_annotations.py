@@ -44,6 +44,7 @@ class AnnotationsMixin(StoreBase):
     def _touch(self, conn: Connection, job_id: int) -> None:
         """Bump the job's version in the write's own transaction; for a tracked job, only from the version
         this handle saw (else the whole write is rolled back: never a silent overwrite)."""
+        self._check_lease(conn, job_id)
         expected = self._job_versions.get(job_id)
         if expected is None:
             conn.execute(_TOUCH, {"updated": now_iso(), "job_id": job_id})
