@@ -18,7 +18,7 @@ import numpy as np
 from app.domain.annotations import Annotations, Shape, Tag, Track
 from app.editing.commands import ReplaceAnnotations, as_new_objects
 from app.editing.stack import UndoStack
-from app.storage.errors import StaleJobError
+from app.storage.errors import JobLeasedError, StaleJobError
 from app.tools import track_bridge
 from app.tools.base import CursorRole, Preview
 from app.tools.frame_objects import FrameObject, FrameObjects, ObjectKey
@@ -100,6 +100,9 @@ class EditSession:
         except StaleJobError as exc:
             self._refused(exc, command)
             return
+        except JobLeasedError as exc:  # someone else edits this job: shown, nothing saved
+            self.status(str(exc))
+            return
         finally:
             self._own_change -= 1
         self._apply(command, forward=True)
@@ -143,6 +146,9 @@ class EditSession:
             done = self.undo_stack.undo() if undo else self.undo_stack.redo()
         except StaleJobError as exc:
             self._refused(exc, None)
+            return False
+        except JobLeasedError as exc:
+            self.status(str(exc))
             return False
         finally:
             self._own_change -= 1

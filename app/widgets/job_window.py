@@ -31,6 +31,7 @@ from app.widgets.adjustments import AdjustmentsPanel
 from app.widgets.canvas.frame_bar import FrameBar
 from app.widgets.canvas.view import CanvasView
 from app.widgets.job_actions import JobActions
+from app.widgets.job_lease import install_heartbeat, release_job_lease
 from app.widgets.panels.attributes import AttributesPanel
 from app.widgets.panels.labels import LabelsPanel
 from app.widgets.panels.objects import ObjectsPanel
@@ -60,7 +61,8 @@ SHORT_NAMES = {
 class JobWindow(QMainWindow):
     frame_changed = Signal(int)
 
-    def __init__(self, project: Project, job_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project, job_id: int, parent: QWidget | None = None, *,
+                 holds_lease: bool = False) -> None:
         super().__init__(parent)
         self.setWindowFlag(Qt.WindowType.Window, True)
         self.project = project
@@ -80,6 +82,9 @@ class JobWindow(QMainWindow):
         self.session = EditSession(project, job_id, self.undo_stack, image_provider=self._image_for)
         self.canvas = CanvasView(self.session, self)
         install_stale_handler(self, self.session)  # a team project's job written elsewhere
+        self.holds_lease = holds_lease
+        if holds_lease:
+            install_heartbeat(self, project, job_id)
         self.canvas.set_fill_opacity(self.prefs.fill_opacity)
         self.frame_bar = FrameBar(self.frames, self, numbers=display_numbers(self.job))
         self.frame_bar.frame_requested.connect(self.goto_frame)
@@ -325,6 +330,9 @@ class JobWindow(QMainWindow):
         if self.canvas.tool is not None:
             self.canvas.tool.deactivate()
         self.session.close()
+        if self.holds_lease:
+            release_job_lease(self.project, self.job_id)
+            self.holds_lease = False
         self.canvas.shutdown()
         if self.cache is not None:
             self.cache.close()

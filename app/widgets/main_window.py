@@ -269,9 +269,13 @@ class MainWindow(QMainWindow):
             return None
         window = self.job_windows.get(job_id)
         if window is None:
+            from app.widgets.job_lease import take_job_lease
             from app.widgets.job_window import JobWindow
 
-            window = JobWindow(self.project, job_id, self)
+            holds_lease = take_job_lease(self, self.project, job_id)
+            if holds_lease is None:
+                return None
+            window = JobWindow(self.project, job_id, self, holds_lease=holds_lease)
             window.setWindowFlag(Qt.WindowType.Window, True)
             window.destroyed.connect(lambda _=None, j=job_id: self.job_windows.pop(j, None))
             window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)

@@ -58,3 +58,28 @@ def test_a_password_in_the_url_is_refused(window: MainWindow, monkeypatch: pytes
     window.new_team_project()
     assert window.project is None and "password" in warnings[0]
     assert settings.load().recent_projects == []
+
+
+def test_opening_a_job_takes_its_lease_and_a_leased_job_opens_view_only(window: MainWindow, pg_url: str, qtbot,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.domain.project import FrameInfo
+
+    with Project.create(pg_url, "team", [Label("car")]) as setup:
+        setup.create_task("t", [FrameInfo(i, f"{i}.jpg", 10, 10) for i in range(4)], segment_size=2)
+    other = Project.open(pg_url)
+    try:
+        other.acquire_job(1)
+        assert window.open_project(pg_url)
+        answers = iter([QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes])
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: next(answers))
+        assert window.open_job(1) is None  # declined
+        viewer = window.open_job(1)
+        assert viewer is not None and not viewer.holds_lease
+        editor = window.open_job(2)
+        assert editor.holds_lease and window.project.job_lease(2).token == window.project._lease_token
+        editor.close()
+        qtbot.waitUntil(lambda: window.project.job_lease(2) is None)
+        viewer.close()
+        assert other.job_lease(1) is not None
+    finally:
+        other.close()
