@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from app.domain.labels import Label, LabelSet
 from app.storage.database import (
@@ -169,6 +170,15 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin):
             with conn.begin():
                 begin_write(conn)
                 yield conn
+        except Exception as exc:
+            self._labels = None
+            self._job_versions = versions
+            # Through SQLAlchemy (DBAPIError.orig) or straight from the driver (the hot paths).
+            orig = exc.orig if isinstance(exc, DBAPIError) else exc
+            if getattr(orig, "sqlstate", None) in ("42501", "25006"):  # no privilege / read-only transaction
+                detail = str(orig).strip().splitlines()[0]
+                raise ProjectReadOnlyError(f"The server refused this change ({detail}); nothing was saved.") from exc
+            raise
         except BaseException:
             self._labels = None
             self._job_versions = versions  # the rolled-back bumps never happened
