@@ -223,6 +223,8 @@ class MainWindow(QMainWindow):
         self.tree.clear()
         if self.project is None:
             return
+        leases = self.project.job_leases()  # team context: who is on which job right now
+        me = self.project.location.url.username if self.project.location.url is not None else None
         for task in self.project.tasks():
             counts = self.project.counts(task_id=task.id)
             task_item = QTreeWidgetItem([
@@ -230,11 +232,13 @@ class MainWindow(QMainWindow):
                 f"{counts['shapes']} shapes, {counts['tracks']} tracks, {counts['tags']} tags",
             ])
             self.tree.addTopLevelItem(task_item)
-            for job in self.project.jobs(task.id):
-                frames = job.frame_list()
+            for job in sorted(self.project.jobs(task.id), key=lambda j: bool(me) and j.assignee != me):
+                frames = job.frame_list()  # the user's own jobs first in a team project
+                lease = leases.get(job.id)
+                assignee = job.assignee + (f"  (being edited by {lease.user} on {lease.host})" if lease else "")
                 item = QTreeWidgetItem([
                     f"Job #{job.id}", job.type.value, f"{frames[0]}–{frames[-1]} ({len(frames)})",
-                    job.stage.value, job.state.value, job.assignee, "",
+                    job.stage.value, job.state.value, assignee, "",
                 ])
                 item.setData(0, Qt.ItemDataRole.UserRole, job.id)
                 task_item.addChild(item)
