@@ -71,6 +71,7 @@ def discard(location: Location) -> None:
             conn.exec_driver_sql("BEGIN")
             metadata.drop_all(conn, checkfirst=True)
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            conn.execute(text("DROP FUNCTION IF EXISTS fieldmark_allocate_ids(regclass, integer)"))
     except ProjectError:
         pass  # the server went away: nothing more can be removed from here
     finally:

@@ -4,9 +4,10 @@ that no client, not even raw SQL on an annotator's connection, can go around it.
 Three group roles per database: ``<db>_admin`` (everything: labels, tasks, quality settings),
 ``<db>_reviewer`` (all annotations, jobs incl. GT jobs, acceptance, quality reports) and
 ``<db>_annotator`` (reads everything; writes annotations, the version and the lease only of the jobs
-assigned to them: ``job.assignee`` is their login name). ``fieldmark team init`` runs as the
-project's owner; ``fieldmark team add-user`` creates a login role (its password is set with
-PostgreSQL's own tools, never through Fieldmark) and makes it a member of one group.
+assigned to them: ``job.assignee`` is their login name, and only until the job is completed).
+``fieldmark team init`` runs as the project's owner; ``fieldmark team add-user`` creates a login role
+(its password is set with PostgreSQL's own tools, never through Fieldmark) and makes it a member of
+one group.
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ def group_role(location: Location, role: str) -> str:
 def _statements(location: Location) -> list[str]:
     admin, reviewer, annotator = (group_role(location, r) for r in ROLES)
     every = f"{admin}, {reviewer}, {annotator}"
-    may_write = (f"pg_has_role(current_user, '{admin}', 'member') OR pg_has_role(current_user, '{reviewer}', "
-                 "'member') OR EXISTS (SELECT 1 FROM job WHERE job.id = $1 AND job.assignee = current_user)")
+    staff = f"pg_has_role(current_user, '{admin}', 'member') OR pg_has_role(current_user, '{reviewer}', 'member')"
+    # An annotator's own job, while it is not completed (a completed job is read-only for its annotator).
+    may_write = (f"{staff} OR EXISTS (SELECT 1 FROM job WHERE job.id = $1 AND job.assignee = current_user "
+                 "AND job.state <> 'completed')")
+    may_update_job = f"{staff} OR assignee = current_user"
     out = [
         f"GRANT USAGE ON SCHEMA public TO {every}",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {every}",
@@ -50,7 +54,7 @@ def _statements(location: Location) -> list[str]:
         "AS $$ SELECT fieldmark_may_write_job((SELECT job_id FROM track WHERE track.id = $1)) $$",
     ]
     checks = {**{t: "fieldmark_may_write_job(job_id)" for t in (*ANNOTATION_TABLES, "job_lease")},
-              "track_shape": "fieldmark_may_write_track(track_id)", "job": "fieldmark_may_write_job(id)"}
+              "track_shape": "fieldmark_may_write_track(track_id)", "job": f"({may_update_job})"}
     for table, check in checks.items():
         out += [
             f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",

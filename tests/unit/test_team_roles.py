@@ -8,6 +8,7 @@ import pytest
 
 from app.cli import main
 from app.domain import Label, Shape
+from app.domain.enums import JobState
 from app.domain.project import FrameInfo
 from app.storage import Project, ProjectError, ProjectReadOnlyError
 
@@ -62,6 +63,11 @@ def test_the_store_as_annotator_and_as_reviewer(team: str) -> None:
     with Project.open(_as(team, "rev")) as rev:
         rev.add_shapes(2, [Shape("rectangle", 3, 1, [0, 0, 2, 2])])
         assert rev.counts()["shapes"] == 4
+    with Project.open(_as(team, "ann")) as ann:  # completing the job makes it read-only for its annotator
+        ann.update_job(1, state=JobState.COMPLETED)
+        with pytest.raises(ProjectReadOnlyError, match="refused this change"):
+            ann.add_shapes(1, [Shape("rectangle", 1, 1, [0, 0, 3, 3])])
+        assert ann.counts(job_id=1)["shapes"] == 2
 
 
 def test_team_commands_need_a_team_project(tmp_path, pg_url: str, capsys: pytest.CaptureFixture) -> None:

@@ -36,7 +36,7 @@ def _fill(table: str) -> None:
 # PostgreSQL: a block of row ids in one round trip. nextval + setval under a short advisory lock (held
 # only inside the call, not for the transaction), so concurrent allocators never hand out the same ids.
 ALLOCATE_IDS = """
-CREATE FUNCTION fieldmark_allocate_ids(seq regclass, n integer) RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION fieldmark_allocate_ids(seq regclass, n integer) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE first_id bigint;
 BEGIN
     PERFORM pg_advisory_lock(seq::oid::bigint);
