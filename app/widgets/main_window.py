@@ -25,10 +25,12 @@ from PySide6.QtWidgets import (
 
 from app import settings
 from app.domain.enums import JobStage, JobState
-from app.storage.errors import ProjectError, ProjectLockedError
+from app.storage.errors import EmptyDatabaseError, ProjectError, ProjectLockedError
+from app.storage.location import Location, parse_location
 from app.storage.store import PROJECT_SUFFIX, Project
 from app.widgets.label_editor import LabelsDialog
 from app.widgets.task_dialog import NewTaskDialog
+from app.widgets.team_project import ask_location, create_team_project, offer_to_initialise
 
 log = logging.getLogger(__name__)
 JOB_COLUMNS = ["Task / job", "Type", "Frames", "Stage", "State", "Assignee", "Annotations"]
@@ -75,6 +77,8 @@ class MainWindow(QMainWindow):
         file = bar.addMenu("&File")
         self.add_action(file, "New project…", self.new_project, "Ctrl+N")
         self.add_action(file, "Open project…", self.open_project_dialog, "Ctrl+O")
+        self.add_action(file, "New team project…", self.new_team_project)
+        self.add_action(file, "Open team project…", self.open_team_project_dialog)
         self.recent_menu = file.addMenu("Open recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.add_action(file, "Open demo project", self.open_demo)
@@ -106,7 +110,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for path in self.prefs.recent_projects:
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_project(Path(p)))
+            action.triggered.connect(lambda _=False, p=path: self.open_project(p))
         if not self.prefs.recent_projects:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
@@ -132,9 +136,26 @@ class MainWindow(QMainWindow):
         if path:
             self.open_project(Path(path))
 
-    def open_project(self, path: Path) -> bool:
+    def new_team_project(self) -> None:
+        project = create_team_project(self)
+        if project is not None:
+            self._set_project(project)
+            self.edit_labels()
+
+    def open_team_project_dialog(self) -> None:
+        location = ask_location(self, "Open team project")
+        if location is not None:
+            self.open_project(location)
+
+    def open_project(self, path: str | Path | Location) -> bool:
+        """Open a project file or a team project (a ``postgresql://`` URL or :class:`Location`)."""
         try:
             project = Project.open(path)
+        except EmptyDatabaseError as exc:
+            created = offer_to_initialise(self, parse_location(path), str(exc))
+            if created is None:
+                return False
+            project = created
         except ProjectLockedError as exc:
             answer = QMessageBox.question(self, "Project in use", f"{exc}\n\nOpen it read-only?")
             if answer != QMessageBox.StandardButton.Yes:
@@ -158,7 +179,7 @@ class MainWindow(QMainWindow):
     def _set_project(self, project: Project) -> None:
         self.close_project()
         self.project = project
-        self.prefs.add_recent(project.path)
+        self.prefs.add_recent(project.location.display)  # a URL without password: libpq supplies it
         settings.save(self.prefs)
         project.add_listener(self._on_project_changed)
         self.setCentralWidget(self.tree)
@@ -202,6 +223,8 @@ class MainWindow(QMainWindow):
         self.tree.clear()
         if self.project is None:
             return
+        leases = self.project.job_leases()  # team context: who is on which job right now
+        me = self.project.location.url.username if self.project.location.url is not None else None
         for task in self.project.tasks():
             counts = self.project.counts(task_id=task.id)
             task_item = QTreeWidgetItem([
@@ -209,11 +232,13 @@ class MainWindow(QMainWindow):
                 f"{counts['shapes']} shapes, {counts['tracks']} tracks, {counts['tags']} tags",
             ])
             self.tree.addTopLevelItem(task_item)
-            for job in self.project.jobs(task.id):
-                frames = job.frame_list()
+            for job in sorted(self.project.jobs(task.id), key=lambda j: bool(me) and j.assignee != me):
+                frames = job.frame_list()  # the user's own jobs first in a team project
+                lease = leases.get(job.id)
+                assignee = job.assignee + (f"  (being edited by {lease.user} on {lease.host})" if lease else "")
                 item = QTreeWidgetItem([
                     f"Job #{job.id}", job.type.value, f"{frames[0]}–{frames[-1]} ({len(frames)})",
-                    job.stage.value, job.state.value, job.assignee, "",
+                    job.stage.value, job.state.value, assignee, "",
                 ])
                 item.setData(0, Qt.ItemDataRole.UserRole, job.id)
                 task_item.addChild(item)
@@ -248,9 +273,13 @@ class MainWindow(QMainWindow):
             return None
         window = self.job_windows.get(job_id)
         if window is None:
+            from app.widgets.job_lease import take_job_lease
             from app.widgets.job_window import JobWindow
 
-            window = JobWindow(self.project, job_id, self)
+            holds_lease = take_job_lease(self, self.project, job_id)
+            if holds_lease is None:
+                return None
+            window = JobWindow(self.project, job_id, self, holds_lease=holds_lease)
             window.setWindowFlag(Qt.WindowType.Window, True)
             window.destroyed.connect(lambda _=None, j=job_id: self.job_windows.pop(j, None))
             window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)

@@ -34,13 +34,14 @@ from PySide6.QtWidgets import (
 
 from app.core.work import CancelToken, Progress, ProgressFn
 from app.quality.report import Report
+from app.storage.location import Location
 from app.widgets import workers
 
 SEVERITY_COLOR = {"error": "#c0392b", "warning": "#d68910"}
 MAX_ROWS_PER_TYPE = 500  # keeps filling the tree well under the GUI thread's time budget; CSV has them all
 
 
-def _compute(path: Path, job_id: int, require_accepted: bool, token: CancelToken,
+def _compute(path: Location | str | Path, job_id: int, require_accepted: bool, token: CancelToken,
              progress: ProgressFn) -> dict[str, Any]:
     from app.quality import service, storage
     from app.storage.store import Project
@@ -55,7 +56,7 @@ def _compute(path: Path, job_id: int, require_accepted: bool, token: CancelToken
     return {"task_id": task_id, "prepared": prepared, "report": result.jobs[job_id], "stale": None}
 
 
-def _load_latest(path: Path, job_id: int) -> dict[str, Any] | None:
+def _load_latest(path: Location | str | Path, job_id: int) -> dict[str, Any] | None:
     from app.quality import storage
     from app.storage.store import Project
 
@@ -76,7 +77,7 @@ class QualityPanel(QWidget):
     def __init__(self, parent: QWidget | None = None, *, writer: Any = None) -> None:
         super().__init__(parent)
         self.writer = writer
-        self.path: Path | None = None
+        self.path: Location | str | Path | None = None  # a file or a team project
         self.job_id: int | None = None
         self.report: Report | None = None
         self._worker: workers.Worker | None = None
@@ -126,9 +127,9 @@ class QualityPanel(QWidget):
 
     # ------------------------------------------------------------------ API for the window
 
-    def set_job(self, project_path: str | Path, job_id: int) -> None:
+    def set_job(self, project_path: Location | str | Path, job_id: int) -> None:
         """Show the job's latest stored report (loaded in the background), if any."""
-        self.path, self.job_id = Path(project_path), int(job_id)
+        self.path, self.job_id = project_path, int(job_id)
         self.clear()
         self.status.setText("Loading the latest report…")
         path, job = self.path, self.job_id
