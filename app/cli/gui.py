@@ -13,6 +13,6 @@ def run_gui(path: str | None, *, demo: bool = False) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("open", help="open a project in the GUI")
-    parser.add_argument("path", nargs="?", help="project file (.fmproj)")
+    parser.add_argument("path", nargs="?", help="project file (.fmproj) or postgresql://user@host:port/dbname")
     parser.add_argument("--demo", action="store_true", help="open the bundled demo project (created on first use)")
     parser.set_defaults(func=lambda args: run_gui(args.path, demo=args.demo))

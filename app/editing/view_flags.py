@@ -20,7 +20,9 @@ ObjectKey = tuple[str, int]
 
 
 def _file(project_path: str | Path) -> Path:
-    digest = hashlib.sha1(str(Path(project_path).resolve()).encode()).hexdigest()[:16]
+    """The flags file of a project: ``project_path`` is its file or, for a team project, its URL."""
+    place = str(project_path) if "://" in str(project_path) else str(Path(project_path).resolve())
+    digest = hashlib.sha1(place.encode()).hexdigest()[:16]
     return paths.config_dir() / "view-state" / f"{digest}.json"
 
 

@@ -62,7 +62,7 @@ def run(path: str | None, *, demo: bool = False) -> int:
     if demo:
         QTimer.singleShot(0, window.open_demo)
     elif path:
-        QTimer.singleShot(0, lambda: window.open_project(Path(path)))
+        QTimer.singleShot(0, lambda: window.open_project(path))  # a file path or a postgresql:// URL
     else:
         maybe_show_welcome(window)  # first run only (Preferences.welcome_shown)
     log.info("Fieldmark %s started", __version__)

@@ -80,5 +80,5 @@ def build_quality_panel(window: FeatureHost) -> QualityPanel:
 
     panel.conflict_activated.connect(show_conflict)
     panel.frame_activated.connect(lambda frame: window.goto_frame(frame))
-    panel.set_job(window.project.path, window.job_id)
+    panel.set_job(window.project.location, window.job_id)
     return panel

@@ -38,11 +38,13 @@ from app.widgets.canvas.view import CanvasView
 from app.widgets.job_actions import JobActions
 from app.widgets.job_features import build_ai_tools, build_quality_panel
 from app.widgets.job_layout import LayoutKeeper, PanelStrip
+from app.widgets.job_lease import install_heartbeat, release_job_lease
 from app.widgets.job_menus import install_job_menus
 from app.widgets.job_sidebar import build_sidebar
 from app.widgets.job_toolbar import JobToolBar
 from app.widgets.key_router import KeyRouter
 from app.widgets.shortcuts import SHORTCUTS, ShortcutsDialog, bindings
+from app.widgets.stale_job import install_stale_handler
 from app.widgets.tool_memory import remember_tool_options
 
 if TYPE_CHECKING:
@@ -68,7 +70,8 @@ SHORT_NAMES = {
 class JobWindow(QMainWindow):
     frame_changed = Signal(int)
 
-    def __init__(self, project: Project, job_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project, job_id: int, parent: QWidget | None = None, *,
+                 holds_lease: bool = False) -> None:
         super().__init__(parent)
         self.setWindowFlag(Qt.WindowType.Window, True)
         self.project = project
@@ -87,6 +90,10 @@ class JobWindow(QMainWindow):
             log.warning("media of task %s cannot be opened: %s", self.task.id, exc)
         self.session = EditSession(project, job_id, self.undo_stack)
         self.canvas = CanvasView(self.session, self)
+        install_stale_handler(self, self.session)  # a team project's job written elsewhere
+        self.holds_lease = holds_lease
+        if holds_lease:
+            install_heartbeat(self, project, job_id)
         self.canvas.set_fill_opacity(self.prefs.fill_opacity)
         self.frame_bar = FrameBar(self.frames, self, numbers=display_numbers(self.job))
         self.frame_bar.frame_requested.connect(self.goto_frame)
@@ -321,6 +328,9 @@ class JobWindow(QMainWindow):
         self.session.changed.disconnect(self._on_session_changed)
         self.undo_stack.changed.disconnect(self._on_stack_changed)
         self.session.close()
+        if self.holds_lease:
+            release_job_lease(self.project, self.job_id)
+            self.holds_lease = False
         self.canvas.shutdown()
         if self.cache is not None:
             self.cache.close()

@@ -29,6 +29,7 @@ from app.domain.enums import JobStage, JobState
 from app.widgets.project_tree import fill_tree
 
 if TYPE_CHECKING:
+    from app.storage.location import Location
     from app.storage.store import Project
 
 # The store (SQLAlchemy, Alembic, NumPy) and the task dialog (OpenCV) are imported when a project is
@@ -97,6 +98,8 @@ class MainWindow(QMainWindow):
         file = bar.addMenu("&File")
         self.add_action(file, "New project…", self.new_project, "Ctrl+N")
         self.add_action(file, "Open project…", self.open_project_dialog, "Ctrl+O")
+        self.add_action(file, "New team project…", self.new_team_project)
+        self.add_action(file, "Open team project…", self.open_team_project_dialog)
         self.recent_menu = file.addMenu("Open recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.add_action(file, "Open demo project", self.open_demo)
@@ -128,7 +131,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for path in self.prefs.recent_projects:
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_project(Path(p)))
+            action.triggered.connect(lambda _=False, p=path: self.open_project(p))
         if not self.prefs.recent_projects:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
@@ -159,12 +162,35 @@ class MainWindow(QMainWindow):
         if path:
             self.open_project(Path(path))
 
-    def open_project(self, path: Path) -> bool:
-        from app.storage.errors import ProjectError, ProjectLockedError
+    def new_team_project(self) -> None:
+        from app.widgets.team_project import create_team_project
+
+        project = create_team_project(self)
+        if project is not None:
+            self._set_project(project)
+            self.edit_labels()
+
+    def open_team_project_dialog(self) -> None:
+        from app.widgets.team_project import ask_location
+
+        location = ask_location(self, "Open team project")
+        if location is not None:
+            self.open_project(location)
+
+    def open_project(self, path: str | Path | Location) -> bool:
+        """Open a project file or a team project (a ``postgresql://`` URL or :class:`Location`)."""
+        from app.storage.errors import EmptyDatabaseError, ProjectError, ProjectLockedError
+        from app.storage.location import parse_location
         from app.storage.store import Project
+        from app.widgets.team_project import offer_to_initialise
 
         try:
             project = Project.open(path)
+        except EmptyDatabaseError as exc:
+            created = offer_to_initialise(self, parse_location(path), str(exc))
+            if created is None:
+                return False
+            project = created
         except ProjectLockedError as exc:
             answer = QMessageBox.question(self, "Project in use", f"{exc}\n\nOpen it read-only?")
             if answer != QMessageBox.StandardButton.Yes:
@@ -188,7 +214,7 @@ class MainWindow(QMainWindow):
     def _set_project(self, project: Project) -> None:
         self.close_project()
         self.project = project
-        self.prefs.add_recent(project.path)
+        self.prefs.add_recent(project.location.display)  # a URL without password: libpq supplies it
         settings.save(self.prefs)
         project.add_listener(self._on_project_changed)
         self.setCentralWidget(self.tree)
@@ -264,9 +290,13 @@ class MainWindow(QMainWindow):
             return None
         window = self.job_windows.get(job_id)
         if window is None:
+            from app.widgets.job_lease import take_job_lease
             from app.widgets.job_window import JobWindow
 
-            window = JobWindow(self.project, job_id, self)
+            holds_lease = take_job_lease(self, self.project, job_id)
+            if holds_lease is None:
+                return None
+            window = JobWindow(self.project, job_id, self, holds_lease=holds_lease)
             window.setWindowFlag(Qt.WindowType.Window, True)
             window.destroyed.connect(lambda _=None, j=job_id: self.job_windows.pop(j, None))
             window.destroyed.connect(lambda _=None: self.refresh())  # the counts after the job's edits

@@ -3,6 +3,7 @@
 :func:`fill_tree` rebuilds it and keeps the row that was selected (by task or job id), so a refresh
 never loses the user's selection. A task's count is its annotation jobs' objects; Ground Truth jobs
 are counted apart ("GT: …"), as they are references, not annotations. Each job row has its own count.
+In a team project the user's own jobs come first and a job being edited says by whom (its lease).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def fill_tree(tree: QTreeWidget, project: Project, columns: int) -> None:
     """Rebuild ``tree`` from ``project`` and select again what was selected."""
     keep = _selected(tree)
     tree.clear()
+    leases = project.job_leases()  # team context: who is on which job right now
+    me = project.location.url.username if project.location.url is not None else None
     again: QTreeWidgetItem | None = None
     for task in project.tasks():
         task_item = QTreeWidgetItem([f"{task.name}  (#{task.id})", task.media_type, str(task.size), "", "", "", ""])
@@ -46,15 +49,17 @@ def fill_tree(tree: QTreeWidget, project: Project, columns: int) -> None:
         tree.addTopLevelItem(task_item)
         work = {"shapes": 0, "tracks": 0, "tags": 0}
         gt = dict(work)
-        for job in project.jobs(task.id):
-            frames = job.frame_list()
+        for job in sorted(project.jobs(task.id), key=lambda j: bool(me) and j.assignee != me):
+            frames = job.frame_list()  # the user's own jobs first in a team project
+            lease = leases.get(job.id)
+            assignee = job.assignee + (f"  (being edited by {lease.user} on {lease.host})" if lease else "")
             counts = project.counts(job_id=job.id)
             into = gt if job.type is JobType.GROUND_TRUTH else work
             for kind in into:
                 into[kind] += counts[kind]
             item = QTreeWidgetItem([
                 f"Job #{job.id}", job.type.value, f"{frames[0]}–{frames[-1]} ({len(frames)})",
-                job.stage.value, job.state.value, job.assignee, count_text(counts),
+                job.stage.value, job.state.value, assignee, count_text(counts),
             ])
             item.setData(0, Qt.ItemDataRole.UserRole, job.id)
             task_item.addChild(item)

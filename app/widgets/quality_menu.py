@@ -3,7 +3,6 @@ task and project reports computed in the background, stored, and exportable to C
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Qt
@@ -232,7 +231,7 @@ class QualityMenu:
 
         ``store(result)`` runs on the GUI thread; a cancelled run says so in the status bar.
         """
-        path = Path(self.project.path)
+        path = self.project.location
 
         def work(token: CancelToken, progress: ProgressFn) -> Any:
             with Project.open(path, read_only=True) as project:
