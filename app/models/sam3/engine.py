@@ -66,6 +66,8 @@ class Sam3Engine:
         rgb = np.asarray(rgb)
         if rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError(f"expected an RGB image (H, W, 3), got shape {rgb.shape}")
+        if not rgb.flags.writeable:  # decoded frames may be read-only; torch wants writable memory
+            rgb = rgb.copy()
         return self.processor(images=rgb, return_tensors="pt").pixel_values, rgb.shape[0], rgb.shape[1]
 
     def encode_image(self, pixels: Any, height: int, width: int) -> ImageFeatures:
