@@ -68,6 +68,9 @@ def _add_checkpoint(args: argparse.Namespace, manager: ModelManager) -> None:
         path = import_checkpoint(source, accept_licence=args.accept_licence, manager=manager,
                                  overwrite=args.overwrite)
         print(f"added SAM 3 checkpoint {path} (SHA-256 recorded; {LICENCE_NAME} accepted)")
+        if args.name:  # e.g. -p prompts=str:car=parked car: a named SAM 3 set-up the GUI lists too
+            Registry().add(Registration(args.name, "model", str(path), list(args.param or []),
+                                        args.description or ""))
         return
     path = manager.add(source, overwrite=args.overwrite, trust=args.trust)
     if args.name:

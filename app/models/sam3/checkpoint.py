@@ -156,7 +156,7 @@ def load_model(path: str | Path, manager: ModelManager | None = None) -> Any:
         raise BrokenModelError(f"{path}: the weights do not fit SAM 3's image model ({len(missing)} missing, "
                                f"e.g. {missing[:2]}; {len(unexpected)} unexpected, e.g. {unexpected[:2]})")
     try:
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(state, strict=True, assign=True)  # no second copy of ~3.4 GB
     except RuntimeError as exc:
         raise BrokenModelError(f"{path}: the weights do not fit SAM 3's image model "
                                f"({str(exc).splitlines()[-1].strip()})") from exc

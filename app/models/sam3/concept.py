@@ -164,14 +164,15 @@ def _mask_points(mask: np.ndarray) -> list[float] | None:
 
 
 def create(model: str = "sam3", prompts: str = "", max_points: int = 32, device: str = "",
-           labels: Sequence[Any] = ()) -> Sam3ConceptFunction:
+           labels: Sequence[Any] = (), manager: Any = None) -> Sam3ConceptFunction:
     """The function for ``--model sam3[:PATH]`` over the task ``labels`` (prompts: see :func:`parse_prompts`)."""
     from app.models.device import configure_threads, select_device
     from app.models.sam3.checkpoint import load_model, resolve
 
     concepts = concepts_for(labels, parse_prompts(prompts))
-    path: Path = resolve(model)
+    path: Path = resolve(model, manager)
     chosen = select_device(device or None)
     if chosen == "cpu":
         configure_threads()
-    return Sam3ConceptFunction(Sam3Engine(load_model(path), chosen), concepts, max_points=max_points or None)
+    return Sam3ConceptFunction(Sam3Engine(load_model(path, manager), chosen), concepts,
+                               max_points=max_points or None)
