@@ -30,6 +30,7 @@ from app.widgets import workers
 from app.widgets.ai.model_choice import Choice, load_choice
 from app.widgets.event_bridge import connect_event
 
+
 def sam3_file(path: Path) -> bool:
     """A SAM 3 safetensors checkpoint (header check only: cheap enough for the GUI thread)."""
     from app.models.sam3.checkpoint import check_sam3
