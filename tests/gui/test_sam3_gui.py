@@ -58,3 +58,17 @@ def test_import_with_licence_then_detect_on_frame(qtbot, tmp_path: Path, monkeyp
     stack.undo()
     assert not [s for job in project.jobs() for s in project.annotations(job.id).shapes]
     project.close()
+
+
+def test_interactors_tab_offers_sam3_and_says_when_it_is_missing(qtbot, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.tools.ai_options import InteractorOptions
+    from app.widgets.ai.interactors_tab import InteractorsTab
+
+    monkeypatch.setenv("FIELDMARK_HOME", str(tmp_path / "home"))
+    options = InteractorOptions()
+    tab = InteractorsTab(options, None)
+    qtbot.addWidget(tab)
+    tab.select_model("sam3")
+    assert "Nov 2025" in tab.description.text() and "no SAM 3 checkpoint" in tab.message.text()
+    assert options.interactor is not None and options.interactor.name == "sam3"

@@ -43,3 +43,31 @@ def save_tiny(path: Path, seed: int = 0, **config: Any) -> Path:
     from app.models.sam3.checkpoint import save_checkpoint
 
     return save_checkpoint(tiny_model(seed, **config), path)
+
+
+def tiny_tracker(detector: Any, seed: int = 1) -> Any:
+    """A reduced ``Sam3TrackerModel`` sharing ``detector``'s vision backbone (as the released model does)."""
+    import torch
+    from transformers import Sam3TrackerConfig, Sam3TrackerModel
+
+    torch.manual_seed(seed)
+    vision = detector.config.vision_config
+    side = int(vision.backbone_config.image_size)
+    width = int(vision.fpn_hidden_size)
+    config = Sam3TrackerConfig(
+        vision_config=vision.to_dict(),
+        prompt_encoder_config={"hidden_size": width, "image_size": side, "patch_size": 14},
+        mask_decoder_config={"hidden_size": width, "mlp_dim": 2 * width, "num_attention_heads": 2,
+                             "iou_head_hidden_dim": width})
+    tracker = Sam3TrackerModel(config).eval()
+    backbone = {k: v for k, v in detector.state_dict().items() if k.startswith("vision_encoder.backbone.")}
+    tracker.load_state_dict(backbone, strict=False)
+    return tracker
+
+
+def save_tiny_full(path: Path, seed: int = 0) -> Path:
+    """A reduced SAM 3 checkpoint in the released video layout: detector + tracker weights."""
+    from app.models.sam3.checkpoint import save_checkpoint
+
+    detector = tiny_model(seed)
+    return save_checkpoint(detector, path, tracker=tiny_tracker(detector))

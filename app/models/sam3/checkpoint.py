@@ -22,6 +22,7 @@ from app.models.sam3.licence import LICENCE_NAME, LicenceStore
 
 FILENAME = "sam3.safetensors"
 CONFIG_KEY = "fieldmark.sam3_config"
+TRACKER_CONFIG_KEY = "fieldmark.sam3_tracker_config"
 PREFIX = "detector_model."
 REQUIRED = ("vision_encoder.", "text_encoder.", "geometry_encoder.", "detr_encoder.", "detr_decoder.",
             "mask_decoder.")
@@ -81,16 +82,27 @@ def config_of(header: dict[str, Any]) -> Any:
     return Sam3Config.from_dict(json.loads(text)) if text else Sam3Config()
 
 
-def save_checkpoint(model: Any, path: str | Path) -> Path:
-    """Write ``model``'s weights and its configuration as a SAM 3 checkpoint (atomically)."""
+def save_checkpoint(model: Any, path: str | Path, tracker: Any = None) -> Path:
+    """Write ``model``'s weights and its configuration as a SAM 3 checkpoint (atomically). With a
+    ``Sam3TrackerModel`` the file takes the released video layout (``detector_model.``,
+    ``tracker_model.``, ``tracker_neck.``; the tracker shares the detector's vision backbone)."""
     from safetensors.torch import save_file
 
     path = Path(path)
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    metadata = {"format": "pt", CONFIG_KEY: model.config.to_json_string()}
+    if tracker is not None:
+        state = {PREFIX + k: v for k, v in state.items()}
+        for key, value in tracker.state_dict().items():
+            if key.startswith("vision_encoder.neck."):
+                state["tracker_neck." + key.removeprefix("vision_encoder.neck.")] = value.detach().contiguous()
+            elif not key.startswith("vision_encoder."):
+                state["tracker_model." + key] = value.detach().contiguous()
+        metadata[TRACKER_CONFIG_KEY] = tracker.config.to_json_string()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".sam3-", suffix=".safetensors")
     os.close(fd)
     try:
-        save_file(state, tmp, metadata={"format": "pt", CONFIG_KEY: model.config.to_json_string()})
+        save_file(state, tmp, metadata=metadata)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -127,37 +139,90 @@ def import_checkpoint(source: str | Path, *, accept_licence: bool = False,
     return target
 
 
-def load_model(path: str | Path, manager: ModelManager | None = None) -> Any:
-    """The ``Sam3Model`` (eval mode, CPU) of a checked checkpoint whose licence was accepted."""
-    import torch
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-    from transformers import Sam3Model
-    from transformers.initialization import no_init_weights
-
-    manager = manager or ModelManager()
-    path = Path(path)
+def _checked_header(path: Path, manager: ModelManager) -> dict[str, Any]:
     header = check_sam3(path)
     manager.ensure_safe(path)
     if not LicenceStore(manager.root).accepted(LICENCE_NAME):
         raise ModelError(f"{path}: the {LICENCE_NAME} of SAM 3 has not been accepted yet; import the file "
                          "with `fieldmark models add PATH --accept-licence` (or the Models dialog) first")
-    config = config_of(header)
+    return header
+
+
+def _read_weights(path: Path, rename: Any) -> dict[str, Any]:
+    from safetensors import SafetensorError, safe_open
+
     try:
-        state = {k.removeprefix(PREFIX): v for k, v in load_file(str(path)).items()}
+        with safe_open(str(path), framework="pt") as handle:
+            return {new: handle.get_tensor(key) for key in handle.keys() if (new := rename(key)) is not None}
     except (SafetensorError, OSError) as exc:
         raise BrokenModelError(f"{path}: cannot read the weights ({exc})") from exc
-    with no_init_weights():  # the weights come from the file: skip the slow random initialisation
-        model = Sam3Model(config)
+
+
+def _fill(model: Any, state: dict[str, Any], path: Path, what: str) -> Any:
+    """Load ``state`` into ``model`` exactly (every key, every shape) or say what does not fit."""
+    import torch
+
     expected = set(model.state_dict())
-    state = {k: v for k, v in state.items() if not k.startswith(("tracker_model.", "tracker_neck."))}  # video file
     missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
     if missing or unexpected:
-        raise BrokenModelError(f"{path}: the weights do not fit SAM 3's image model ({len(missing)} missing, "
+        raise BrokenModelError(f"{path}: the weights do not fit {what} ({len(missing)} missing, "
                                f"e.g. {missing[:2]}; {len(unexpected)} unexpected, e.g. {unexpected[:2]})")
     try:
         model.load_state_dict(state, strict=True, assign=True)  # no second copy of ~3.4 GB
     except RuntimeError as exc:
-        raise BrokenModelError(f"{path}: the weights do not fit SAM 3's image model "
+        raise BrokenModelError(f"{path}: the weights do not fit {what} "
                                f"({str(exc).splitlines()[-1].strip()})") from exc
     return model.eval().to(torch.float32)
+
+
+def _detector_key(key: str) -> str | None:
+    return None if key.startswith(("tracker_model.", "tracker_neck.")) else key.removeprefix(PREFIX)
+
+
+def load_model(path: str | Path, manager: ModelManager | None = None) -> Any:
+    """The ``Sam3Model`` (eval mode, CPU) of a checked checkpoint whose licence was accepted."""
+    from transformers import Sam3Model
+    from transformers.initialization import no_init_weights
+
+    manager = manager or ModelManager()
+    path = Path(path)
+    config = config_of(_checked_header(path, manager))
+    state = _read_weights(path, _detector_key)
+    with no_init_weights():  # the weights come from the file: skip the slow random initialisation
+        model = Sam3Model(config)
+    return _fill(model, state, path, "SAM 3's image model")
+
+
+TRACKER_SKIP = ("memory_", "mask_downsample", "object_pointer_proj", "temporal_positional_encoding_projection_layer",
+                "no_object_pointer", "occlusion_spatial_embedding_parameter")  # video memory: not for clicks
+
+
+def _tracker_key(key: str) -> str | None:
+    """The released video layout -> ``Sam3TrackerModel`` names (the library's own renaming rules)."""
+    if key.startswith(PREFIX + "vision_encoder.backbone."):
+        return key.removeprefix(PREFIX)
+    if key.startswith("tracker_neck."):
+        return "vision_encoder.neck." + key.removeprefix("tracker_neck.")
+    if key.startswith("tracker_model."):
+        name = key.removeprefix("tracker_model.")
+        return None if name.startswith(TRACKER_SKIP) or name == "no_memory_positional_encoding" else name
+    return None
+
+
+def load_tracker(path: str | Path, manager: ModelManager | None = None) -> Any:
+    """The ``Sam3TrackerModel`` (clicks and boxes) of a full SAM 3 checkpoint (the video layout)."""
+    from transformers import Sam3TrackerConfig, Sam3TrackerModel
+    from transformers.initialization import no_init_weights
+
+    manager = manager or ModelManager()
+    path = Path(path)
+    header = _checked_header(path, manager)
+    if not any(k.startswith("tracker_model.") for k in header):
+        raise BrokenModelError(f"{path}: this SAM 3 file has no tracker weights (tracker_model.*), which clicks "
+                               "and boxes need; import the full model.safetensors of facebook/sam3")
+    text = (header.get("__metadata__") or {}).get(TRACKER_CONFIG_KEY)
+    config = Sam3TrackerConfig.from_dict(json.loads(text)) if text else Sam3TrackerConfig()
+    state = _read_weights(path, _tracker_key)
+    with no_init_weights():
+        model = Sam3TrackerModel(config)
+    return _fill(model, state, path, "SAM 3's tracker (clicks and boxes)")
