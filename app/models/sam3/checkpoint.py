@@ -188,7 +188,9 @@ def load_model(path: str | Path, manager: ModelManager | None = None) -> Any:
     path = Path(path)
     config = config_of(_checked_header(path, manager))
     state = _read_weights(path, _detector_key)
-    with no_init_weights():  # the weights come from the file: skip the slow random initialisation
+    # The weights come from the file: skip the slow random initialisation. (no_init_weights swaps
+    # torch's init functions process-wide while the model is built.)
+    with no_init_weights():
         model = Sam3Model(config)
     return _fill(model, state, path, "SAM 3's image model")
 

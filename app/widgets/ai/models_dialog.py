@@ -137,9 +137,13 @@ class ModelsDialog(QDialog):
         self.info.setText(f"Adding {path} (checksum and copy)...")
         workers.start(lambda _token, _progress: import_checkpoint(path, accept_licence=bool(accept),
                                                                   manager=self.manager),
-                      on_finished=lambda added: (self.refresh(), self.info.setText(
-                          f"Added SAM 3 checkpoint {added}; {LICENCE_NAME} accepted, SHA-256 recorded")),
-                      on_failed=lambda message, _t: self._error(message))
+                      on_finished=self._sam3_added, on_failed=lambda message, _t: self._error(message))
+
+    def _sam3_added(self, added: Path) -> None:
+        from app.models.sam3.licence import LICENCE_NAME
+
+        self.refresh()
+        self.info.setText(f"Added SAM 3 checkpoint {added}; {LICENCE_NAME} accepted, SHA-256 recorded")
 
     def add_hf_checkpoint(self, path: str | None = None, repo_id: str | None = None, *,
                           trust: bool | None = None) -> None:
