@@ -72,3 +72,34 @@ def test_interactors_tab_offers_sam3_and_says_when_it_is_missing(qtbot, tmp_path
     tab.select_model("sam3")
     assert "Nov 2025" in tab.description.text() and "no SAM 3 checkpoint" in tab.message.text()
     assert options.interactor is not None and options.interactor.name == "sam3"
+
+
+def test_automatic_annotation_dialog_runs_sam3_over_the_task(qtbot, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.models.sam3.checkpoint import import_checkpoint
+    from app.widgets.ai.auto_annotation_dialog import AutoAnnotationDialog
+
+    monkeypatch.setenv("FIELDMARK_HOME", str(tmp_path / "home"))
+    manager = ModelManager()
+    import_checkpoint(save_tiny(tmp_path / "model.safetensors"), accept_licence=True, manager=manager)
+    project = make_project(tmp_path, frames=3, labels=[Label("car", type=LabelType.ANY),
+                                                       Label("sign", type=LabelType.POINTS)])
+    stack = UndoStack()
+    dialog = AutoAnnotationDialog(project, project.tasks()[0].id, undo_stack=stack,
+                                  registry=Registry(tmp_path / "models.json"), manager=manager)
+    qtbot.addWidget(dialog)
+    dialog.model_combo.setCurrentText(FILENAME)
+    assert not dialog.prompts_button.isHidden()
+    dialog.prompts = {"car": ""}  # an emptied prompt: refused before any inference, nothing written
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=30000)
+    assert "label 'car': empty text prompt" in dialog.last_error and len(stack) == 0
+    dialog.prompts = {"car": "red car"}
+    dialog.threshold.set_value(0.0)
+    dialog.conv_mask.setChecked(True)  # an 'any' label: masks as polygons (a 'mask' label refuses, as in CVAT)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=30000)
+    assert dialog.last_error == "" and dialog.last_result.frames_done == 3
+    shapes = [s for job in project.jobs() for s in project.annotations(job.id).shapes]
+    assert shapes and {s.type.value for s in shapes} == {"polygon"} and len(stack) == 1
+    project.close()
