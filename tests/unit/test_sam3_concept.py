@@ -41,6 +41,8 @@ def test_prompt_encoding_and_bad_prompts() -> None:
         encode(["  "])
     with pytest.raises(PromptError, match="at most 30: shorten it"):
         encode(["big " * 31])
+    with pytest.raises(PromptError, match="nothing the tokenizer can encode"):
+        encode(["\ufeff\x7f"])  # a name of invisible characters only
 
 
 def test_concepts_default_to_label_names_and_take_overrides() -> None:
@@ -49,6 +51,8 @@ def test_concepts_default_to_label_names_and_take_overrides() -> None:
                         Concept("tree", "mask", "oak tree")]  # the points label is not a concept
     with pytest.raises(PromptError, match="label 'car': empty text prompt"):
         concepts_for(LABELS, {"car": ""})
+    with pytest.raises(PromptError, match="label '.+': text prompt .+ nothing the tokenizer can encode"):
+        concepts_for([Label("\ufeff", type=LabelType.MASK)])
     with pytest.raises(PromptError, match="labels the task does not have: bus"):
         concepts_for(LABELS, {"bus": "bus"})
     with pytest.raises(PromptError, match="write LABEL=TEXT"):
