@@ -36,6 +36,22 @@ def _load(args: argparse.Namespace) -> Any:
         raise CliError(str(exc)) from exc
 
 
+def _is_sam3(args: argparse.Namespace) -> bool:
+    return bool(args.model) and str(args.model).split(":", 1)[0].strip().lower() == "sam3"
+
+
+def _load_sam3(args: argparse.Namespace, labels: Any) -> Any:
+    """SAM 3 needs the task's labels: each becomes a text prompt (``-p prompts=str:car=parked car;...``)."""
+    from app.models.sam3.concept import create
+    from app.models.sam3.tokens import PromptError
+
+    try:
+        params = parse_params(args.param or [])
+        return create(args.model, labels=labels, **params)
+    except (ModelError, PromptError, ValueError, TypeError) as exc:
+        raise CliError(str(exc)) from exc
+
+
 def _progress_printer(total_hint: list[int]) -> Any:
     def report(progress: Any) -> None:
         if sys.stderr.isatty() or progress.done == progress.total:
@@ -62,9 +78,11 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
                              clear_existing=args.clear_existing, allow_unmatched_labels=args.allow_unmatched_labels)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    function = _load(args)
+    function = None if _is_sam3(args) else _load(args)
     with open_project(args.project) as project:
         task_id = resolve_task(project, args.task)
+        if function is None:
+            function = _load_sam3(args, project.labels())
         items = plan_task(project, task_id)
         source = open_task_source(project, task_id)
         try:
@@ -112,7 +130,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--function-file", help="a .py file defining a CVAT detection function")
     source.add_argument("--function-module", help="an importable module defining a CVAT detection function")
-    source.add_argument("--model", help="a checkpoint path or name (YOLO or torchvision detector)")
+    source.add_argument("--model", help="a checkpoint path or name (YOLO or torchvision detector), or sam3[:PATH] "
+                             "(SAM 3: every label is a text prompt; -p prompts=str:LABEL=TEXT;...)")
     add_function_args(p)
     p.add_argument("--conf-threshold", type=parse_threshold, default=None,
                    help="confidence threshold for filtering detections (0 to 1), passed to the function")
