@@ -34,6 +34,10 @@ class FrameLedger:
         self._failed: set[int] = set()
         self._cursor = 0  # frames before it were handed to the writer (or skipped)
 
+    def peek(self) -> Shard | None:
+        """The shard :meth:`next_shard` gives next (None: none waits)."""
+        return self._waiting[0] if self._waiting else None
+
     def next_shard(self) -> Shard | None:
         return self._waiting.popleft() if self._waiting else None
 

@@ -175,13 +175,20 @@ def _drive(ray: Any, pool: WorkerPool, items: Sequence[WorkItem], payload: Any, 
     finished = 0
 
     def dispatch() -> None:
+        """Fill each actor up to ``IN_FLIGHT`` shards. A retried shard runs alone on its actor: a worker
+        that dies takes the unsent replies of its queue with it, so nothing may share it with a suspect."""
         for slot, actor in enumerate(pool.actors):
-            while sum(1 for _, s, a in in_flight.values() if s == slot and a is actor) < IN_FLIGHT:
-                shard = ledger.next_shard()
+            mine = [s for s, n, a in in_flight.values() if n == slot and a is actor]
+            while len(mine) < IN_FLIGHT and not any(s.tries for s in mine):
+                shard = ledger.peek()
                 if shard is None:
                     return
+                if shard.tries and mine:
+                    break
+                ledger.next_shard()
                 frames = [(i, items[i], payload(items[i])) for i in shard.indices]
                 in_flight[actor.run.remote(frames)] = (shard, slot, actor)
+                mine.append(shard)
 
     def write(resolved: list[tuple[int, Any]]) -> None:
         for index, frame in resolved:

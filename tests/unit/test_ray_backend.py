@@ -192,7 +192,7 @@ def _cli(project: Path, *extra: str) -> subprocess.CompletedProcess:
 
 def test_cli_joins_a_cluster_by_address_and_starts_a_local_one(ray_cluster, tmp_path: Path) -> None:
     _, _, expected = _run(tmp_path / "local", BOXES, frames=8)
-    for name, extra in (("address", ("--ray", ray_cluster)), ("local", ("--ray",))):
+    for name, extra in (("cli-address", ("--ray", ray_cluster)), ("cli-local", ("--ray",))):
         project = make_project(tmp_path / name, frames=8)
         path, task_id = project.path, project.tasks()[0].id
         project.close()
