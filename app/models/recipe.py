@@ -25,6 +25,14 @@ class FunctionRecipe:
         if self.kind not in KINDS:
             raise ValueError(f"function kind {self.kind!r} is not one of {', '.join(KINDS)}")
 
+    @classmethod
+    def from_registration(cls, registration: Any) -> FunctionRecipe:
+        """The recipe of a :class:`~app.models.registry.Registration` (a registered function or model)."""
+        from app.models.functions import parse_params
+
+        kind = {"function-file": "file", "function-module": "module"}.get(registration.kind, "model")
+        return cls(kind, registration.target, parse_params(registration.params))
+
     def resolved(self) -> FunctionRecipe:
         """The same recipe with files as absolute paths (a model name resolved by the model manager),
         so a process started elsewhere (a Ray worker) loads the very same file."""

@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
 from app.editing.stack import UndoStack
 from app.models.label_matching import LabelMapping
 from app.models.manager import ModelManager
+from app.models.recipe import FunctionRecipe
 from app.models.registry import Registry
 from app.models.runner import Progress, RunOptions, RunResult, plan_job, plan_task
 from app.widgets import workers
 from app.widgets.ai.label_matching_dialog import LabelMatchingDialog
 from app.widgets.ai.model_choice import Choice, available, load_choice, safe_registry
 from app.widgets.ai.run_control import RunHandle, RunRequest
+from app.widgets.ai.run_place import RunPlaceField
 from app.widgets.ai.threshold_field import ThresholdField
 
 
@@ -72,6 +74,7 @@ class AutoAnnotationDialog(QDialog):
         self.match_button = QPushButton("Match labels...")
         self.match_button.clicked.connect(self.edit_mapping)
         self.mapping_label = QLabel("Labels matched by name")
+        self.run_place = RunPlaceField()
         self.progress = QProgressBar()
         self.eta = QLabel(format_eta(None))
         self.run_button = QPushButton("Annotate")
@@ -90,6 +93,7 @@ class AutoAnnotationDialog(QDialog):
         form.addRow(self.conv_mask)
         form.addRow(self.clear_existing)
         form.addRow(self.match_button, self.mapping_label)
+        form.addRow("Run on", self.run_place)
         buttons = QHBoxLayout()
         buttons.addWidget(self.eta)
         buttons.addStretch(1)
@@ -144,6 +148,11 @@ class AutoAnnotationDialog(QDialog):
         choice = self.current_choice()
         if choice is None or self.handle is not None:
             return
+        try:
+            ray = self.run_place.settings()
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
         if self.job_scope.isChecked() and self.job_id is not None:
             items = plan_job(self.project, self.job_id)
         else:
@@ -154,7 +163,7 @@ class AutoAnnotationDialog(QDialog):
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         request = RunRequest(self.project, self.task_id, items, lambda: self._function(choice), self.options(),
-                             self.undo_stack)
+                             self.undo_stack, ray=ray, recipe=FunctionRecipe.from_registration(choice.registration))
         self.handle = RunHandle(request, self._on_progress, self._on_done, self._on_failed)
 
     def cancel(self) -> None:
