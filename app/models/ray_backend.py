@@ -128,6 +128,9 @@ class WorkerPool:
         if self.actors[slot] is dead:
             self.actors[slot] = self._new()
 
+    def peak_rss(self) -> list[int]:
+        return list(self.ray.get([actor.peak_rss.remote() for actor in self.actors]))
+
     def close(self) -> None:
         for actor in self.actors:
             self.ray.kill(actor, no_restart=True)
@@ -154,8 +157,10 @@ def run_on_ray(recipe: FunctionRecipe, items: Sequence[WorkItem], source: FrameS
         pool = WorkerPool(ray, recipe, task_labels, options, settings)
         try:
             pool.check_ready()
-            return _drive(ray, pool, items, payloads(items, source, settings.frames_as), writer, options,
-                          progress, token)
+            result = _drive(ray, pool, items, payloads(items, source, settings.frames_as), writer, options,
+                            progress, token)
+            result.worker_peak_rss = pool.peak_rss()
+            return result
         except AutoAnnotationError:
             writer.revert()
             raise

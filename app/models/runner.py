@@ -87,6 +87,8 @@ class RunResult:
     stage_seconds: dict[str, float] = field(default_factory=lambda: {"wait_frame": 0.0, "map": 0.0, "write": 0.0})
     #: Frames given up after their worker was lost twice (Ray backend), "frame N (name)": nothing written.
     failed: list[str] = field(default_factory=list)
+    #: Peak resident memory of each Ray worker at the end of the run, bytes (empty in-process).
+    worker_peak_rss: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         """What the run kept, e.g. "cancelled; kept 12 of 40 frames: 30 shapes, 0 tags"."""
