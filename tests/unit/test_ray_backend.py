@@ -203,3 +203,15 @@ def test_cli_joins_a_cluster_by_address_and_starts_a_local_one(ray_cluster, tmp_
 
         with Project.open(path) as reopened:
             assert _shapes(reopened, task_id) == expected
+
+
+def test_cli_without_ray_says_how_to_get_it(tmp_path: Path) -> None:
+    project = make_project(tmp_path, frames=2)
+    path = project.path
+    project.close()
+    code = ("import sys; sys.modules['ray'] = None; from app.cli import main; "
+            f"sys.exit(main(['auto-annotate', {str(path)!r}, '--function-file', {BOXES.target!r}, '--ray']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Ray is not installed" in done.stderr and "fieldmark[cluster]" in done.stderr
