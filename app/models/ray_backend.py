@@ -120,7 +120,14 @@ class WorkerPool:
 
     def check_ready(self) -> None:
         """Wait until every actor loaded the function; a set-up error (the same for all) raises."""
-        for error in self.ray.get([actor.ready.remote() for actor in self.actors]):
+        from ray.exceptions import RayError
+
+        try:
+            errors = self.ray.get([actor.ready.remote() for actor in self.actors])
+        except RayError as exc:
+            raise AutoAnnotationError(f"a Ray worker died while loading the function: {exc}; "
+                                      "nothing was written") from exc
+        for error in errors:
             if error:
                 raise AutoAnnotationError(error)
 
@@ -170,7 +177,7 @@ def run_on_ray(recipe: FunctionRecipe, items: Sequence[WorkItem], source: FrameS
 
 def _drive(ray: Any, pool: WorkerPool, items: Sequence[WorkItem], payload: Any, writer: Writer,
            options: RunOptions, progress: ProgressFn | None, token: CancelToken | None) -> RunResult:
-    from ray.exceptions import RayActorError, WorkerCrashedError
+    from ray.exceptions import RayError, RayTaskError
 
     result = RunResult(frames_total=len(items))
     clock = ProgressClock()
@@ -214,7 +221,9 @@ def _drive(ray: Any, pool: WorkerPool, items: Sequence[WorkItem], payload: Any, 
             shard, slot, actor = in_flight.pop(ref)
             try:
                 status, value = ray.get(ref)
-            except (RayActorError, WorkerCrashedError):
+            except RayTaskError as exc:  # not the function's error (the actor returns those): a broken worker
+                raise AutoAnnotationError(f"a Ray worker failed: {exc}; nothing was written") from exc
+            except RayError:  # the worker, its process or its node was lost
                 given_up = ledger.lost(shard)
                 result.failed += [f"frame {items[i].frame} ({items[i].name})" for i in given_up]
                 pool.replace(slot, actor)

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 from app.domain.annotations import Shape, Tag
 
-if TYPE_CHECKING:
-    from app.models.runner import RunOptions, RunResult, WorkItem, Writer
+#: A run's work item (:class:`app.models.runner.WorkItem`: ``frame``, ``job_id``, ``name``); the writer is
+#: the runner's ``Writer`` and the result its ``RunResult`` (not imported: the runner imports this module).
+WorkItem = Any
 
 
 class FrameBatcher:
     """Collects finished frames (in run order) and writes them through ``writer`` in whole-frame batches."""
 
-    def __init__(self, writer: Writer, items: Sequence[WorkItem], options: RunOptions, result: RunResult) -> None:
+    def __init__(self, writer: Any, items: Sequence[WorkItem], options: Any, result: Any) -> None:
+        """``options``: the run's ``RunOptions`` (``batch_frames``, ``batch_seconds``)."""
         self.writer, self.options, self.result = writer, options, result
         self._last_index = {item.job_id: i for i, item in enumerate(items)}
         self._pending: list[tuple[WorkItem, list[Shape], list[Tag]]] = []
