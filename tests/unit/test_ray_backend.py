@@ -48,8 +48,8 @@ def ray_cluster():
 
 
 def _run(tmp_path: Path, recipe: FunctionRecipe, *, ray: RaySettings | None = None, options: RunOptions | None = None,
-         progress=None, token=None, frames: int = FRAMES, size=(32, 24)):
-    project = make_project(tmp_path, frames=frames)
+         progress=None, token=None, frames: int = FRAMES, labels=None):
+    project = make_project(tmp_path, frames=frames, labels=labels)
     task_id = project.tasks()[0].id
     items, source = plan_task(project, task_id), open_task_source(project, task_id)
     writer = AutoAnnotationRun(project)
@@ -95,15 +95,16 @@ def yolo11n(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_random_yolo11n_same_as_in_process_frames_as_paths(ray_cluster, tmp_path: Path, yolo11n: Path) -> None:
+    from app.models.spec_labels import labels_from_spec
+
     recipe = FunctionRecipe("model", str(yolo11n), {"device": "cpu", "imgsz": 64, "max_det": 4})
-    options = RunOptions(allow_unmatched_labels=True)
-    _, _, expected = _run(tmp_path / "local", recipe, options=options)
-    _, result, shapes = _run(tmp_path / "ray", recipe, options=options,
+    labels = labels_from_spec(recipe.load().spec.labels)  # "From model": all 80 classes
+    _, _, expected = _run(tmp_path / "local", recipe, labels=labels)
+    _, result, shapes = _run(tmp_path / "ray", recipe, labels=labels,
                              ray=RaySettings(workers=2, batch_size=4, frames_as="paths"))
     assert result.frames_done == FRAMES and not result.failed
-    assert [s[:3] for s in shapes] == [s[:3] for s in expected]  # same objects, in the same frame order
-    assert all(a[3] == pytest.approx(b[3], abs=1e-3) and a[4] == pytest.approx(b[4], abs=1e-4)
-               for a, b in zip(shapes, expected, strict=True))
+    assert len(shapes) > FRAMES and {s[2] for s in shapes} == {"rectangle"}
+    assert shapes == expected  # same boxes, labels and scores, in the same frame order
 
 
 def _killer(ray_module, settings: RaySettings, after: int):
