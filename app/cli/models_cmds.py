@@ -9,30 +9,38 @@ from typing import Any
 
 from app.cli.common import CliError, open_project, resolve_task
 from app.cli.models_admin import add_function_args
-from app.models.functions import (
-    FunctionLoadError,
-    load_function_file,
-    load_function_module,
-    parse_params,
-    require_detection,
-)
+from app.models.functions import FunctionLoadError, parse_params
 from app.models.manager import ModelError
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _recipe(args: argparse.Namespace) -> Any:
+    from app.models.recipe import FunctionRecipe
+
     try:
         params = parse_params(args.param or [])
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    try:
-        if args.function_file:
-            return require_detection(load_function_file(args.function_file, params), args.function_file)
-        if args.function_module:
-            return require_detection(load_function_module(args.function_module, params), args.function_module)
-        from app.models.adapters import function_for_model
+    if args.function_file:
+        return FunctionRecipe("file", args.function_file, params)
+    if args.function_module:
+        return FunctionRecipe("module", args.function_module, params)
+    return FunctionRecipe("model", args.model, params)
 
-        return function_for_model(args.model, **params)
-    except (FunctionLoadError, ModelError, ValueError, TypeError) as exc:
+
+def _backend(args: argparse.Namespace, recipe: Any) -> tuple[Any, Any]:
+    """The backend and the recipe it runs, checked before the project is opened: in-process, the
+    function is loaded here; on Ray, Ray must import and files resolve (the actors load the function)."""
+    from app.models.backends import InProcess, OnRay
+    from app.models.ray_backend import RaySettings, RayUnavailable, import_ray
+
+    try:
+        if args.ray is None:
+            return InProcess(recipe.load()), recipe
+        settings = RaySettings(address=args.ray or None, workers=args.workers, gpus_per_worker=args.gpus_per_worker,
+                               batch_size=args.batch_size, frames_as=args.frames_as)
+        import_ray()
+        return OnRay(settings), recipe.resolved()
+    except (FunctionLoadError, ModelError, ValueError, TypeError, RayUnavailable) as exc:
         raise CliError(str(exc)) from exc
 
 
@@ -70,7 +78,8 @@ def _progress_printer(total_hint: list[int]) -> Any:
 def cmd_auto_annotate(args: argparse.Namespace) -> int:
     from app.core.work import CancelToken
     from app.media.sources import open_task_source
-    from app.models.runner import AutoAnnotationError, RunOptions, plan_task, run_detection
+    from app.models.ray_backend import RayUnavailable
+    from app.models.runner import AutoAnnotationError, RunOptions, plan_task
     from app.models.writer import AutoAnnotationRun
 
     try:
@@ -78,16 +87,21 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
                              clear_existing=args.clear_existing, allow_unmatched_labels=args.allow_unmatched_labels)
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    function = None if _is_sam3(args) else _load(args)
+    sam3 = _is_sam3(args)
+    if sam3 and args.ray is not None:
+        raise CliError("SAM 3 runs in this process only (it needs the task's labels as prompts); drop --ray")
+    backend, recipe = (None, _recipe(args)) if sam3 else _backend(args, _recipe(args))
     with open_project(args.project) as project:
         task_id = resolve_task(project, args.task)
-        if function is None:
-            function = _load_sam3(args, project.labels())
+        if sam3:
+            from app.models.backends import InProcess
+
+            backend = InProcess(_load_sam3(args, project.labels()))
         items = plan_task(project, task_id)
         source = open_task_source(project, task_id)
         try:
-            result = run_detection(
-                function,
+            result = backend.run(
+                recipe,
                 items,
                 source,
                 project.labels(),
@@ -96,7 +110,7 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
                 progress=_progress_printer([len(items)]),
                 token=CancelToken(),
             )
-        except AutoAnnotationError as exc:
+        except (AutoAnnotationError, RayUnavailable) as exc:
             raise CliError(str(exc)) from exc
         except KeyboardInterrupt:
             raise CliError("interrupted; frames finished before the interruption are kept", 130) from None
@@ -104,6 +118,10 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
             source.close()
     print(f"annotated {result.frames_done} frames: {result.shapes} shapes, {result.tags} tags "
           f"({result.seconds:.1f}s, model {result.detect_seconds:.1f}s)")
+    if result.failed:
+        print(f"error: {len(result.failed)} frames failed twice on lost Ray workers and were not written: "
+              f"{', '.join(result.failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -139,4 +157,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--clear-existing", action="store_true", help=CLEAR_HELP)
     p.add_argument("--allow-unmatched-labels", action="store_true",
                    help="drop outputs of function labels missing from the project instead of failing")
+    add_ray_args(p)
     p.set_defaults(func=cmd_auto_annotate)
+
+
+def add_ray_args(p: argparse.ArgumentParser) -> None:
+    ray = p.add_argument_group("distributed run on Ray (docs/models.md, 'Auto-annotation on Ray')")
+    ray.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                     help="run on Ray: without ADDRESS a local Ray is started for the run; with one (host:port "
+                          "or ray://host:port) the run joins that cluster")
+    ray.add_argument("--workers", type=int, default=2, help="model replicas (Ray actors), default 2")
+    ray.add_argument("--gpus-per-worker", type=float, default=0.0, help="GPUs each replica reserves (default 0)")
+    ray.add_argument("--batch-size", type=int, default=4, help="frames sent to a replica at a time (default 4)")
+    ray.add_argument("--frames-as", choices=("bytes", "paths"), default="bytes",
+                     help="'bytes': this process reads the image files and sends them; 'paths': the workers "
+                          "read them (they must see the same storage at the same paths)")

@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
 from app.editing.stack import UndoStack
 from app.models.label_matching import LabelMapping
 from app.models.manager import ModelManager
+from app.models.recipe import FunctionRecipe
 from app.models.registry import Registry
 from app.models.runner import Progress, RunOptions, RunResult, plan_job, plan_task
 from app.widgets import workers
 from app.widgets.ai.label_matching_dialog import LabelMatchingDialog
 from app.widgets.ai.model_choice import Choice, available, safe_registry
 from app.widgets.ai.run_control import RunHandle, RunRequest
+from app.widgets.ai.run_place import RunPlaceField
 from app.widgets.ai.sam3_prompts import PromptsDialog, is_sam3, loader
 from app.widgets.ai.threshold_field import ThresholdField
 
@@ -76,6 +78,7 @@ class AutoAnnotationDialog(QDialog):
         self.match_button = QPushButton("Match labels...")
         self.match_button.clicked.connect(self.edit_mapping)
         self.mapping_label = QLabel("Labels matched by name")
+        self.run_place = RunPlaceField()
         self.progress = QProgressBar()
         self.eta = QLabel(format_eta(None))
         self.run_button = QPushButton("Annotate")
@@ -96,6 +99,7 @@ class AutoAnnotationDialog(QDialog):
         form.addRow(self.match_button, self.mapping_label)
         form.addRow(self.prompts_button)
         self.prompts_button.setVisible(is_sam3(self.current_choice()))
+        form.addRow("Run on", self.run_place)
         buttons = QHBoxLayout()
         buttons.addWidget(self.eta)
         buttons.addStretch(1)
@@ -156,6 +160,11 @@ class AutoAnnotationDialog(QDialog):
         choice = self.current_choice()
         if choice is None or self.handle is not None:
             return
+        try:
+            ray = self.run_place.settings()
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
         if self.job_scope.isChecked() and self.job_id is not None:
             items = plan_job(self.project, self.job_id)
         else:
@@ -165,8 +174,13 @@ class AutoAnnotationDialog(QDialog):
         self.last_error = ""
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
+        if ray is not None and is_sam3(choice):
+            self._show_error("SAM 3 runs on this computer only (it needs the task's labels as prompts)")
+            self.run_button.setEnabled(True)
+            self.cancel_button.setEnabled(False)
+            return
         request = RunRequest(self.project, self.task_id, items, self._loader(choice), self.options(),
-                             self.undo_stack)
+                             self.undo_stack, ray=ray, recipe=FunctionRecipe.from_registration(choice.registration))
         self.handle = RunHandle(request, self._on_progress, self._on_done, self._on_failed)
 
     def cancel(self) -> None:

@@ -6,6 +6,8 @@ seconds), opens its own writer handle on the project (the store's thread rule) a
 command writes each batch through that handle as it comes, so the worker never waits on the GUI
 thread. The store's change events reach the GUI's listeners on the GUI thread. A run that wrote nothing
 (failed and reverted, cancelled before its first frame, or found nothing) leaves no undo step.
+A request with ``ray`` settings runs on Ray instead (:class:`~app.models.backends.OnRay`): the actors load
+the function from its recipe and this worker, the project's one writer, writes what they return.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any
 from app.core.work import CancelToken, Outcome, Progress, ProgressFn
 from app.editing.stack import UndoStack
 from app.media.sources import open_task_source
+from app.models.backends import OnRay
+from app.models.ray_backend import RaySettings
+from app.models.recipe import FunctionRecipe
 from app.models.runner import RunOptions, RunResult, WorkItem, run_detection
 from app.models.writer import AutoAnnotationRun
 from app.widgets import workers
@@ -30,6 +35,9 @@ class RunRequest:
     load: Callable[[], Any]  # returns the detection function (called in the worker)
     options: RunOptions
     undo_stack: UndoStack | None = None
+    #: Run on Ray (a local Ray or a cluster): the actors load ``recipe``; None = in this process.
+    ray: RaySettings | None = None
+    recipe: FunctionRecipe | None = None
 
 
 class RunHandle:
@@ -57,13 +65,17 @@ class RunHandle:
         self.worker.cancel()
 
     def _work(self, token: CancelToken, progress: ProgressFn) -> RunResult:
-        function = self.request.load()
+        request = self.request
+        function = request.load() if request.ray is None else None
         token.check()
-        writer = self.request.project.open_writer()
+        writer = request.project.open_writer()
         self.command.bind(writer)
         try:
-            return run_detection(function, self.request.items, self.source, self.labels, self.command,
-                                 self.request.options, progress=progress, token=token)
+            if request.ray is not None and request.recipe is not None:
+                return OnRay(request.ray).run(request.recipe, request.items, self.source, self.labels, self.command,
+                                              request.options, progress=progress, token=token)
+            return run_detection(function, request.items, self.source, self.labels, self.command,
+                                 request.options, progress=progress, token=token)
         finally:
             self.command.unbind()
             writer.close()
