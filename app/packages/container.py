@@ -61,7 +61,8 @@ def seal(db: sqlite3.Connection, manifest: Manifest) -> None:
     """Write the manifest and the checksum over it and the base (the last step of an export)."""
     manifest_text = manifest.to_json()
     db.execute("INSERT INTO package_meta (key, value) VALUES ('manifest', ?)", (manifest_text,))
-    db.execute("INSERT INTO package_meta (key, value) VALUES ('checksum', ?)", (_checksum(manifest_text, _base_rows(db)),))
+    checksum = _checksum(manifest_text, _base_rows(db))
+    db.execute("INSERT INTO package_meta (key, value) VALUES ('checksum', ?)", (checksum,))
 
 
 def _open(path: Path) -> sqlite3.Connection:

@@ -115,6 +115,8 @@ def apply_merge(project: Project, preview: MergePreview, policy: str = "ask") ->
         raise PackageError(f"Unknown merge policy {policy!r}; use one of {', '.join(POLICIES)}.")
     conflicts = preview.conflicts()
     if policy == "ask" and conflicts:
+        for job in preview.jobs:
+            project.untrack_job(job.job_id)
         shown = "; ".join(f"job {c['job']} frame {c['frame']} {c['kind']} {c['uid'][:8]}: {c['what']}"
                           for c in conflicts[:10])
         more = f" (and {len(conflicts) - 10} more)" if len(conflicts) > 10 else ""

@@ -1,0 +1,205 @@
+"""Field packages on both engines: export, work in the package, merge back (fast-forward, three-way, each
+conflict policy), and what a merge refuses."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from app.domain.annotations import Shape
+from app.domain.enums import JobType, ShapeType
+from app.packages import container, fieldwork
+from app.packages.export import export_package
+from app.packages.manifest import PackageError
+from app.packages.merge import MergeConflictsError, apply_merge, merge_package, prepare_merge
+from app.storage.errors import JobLeasedError
+from app.storage.store import Project
+from tests.support.packages import annotate, car, content, make_project
+
+
+@pytest.fixture
+def project(project_location: str, tmp_path: Path):
+    p = make_project(project_location, tmp_path)
+    yield p
+    p.close()
+
+
+def _export(project: Project, tmp_path: Path, job_index: int = 1, name: str = "j.fmpkg"):
+    job = project.jobs()[job_index]
+    annotate(project, job.id, seed=3)
+    manifest = export_package(project, [job.id], tmp_path / name)
+    return job.id, manifest, tmp_path / name
+
+
+def test_export_writes_a_package_that_opens_like_a_project(project: Project, tmp_path: Path) -> None:
+    job_id, manifest, path = _export(project, tmp_path)
+    job = project.job(job_id)
+    assert manifest.jobs[0].base_version == job.revision and manifest.jobs[0].frames == [2, 3]
+    assert [m.size for m in manifest.media] == [path.stat().st_size for path in
+                                                [Path(project.frames(job.task_id)[f].path) for f in (2, 3)]]
+    assert manifest.media[0].sha256 == hashlib.sha256(Path(project.frames(job.task_id)[2].path).read_bytes()).hexdigest()
+    container.unpack_media(path, manifest)
+    with Project.open(path) as package:
+        (task,) = package.tasks()
+        assert [f.name for f in package.frames(task.id)] == ["img002.png", "img003.png"]  # only the job's frames
+        assert package.resolve_media(package.frames(task.id)[1].path).read_bytes() == \
+            Path(project.frames(job.task_id)[3].path).read_bytes()
+        (pjob,) = package.jobs()
+        assert content(package.annotations(pjob.id)) != [] and len(package.annotations(pjob.id)) == 5
+        assert package.quality_settings() == {}
+    # The job is out in the field: the project refuses writes to it and shows who holds it.
+    lease = project.job_lease(job_id)
+    assert lease is not None and lease.host.startswith(fieldwork.FIELD_HOST)
+    with pytest.raises(JobLeasedError):
+        project.add_shapes(job_id, [Shape(ShapeType.POINTS, 2, car(project)[0], [1.0, 1.0])])
+    with pytest.raises(PackageError, match="in a field package"):
+        export_package(project, [job_id], tmp_path / "again.fmpkg")
+
+
+def test_ground_truth_jobs_stay_home(project: Project, tmp_path: Path) -> None:
+    gt = project.create_job(project.tasks()[0].id, JobType.GROUND_TRUTH, [1, 4])
+    with pytest.raises(PackageError, match="ground truth"):
+        export_package(project, [gt.id], tmp_path / "gt.fmpkg")
+    assert not (tmp_path / "gt.fmpkg").exists()
+
+
+def _edit_package(path: Path) -> dict[str, str]:
+    """Field work: change one box, delete one tag, add a polygon. Returns uid -> what happened."""
+    with Project.open(path) as package:
+        (pjob,) = package.jobs()
+        ann = package.annotations(pjob.id)
+        box = ann.shapes[0]
+        package.replace_annotations(pjob.id, remove_shapes=[box.id], add=_one(box.copy(points=[0.0, 0.0, 5.0, 5.0])))
+        package.delete_annotations(pjob.id, tag_ids=[ann.tags[0].id])
+        (poly,) = package.add_shapes(pjob.id, [Shape(ShapeType.POLYGON, 1, box.label_id, [1, 1, 9, 1, 5, 8])])
+        added = package.annotations(pjob.id).shapes[-1].uid
+        assert poly
+        return {"changed": box.uid, "deleted": ann.tags[0].uid, "added": added}
+
+
+def _one(shape: Shape):
+    from app.domain.annotations import Annotations
+
+    return Annotations(shapes=[shape])
+
+
+def test_fast_forward_makes_the_job_equal_to_the_package(project: Project, tmp_path: Path) -> None:
+    job_id, manifest, path = _export(project, tmp_path)
+    _edit_package(path)
+    with Project.open(path, read_only=True) as package:
+        expected = content(_source_frames(package.annotations(package.jobs()[0].id), [2, 3]))
+    digest_before = hashlib.sha256(path.read_bytes()).hexdigest()
+    report = merge_package(project, path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest_before  # the package is only read
+    assert report["jobs"][0]["mode"] == "fast-forward"
+    assert report["totals"]["added"] == 1 and report["totals"]["changed"] == 1 and report["totals"]["deleted"] == 1
+    assert content(project.annotations(job_id)) == expected
+    assert project.job_lease(job_id) is None
+    assert fieldwork.records(project, job_id)[manifest.package_id]["merged"]
+    project.add_shapes(job_id, [Shape(ShapeType.POINTS, 2, car(project)[0], [1.0, 1.0])])  # home again
+    with pytest.raises(PackageError, match="already merged"):
+        merge_package(project, path)
+
+
+def _source_frames(annotations, frames):
+    from app.packages.frames import to_source
+
+    return to_source(annotations, frames, "test")
+
+
+def _release_and_edit_at_home(project: Project, job_id: int, package_id: str, uid: str | None = None) -> str:
+    """The office gave up waiting: released the package and edited the job (one box moved)."""
+    fieldwork.release(project, package_id)
+    ann = project.annotations(job_id)
+    target = next(s for s in ann.shapes if s.uid == uid) if uid else ann.shapes[-1]
+    project.replace_annotations(job_id, remove_shapes=[target.id], add=_one(target.copy(points=[7.0, 7.0, 8.0, 8.0])))
+    return target.uid  # type: ignore[return-value]
+
+
+def test_three_way_applies_changes_of_both_sides(project: Project, tmp_path: Path) -> None:
+    job_id, manifest, path = _export(project, tmp_path)
+    done = _edit_package(path)
+    home = _release_and_edit_at_home(project, job_id, manifest.package_id)
+    assert home != done["changed"]
+    report = merge_package(project, path)
+    assert report["jobs"][0]["mode"] == "three-way" and report["totals"]["conflicts"] == 0
+    assert report["totals"]["project changes kept"] == 1
+    by_uid = {o.uid: o for o in project.annotations(job_id).shapes + project.annotations(job_id).tags}
+    assert by_uid[done["changed"]].points == [0.0, 0.0, 5.0, 5.0]
+    assert by_uid[home].points == [7.0, 7.0, 8.0, 8.0]
+    assert done["deleted"] not in by_uid and done["added"] in by_uid
+    assert by_uid[done["added"]].frame == 3  # package frame 1 is source frame 3
+
+
+@pytest.mark.parametrize("policy", ["ask", "package", "project", "replica"])
+def test_a_conflict_under_each_policy(project: Project, tmp_path: Path, policy: str) -> None:
+    job_id, manifest, path = _export(project, tmp_path)
+    done = _edit_package(path)
+    _release_and_edit_at_home(project, job_id, manifest.package_id, uid=done["changed"])  # the same box
+    before = content(project.annotations(job_id))
+    preview = prepare_merge(project, path)
+    (conflict,) = preview.conflicts()
+    assert conflict["uid"] == done["changed"] and conflict["frame"] == 2 and conflict["what"] == "changed on both sides"
+    if policy == "ask":
+        with pytest.raises(MergeConflictsError, match="1 object"):
+            apply_merge(project, preview, policy)
+        assert content(project.annotations(job_id)) == before and not fieldwork.records(project, job_id)[
+            manifest.package_id].get("merged")
+        return
+    report = apply_merge(project, preview, policy)
+    box = {s.uid: s for s in project.annotations(job_id).shapes}.get(done["changed"])
+    if policy == "package":
+        assert box is not None and box.points == [0.0, 0.0, 5.0, 5.0]
+    elif policy == "project":
+        assert box is not None and box.points == [7.0, 7.0, 8.0, 8.0]
+        assert done["added"] in {s.uid for s in project.annotations(job_id).shapes}  # one-sided changes still apply
+    else:
+        assert content(project.annotations(job_id)) == before  # the job as the project has it
+        replica = project.job(report["jobs"][0]["replica_job"])
+        assert replica.type == JobType.CONSENSUS_REPLICA and replica.parent_id == job_id
+        with Project.open(path, read_only=True) as package:
+            expected = content(_source_frames(package.annotations(package.jobs()[0].id), [2, 3]))
+        assert content(project.annotations(replica.id)) == expected
+    assert report["jobs"][0]["conflicts"][0]["resolved"]
+
+
+def test_a_package_of_another_project_is_refused(project: Project, tmp_path: Path) -> None:
+    other = make_project(str(tmp_path / "other.fmproj"), tmp_path / "o")
+    try:
+        export_package(other, [other.jobs()[0].id], tmp_path / "other.fmpkg")
+    finally:
+        other.close()
+    _export(project, tmp_path)  # the project has an id now
+    with pytest.raises(PackageError, match="belongs to another project"):
+        merge_package(project, tmp_path / "other.fmpkg")
+
+
+def test_a_changed_label_schema_is_refused(project: Project, tmp_path: Path) -> None:
+    job_id, _manifest, path = _export(project, tmp_path)
+    from app.domain.labels import Label
+
+    project.add_label(Label(name="bicycle"))
+    with pytest.raises(PackageError, match="labels or attributes"):
+        merge_package(project, path)
+    assert project.job_lease(job_id) is not None  # still out: nothing changed
+
+
+def test_a_failure_inside_the_merge_leaves_nothing_half_merged(project: Project, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    job_id, manifest, path = _export(project, tmp_path)
+    _edit_package(path)
+    before = content(project.annotations(job_id))
+    revision = project.job(job_id).revision
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(fieldwork, "set_record", boom)  # after the annotations were written, inside the transaction
+    with pytest.raises(RuntimeError):
+        merge_package(project, path)
+    assert content(project.annotations(job_id)) == before and project.job(job_id).revision == revision
+    assert project.job_lease(job_id) is not None
+    monkeypatch.undo()
+    assert merge_package(project, path)["jobs"][0]["mode"] == "fast-forward"
