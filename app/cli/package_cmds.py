@@ -77,6 +77,14 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
+    if (args.package is None) == (args.job is None):
+        raise CliError("name the package (its file or id) or the job (--job), not both")
+    if args.job is not None:
+        with open_project(args.project) as project:
+            lease = project.job_lease(args.job)
+        if lease is None or not lease.host.startswith(fieldwork.FIELD_HOST):
+            raise CliError(f"Job {args.job} is not out in a field package.")
+        args.package = lease.token
     package_id = args.package
     if Path(package_id).is_file():
         try:
@@ -126,7 +134,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_info)
     p = sub.add_parser("release", help="give a package's jobs back to the project without merging")
     p.add_argument("project")
-    p.add_argument("package", help="package file or package id")
+    p.add_argument("package", nargs="?", help="package file or package id")
+    p.add_argument("--job", type=int, help="or: the job whose package to release (an export that was interrupted)")
     p.set_defaults(func=cmd_release)
     p = sub.add_parser("unpack", help="write a package's media beside it (fieldmark open does this itself)")
     p.add_argument("package")

@@ -13,10 +13,13 @@ project has it and the package's job comes in as a consensus replica of it, for 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from app.domain.annotations import Annotations, Shape, Tag, Track
 from app.domain.enums import JobType
@@ -84,6 +87,8 @@ def _read_package_jobs(path: Path, manifest: Manifest) -> dict[str, Annotations]
                                    "Fieldmark.")
             out[entry.uid] = to_source(package.annotations(entry.package_job_id), entry.frames, path.name)
         return out
+    except (DBAPIError, sqlite3.DatabaseError, ValueError) as exc:  # damage the checks could not see
+        raise PackageError(f"{path} is damaged: its annotations cannot be read ({exc}).") from exc
     finally:
         package.close()
 
