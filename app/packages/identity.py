@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import struct
 import uuid
 from typing import Any
 
+import numpy as np
 from sqlalchemy import text
 
 from app.domain.annotations import Shape, Tag, Track, TrackedShape
@@ -41,43 +41,50 @@ def label_schema_hash(project: Project) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _floats(values: list[float]) -> bytes:
-    return struct.pack(f"<{len(values)}d", *values)
+def _attrs(attributes: dict[int, str]) -> tuple:
+    return tuple(sorted((int(k), str(v)) for k, v in attributes.items()))
 
 
-def _attrs(attributes: dict[int, str]) -> str:
-    return json.dumps(sorted((int(k), str(v)) for k, v in attributes.items()), separators=(",", ":"))
+def _feed(h: Any, fields: tuple, points: list[float]) -> None:
+    h.update(repr(fields).encode())
+    h.update(np.asarray(points, dtype="<f8").tobytes())  # the exact values, as the store keeps them
+    h.update(b";")
 
 
-def _shape_key(s: Shape) -> list[Any]:
-    return [s.type.value, s.frame, s.label_id, _floats(s.points).hex(), float(s.rotation), bool(s.occluded),
-            bool(s.outside), int(s.z_order), int(s.group), s.source.value, float(s.score), _attrs(s.attributes),
-            [_shape_key(e) for e in s.elements]]
+def _shape(h: Any, s: Shape) -> None:
+    _feed(h, ("s", s.type.value, s.frame, s.label_id, float(s.rotation), bool(s.occluded), bool(s.outside),
+              int(s.z_order), int(s.group), s.source.value, float(s.score), _attrs(s.attributes), len(s.elements)),
+          s.points)
+    for element in s.elements:
+        _shape(h, element)
 
 
-def _tracked_key(t: TrackedShape) -> list[Any]:
-    return [t.type.value, t.frame, _floats(t.points).hex(), float(t.rotation), bool(t.occluded), bool(t.outside),
-            bool(t.keyframe), int(t.z_order), _attrs(t.attributes)]
+def _tracked(h: Any, t: TrackedShape) -> None:
+    _feed(h, ("k", t.type.value, t.frame, float(t.rotation), bool(t.occluded), bool(t.outside), bool(t.keyframe),
+              int(t.z_order), _attrs(t.attributes)), t.points)
 
 
-def _track_key(t: Track) -> list[Any]:
-    return [t.label_id, t.frame, int(t.group), t.source.value, _attrs(t.attributes),
-            [_tracked_key(s) for s in sorted(t.shapes, key=lambda s: s.frame)], [_track_key(e) for e in t.elements]]
-
-
-def _tag_key(t: Tag) -> list[Any]:
-    return [t.frame, t.label_id, int(t.group), t.source.value, _attrs(t.attributes), float(t.score)]
+def _track(h: Any, t: Track) -> None:
+    _feed(h, ("t", t.label_id, t.frame, int(t.group), t.source.value, _attrs(t.attributes), len(t.shapes),
+              len(t.elements)), [])
+    for shape in sorted(t.shapes, key=lambda s: s.frame):
+        _tracked(h, shape)
+    for element in t.elements:
+        _track(h, element)
 
 
 def digest(obj: Shape | Track | Tag) -> str:
-    """A digest of an object's content (ids and uids excluded): equal digests mean an unchanged object."""
+    """A digest of an object's content (ids and uids excluded): equal digests mean an unchanged object.
+    Part of the package format: a package's export base holds these (changing them needs a new format)."""
+    h = hashlib.sha1(usedforsecurity=False)
     if isinstance(obj, Shape):
-        key: list[Any] = ["shape", *_shape_key(obj)]
+        _shape(h, obj)
     elif isinstance(obj, Track):
-        key = ["track", *_track_key(obj)]
+        _track(h, obj)
     else:
-        key = ["tag", *_tag_key(obj)]
-    return hashlib.sha1(json.dumps(key, separators=(",", ":")).encode(), usedforsecurity=False).hexdigest()
+        _feed(h, ("g", obj.frame, obj.label_id, int(obj.group), obj.source.value, _attrs(obj.attributes),
+                  float(obj.score)), [])
+    return h.hexdigest()
 
 
 def row_uid(project: Project, table: str, row_id: int) -> str:

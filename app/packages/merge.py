@@ -153,12 +153,11 @@ def _apply_job(project: Project, job: JobMerge, policy: str, package_id: str) ->
         mode = "replica"
         info = project.job(job.job_id)
         replica = project.create_job(info.task_id, JobType.CONSENSUS_REPLICA, info.frame_list(), parent_id=job.job_id)
-        copies = [o.copy(id=None, uid=None) for o in job.package.values()]
-        project.add_annotations(replica.id, _group(copies))
+        project.add_annotations(replica.id, _group(list(job.package.values())))  # new ids and uids
     elif job.fast_forward:
         mode = "fast-forward"
         project.clear_annotations(job.job_id)
-        project.add_annotations(job.job_id, _group([o.copy(id=None) for o in job.package.values()]), keep_uids=True)
+        project.add_annotations(job.job_id, _group(list(job.package.values())), keep_uids=True)  # new ids
     else:
         mode = "three-way"
         gone = [job.project[uid] for uid in (plan.take | plan.delete) if uid in job.project]
@@ -167,7 +166,7 @@ def _apply_job(project: Project, job: JobMerge, policy: str, package_id: str) ->
             remove_shapes=[o.id for o in gone if isinstance(o, Shape)],
             remove_tracks=[o.id for o in gone if isinstance(o, Track)],
             remove_tags=[o.id for o in gone if isinstance(o, Tag)],
-            add=_group([job.package[uid].copy(id=None) for uid in plan.take]),
+            add=_group([job.package[uid] for uid in plan.take]),
             keep_ids=False, keep_uids=True)
     counts = plan.counts()
     for conflict in conflicts:
