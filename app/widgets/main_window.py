@@ -85,6 +85,8 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "Import dataset…", self.import_dataset, "Ctrl+I", needs_project=True)
         self._action(file, "Export dataset…", self.export_dataset, "Ctrl+E", needs_project=True)
+        self._action(file, "Export job package…", self.export_job_package, needs_project=True)
+        self._action(file, "Merge package…", self.merge_package, needs_project=True)
         file.addSeparator()
         self._action(file, "Close project", self.close_project, needs_project=True)
         self._action(file, "Preferences…", self.edit_preferences, "Ctrl+,")
@@ -132,7 +134,8 @@ class MainWindow(QMainWindow):
         self.edit_labels()
 
     def open_project_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"Fieldmark project (*{PROJECT_SUFFIX})")
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "",
+                                              f"Fieldmark project or field package (*{PROJECT_SUFFIX} *.fmpkg)")
         if path:
             self.open_project(Path(path))
 
@@ -148,7 +151,12 @@ class MainWindow(QMainWindow):
             self.open_project(location)
 
     def open_project(self, path: str | Path | Location) -> bool:
-        """Open a project file or a team project (a ``postgresql://`` URL or :class:`Location`)."""
+        """Open a project file, a field package or a team project (a ``postgresql://`` URL or :class:`Location`)."""
+        from app.widgets.package_dialogs import unpack_before_open
+
+        if isinstance(path, Path | str) and not str(path).startswith("postgres") and not unpack_before_open(
+                self, Path(path)):
+            return False
         try:
             project = Project.open(path)
         except EmptyDatabaseError as exc:
@@ -236,6 +244,8 @@ class MainWindow(QMainWindow):
                 frames = job.frame_list()  # the user's own jobs first in a team project
                 lease = leases.get(job.id)
                 assignee = job.assignee + (f"  (being edited by {lease.user} on {lease.host})" if lease else "")
+                if lease and lease.host.startswith("field package"):
+                    assignee = job.assignee + f"  (in the field: {lease.host}, by {lease.user})"
                 item = QTreeWidgetItem([
                     f"Job #{job.id}", job.type.value, f"{frames[0]}–{frames[-1]} ({len(frames)})",
                     job.stage.value, job.state.value, assignee, "",
@@ -341,6 +351,16 @@ class MainWindow(QMainWindow):
 
     def export_dataset(self) -> None:
         self._transfer("export")
+
+    def export_job_package(self) -> None:
+        from app.widgets.package_dialogs import export_job_package
+
+        export_job_package(self)
+
+    def merge_package(self) -> None:
+        from app.widgets.package_dialogs import merge_package_dialog
+
+        merge_package_dialog(self)
 
     def auto_annotate(self) -> None:
         from app.widgets.ai.auto_annotation_dialog import AutoAnnotationDialog
