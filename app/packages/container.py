@@ -21,7 +21,7 @@ _TABLES = (
     "CREATE TABLE package_media (name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, "
     "data BLOB NOT NULL)",
     "CREATE TABLE package_base (uid TEXT PRIMARY KEY, job_uid TEXT NOT NULL, kind TEXT NOT NULL, "
-    "digest TEXT NOT NULL)",
+    "digest TEXT NOT NULL) WITHOUT ROWID",
 )
 
 

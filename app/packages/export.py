@@ -27,7 +27,7 @@ from app.media.sources import open_task_source
 from app.packages import container, fieldwork
 from app.packages.frames import to_package
 from app.packages.identity import digest, label_schema_hash, project_uid, row_uid
-from app.packages.manifest import Manifest, MediaEntry, PackagedJob, PackageError
+from app.packages.manifest import Manifest, MediaEntry, PackagedJob, PackageError, frames_digest
 from app.storage import schema
 from app.storage.database import current_revision
 from app.storage.errors import ProjectError
@@ -79,6 +79,15 @@ def _frame_bytes(project: Project, task: TaskInfo, frames: list[FrameInfo], inde
     return ".png", buffer.getvalue()
 
 
+def _frame_names(job: JobInfo, names: list[str]) -> list[str]:
+    """The frames' names in the package. A job with honeypots gets neutral consecutive names (as the app shows
+    it consecutive numbers, app.quality.honeypots.display_numbers), so its validation frames do not stand out."""
+    if not job.options.get("honeypots"):
+        return names
+    first = min(job.frame_list())
+    return [f"frame_{first + i:06d}{Path(name).suffix}" for i, name in enumerate(names)]
+
+
 def _add_job(project: Project, package: Project, db_media: sqlite3.Connection, job: JobInfo,
              package_id: str, progress: Progress | None) -> tuple[PackagedJob, list[MediaEntry], list[tuple]]:
     job = project.job(job.id)  # re-read under the package's lease: this revision is the base
@@ -89,6 +98,7 @@ def _add_job(project: Project, package: Project, db_media: sqlite3.Connection, j
     source = open_task_source(project, task.id) if task.media_type == "video" else None
     media: list[MediaEntry] = []
     frame_infos: list[FrameInfo] = []
+    names = _frame_names(job, [all_frames[f].name for f in job_frames])
     try:
         for i, f in enumerate(job_frames):
             suffix, data = _frame_bytes(project, task, all_frames, f, source)
@@ -96,7 +106,7 @@ def _add_job(project: Project, package: Project, db_media: sqlite3.Connection, j
             sha, size = container.put_media(db_media, name, data)
             media.append(MediaEntry(name, sha, size))
             info = all_frames[f]
-            frame_infos.append(FrameInfo(i, info.name, info.width, info.height, container.media_path(package_id, name)))
+            frame_infos.append(FrameInfo(i, names[i], info.width, info.height, container.media_path(package_id, name)))
             if progress is not None:
                 progress(f"job {job.id} media", i + 1, len(job_frames))
     except MediaError as exc:
@@ -115,7 +125,8 @@ def _add_job(project: Project, package: Project, db_media: sqlite3.Connection, j
             uid=job_uid, assignee=job.assignee, stage=job.stage.value, state=job.state.value))
         package.add_annotations(package_job.id, to_package(annotations, job_frames, f"Job {job.id}"), keep_uids=True)
     entry = PackagedJob(uid=job_uid, source_job_id=job.id, source_task_uid=row_uid(project, "task", task.id),
-                        task_name=task.name, base_version=job.revision, assignee=job.assignee, frames=job_frames,
+                        task_name=task.name, base_version=job.revision, assignee=job.assignee,
+                        frame_count=len(job_frames), frames_sha256=frames_digest(job_frames),
                         package_job_id=package_job.id)
     return entry, media, base
 
@@ -187,6 +198,7 @@ def _build(project: Project, jobs: list[JobInfo], partial: Path, package_id: str
             db.close()
     finally:
         package.close()
+    Path(str(partial) + ".lock").unlink(missing_ok=True)  # the build's own lock file; the package gets its own
     db = sqlite3.connect(partial)  # one self-contained file: no write-ahead log beside it
     try:
         db.execute("PRAGMA journal_mode=DELETE")

@@ -7,6 +7,7 @@ the export base, so a changed or damaged manifest is told apart from a package e
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -30,7 +31,10 @@ class PackagedJob:
     task_name: str
     base_version: int  # the job's revision at export
     assignee: str
-    frames: list[int]  # source task frame of each package frame (package frame i = frames[i])
+    frame_count: int
+    # SHA-256 of the job's frame list (package frame i = the job's i-th frame). The list itself stays in the
+    # project: with honeypots, it would tell which frames are validation frames.
+    frames_sha256: str
     package_job_id: int = 0
 
 
@@ -87,6 +91,10 @@ class Manifest:
         raise PackageError(f"The package {self.package_id} has no job {uid}.")
 
 
+def frames_digest(frames: list[int]) -> str:
+    return hashlib.sha256(json.dumps([int(f) for f in frames]).encode()).hexdigest()
+
+
 def describe(manifest: Manifest) -> dict[str, Any]:
     """A short summary (for `fieldmark package info` and the dialogs)."""
     return {
@@ -95,7 +103,7 @@ def describe(manifest: Manifest) -> dict[str, Any]:
         "created": manifest.created,
         "by": manifest.exported_by,
         "jobs": [
-            {"job": j.source_job_id, "task": j.task_name, "frames": len(j.frames), "base version": j.base_version,
+            {"job": j.source_job_id, "task": j.task_name, "frames": j.frame_count, "base version": j.base_version,
              "assignee": j.assignee}
             for j in manifest.jobs
         ],

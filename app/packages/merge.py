@@ -27,7 +27,7 @@ from app.packages import fieldwork
 from app.packages.checks import check_package
 from app.packages.frames import to_source
 from app.packages.identity import digest, job_by_uid
-from app.packages.manifest import Manifest, PackagedJob, PackageError
+from app.packages.manifest import Manifest, PackagedJob, PackageError, frames_digest
 from app.packages.three_way import Plan, compare, resolve
 from app.storage.errors import ProjectError
 from app.storage.store import Project, now_iso
@@ -73,7 +73,15 @@ def _by_uid(annotations: Annotations) -> dict[str, Obj]:
     return {o.uid: o for objs in (annotations.shapes, annotations.tracks, annotations.tags) for o in objs}  # type: ignore[misc]
 
 
-def _read_package_jobs(path: Path, manifest: Manifest) -> dict[str, Annotations]:
+def _job_frames(project: Project, job_id: int, entry: PackagedJob) -> list[int]:
+    frames = project.job(job_id).frame_list()
+    if len(frames) != entry.frame_count or frames_digest(frames) != entry.frames_sha256:
+        raise PackageError(f"The frames of job {job_id} changed since the package was exported (honeypots redrawn, "
+                           "or the job was resized); its annotations cannot be placed; nothing was merged.")
+    return frames
+
+
+def _read_package_jobs(project: Project, path: Path, manifest: Manifest) -> dict[str, Annotations]:
     try:
         package = Project.open(path, read_only=True)
     except ProjectError as exc:
@@ -85,7 +93,8 @@ def _read_package_jobs(path: Path, manifest: Manifest) -> dict[str, Annotations]
             if entry.package_job_id not in ids:
                 raise PackageError(f"{path} lost its job {entry.source_job_id}: the package was changed outside "
                                    "Fieldmark.")
-            out[entry.uid] = to_source(package.annotations(entry.package_job_id), entry.frames, path.name)
+            frames = _job_frames(project, job_by_uid(project, entry.uid), entry)  # type: ignore[arg-type]
+            out[entry.uid] = to_source(package.annotations(entry.package_job_id), frames, path.name)
         return out
     except (DBAPIError, sqlite3.DatabaseError, ValueError) as exc:  # damage the checks could not see
         raise PackageError(f"{path} is damaged: its annotations cannot be read ({exc}).") from exc
@@ -98,7 +107,7 @@ def prepare_merge(project: Project, path: str | Path,
     """Verify the package and compare it with the project; writes nothing."""
     path = Path(path)
     manifest, base = check_package(project, path, progress)
-    package_jobs = _read_package_jobs(path, manifest)
+    package_jobs = _read_package_jobs(project, path, manifest)
     preview = MergePreview(path, manifest)
     for entry in manifest.jobs:
         job_id = job_by_uid(project, entry.uid)

@@ -36,7 +36,7 @@ def _export(project: Project, tmp_path: Path, job_index: int = 1, name: str = "j
 def test_export_writes_a_package_that_opens_like_a_project(project: Project, tmp_path: Path) -> None:
     job_id, manifest, path = _export(project, tmp_path)
     job = project.job(job_id)
-    assert manifest.jobs[0].base_version == job.revision and manifest.jobs[0].frames == [2, 3]
+    assert manifest.jobs[0].base_version == job.revision and manifest.jobs[0].frame_count == 2
     assert [m.size for m in manifest.media] == [path.stat().st_size for path in
                                                 [Path(project.frames(job.task_id)[f].path) for f in (2, 3)]]
     assert manifest.media[0].sha256 == hashlib.sha256(Path(project.frames(job.task_id)[2].path).read_bytes()).hexdigest()
@@ -203,3 +203,42 @@ def test_a_failure_inside_the_merge_leaves_nothing_half_merged(project: Project,
     assert project.job_lease(job_id) is not None
     monkeypatch.undo()
     assert merge_package(project, path)["jobs"][0]["mode"] == "fast-forward"
+
+
+def test_honeypots_stay_hidden_in_the_package(project: Project, tmp_path: Path) -> None:
+    from app.quality.honeypots import honeypot_frames, setup_honeypots
+
+    task_id = project.tasks()[0].id
+    setup_honeypots(project, task_id, pool_frames=[4, 5], frames_per_job=1, seed=3)
+    job = project.jobs(task_id)[0]
+    (hidden,) = honeypot_frames(job)
+    manifest = export_package(project, [job.id], tmp_path / "h.fmpkg")
+    assert "frames" not in manifest.to_json().replace("frames_sha256", "")  # no frame list in the manifest
+    with Project.open(tmp_path / "h.fmpkg") as package:
+        assert [j.type for j in package.jobs()] == [JobType.ANNOTATION]  # no ground-truth job
+        (pjob,) = package.jobs()
+        assert "honeypots" not in pjob.options and package.task(pjob.task_id).options == {}
+        names = [f.name for f in package.frames(pjob.task_id)]
+        assert names == [f"frame_{i:06d}.png" for i in range(3)]  # no img004/img005 standing out
+        position = job.frame_list().index(hidden)
+        package.add_shapes(pjob.id, [Shape(ShapeType.POINTS, position, car(package)[0], [3.0, 4.0])])
+    assert merge_package(project, tmp_path / "h.fmpkg", policy="ask")["totals"]["added"] == 1
+    (shape,) = project.annotations(job.id).shapes
+    assert shape.frame == hidden  # stored on the real pool frame, as the app does
+
+
+def test_a_job_whose_frames_changed_cannot_take_the_package(project: Project, tmp_path: Path) -> None:
+    from app.quality.honeypots import redraw_honeypots, setup_honeypots
+
+    task_id = project.tasks()[0].id
+    setup_honeypots(project, task_id, pool_frames=[4, 5], frames_per_job=1, seed=3)
+    job = project.jobs(task_id)[0]
+    manifest = export_package(project, [job.id], tmp_path / "h.fmpkg")
+    with pytest.raises(JobLeasedError):  # while the package is out, the job's honeypots cannot be redrawn
+        redraw_honeypots(project, job.id, seed=0)
+    fieldwork.release(project, manifest.package_id)  # the office gave up on the package and redrew them
+    for seed in range(20):
+        if redraw_honeypots(project, job.id, seed=seed).frame_list() != job.frame_list():
+            break
+    with pytest.raises(PackageError, match="frames of job .* changed"):
+        merge_package(project, tmp_path / "h.fmpkg")
