@@ -37,10 +37,11 @@ def take(project: Project, job_ids: list[int], package_id: str, path_name: str) 
         now = project._db_now(conn)
         for job_id in job_ids:
             holder = project.job_lease(job_id)
-            if holder is not None and holder.token != project._lease_token:
-                what = "is out in a field package" if holder.host.startswith(FIELD_HOST) else "is being edited"
-                raise PackageError(f"Job {job_id} {what} ({holder.describe()}); it cannot be packaged now. "
-                                   "Merge or release that package first (fieldmark package release).")
+            if holder is not None and holder.host.startswith(FIELD_HOST):
+                raise PackageError(f"Job {job_id} is out in a field package ({holder.describe()}); it cannot be "
+                                   "packaged now. Merge or release that package first (fieldmark package release).")
+            if holder is not None:  # another workstation, or this window: its unsaved-work guard must not be cut
+                raise PackageError(f"Job {job_id} is being edited ({holder.describe()}); close it, then package it.")
             conn.execute(text("DELETE FROM job_lease WHERE job_id = :j"), {"j": job_id})
             conn.execute(text(
                 "INSERT INTO job_lease (job_id, token, user_name, host, pid, since, heartbeat, expires) "

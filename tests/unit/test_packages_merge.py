@@ -242,3 +242,13 @@ def test_a_job_whose_frames_changed_cannot_take_the_package(project: Project, tm
             break
     with pytest.raises(PackageError, match="frames of job .* changed"):
         merge_package(project, tmp_path / "h.fmpkg")
+
+
+def test_a_job_being_edited_is_not_packaged(project: Project, tmp_path: Path) -> None:
+    job_id = project.jobs()[0].id
+    project.acquire_job(job_id)  # its window is open on this workstation
+    with pytest.raises(PackageError, match="being edited"):
+        export_package(project, [job_id], tmp_path / "j.fmpkg")
+    assert not (tmp_path / "j.fmpkg").exists() and project.job_lease(job_id).host != fieldwork.FIELD_HOST
+    project.release_job(job_id)
+    export_package(project, [job_id], tmp_path / "j.fmpkg")
