@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from app.packages.manifest import Manifest, PackageError
+from app.packages.manifest import PACKAGE_SUFFIX, Manifest, PackageError
 
 MEDIA_FOLDER = "fieldmark-media"
 _TABLES = (
@@ -76,10 +76,13 @@ def _open(path: Path) -> sqlite3.Connection:
 
 
 def is_package(path: str | Path) -> bool:
-    """Whether ``path`` is a package file (rather than a plain project): it has a package manifest."""
+    """Whether ``path`` is a package file (rather than a plain project): named ``.fmpkg`` (then a damaged one
+    is still told as a package) or holding a package manifest."""
     p = Path(path)
     if not p.is_file():
         return False
+    if p.suffix == PACKAGE_SUFFIX:
+        return True
     try:
         db = _open(p)
     except PackageError:

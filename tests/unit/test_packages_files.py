@@ -135,3 +135,22 @@ def test_random_damage_never_escapes_as_a_database_error(copies, data) -> None:
             assert str(exc)
     finally:
         path.write_bytes(original)
+
+
+def test_fieldmark_open_unpacks_a_package_before_the_window_opens(copies, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.widgets.application as application
+    from app.cli import main
+
+    _project, path = copies
+    laptop = tmp_path / "laptop"
+    laptop.mkdir()
+    shutil.copy(path, laptop / "j.fmpkg")  # the package alone: no project, no media beside it
+    opened: list[str] = []
+    monkeypatch.setattr(application, "run", lambda target, demo=False: opened.append(target) or 0)
+    assert main(["open", str(laptop / "j.fmpkg")]) == 0 and opened == [str(laptop / "j.fmpkg")]
+    with Project.open(laptop / "j.fmpkg", read_only=True) as package:
+        frames = package.frames(package.tasks()[0].id)
+        assert all(package.resolve_media(f.path).is_file() for f in frames)
+    (laptop / "j.fmpkg").write_bytes((laptop / "j.fmpkg").read_bytes()[:5000])
+    assert main(["open", str(laptop / "j.fmpkg")]) == 2  # a damaged package: one message, no window
