@@ -1,4 +1,4 @@
-"""`fieldmark package export|merge|info|release|unpack`: field packages for offline laptops (docs/packages.md)."""
+"""`fieldmark package export|merge|undo|info|release|unpack`: field packages for offline laptops (docs/packages.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app.packages import container, fieldwork
 from app.packages.export import export_package
 from app.packages.manifest import PackageError, describe
 from app.packages.merge import POLICIES, apply_merge, prepare_merge
+from app.packages.undo import undo_merge
 from app.storage.errors import ProjectError
 
 
@@ -101,6 +102,20 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_undo(args: argparse.Namespace) -> int:
+    package_id = args.package
+    try:
+        if Path(package_id).is_file():
+            package_id = container.read_manifest(Path(package_id))[0].package_id
+        with open_project(args.project) as project:
+            jobs = undo_merge(project, package_id)
+    except PackageError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"undid the merge of package {package_id}: job(s) {', '.join(map(str, jobs))} are as before it, and out "
+          "in the field again (the package can be merged anew, or released)")
+    return 0
+
+
 def cmd_unpack(args: argparse.Namespace) -> int:
     path = Path(args.package)
     try:
@@ -137,6 +152,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("package", nargs="?", help="package file or package id")
     p.add_argument("--job", type=int, help="or: the job whose package to release (an export that was interrupted)")
     p.set_defaults(func=cmd_release)
+    p = sub.add_parser("undo", help="undo a merge (on the workstation that made it, while the jobs are unchanged)")
+    p.add_argument("project")
+    p.add_argument("package", help="package file or package id")
+    p.set_defaults(func=cmd_undo)
     p = sub.add_parser("unpack", help="write a package's media beside it (fieldmark open does this itself)")
     p.add_argument("package")
     p.set_defaults(func=cmd_unpack)

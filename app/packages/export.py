@@ -52,7 +52,7 @@ def _check_jobs(project: Project, job_ids: Sequence[int]) -> list[JobInfo]:
     return jobs
 
 
-def _copy_labels(project: Project, package: Project) -> None:
+def copy_labels(project: Project, package: Project) -> None:
     """Labels and attribute specs with their ids (annotations refer to both by id)."""
     with package.transaction() as conn:
         for table in (schema.label, schema.attribute_spec):
@@ -175,7 +175,7 @@ def _build(project: Project, jobs: list[JobInfo], partial: Path, package_id: str
     package = Project.create(partial, name=project.name)
     try:
         package.set_settings({k: v for k, v in project.settings().items() if k != "media_root"})
-        _copy_labels(project, package)
+        copy_labels(project, package)
         revision = current_revision(package.conn)
         db = sqlite3.connect(partial)
         try:

@@ -31,23 +31,36 @@ def set_record(project: Project, job_id: int, package_id: str, **values: Any) ->
     project.update_job(job_id, options=options)
 
 
-def take(project: Project, job_ids: list[int], package_id: str, path_name: str) -> None:
-    """Mark the jobs as out in package ``package_id`` (one transaction: all of them or none)."""
+def check_free(project: Project, job_ids: list[int]) -> None:
+    """Refuse jobs that are out in a package or being edited (elsewhere, or in a window of this process)."""
+    for job_id in job_ids:
+        holder = project.job_lease(job_id)
+        if holder is not None and holder.host.startswith(FIELD_HOST):
+            raise PackageError(f"Job {job_id} is out in a field package ({holder.describe()}); it cannot be "
+                               "packaged now. Merge or release that package first (fieldmark package release).")
+        if holder is not None:  # another workstation, or this window: its unsaved-work guard must not be cut
+            raise PackageError(f"Job {job_id} is being edited ({holder.describe()}); close it first.")
+
+
+def lease_for_package(project: Project, job_ids: list[int], package_id: str) -> None:
+    """The package's leases on the jobs (expired leases of others are replaced)."""
     with project.transaction() as conn:
         now = project._db_now(conn)
         for job_id in job_ids:
-            holder = project.job_lease(job_id)
-            if holder is not None and holder.host.startswith(FIELD_HOST):
-                raise PackageError(f"Job {job_id} is out in a field package ({holder.describe()}); it cannot be "
-                                   "packaged now. Merge or release that package first (fieldmark package release).")
-            if holder is not None:  # another workstation, or this window: its unsaved-work guard must not be cut
-                raise PackageError(f"Job {job_id} is being edited ({holder.describe()}); close it, then package it.")
             conn.execute(text("DELETE FROM job_lease WHERE job_id = :j"), {"j": job_id})
             conn.execute(text(
                 "INSERT INTO job_lease (job_id, token, user_name, host, pid, since, heartbeat, expires) "
                 "VALUES (:j, :token, :user, :host, 0, :now, :now, :expires)"),
                 {"j": job_id, "token": package_id, "user": getpass.getuser(),
                  "host": f"{FIELD_HOST} {package_id[:8]}", "now": now, "expires": now + FIELD_TTL_S})
+
+
+def take(project: Project, job_ids: list[int], package_id: str, path_name: str) -> None:
+    """Mark the jobs as out in package ``package_id`` (one transaction: all of them or none)."""
+    with project.transaction():
+        check_free(project, job_ids)
+        lease_for_package(project, job_ids, package_id)
+        for job_id in job_ids:
             set_record(project, job_id, package_id, exported=now_iso(), file=path_name)
 
 

@@ -2,8 +2,8 @@
 
 :func:`prepare_merge` verifies the package (:mod:`app.packages.checks`) and compares each job three ways
 (:mod:`app.packages.three_way`); :func:`apply_merge` writes the outcome under a policy in ONE transaction
-(every job of the package, the leases given back and the merge recorded, or nothing at all). The
-package file is only read.
+(every job of the package, the leases given back and the merge recorded, or nothing at all), after
+saving the jobs as they were for :func:`app.packages.undo.undo_merge`. The package file is only read.
 
 A job that did not change in the project since the export is fast-forwarded: its annotations become
 the package's. Policies for conflicts: ``ask`` (refuse and list them, the caller decides), ``package``
@@ -29,6 +29,7 @@ from app.packages.frames import to_source
 from app.packages.identity import digest, job_by_uid
 from app.packages.manifest import Manifest, PackagedJob, PackageError, frames_digest
 from app.packages.three_way import Plan, compare, resolve
+from app.packages.undo import discard_snapshot, save_snapshot
 from app.storage.errors import ProjectError
 from app.storage.store import Project, now_iso
 
@@ -142,10 +143,15 @@ def apply_merge(project: Project, preview: MergePreview, policy: str = "ask") ->
     report: dict[str, Any] = {"package": manifest.package_id, "file": preview.path.name, "policy": policy,
                               "merged": now_iso(), "jobs": []}
     try:
-        with project.transaction():
-            fieldwork.release(project, manifest.package_id)
-            for job in preview.jobs:
-                report["jobs"].append(_apply_job(project, job, policy, manifest.package_id))
+        save_snapshot(project, manifest.package_id, [job.job_id for job in preview.jobs])  # for undo
+        try:
+            with project.transaction():
+                fieldwork.release(project, manifest.package_id)
+                for job in preview.jobs:
+                    report["jobs"].append(_apply_job(project, job, policy, manifest.package_id))
+        except BaseException:
+            discard_snapshot(manifest.package_id)
+            raise
     finally:
         for job in preview.jobs:
             project.untrack_job(job.job_id)
@@ -184,7 +190,9 @@ def _apply_job(project: Project, job: JobMerge, policy: str, package_id: str) ->
     result = {"job": job.job_id, "mode": mode, "counts": counts, "conflicts": conflicts}
     if policy == "replica":
         result["replica_job"] = replica.id
-    fieldwork.set_record(project, job.job_id, package_id, merged=now_iso(), mode=mode, counts=counts)
+    extra = {"replica_job": result["replica_job"]} if "replica_job" in result else {}
+    fieldwork.set_record(project, job.job_id, package_id, merged=now_iso(), mode=mode, counts=counts,
+                         after_version=project.job(job.job_id).revision, **extra)
     return result
 
 

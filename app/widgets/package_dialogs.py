@@ -29,6 +29,7 @@ from app.packages import container
 from app.packages.export import export_package
 from app.packages.manifest import PACKAGE_SUFFIX, PackageError
 from app.packages.merge import MergePreview, apply_merge, prepare_merge
+from app.packages.undo import undo_merge
 from app.storage.store import Project
 from app.widgets import workers
 from app.widgets.progress_dialog import run_with_progress
@@ -171,6 +172,21 @@ class MergePackageDialog(QDialog):
         self.output.setVisible(True)
         self.merge_button.setVisible(False)
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Close")
+        self.undo_button = self.buttons.addButton("Undo this merge", QDialogButtonBox.ButtonRole.ActionRole)
+        self.undo_button.clicked.connect(self.undo)
+
+    def undo(self) -> None:
+        project, package_id = self.project, self.preview.manifest.package_id
+        self.undo_button.setEnabled(False)
+        self.worker = workers.start(_held(project, lambda _control: undo_merge(project, package_id)),
+                                    on_finished=self._undone, on_failed=self._failed)
+
+    def _undone(self, jobs: list[int]) -> None:
+        _replay(self.project)
+        self.report = None
+        self.output.setPlainText(f"Merge undone: job(s) {', '.join(map(str, jobs))} are as before it and out in "
+                                 "the field again.")
+        self.undo_button.setVisible(False)
 
     def _failed(self, message: str, _trace: str) -> None:
         _replay(self.project)

@@ -89,6 +89,10 @@ def test_merge_dialog_lists_the_conflict_and_applies_the_chosen_policy(window: M
     assert merged.points == [p + 1.0 for p in box.points]
     assert "conflicts" in dialog.output.toPlainText() and not dialog.merge_button.isVisible()
     assert content(project.annotations(job_id))
+    dialog.undo_button.click()
+    qtbot.waitUntil(lambda: "Merge undone" in dialog.output.toPlainText(), timeout=30_000)
+    undone = next(s for s in project.annotations(job_id).shapes if s.uid == box.uid)
+    assert undone.points == [p + 2.0 for p in home.points]  # the project's version, as before the merge
 
 
 def _moved(shape, by: float):

@@ -52,6 +52,12 @@ def test_info_dry_run_ask_and_report(tmp_path: Path, capsys: pytest.CaptureFixtu
     with Project.open(target) as project:
         assert {s.uid: s.points for s in project.annotations(job_id).shapes}[box.uid] == [3.0, 3.0, 4.0, 4.0]
         assert fieldwork.records(project, job_id)[manifest.package_id]["counts"]["conflicts"] == 1
+        merged = sorted(s.uid for s in project.annotations(job_id).shapes)
+    assert main(["package", "undo", target, package]) == 0 and "undid the merge" in capsys.readouterr().out
+    with Project.open(target) as project:
+        assert len(merged) == 2 and project.job_lease(job_id).token == manifest.package_id
+    assert main(["package", "undo", target, package]) == 2  # nothing left to undo
+    assert "to undo" in capsys.readouterr().err
 
 
 def test_a_video_job_travels_as_lossless_frames(tmp_path: Path) -> None:

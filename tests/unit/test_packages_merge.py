@@ -252,3 +252,27 @@ def test_a_job_being_edited_is_not_packaged(project: Project, tmp_path: Path) ->
     assert not (tmp_path / "j.fmpkg").exists() and project.job_lease(job_id).host != fieldwork.FIELD_HOST
     project.release_job(job_id)
     export_package(project, [job_id], tmp_path / "j.fmpkg")
+
+
+@pytest.mark.parametrize("policy", ["package", "replica"])
+def test_a_merge_can_be_undone_until_the_job_changes(project: Project, tmp_path: Path, policy: str) -> None:
+    from app.packages.undo import snapshot_path, undo_merge
+
+    job_id, manifest, path = _export(project, tmp_path)
+    before = content(project.annotations(job_id))
+    _edit_package(path)
+    report = merge_package(project, path, policy=policy)
+    assert snapshot_path(manifest.package_id).is_file()
+    assert undo_merge(project, manifest.package_id) == [job_id]
+    assert content(project.annotations(job_id)) == before
+    assert [j.type for j in project.jobs()].count(JobType.CONSENSUS_REPLICA) == 0  # a replica made is gone
+    assert project.job_lease(job_id).token == manifest.package_id  # out in the field again
+    assert not snapshot_path(manifest.package_id).exists()
+    if policy == "replica":
+        assert "replica_job" in report["jobs"][0]
+    # ...so the package merges again (three-way now: the version moved, but the content is the base)
+    again = merge_package(project, path, policy="ask")
+    assert again["totals"]["conflicts"] == 0 and again["totals"]["added"] == 1
+    project.add_shapes(job_id, [Shape(ShapeType.POINTS, 2, car(project)[0], [1.0, 1.0])])  # work after it
+    with pytest.raises(PackageError, match="changed after the merge"):
+        undo_merge(project, manifest.package_id)
