@@ -26,7 +26,7 @@ from app.domain.enums import JobType
 from app.packages import fieldwork
 from app.packages.checks import check_package
 from app.packages.frames import to_source
-from app.packages.identity import digest, job_by_uid
+from app.packages.identity import digest, job_by_uid, label_schema_hash
 from app.packages.manifest import Manifest, PackagedJob, PackageError, frames_digest
 from app.packages.three_way import Plan, compare, resolve
 from app.packages.undo import discard_snapshot, save_snapshot
@@ -88,6 +88,9 @@ def _read_package_jobs(project: Project, path: Path, manifest: Manifest) -> dict
     except ProjectError as exc:
         raise PackageError(f"{path} cannot be read as a package ({exc})") from exc
     try:
+        if label_schema_hash(package) != manifest.label_schema:
+            raise PackageError(f"The labels or attributes in {path.name} were changed on the laptop; its annotations "
+                               "would not fit the project's labels. Nothing was merged.")
         out = {}
         for entry in manifest.jobs:
             ids = [j.id for j in package.jobs()]

@@ -186,6 +186,18 @@ def test_a_changed_label_schema_is_refused(project: Project, tmp_path: Path) -> 
     assert project.job_lease(job_id) is not None  # still out: nothing changed
 
 
+def test_labels_changed_in_the_package_are_refused(project: Project, tmp_path: Path) -> None:
+    from app.domain.labels import Label
+
+    job_id, _manifest, path = _export(project, tmp_path)
+    with Project.open(path) as package:
+        bike = package.add_label(Label(name="bicycle"))
+        package.add_shapes(package.jobs()[0].id, [Shape(ShapeType.POINTS, 0, bike.id, [1.0, 1.0])])
+    with pytest.raises(PackageError, match="changed on the laptop"):
+        merge_package(project, path)
+    assert project.job_lease(job_id) is not None
+
+
 def test_a_failure_inside_the_merge_leaves_nothing_half_merged(project: Project, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     job_id, manifest, path = _export(project, tmp_path)
