@@ -61,17 +61,20 @@ def _track_shape_ids(tracks: Sequence[Track]) -> Iterator[int | None]:
 # ---------------------------------------------------------------- writes
 
 
-def insert_shapes(conn: Connection, job_id: int, shapes: Sequence[Shape], *, keep_ids: bool = False) -> list[int]:
+def insert_shapes(
+    conn: Connection, job_id: int, shapes: Sequence[Shape], *, keep_ids: bool = False, keep_uids: bool = False
+) -> list[int]:
     """Insert shapes (and skeleton elements); sets and returns their ids.
 
-    With ``keep_ids`` an object that already has an id is inserted under it (undo, edits)."""
+    With ``keep_ids`` an object that already has an id is inserted under it (undo, edits); with
+    ``keep_uids`` an object that gets a new id keeps the uid it carries (a field package merged back)."""
     new_ids = _ids_for(conn, "shape", list(_shape_ids(shapes)), keep_ids)
     rows: list[tuple] = []
 
     def add(shape: Shape, parent_id: int | None) -> int:
         if not (keep_ids and shape.id is not None):
             shape.id = next(new_ids)
-            shape.uid = new_uid()
+            shape.uid = shape.uid if keep_uids and shape.uid else new_uid()
         elif shape.uid is None:
             shape.uid = new_uid()
         rows.append(
@@ -92,7 +95,9 @@ def insert_shapes(conn: Connection, job_id: int, shapes: Sequence[Shape], *, kee
     return ids
 
 
-def insert_tracks(conn: Connection, job_id: int, tracks: Sequence[Track], *, keep_ids: bool = False) -> list[int]:
+def insert_tracks(
+    conn: Connection, job_id: int, tracks: Sequence[Track], *, keep_ids: bool = False, keep_uids: bool = False
+) -> list[int]:
     new_tracks = _ids_for(conn, "track", list(_track_ids(tracks)), keep_ids)
     new_shapes = _ids_for(conn, "track_shape", list(_track_shape_ids(tracks)), keep_ids)
     track_rows: list[tuple] = []
@@ -101,7 +106,7 @@ def insert_tracks(conn: Connection, job_id: int, tracks: Sequence[Track], *, kee
     def add(track: Track, parent_id: int | None) -> int:
         if not (keep_ids and track.id is not None):
             track.id = next(new_tracks)
-            track.uid = new_uid()
+            track.uid = track.uid if keep_uids and track.uid else new_uid()
         elif track.uid is None:
             track.uid = new_uid()
         track_rows.append(
@@ -125,13 +130,15 @@ def insert_tracks(conn: Connection, job_id: int, tracks: Sequence[Track], *, kee
     return ids
 
 
-def insert_tags(conn: Connection, job_id: int, tags: Sequence[Tag], *, keep_ids: bool = False) -> list[int]:
+def insert_tags(
+    conn: Connection, job_id: int, tags: Sequence[Tag], *, keep_ids: bool = False, keep_uids: bool = False
+) -> list[int]:
     new_ids = _ids_for(conn, "tag", [t.id for t in tags], keep_ids)
     rows = []
     for tag in tags:
         if not (keep_ids and tag.id is not None):
             tag.id = next(new_ids)
-            tag.uid = new_uid()
+            tag.uid = tag.uid if keep_uids and tag.uid else new_uid()
         elif tag.uid is None:
             tag.uid = new_uid()
         rows.append((tag.id, job_id, tag.frame, tag.label_id, int(tag.group), tag.source.value,

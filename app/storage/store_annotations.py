@@ -68,12 +68,13 @@ class AnnotationsMixin(StoreBase):
     def tracks(self, job_id: int, track_ids: Sequence[int] | None = None) -> list[Track]:
         return rows.select_tracks(self.conn, job_id, track_ids)
 
-    def add_annotations(self, job_id: int, annotations: Annotations) -> Annotations:
-        """Insert shapes, tracks and tags (ids are set on the objects) in one transaction."""
+    def add_annotations(self, job_id: int, annotations: Annotations, *, keep_uids: bool = False) -> Annotations:
+        """Insert shapes, tracks and tags (ids are set on the objects) in one transaction. With ``keep_uids``
+        objects keep the uids they carry (a field package's job, built with the source's objects)."""
         with self.transaction() as conn:
-            rows.insert_shapes(conn, job_id, annotations.shapes)
-            rows.insert_tracks(conn, job_id, annotations.tracks)
-            rows.insert_tags(conn, job_id, annotations.tags)
+            rows.insert_shapes(conn, job_id, annotations.shapes, keep_uids=keep_uids)
+            rows.insert_tracks(conn, job_id, annotations.tracks, keep_uids=keep_uids)
+            rows.insert_tags(conn, job_id, annotations.tags, keep_uids=keep_uids)
             self._touch(conn, job_id)
         self._notify("annotations", job_id)
         return annotations
@@ -118,17 +119,19 @@ class AnnotationsMixin(StoreBase):
         remove_tags: Sequence[int] = (),
         add: Annotations | None = None,
         keep_ids: bool = True,
+        keep_uids: bool = False,
     ) -> Annotations:
         """Remove the given rows and insert ``add``, atomically. With ``keep_ids`` objects that carry an
-        id are re-inserted under that same id (this is how an edit or an undo restores an object)."""
+        id are re-inserted under that same id (this is how an edit or an undo restores an object); with
+        ``keep_uids`` new rows keep the uids their objects carry (a merged field package)."""
         add = add or Annotations()
         with self.transaction() as conn:
             rows.delete_rows(conn, "shape", remove_shapes)
             rows.delete_rows(conn, "track", remove_tracks)
             rows.delete_rows(conn, "tag", remove_tags)
-            rows.insert_shapes(conn, job_id, add.shapes, keep_ids=keep_ids)
-            rows.insert_tracks(conn, job_id, add.tracks, keep_ids=keep_ids)
-            rows.insert_tags(conn, job_id, add.tags, keep_ids=keep_ids)
+            rows.insert_shapes(conn, job_id, add.shapes, keep_ids=keep_ids, keep_uids=keep_uids)
+            rows.insert_tracks(conn, job_id, add.tracks, keep_ids=keep_ids, keep_uids=keep_uids)
+            rows.insert_tags(conn, job_id, add.tags, keep_ids=keep_ids, keep_uids=keep_uids)
             self._touch(conn, job_id)
         self._notify("annotations", job_id)
         return add

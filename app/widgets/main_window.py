@@ -106,6 +106,8 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self.add_action(file, "Import dataset…", self.import_dataset, "Ctrl+I", needs_project=True)
         self.add_action(file, "Export dataset…", self.export_dataset, "Ctrl+E", needs_project=True)
+        self.add_action(file, "Export job package…", self.export_job_package, needs_project=True)
+        self.add_action(file, "Merge package…", self.merge_package, needs_project=True)
         file.addSeparator()
         self.add_action(file, "Close project", self.close_project, needs_project=True)
         self.add_action(file, "Preferences…", self.edit_preferences, "Ctrl+,")
@@ -158,7 +160,8 @@ class MainWindow(QMainWindow):
     def open_project_dialog(self) -> None:
         from app.storage.store import PROJECT_SUFFIX
 
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"Fieldmark project (*{PROJECT_SUFFIX})")
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "",
+                                              f"Fieldmark project or field package (*{PROJECT_SUFFIX} *.fmpkg)")
         if path:
             self.open_project(Path(path))
 
@@ -178,12 +181,16 @@ class MainWindow(QMainWindow):
             self.open_project(location)
 
     def open_project(self, path: str | Path | Location) -> bool:
-        """Open a project file or a team project (a ``postgresql://`` URL or :class:`Location`)."""
+        """Open a project file, a field package or a team project (a ``postgresql://`` URL or :class:`Location`)."""
         from app.storage.errors import EmptyDatabaseError, ProjectError, ProjectLockedError
         from app.storage.location import parse_location
         from app.storage.store import Project
+        from app.widgets.package_dialogs import unpack_before_open
         from app.widgets.team_project import offer_to_initialise
 
+        if isinstance(path, Path | str) and not str(path).startswith("postgres") and not unpack_before_open(
+                self, Path(path)):
+            return False
         try:
             project = Project.open(path)
         except EmptyDatabaseError as exc:
@@ -363,6 +370,16 @@ class MainWindow(QMainWindow):
 
     def export_dataset(self) -> None:
         self._transfer("export")
+
+    def export_job_package(self) -> None:
+        from app.widgets.package_dialogs import export_job_package
+
+        export_job_package(self)
+
+    def merge_package(self) -> None:
+        from app.widgets.package_dialogs import merge_package_dialog
+
+        merge_package_dialog(self)
 
     def auto_annotate(self) -> None:
         from app.widgets.ai.auto_annotation_dialog import AutoAnnotationDialog

@@ -53,6 +53,8 @@ def fill_tree(tree: QTreeWidget, project: Project, columns: int) -> None:
             frames = job.frame_list()  # the user's own jobs first in a team project
             lease = leases.get(job.id)
             assignee = job.assignee + (f"  (being edited by {lease.user} on {lease.host})" if lease else "")
+            if lease and lease.host.startswith("field package"):
+                assignee = job.assignee + f"  (in the field: {lease.host}, by {lease.user})"
             counts = project.counts(job_id=job.id)
             into = gt if job.type is JobType.GROUND_TRUTH else work
             for kind in into:
