@@ -162,19 +162,32 @@ def job_report(comparator: FrameComparator, pairs: Iterable[tuple[QFrame, QFrame
     """Compare (GT frame, job frame) pairs in GT frame order and sum them up as CVAT's job report does.
 
     ``pairs`` may be a generator (frames built chunk by chunk); ``count`` is then its length for progress."""
-    results: dict[int, FrameResult] = {}
-    names: dict[int, str] = {}
     if count is None:
         pairs = list(pairs)
         count = len(pairs)
+
+    def results() -> Iterator[tuple[FrameResult, str]]:
+        for gt, ds in pairs:
+            yield comparator.compare(gt, ds), ds.name
+
     with paused_gc():
-        for k, (gt, ds) in enumerate(pairs):
-            results[ds.frame_id] = comparator.compare(gt, ds)
-            names[ds.frame_id] = ds.name
-            if progress is not None:
-                progress(k + 1, count)
-    return summarize_job(results, names, total_frames, parameters, comparator.matrix_labels,
-                         comparator.settings.empty_is_annotated)
+        return report_from_results(results(), total_frames, parameters, comparator.matrix_labels,
+                                   comparator.settings.empty_is_annotated, progress=progress, count=count)
+
+
+def report_from_results(results: Iterable[tuple[FrameResult, str]], total_frames: int, parameters: dict[str, Any],
+                        labels: list[str], empty_is_annotated: bool, *, progress: Any = None,
+                        count: int | None = None) -> Report:
+    """A job report from compared frames ((result, job frame name) in GT frame order), as they come.
+    ``progress(done, count)`` is called after each frame when given."""
+    by_frame: dict[int, FrameResult] = {}
+    names: dict[int, str] = {}
+    for k, (result, name) in enumerate(results):
+        by_frame[result.frame_id] = result
+        names[result.frame_id] = name
+        if progress is not None:
+            progress(k + 1, count)
+    return summarize_job(by_frame, names, total_frames, parameters, labels, empty_is_annotated)
 
 
 def summarize_job(results: dict[int, FrameResult], names: dict[int, str], total_frames: int,
