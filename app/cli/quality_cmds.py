@@ -18,7 +18,8 @@ from app.quality.settings import QualitySettings, SettingsError, effective_setti
 def _write_json(path: str, data: Any) -> None:
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    # compact: json.dumps without indent runs in C (indented output takes the pure-Python encoder, ~10x slower)
+    tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     tmp.replace(target)
 
 

@@ -64,7 +64,8 @@ def test_unusual_files_fall_back_to_the_full_reader(files: tuple[Path, Path], tm
         compare_files(truncated, ds, workers=2)
 
 
-def _project_with_job(tmp_path: Path) -> Project:
+def build_project(folder: Path, frames: int = FRAMES) -> Project:
+    """A project with one task of ``frames`` frames: the generated job and its GT job (all frames, accepted)."""
     labels = job_labels()
     for label in labels:
         for item in (label, *label.sublabels):
@@ -72,17 +73,16 @@ def _project_with_job(tmp_path: Path) -> Project:
             item.parent_id = None
             for spec in item.attributes:
                 spec.id = None
-    project = Project.create(tmp_path / "p.fmproj", "p", labels)
-    frames = [FrameInfo(i, frame_name(i), 1280, 720) for i in range(FRAMES)]
-    project.create_task("t", frames, segment_size=FRAMES)
-    gt_set, ds_set = job_pair(FRAMES)
+    project = Project.create(folder / "p.fmproj", "p", labels)
+    project.create_task("t", [FrameInfo(i, frame_name(i), 1280, 720) for i in range(frames)], segment_size=frames)
+    gt_set, ds_set = job_pair(frames)
     ids = {}
     for label in project.labels():
         ids[label.name] = label.id
         ids.update({(label.name, s.name): s.id for s in label.sublabels})
     by_old = {lbl.id: lbl.name for lbl in gt_set.labels}
     by_old.update({s.id: (lbl.name, s.name) for lbl in gt_set.labels for s in lbl.sublabels})
-    gt_job = create_gt_job(project, 1, FrameSelection(method="manual", frames=list(range(FRAMES))))
+    gt_job = create_gt_job(project, 1, FrameSelection(method="manual", frames=list(range(frames))))
     project.update_job(gt_job.id, stage=JobStage.ACCEPTANCE, state=JobState.COMPLETED)
     job = next(j for j in project.jobs(1) if j.type is not JobType.GROUND_TRUTH)
     for job_id, dataset in ((gt_job.id, gt_set), (job.id, ds_set)):
@@ -104,7 +104,7 @@ def _comparable(report) -> dict:
 
 
 def test_project_report_equals_quality_compare(files: tuple[Path, Path], tmp_path: Path) -> None:
-    project = _project_with_job(tmp_path)
+    project = build_project(tmp_path)
     try:
         result = service.compute_task(project, 1)
     finally:
