@@ -36,6 +36,8 @@ CHUNK_FRAMES = 32  # large enough to amortise the transfer, small enough to bala
 MIN_FRAMES_FOR_WORKERS = 96
 IN_FLIGHT_PER_WORKER = 3
 _HEADER = struct.Struct("<Q")
+#: First argument that makes the packaged (frozen) binary run a worker (see packaging/entry.py).
+WORKER_FLAG = "--fieldmark-quality-worker"
 
 
 class WorkerError(RuntimeError):
@@ -102,7 +104,8 @@ class _Worker:
 
     def __init__(self, init: tuple) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-        self.process = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+        command = [sys.executable, WORKER_FLAG] if getattr(sys, "frozen", False) else [sys.executable, "-m", __name__]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, env=env)
         self.tasks: queue.Queue = queue.Queue()
         self.feeder = threading.Thread(target=self._feed, daemon=True)
@@ -189,9 +192,16 @@ def chunk_list(items: Iterable[Any], size: int = CHUNK_FRAMES) -> Iterator[list[
         yield chunk
 
 
+def worker_main() -> int:
+    """A worker process's entry (``python -m app.quality.parallel``, or the packaged binary with
+    :data:`WORKER_FLAG`)."""
+    answers = sys.stdout.buffer
+    sys.stdout = sys.stderr  # stray prints must not corrupt the answers
+    serve(sys.stdin.buffer, answers)
+    return 0
+
+
 if __name__ == "__main__":
     from app.quality import parallel as _module  # this module's own names (pickled exceptions)
 
-    _answers = sys.stdout.buffer
-    sys.stdout = sys.stderr  # stray prints must not corrupt the answers
-    _module.serve(sys.stdin.buffer, _answers)
+    sys.exit(_module.worker_main())

@@ -88,8 +88,9 @@ class Report:
             data["jobs"] = self.jobs_summary()
         return data
 
-    def to_data(self) -> dict[str, Any]:
-        """The stored report JSON (CVAT's layout)."""
+    def to_data(self, *, frame_results: bool = True) -> dict[str, Any]:
+        """The stored report JSON (CVAT's layout). ``frame_results=False`` leaves them None (see
+        :meth:`frame_entries` for writing them one by one)."""
         count, warnings, errors, by_type = self.conflict_counts()
         comparison = {
             "frames": self.frames, "total_frames": self.total_frames, "frame_count": self.frame_count,
@@ -98,20 +99,21 @@ class Report:
             "annotations": self.annotations.to_dict(), "annotation_components": self.components.to_dict(),
             "tasks": self.tasks, "jobs": self.jobs,
         }
-        frame_results = None
-        if self.frame_results is not None:
-            frame_results = {}
-            for fid, fr in self.frame_results.items():
-                fc = Counter(str(c.type) for c in fr.conflicts)
-                sev = Counter(c.severity for c in fr.conflicts)
-                entry = {"conflicts": [c.to_dict() for c in fr.conflicts], "conflict_count": len(fr.conflicts),
-                         "warning_count": sev.get(Severity.WARNING, 0), "error_count": sev.get(Severity.ERROR, 0),
-                         "conflicts_by_type": dict(fc)}
-                if fr.stats is not None:
-                    entry.update(fr.stats.to_dict())
-                frame_results[str(fid)] = entry
+        entries = dict(self.frame_entries()) if frame_results and self.frame_results is not None else None
         return {"scope": self.scope, "parameters": self.parameters, "comparison_summary": comparison,
-                "frame_results": frame_results, "frame_names": {str(k): v for k, v in self.frame_names.items()}}
+                "frame_results": entries, "frame_names": {str(k): v for k, v in self.frame_names.items()}}
+
+    def frame_entries(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(frame id as text, stored per-frame result) in frame order of the report."""
+        for fid, fr in (self.frame_results or {}).items():
+            fc = Counter(str(c.type) for c in fr.conflicts)
+            sev = Counter(c.severity for c in fr.conflicts)
+            entry = {"conflicts": [c.to_dict() for c in fr.conflicts], "conflict_count": len(fr.conflicts),
+                     "warning_count": sev.get(Severity.WARNING, 0), "error_count": sev.get(Severity.ERROR, 0),
+                     "conflicts_by_type": dict(fc)}
+            if fr.stats is not None:
+                entry.update(fr.stats.to_dict())
+            yield str(fid), entry
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Report:

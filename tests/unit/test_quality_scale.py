@@ -21,7 +21,9 @@ from app.formats.synthetic_jobs import frame_name, job_labels, job_pair
 from app.quality import service
 from app.quality.compare_files import compare_datasets, compare_files
 from app.quality.gt_frames import FrameSelection, create_gt_job
-from app.quality.parallel import MIN_FRAMES_FOR_WORKERS
+from app.quality.parallel import MIN_FRAMES_FOR_WORKERS, compare_chunks
+from app.quality.report_json import conflict_items, write_report_json
+from app.quality.settings import QualitySettings
 from app.storage.store import Project
 
 FRAMES = MIN_FRAMES_FOR_WORKERS + 4  # long enough for worker processes
@@ -114,3 +116,20 @@ def test_project_report_equals_quality_compare(files: tuple[Path, Path], tmp_pat
     assert _comparable(job_report) == _comparable(from_files)
     by_type = Counter(str(c.type) for c in job_report.conflicts)
     assert by_type == Counter(str(c.type) for c in from_files.conflicts) and by_type["mismatching_groups"]
+
+
+def _failing_load(chunk, labels, context):  # a Loader for the test below (workers import it by name)
+    raise ValueError(f"cannot load chunk {chunk}")
+
+
+def test_worker_exceptions_reach_the_caller() -> None:
+    with pytest.raises(ValueError, match=r"cannot load chunk \[2\]"):
+        list(compare_chunks(QualitySettings(), job_labels(), [[2], [3]], _failing_load, workers=2))
+
+
+def test_streamed_json_equals_the_report_data(files: tuple[Path, Path], tmp_path: Path) -> None:
+    report = compare_files(*files, workers=1)
+    write_report_json(tmp_path / "out.json", report)
+    expected = {"summary": report.summary(), "conflicts": list(conflict_items(report)), "report": report.to_data()}
+    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8")) == json.loads(json.dumps(expected))
+    assert not (tmp_path / "out.json.tmp").exists()
