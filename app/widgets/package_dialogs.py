@@ -1,6 +1,7 @@
 """File ▸ Export job package… and File ▸ Merge package… (field packages, docs/packages.md), and opening a
-package file: its media are unpacked beside it first. The work runs off the GUI thread through the
-project's handle with change events held (as the import dialog does) and replayed on the GUI thread."""
+package file: its media are unpacked beside it first. The work runs off the GUI thread through its own
+writer handle (:meth:`Project.open_writer`, the store's thread rule); its change events reach the GUI's
+listeners on the GUI thread."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.work import CancelToken, Progress, ProgressFn
 from app.domain.enums import JobType
 from app.packages import container
 from app.packages.export import export_package
@@ -44,18 +46,18 @@ POLICY_CHOICES = [
 ]
 
 
-def _held(project: Project, fn: Any) -> Any:
-    """Run ``fn`` with the project's change events held; they are replayed by :func:`_replay`."""
+def _on_writer(project: Project, fn: Any) -> workers.Job:
+    """A background job calling ``fn(handle, token, progress)`` with a writer handle of ``project`` opened
+    (and closed) on the worker thread."""
 
-    def work(control: workers.TaskControl) -> Any:
-        project.hold_notifications()
-        return fn(control)
+    def work(token: CancelToken, progress: ProgressFn) -> Any:
+        handle = project.open_writer()
+        try:
+            return fn(handle, token, progress)
+        finally:
+            handle.close()
 
     return work
-
-
-def _replay(project: Project) -> None:
-    project.release_notifications(replay=True)
 
 
 def _choose_job(window: MainWindow, project: Project) -> int | None:
@@ -84,22 +86,24 @@ def export_job_package(window: MainWindow) -> None:
         return
     out = Path(path) if path.endswith(PACKAGE_SUFFIX) else Path(path + PACKAGE_SUFFIX)
 
-    def work(control: workers.TaskControl) -> Any:
-        return export_package(project, [job_id], out, progress=lambda what, done, total: control.progress(
-            done, total, what))
+    def work(handle: Project, token: CancelToken, progress: ProgressFn) -> Any:
+        def step(what: str, done: int, total: int) -> None:
+            token.check()
+            progress(Progress(done, total, what))
+
+        return export_package(handle, [job_id], out, progress=step)
 
     def finished(manifest: Any) -> None:
-        _replay(project)
         window.refresh()
         QMessageBox.information(window, "Export job package",
                                 f"Wrote {out.name} ({len(manifest.media)} media files). Job #{job_id} is now in "
                                 "the field: it is read-only here until the package is merged back.")
 
     def failed(message: str, _trace: str) -> None:
-        _replay(project)
         QMessageBox.warning(window, "Export job package", message)
 
-    window.package_worker = run_with_progress(window, "Exporting job package", _held(project, work), finished, failed)
+    window.package_worker = run_with_progress(window, "Exporting job package", _on_writer(project, work), finished,
+                                              failed)
 
 
 def merge_package_dialog(window: MainWindow) -> None:
@@ -110,8 +114,12 @@ def merge_package_dialog(window: MainWindow) -> None:
     if not path:
         return
 
-    def work(control: workers.TaskControl) -> MergePreview:
-        return prepare_merge(project, path, progress=lambda done, total: control.progress(done, total, "Verifying"))
+    def work(handle: Project, token: CancelToken, progress: ProgressFn) -> MergePreview:
+        def step(done: int, total: int) -> None:
+            token.check()
+            progress(Progress(done, total, "Verifying"))
+
+        return prepare_merge(handle, path, progress=step)
 
     def failed(message: str, _trace: str) -> None:
         QMessageBox.warning(window, "Merge package", message)
@@ -120,7 +128,7 @@ def merge_package_dialog(window: MainWindow) -> None:
         MergePackageDialog(project, preview, window).exec()
         window.refresh()
 
-    window.package_worker = run_with_progress(window, "Checking the package", work, ready, failed)
+    window.package_worker = run_with_progress(window, "Checking the package", _on_writer(project, work), ready, failed)
 
 
 class MergePackageDialog(QDialog):
@@ -162,11 +170,10 @@ class MergePackageDialog(QDialog):
         policy = self.policy.currentData()
         self.merge_button.setEnabled(False)
         project, preview = self.project, self.preview
-        self.worker = workers.start(_held(project, lambda _control: apply_merge(project, preview, policy)),
+        self.worker = workers.start(_on_writer(project, lambda handle, _t, _p: apply_merge(handle, preview, policy)),
                                     on_finished=self._merged, on_failed=self._failed)
 
     def _merged(self, report: dict[str, Any]) -> None:
-        _replay(self.project)
         self.report = report
         self.output.setPlainText(json.dumps(report, indent=2))
         self.output.setVisible(True)
@@ -178,18 +185,16 @@ class MergePackageDialog(QDialog):
     def undo(self) -> None:
         project, package_id = self.project, self.preview.manifest.package_id
         self.undo_button.setEnabled(False)
-        self.worker = workers.start(_held(project, lambda _control: undo_merge(project, package_id)),
+        self.worker = workers.start(_on_writer(project, lambda handle, _t, _p: undo_merge(handle, package_id)),
                                     on_finished=self._undone, on_failed=self._failed)
 
     def _undone(self, jobs: list[int]) -> None:
-        _replay(self.project)
         self.report = None
         self.output.setPlainText(f"Merge undone: job(s) {', '.join(map(str, jobs))} are as before it and out in "
                                  "the field again.")
         self.undo_button.setVisible(False)
 
     def _failed(self, message: str, _trace: str) -> None:
-        _replay(self.project)
         self.merge_button.setEnabled(True)
         QMessageBox.warning(self, "Merge package", message)
 
@@ -208,7 +213,7 @@ def unpack_before_open(window: MainWindow, path: Path) -> bool:
     if all((folder / m.name).is_file() for m in manifest.media):
         return True
 
-    def work(_control: workers.TaskControl) -> Path:
+    def work(_token: CancelToken, _progress: ProgressFn) -> Path:
         return container.unpack_media(path, manifest)
 
     def failed(message: str, _trace: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from app.media.sources import open_task_source
 from app.models.functions import load_function_file
 from app.models.runner import RunOptions, plan_task, run_detection
-from app.models.writer import StoreWriter
+from app.models.writer import AutoAnnotationRun
 from app.packages import container
 from app.packages.export import export_package
 from app.packages.merge import merge_package
@@ -27,7 +27,7 @@ def test_a_model_runs_on_a_package_and_its_skeletons_merge_back(tmp_path: Path) 
         source = open_task_source(package, task.id)
         try:
             result = run_detection(load_function_file(FUNCTIONS / "pose_skeleton.py"), plan_task(package, task.id),
-                                   source, package.labels(), StoreWriter(package, clear_existing=False),
+                                   source, package.labels(), AutoAnnotationRun(package, clear_existing=False),
                                    RunOptions(batch_frames=1))
         finally:
             source.close()
