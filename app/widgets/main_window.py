@@ -219,8 +219,10 @@ class MainWindow(QMainWindow):
         self.open_project(demo_path())
 
     def _set_project(self, project: Project) -> None:
+        from app.widgets import workers
+
         self.close_project()
-        self.project = project
+        self.project = workers.gui_owned(project)  # background writers' changes reach the GUI thread
         self.prefs.add_recent(project.location.display)  # a URL without password: libpq supplies it
         settings.save(self.prefs)
         project.add_listener(self._on_project_changed)

@@ -48,7 +48,8 @@ POLICY_CHOICES = [
 
 def _on_writer(project: Project, fn: Any) -> workers.Job:
     """A background job calling ``fn(handle, token, progress)`` with a writer handle of ``project`` opened
-    (and closed) on the worker thread."""
+    (and closed) on the worker thread; the project's listeners hear its changes on the GUI thread."""
+    workers.gui_owned(project)
 
     def work(token: CancelToken, progress: ProgressFn) -> Any:
         handle = project.open_writer()
