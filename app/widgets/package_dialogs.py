@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,8 +36,18 @@ from app.storage.store import Project
 from app.widgets import workers
 from app.widgets.progress_dialog import run_with_progress
 
-if TYPE_CHECKING:
-    from app.widgets.main_window import MainWindow
+
+class MainWindow(Protocol):
+    """What these dialogs use of the main window (a protocol: the window imports this module)."""
+
+    project: Project | None
+    package_worker: Any
+
+    def refresh(self) -> None: ...
+
+    def selected_job_id(self) -> int | None: ...
+
+    def open_project(self, path: Path) -> Any: ...
 
 POLICY_CHOICES = [
     ("package", "Keep the package's version (the field work wins)"),
