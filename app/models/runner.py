@@ -7,7 +7,10 @@ writing through the calling thread's own project handle). A batch is written whe
 promptly. Rules: setup errors (label mapping) come before any inference; a function error or rule
 violation reverts every batch of the run and raises :class:`AutoAnnotationError`; the cancel token is
 checked before each frame, and a cancelled run writes every frame it finished (never part of a frame)
-and says so in :meth:`RunResult.summary`.
+and says so in :meth:`RunResult.summary`. ``sys.exit()`` or ``KeyboardInterrupt`` inside ``detect`` is
+a function error naming the function and frame. With ``frame_timeout`` ``detect`` runs on its own
+thread (:mod:`app.models.function_call`); a frame that takes longer cancels the run: nothing is
+written for that frame, finished frames are kept and :attr:`RunResult.message` names the frame.
 
 Frames are decoded (and converted to the function's input) on a prefetch thread ahead of inference.
 Built-in adapters (:class:`app.models.detections.BatchDetector`) take the columnar fast route; user
@@ -16,8 +19,9 @@ functions take the cvat-sdk route (``detect`` + :meth:`OutputMapper.map_frame`).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from app.core.work import CancelToken, Progress, ProgressClock, ProgressFn
 from app.domain.annotations import Shape, Tag
 from app.domain.enums import JobType
+from app.models import function_call as fc
 from app.models.detections import BatchDetector
 from app.models.label_matching import LabelMapping
 from app.models.prefetch import FramePrefetcher
@@ -52,12 +57,16 @@ class RunOptions:
     #: Built-in adapters (:class:`BatchDetector`) skip cvat-sdk request objects (same checks, see
     #: :meth:`OutputMapper.map_batches`); False forces the SDK route (benchmark baseline, tests).
     fast_path: bool = True
+    #: Seconds one frame's ``detect`` may take; longer cancels the run (None: no limit).
+    frame_timeout: float | None = None
 
     def __post_init__(self) -> None:
         if self.conf_threshold is not None and not 0 <= self.conf_threshold <= 1:
             raise ValueError("conf_threshold must be None or a number between 0 and 1")
         if self.batch_frames < 1:
             raise ValueError("batch_frames must be at least 1")
+        if self.frame_timeout is not None and not self.frame_timeout > 0:
+            raise ValueError("frame_timeout must be more than 0 seconds")
 
 
 @dataclass(frozen=True)
@@ -84,11 +93,13 @@ class RunResult:
     detect_seconds: float = 0.0
     per_frame: list[float] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=lambda: {"wait_frame": 0.0, "map": 0.0, "write": 0.0})
+    message: str = ""  # why the run stopped early (a frame timeout), empty otherwise
 
     def summary(self) -> str:
         """What the run kept, e.g. "cancelled; kept 12 of 40 frames: 30 shapes, 0 tags"."""
         state = "cancelled; kept" if self.cancelled else "done:"
-        return f"{state} {self.frames_done} of {self.frames_total} frames: {self.shapes} shapes, {self.tags} tags"
+        text = f"{state} {self.frames_done} of {self.frames_total} frames: {self.shapes} shapes, {self.tags} tags"
+        return f"{self.message}; {text}" if self.message else text
 
 
 class Writer(Protocol):
@@ -148,6 +159,15 @@ def plan_task(project: Project, task_id: int) -> list[WorkItem]:
 
 
 # ------------------------------------------------------------------------------------ running
+@contextlib.contextmanager
+def _closing(caller: fc.TimedCaller | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if caller is not None:
+            caller.close()
+
+
 def _pil(array: Any) -> Any:
     from PIL import Image
 
@@ -155,7 +175,9 @@ def _pil(array: Any) -> Any:
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if type(exc).__name__ != "BadFunctionError" else str(exc)
+    if isinstance(exc, fc.FunctionExited) or type(exc).__name__ == "BadFunctionError":
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def build_mapper(function: Any, task_labels: Sequence[Any], options: RunOptions) -> OutputMapper:
@@ -180,9 +202,11 @@ def run_detection(
     *,
     progress: ProgressFn | None = None,
     token: CancelToken | None = None,
+    function_name: str | None = None,
 ) -> RunResult:
     """Apply ``function.detect`` to every item and write the validated results through ``writer``."""
     options = options or RunOptions()
+    name = function_name or fc.function_name(function)
     mapper = build_mapper(function, task_labels, options)
     result = RunResult(frames_total=len(items))
     clock = ProgressClock()
@@ -211,7 +235,8 @@ def run_detection(
 
     prepare = function.prepare if fast else _pil
     current: WorkItem | None = None
-    with FramePrefetcher(source, [item.frame for item in items], prepare) as frames:
+    timed = fc.TimedCaller(options.frame_timeout, name) if options.frame_timeout else None
+    with FramePrefetcher(source, [item.frame for item in items], prepare) as frames, _closing(timed):
         try:
             for index, item in enumerate(items):
                 current = item
@@ -223,7 +248,16 @@ def run_detection(
                 result.stage_seconds["wait_frame"] += time.perf_counter() - t_wait
                 t0 = time.perf_counter()
                 try:
-                    outputs = detect(make_context(item.name, options), image)
+                    if timed is not None:
+                        outputs = timed(detect, make_context(item.name, options), image)
+                    else:
+                        outputs = fc.call_guarded(detect, (make_context(item.name, options), image), name)
+                except fc.FrameTimedOut:
+                    result.cancelled = True
+                    result.message = (f"frame {item.frame} ({item.name}): detect() of {name} did not return within "
+                                      f"{options.frame_timeout:g} s (--frame-timeout); the run was stopped and "
+                                      "nothing was written for that frame")
+                    break
                 finally:
                     spent = time.perf_counter() - t0
                     result.detect_seconds += spent

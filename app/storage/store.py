@@ -29,6 +29,7 @@ from app.storage.errors import ProjectError, ProjectReadOnlyError
 from app.storage.locking import ProjectLock
 from app.storage.store_annotations import AnnotationsMixin
 from app.storage.store_labels import LabelsMixin
+from app.storage.store_runs import RunsMixin
 from app.storage.store_tasks import TasksMixin, segment_ranges
 from app.storage.timeutil import now_iso
 
@@ -47,7 +48,7 @@ class StoreChange:
     origin: object = None
 
 
-class Project(LabelsMixin, TasksMixin, AnnotationsMixin):
+class Project(LabelsMixin, TasksMixin, AnnotationsMixin, RunsMixin):
     """An open project file. Use :meth:`create` or :meth:`open`; close it (or use ``with``).
 
     Thread rule:
