@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from app.core.work import CancelToken
-
 from app.media.errors import MediaError
 from app.models.function_call import UserInterrupt
 from app.storage.errors import ProjectError
