@@ -12,7 +12,8 @@ Rules (:func:`prepare_run`):
   frames; its ``clear_existing`` choice is kept. No unfinished run: a fresh run starts.
 - no ``resume`` and the task has an unfinished run: refused (:class:`RunConflict`) instead of
   annotating its frames a second time, unless ``clear_existing`` (which removes the task's
-  annotations anyway); the unfinished run is then marked superseded (``undone``).
+  annotations anyway); the unfinished runs are marked ``superseded`` by the new run's first batch
+  (same transaction), so a new run that fails before writing anything leaves them resumable.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class PreparedRun:
     resumed: bool = False
     clear_existing: bool = False
     finished: dict[int, set[int]] = field(default_factory=dict)  # job id -> frames done before
+    supersedes: list[int] = field(default_factory=list)  # unfinished runs a clear_existing run replaces
 
     @property
     def frames_before(self) -> int:
@@ -69,8 +71,9 @@ def unfinished_run(project: Project, task_id: int) -> RunInfo | None:
 
 
 def conflict_message(run: RunInfo) -> str:
-    return (f"the task has an unfinished auto-annotation {run.summary()}; continue it with --resume (the same "
-            "function and options), or start over with --clear-existing, which removes the task's annotations")
+    return (f"the task has an unfinished auto-annotation {run.summary()}; continue it (--resume, or Continue in "
+            "the dialog) with the same function and options, or start over with --clear-existing (Clean old "
+            "annotations), which removes the task's annotations")
 
 
 def prepare_run(project: Project, task_id: int, items: Sequence[WorkItem], key: str, description: str, *,
@@ -93,8 +96,22 @@ def prepare_run(project: Project, task_id: int, items: Sequence[WorkItem], key: 
         return PreparedRun(match.id, todo, True, bool(match.options.get("clear_existing")), finished)
     if pending is not None and not resume and not clear_existing:
         raise RunConflict(conflict_message(pending))
-    if clear_existing:
-        for old in project.runs(task_id, unfinished=True):
-            project.set_run_state(old.id, "undone")
+    older = [r.id for r in project.runs(task_id, unfinished=True)] if clear_existing else []
     run_id = project.start_run(task_id, key, description, {"clear_existing": clear_existing}, len(items))
-    return PreparedRun(run_id, list(items), False, clear_existing)
+    return PreparedRun(run_id, list(items), False, clear_existing, supersedes=older)
+
+
+def registration_identity(registration: Any) -> tuple[str, dict[str, Any]]:
+    """A registered function or model as a run names it (the same as the CLI for the same file/module)."""
+    from pathlib import Path
+
+    from app.models.functions import parse_params
+
+    prefix = {"function-file": "file", "function-module": "module"}.get(registration.kind, "model")
+    target = str(Path(registration.target).resolve()) if prefix == "file" else registration.target
+    return f"{prefix}:{target}", parse_params(registration.params or [])
+
+
+def key_options(key: str) -> dict[str, Any]:
+    """The options recorded in a run key (to continue a run with them)."""
+    return json.loads(key)

@@ -92,6 +92,8 @@ class AutoAnnotationRun(Command):
                                            text=self.text)
             with handle.writes_as(self.origin), handle.transaction():
                 if self.run is not None:
+                    if not self.recorded:
+                        self._supersede(handle, True)
                     handle.record_run_frames(self.run.run_id, frames)
                 if batch is not None:
                     batch.redo()
@@ -151,10 +153,16 @@ class AutoAnnotationRun(Command):
                 else:
                     step.redo()
 
+    def _supersede(self, handle: Any, on: bool) -> None:
+        for old in self.run.supersedes if self.run is not None else ():
+            handle.set_run_state(old, "superseded" if on else "cancelled")
+
     def _apply_record(self, handle: Any, undo: bool) -> None:
-        """Undo forgets the frames this session finished (a new run becomes ``undone``); redo restores them."""
+        """Undo forgets the frames this session finished (a new run becomes ``undone``, the runs it
+        superseded unfinished again); redo restores them."""
         if self.run is None or not self.recorded:
             return
+        self._supersede(handle, not undo)
         if undo:
             handle.forget_run_frames(self.run.run_id, self.recorded)
             handle.set_run_state(self.run.run_id, "cancelled" if self.run.resumed else "undone")

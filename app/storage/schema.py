@@ -194,7 +194,7 @@ annotation_run = Table(
     Column("run_key", Text, nullable=False),  # the function and options, as JSON: what --resume matches
     Column("description", Text, nullable=False, default=""),
     Column("options", Text, nullable=False, default="{}"),  # how to continue it (clear_existing, ...)
-    Column("state", String, nullable=False, default="running"),  # running | cancelled | done | undone
+    Column("state", String, nullable=False, default="running"),  # running | cancelled | done | undone | superseded
     Column("frames_total", Integer, nullable=False, default=0),
     Column("created", String, nullable=False),
     Column("updated", String, nullable=False),

@@ -23,7 +23,7 @@ from app.storage.store_base import StoreBase
 from app.storage.timeutil import now_iso
 
 UNFINISHED = ("running", "cancelled")
-STATES = ("running", "cancelled", "done", "undone")
+STATES = ("running", "cancelled", "done", "undone", "superseded")
 
 
 @dataclass

@@ -127,3 +127,21 @@ def test_run_key_depends_on_function_params_and_output_options() -> None:
     assert base != run_key("file:/f.py", {"a": 2}, RunOptions())
     assert base != run_key("file:/f.py", {"a": 1}, RunOptions(conf_threshold=0.5))
     assert base != run_key("module:f", {"a": 1}, RunOptions())
+
+
+def test_clear_existing_supersedes_unfinished_runs_only_once_it_writes(tmp_path: Path) -> None:
+    project = make_project(tmp_path, frames=5)
+    first = _prepare(project, "a")
+    _go(project, first, load_function_file(SLOW), cancel_after=2)
+    failing = _prepare(project, "b", clear=True)
+    with pytest.raises(AutoAnnotationError):
+        _go(project, failing, load_function_file(SLOW, {"exit_frame": "img_000.png"}))
+    assert project.run(first.run_id).state == "cancelled"  # still resumable: the new run wrote nothing
+    stack = UndoStack()
+    clearing = _prepare(project, "c", clear=True)
+    _go(project, clearing, load_function_file(SLOW), stack=stack)
+    assert project.run(first.run_id).state == "superseded" and project.run(clearing.run_id).state == "done"
+    assert set(_shapes(project).values()) == {1}
+    stack.undo()
+    assert project.run(first.run_id).state == "cancelled" and project.run(clearing.run_id).state == "undone"
+    assert _shapes(project) == {0: 1, 1: 1, 2: 0, 3: 0, 4: 0}  # what the first run had written

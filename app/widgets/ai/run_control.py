@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.work import CancelToken, Outcome, Progress, ProgressFn
+from app.core.work import CancelToken, Cancelled, Outcome, Progress, ProgressFn
 from app.editing.stack import UndoStack
 from app.media.sources import open_task_source
+from app.models.run_log import PreparedRun
 from app.models.runner import RunOptions, RunResult, WorkItem, run_detection
 from app.models.writer import AutoAnnotationRun
 from app.widgets import workers
@@ -30,6 +31,7 @@ class RunRequest:
     load: Callable[[], Any]  # returns the detection function (called in the worker)
     options: RunOptions
     undo_stack: UndoStack | None = None
+    run: PreparedRun | None = None  # the recorded run (resumable), made by :func:`prepare_run`
 
 
 class RunHandle:
@@ -46,7 +48,7 @@ class RunHandle:
         self.source = open_task_source(project, request.task_id)
         self.labels = list(project.labels())
         self.command = AutoAnnotationRun(project, clear_existing=request.options.clear_existing,
-                                         origin=request.undo_stack)
+                                         origin=request.undo_stack, run=request.run)
         if request.undo_stack is not None:
             request.undo_stack.push(self.command)
         self._on_done, self._on_failed = on_done, on_failed
@@ -57,13 +59,21 @@ class RunHandle:
         self.worker.cancel()
 
     def _work(self, token: CancelToken, progress: ProgressFn) -> RunResult:
-        function = self.request.load()
-        token.check()
         writer = self.request.project.open_writer()
         self.command.bind(writer)
         try:
-            return run_detection(function, self.request.items, self.source, self.labels, self.command,
-                                 self.request.options, progress=progress, token=token)
+            function = self.request.load()
+            token.check()
+            result = run_detection(function, self.request.items, self.source, self.labels, self.command,
+                                   self.request.options, progress=progress, token=token)
+            self.command.finish(result.cancelled)
+            return result
+        except Cancelled:
+            self.command.finish(True)
+            raise
+        except BaseException:
+            self.command.revert()  # a load or setup error: the run leaves no trace
+            raise
         finally:
             self.command.unbind()
             writer.close()
