@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.work import CancelToken, Cancelled, Outcome, Progress, ProgressFn
+from app.core.work import Cancelled, CancelToken, Outcome, Progress, ProgressFn
 from app.editing.stack import UndoStack
 from app.media.sources import open_task_source
 from app.models.run_log import PreparedRun
