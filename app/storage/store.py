@@ -1,8 +1,8 @@
 """The Qt-free API over a project file. The GUI, the CLI, formats, quality and models all use it.
 
 The class is composed of parts kept in their own modules: labels (store_labels), tasks and jobs
-(store_tasks) and annotations (store_annotations); this module has the file's life cycle,
-transactions, change events and the project record.
+(store_tasks), annotations (store_annotations) and auto-annotation runs (store_runs); this module
+has the file's life cycle, transactions, change events and the project record.
 
 A :class:`Project` holds one SQLite connection. Every public write is its own transaction unless it
 runs inside ``with project.transaction():``, which makes any number of writes one atomic commit.
