@@ -76,7 +76,6 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
         params = parse_params(args.param or [])
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    function = _load(args)
     identity = function_identity(args)
     with open_project(args.project) as project:
         task_id = resolve_task(project, args.task)
@@ -85,10 +84,15 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
                               identity, resume=args.resume, clear_existing=args.clear_existing)
         except RunConflict as exc:
             raise CliError(str(exc)) from exc
+        writer = AutoAnnotationRun(project, clear_existing=run.clear_existing, run=run)  # the GUI's write path too
+        try:
+            function = _load(args)  # after the run checks: a refused run loads no model
+        except CliError:
+            writer.revert()  # the run leaves no trace (a resumed one stays resumable)
+            raise
         if run.resumed:
             print(run.note(), file=sys.stderr)
         source = open_task_source(project, task_id)
-        writer = AutoAnnotationRun(project, clear_existing=run.clear_existing, run=run)  # the GUI's write path too
         token = CancelToken()
         try:
             with ctrl_c_cancels(token):

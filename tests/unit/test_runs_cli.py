@@ -124,3 +124,14 @@ def test_sys_exit_and_keyboard_interrupt_in_detect_are_reported(tmp_path: Path) 
     assert "frame 1 (img_001.png)" in result.stderr and "raised KeyboardInterrupt in detect()" in result.stderr
     assert sum(_shapes_per_frame(path).values()) == 0  # a function error keeps nothing (and leaves no run)
     assert _run("auto-annotate", str(path), "--function-file", SLOW).returncode == 0
+
+
+def test_a_function_that_does_not_load_leaves_no_run(tmp_path: Path) -> None:
+    make_project(tmp_path, frames=2).close()
+    path = tmp_path / "p.fmk"
+    bad = tmp_path / "exits.py"
+    bad.write_text("import sys\nsys.exit(3)\n")
+    result = _run("auto-annotate", str(path), "--function-file", str(bad))
+    assert result.returncode == 2 and "exits.py: loading the function failed: SystemExit: 3" in result.stderr
+    with Project.open(path, read_only=True) as project:
+        assert project.runs(project.tasks()[0].id) == []
