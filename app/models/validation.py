@@ -28,39 +28,13 @@ from app.domain.enums import Source
 from app.domain.labels import Label, LabelSet
 from app.models.detections import BATCH_TYPES, DetectionBatch
 from app.models.label_matching import LabelMapping, LabelMatch, SublabelMatch, spec_type
+from app.models.output_fields import fields as _fields
 
 
 def _bad(message: str) -> Exception:
     from cvat_sdk.auto_annotation import BadFunctionError
 
     return BadFunctionError(message)
-
-
-class _Attrs:
-    """Read-only mapping view of an object's attributes (for outputs that are not cvat-sdk models)."""
-
-    __slots__ = ("obj",)
-
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-
-    def __contains__(self, name: str) -> bool:
-        return hasattr(self.obj, name)
-
-    def __getitem__(self, name: str) -> Any:
-        return getattr(self.obj, name)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return getattr(self.obj, name, default)
-
-
-def _fields(obj: Any) -> Any:
-    """The fields a function set on an output object. For cvat-sdk models this is the model's own
-    store of set fields: reading it directly skips the generated ``__getattr__`` (and the exception it
-    builds for every unset field), which was most of the per-shape validation time; other objects are
-    read through ``getattr`` (same answers)."""
-    store = getattr(obj, "__dict__", {}).get("_data_store")
-    return store if isinstance(store, dict) else _Attrs(obj)
 
 
 def _value(enum_or_str: Any) -> str:
