@@ -22,6 +22,10 @@ lint: setup
 bench: setup
 	$(PY) -m bench
 
+# The scripted first hour under Xvfb (apt: xvfb xdotool imagemagick): screenshots and checks in build/first-hour.
+screenshot: setup
+	$(PY) tools/first_hour.py --out build/first-hour
+
 package: setup
 	bash packaging/build.sh
 

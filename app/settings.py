@@ -29,9 +29,11 @@ class Preferences:
     torch_threads: int = 1
     shortcuts: dict[str, str] = field(default_factory=dict)  # action id -> key sequence overrides
     welcome_shown: bool = False
+    tool_options: dict[str, Any] = field(default_factory=dict)  # brush size, propagate count (app.widgets.tool_memory)
 
     def add_recent(self, path: str | Path) -> None:
-        path = str(Path(path).resolve())
+        """A project file (stored resolved) or a team project URL (stored as given: it never holds a password)."""
+        path = str(path) if "://" in str(path) else str(Path(path).resolve())
         self.recent_projects = [path] + [p for p in self.recent_projects if p != path]
         del self.recent_projects[MAX_RECENT:]
 

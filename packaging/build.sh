@@ -40,7 +40,7 @@ if ! "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
   exit 1
 fi
 seconds=$(( $(date +%s) - start ))
-cp packaging/fieldmark.desktop packaging/install-desktop.sh dist/fieldmark/
+cp packaging/fieldmark.desktop packaging/fieldmark-mime.xml packaging/install-desktop.sh dist/fieldmark/
 grep -E '^fieldmark.spec:' "build/pyinstaller-$FLAVOUR.log" || true
 size=$(du -sm dist/fieldmark | cut -f1)
 files=$(find dist/fieldmark -type f | wc -l)

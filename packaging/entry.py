@@ -35,6 +35,10 @@ def configure_environment(info: dict[str, str]) -> None:
 
 def main() -> int:
     multiprocessing.freeze_support()  # torch/ultralytics worker processes re-enter the frozen binary
+    if sys.argv[1:2] == ["--fieldmark-quality-worker"]:  # app.quality.parallel.WORKER_FLAG
+        from app.quality.parallel import worker_main
+
+        return worker_main()
     configure_environment(build_info())
     from app.cli import main as cli_main
 

@@ -54,3 +54,14 @@ def pg_cluster():
 def pg_url(pg_cluster) -> str:
     """The URL of a new, empty database on the session's cluster."""
     return pg_cluster.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def project_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's project lives, once per engine: a new .fmproj file, then a new PostgreSQL database URL.
+
+    Storage, formats and quality tests take this instead of a path so that they run on both engines.
+    """
+    if request.param == "sqlite":
+        return str(tmp_path / "p.fmproj")
+    return request.getfixturevalue("pg_url")

@@ -26,7 +26,7 @@ class CliError(Exception):
 
 @contextlib.contextmanager
 def open_project(path: str | Path, *, read_only: bool = False) -> Iterator[Project]:
-    """Open a project for a command, turning store errors into CLI errors."""
+    """Open a project (a file path or a ``postgresql://`` URL) for a command, turning store errors into CLI errors."""
     try:
         project = Project.open(path, read_only=read_only)
     except ProjectError as exc:
@@ -44,7 +44,7 @@ def resolve_task(project: Project, task: str | None) -> int:
     if task is None:
         tasks = project.tasks()
         if len(tasks) != 1:
-            raise CliError(f"{project.path.name} has {len(tasks)} tasks; choose one with --task")
+            raise CliError(f"{project.location.name} has {len(tasks)} tasks; choose one with --task")
         return tasks[0].id
     try:
         return project.task(task).id

@@ -61,6 +61,17 @@ def _add_checkpoint(args: argparse.Namespace, manager: ModelManager) -> None:
         print(f"placed {args.hf_id} ({', '.join(placed.files)}) in {placed.folder}; functions loading it "
               "through huggingface_hub find it offline")
         return
+    if args.accept_licence or _is_sam3_file(source):
+        from app.models.sam3.checkpoint import import_checkpoint
+        from app.models.sam3.licence import LICENCE_NAME
+
+        path = import_checkpoint(source, accept_licence=args.accept_licence, manager=manager,
+                                 overwrite=args.overwrite)
+        print(f"added SAM 3 checkpoint {path} (SHA-256 recorded; {LICENCE_NAME} accepted)")
+        if args.name:  # e.g. -p prompts=str:car=parked car: a named SAM 3 set-up the GUI lists too
+            Registry().add(Registration(args.name, "model", str(path), list(args.param or []),
+                                        args.description or ""))
+        return
     path = manager.add(source, overwrite=args.overwrite, trust=args.trust)
     if args.name:
         Registry().add(Registration(args.name, "model", str(path), list(args.param or []), args.description or ""))
@@ -69,6 +80,18 @@ def _add_checkpoint(args: argparse.Namespace, manager: ModelManager) -> None:
         manager.ensure_safe(path)
     except UnsafeModelError as exc:
         print(f"note: {exc}")
+
+
+def _is_sam3_file(source: Path) -> bool:
+    from app.models.sam3.checkpoint import check_sam3
+
+    if source.suffix.lower() != ".safetensors":
+        return False
+    try:
+        check_sam3(source)
+    except ModelError:
+        return False
+    return True
 
 
 def _check_or_trust(manager: ModelManager, source: Path, trust: bool) -> None:
@@ -167,6 +190,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                          "Meta's SAM 2 ids, else PATH's name)")
     p.add_argument("--trust", action="store_true",
                    help="trust this file (recorded with its SHA-256) even though its pickle can run code")
+    p.add_argument("--accept-licence", action="store_true",
+                   help="SAM 3: accept the SAM License of its weights (recorded once, with the file's SHA-256)")
     p.add_argument("--function-file")
     p.add_argument("--function-module")
     p.add_argument("--description")

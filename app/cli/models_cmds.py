@@ -9,30 +9,54 @@ from typing import Any
 
 from app.cli.common import CliError, ctrl_c_cancels, open_project, resolve_task
 from app.cli.models_admin import add_function_args
-from app.models.functions import (
-    FunctionLoadError,
-    load_function_file,
-    load_function_module,
-    parse_params,
-    require_detection,
-)
+from app.models.functions import FunctionLoadError, parse_params
 from app.models.manager import ModelError
 
 
-def _load(args: argparse.Namespace) -> Any:
+def _recipe(args: argparse.Namespace) -> Any:
+    from app.models.recipe import FunctionRecipe
+
     try:
         params = parse_params(args.param or [])
     except ValueError as exc:
         raise CliError(str(exc)) from exc
-    try:
-        if args.function_file:
-            return require_detection(load_function_file(args.function_file, params), args.function_file)
-        if args.function_module:
-            return require_detection(load_function_module(args.function_module, params), args.function_module)
-        from app.models.adapters import function_for_model
+    if args.function_file:
+        return FunctionRecipe("file", args.function_file, params)
+    if args.function_module:
+        return FunctionRecipe("module", args.function_module, params)
+    return FunctionRecipe("model", args.model, params)
 
-        return function_for_model(args.model, **params)
-    except (FunctionLoadError, ModelError, ValueError, TypeError) as exc:
+
+def _backend(args: argparse.Namespace, recipe: Any) -> tuple[Any, Any]:
+    """The backend and the recipe it runs, checked before the project is opened: in-process, the
+    function is loaded here; on Ray, Ray must import and files resolve (the actors load the function)."""
+    from app.models.backends import InProcess, OnRay
+    from app.models.ray_backend import RaySettings, RayUnavailable, import_ray
+
+    try:
+        if args.ray is None:
+            return InProcess(recipe.load()), recipe
+        settings = RaySettings(address=args.ray or None, workers=args.workers, gpus_per_worker=args.gpus_per_worker,
+                               batch_size=args.batch_size, frames_as=args.frames_as)
+        import_ray()
+        return OnRay(settings), recipe.resolved()
+    except (FunctionLoadError, ModelError, ValueError, TypeError, RayUnavailable) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _is_sam3(args: argparse.Namespace) -> bool:
+    return bool(args.model) and str(args.model).split(":", 1)[0].strip().lower() == "sam3"
+
+
+def _load_sam3(args: argparse.Namespace, labels: Any) -> Any:
+    """SAM 3 needs the task's labels: each becomes a text prompt (``-p prompts=str:car=parked car;...``)."""
+    from app.models.sam3.concept import create
+    from app.models.sam3.tokens import PromptError
+
+    try:
+        params = parse_params(args.param or [])
+        return create(args.model, labels=labels, **params)
+    except (ModelError, PromptError, ValueError, TypeError) as exc:
         raise CliError(str(exc)) from exc
 
 
@@ -65,8 +89,9 @@ def function_identity(args: argparse.Namespace) -> str:
 def cmd_auto_annotate(args: argparse.Namespace) -> int:
     from app.core.work import CancelToken
     from app.media.sources import open_task_source
+    from app.models.ray_backend import RayUnavailable
     from app.models.run_log import RunConflict, prepare_run, run_key
-    from app.models.runner import AutoAnnotationError, RunOptions, plan_task, run_detection
+    from app.models.runner import AutoAnnotationError, RunOptions, plan_task
     from app.models.writer import AutoAnnotationRun
 
     try:
@@ -76,6 +101,9 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
         params = parse_params(args.param or [])
     except ValueError as exc:
         raise CliError(str(exc)) from exc
+    sam3 = _is_sam3(args)
+    if sam3 and args.ray is not None:
+        raise CliError("SAM 3 runs in this process only (it needs the task's labels as prompts); drop --ray")
     identity = function_identity(args)
     with open_project(args.project) as project:
         task_id = resolve_task(project, args.task)
@@ -85,8 +113,13 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
         except RunConflict as exc:
             raise CliError(str(exc)) from exc
         writer = AutoAnnotationRun(project, clear_existing=run.clear_existing, run=run)  # the GUI's write path too
-        try:
-            function = _load(args)  # after the run checks: a refused run loads no model
+        try:  # after the run checks: a refused run loads no model
+            if sam3:
+                from app.models.backends import InProcess
+
+                backend, recipe = InProcess(_load_sam3(args, project.labels())), _recipe(args)
+            else:
+                backend, recipe = _backend(args, _recipe(args))
         except CliError:
             writer.revert()  # the run leaves no trace (a resumed one stays resumable)
             raise
@@ -96,11 +129,11 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
         token = CancelToken()
         try:
             with ctrl_c_cancels(token):
-                result = run_detection(function, run.items, source, project.labels(), writer, options,
-                                       progress=_progress_printer([len(run.items)]), token=token,
-                                       function_name=identity.partition(":")[2])
+                kwargs = {} if args.ray is not None else {"function_name": identity.partition(":")[2]}
+                result = backend.run(recipe, run.items, source, project.labels(), writer, options,
+                                     progress=_progress_printer([len(run.items)]), token=token, **kwargs)
             writer.finish(result.cancelled)
-        except AutoAnnotationError as exc:
+        except (AutoAnnotationError, RayUnavailable) as exc:
             writer.revert()  # also for a setup error (label mapping): the run leaves no trace
             raise CliError(str(exc)) from exc
         except KeyboardInterrupt:
@@ -116,6 +149,10 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
         return 130
     print(f"annotated {result.frames_done} frames: {result.shapes} shapes, {result.tags} tags "
           f"({result.seconds:.1f}s, model {result.detect_seconds:.1f}s)")
+    if result.failed:
+        print(f"error: {len(result.failed)} frames failed twice on lost Ray workers and were not written: "
+              f"{', '.join(result.failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -152,7 +189,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--function-file", help="a .py file defining a CVAT detection function")
     source.add_argument("--function-module", help="an importable module defining a CVAT detection function")
-    source.add_argument("--model", help="a checkpoint path or name (YOLO or torchvision detector)")
+    source.add_argument("--model", help="a checkpoint path or name (YOLO or torchvision detector), or sam3[:PATH] "
+                             "(SAM 3: every label is a text prompt; -p prompts=str:LABEL=TEXT;...)")
     add_function_args(p)
     p.add_argument("--conf-threshold", type=parse_threshold, default=None,
                    help="confidence threshold for filtering detections (0 to 1), passed to the function")
@@ -166,4 +204,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--frame-timeout", type=parse_timeout, default=None, metavar="SECONDS",
                    help="stop the run when the function's detect() takes longer than this on one frame; finished "
                         "frames are kept, nothing is written for that frame")
+    add_ray_args(p)
     p.set_defaults(func=cmd_auto_annotate)
+
+
+def add_ray_args(p: argparse.ArgumentParser) -> None:
+    ray = p.add_argument_group("distributed run on Ray (docs/models.md, 'Auto-annotation on Ray')")
+    ray.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                     help="run on Ray: without ADDRESS a local Ray is started for the run; with one (host:port "
+                          "or ray://host:port) the run joins that cluster")
+    ray.add_argument("--workers", type=int, default=2, help="model replicas (Ray actors), default 2")
+    ray.add_argument("--gpus-per-worker", type=float, default=0.0, help="GPUs each replica reserves (default 0)")
+    ray.add_argument("--batch-size", type=int, default=4, help="frames sent to a replica at a time (default 4)")
+    ray.add_argument("--frames-as", choices=("bytes", "paths"), default="bytes",
+                     help="'bytes': this process reads the image files and sends them; 'paths': the workers "
+                          "read them (they must see the same storage at the same paths)")

@@ -11,17 +11,22 @@ from app.domain.labels_json import LabelSpecError, labels_from_json
 from app.media.errors import MediaError
 from app.media.ingest import create_task_from_media
 from app.storage.errors import ProjectError
+from app.storage.location import parse_location
+from app.storage.project_checks import discard
 from app.storage.store import Project
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    path = Path(args.paths[0])
+    try:
+        path = parse_location(args.paths[0])
+    except ProjectError as exc:
+        raise CliError(str(exc)) from exc
     args.media = args.paths[1:]
     try:
         labels = labels_from_json(json.loads(Path(args.labels).read_text(encoding="utf-8"))) if args.labels else []
     except (OSError, ValueError, LabelSpecError) as exc:
         raise CliError(f"{args.labels}: {exc}") from exc
-    if path.exists():
+    if path.path is not None and path.path.exists():
         raise CliError(f"{path} already exists")
     # Validate the media before the project file exists, so a bad input leaves nothing behind.
     try:
@@ -39,9 +44,7 @@ def cmd_create(args: argparse.Namespace) -> int:
             print(f"created {path}")
     except (MediaError, ProjectError) as exc:
         project.close()
-        path.unlink(missing_ok=True)
-        for suffix in ("-wal", "-shm", ".lock"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+        discard(path)
         raise CliError(str(exc)) from exc
     project.close()
     return 0
@@ -66,7 +69,7 @@ def project_info(project: Project) -> dict:
     labels = [{"id": label.id, "name": label.name, "type": label.type.value,
                "attributes": [a.name for a in label.attributes], "sublabels": [s.name for s in label.sublabels]}
               for label in project.labels()]
-    return {"path": str(project.path), "name": project.name, "labels": labels, "tasks": tasks,
+    return {"path": project.location.display, "name": project.name, "labels": labels, "tasks": tasks,
             "annotations": project.counts()}
 
 
@@ -97,7 +100,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("create", help="create a project from a labels JSON plus images or a video")
     p.add_argument("paths", nargs="+", metavar="PROJECT [MEDIA ...]",
-                   help="path of the new project file (.fmproj), then image files or folders, or one video file")
+                   help="path of the new project file (.fmproj) or postgresql://user@host:port/dbname of an empty "
+                        "database (a team project), then image files or folders, or one video file")
     p.add_argument("--labels", help="labels JSON in CVAT's raw label format")
     p.add_argument("--name", help="project name (default: the file name)")
     p.add_argument("--task-name", help="name of the task created from the media")
@@ -108,6 +112,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_create, intermixed="paths")
 
     p = subparsers.add_parser("info", help="tasks, jobs, frames and annotation counts of a project")
-    p.add_argument("project")
+    p.add_argument("project", help="project file or postgresql:// URL")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_info)

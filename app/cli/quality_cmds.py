@@ -11,21 +11,8 @@ from typing import Any
 
 from app.cli.common import CliError, open_project, resolve_task
 from app.quality.csv_export import write_csv
-from app.quality.report import Report
+from app.quality.report_json import write_report_json
 from app.quality.settings import QualitySettings, SettingsError, effective_settings, save_settings
-
-
-def _write_json(path: str, data: Any) -> None:
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    tmp.replace(target)
-
-
-def conflict_items(report: Report) -> list[dict[str, Any]]:
-    return [{"frame": c.frame_id, "frame_name": report.frame_names.get(c.frame_id, ""), "type": str(c.type),
-             "severity": str(c.severity), "shape_types": c.shape_types(),
-             "annotation_ids": [a.to_dict() for a in c.annotation_ids]} for c in report.conflicts]
 
 
 def _print_summary(title: str, summary: dict[str, Any]) -> None:
@@ -60,7 +47,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     summary = report.summary()
     if args.json:
-        _write_json(args.json, {"summary": summary, "conflicts": conflict_items(report), "report": report.to_data()})
+        write_report_json(args.json, report)
     if args.csv:
         write_csv(args.csv, [("job", 0, report)])
     _print_summary(f"{args.ds} vs {args.gt}", summary)
@@ -103,8 +90,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         except service.QualityError as exc:
             raise CliError(str(exc)) from exc
     if args.json:
-        _write_json(args.json, {"summary": report.summary(), "conflicts": conflict_items(report),
-                                "report": report.to_data()})
+        write_report_json(args.json, report)
     if args.csv:
         write_csv(args.csv, rows)
     for kind, ident, rep in rows:

@@ -14,6 +14,8 @@ from app.formats.exporter import EXPORT_FORMATS, export_project
 from app.formats.importer import FORMATS, ImportResult, import_into_project, import_new_project, read_dataset
 from app.media.errors import MediaError
 from app.storage.errors import ProjectError
+from app.storage.location import parse_location
+from app.storage.project_checks import project_exists
 
 
 def _progress(quiet: bool) -> Any:
@@ -33,10 +35,10 @@ def _summary(result: ImportResult, project: str) -> dict[str, Any]:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    project_path = Path(args.project)
     source = Path(args.path)
     try:
-        if not project_path.exists():
+        project_path = parse_location(args.project)
+        if not project_exists(project_path):
             if args.task or args.job:
                 raise CliError(f"{project_path} does not exist; --task/--job need an existing project")
             dataset = read_dataset(source, args.format, create_missing_labels=args.create_labels,
@@ -87,7 +89,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "import", help="import CVAT XML, COCO or YOLO annotations (creates the project if absent)")
-    p.add_argument("project", help="project file; created with one task when it does not exist")
+    p.add_argument("project", help="project file or postgresql://user@host:port/dbname URL; created with one task "
+                                   "when the file does not exist or the database is empty")
     p.add_argument("path", help="dataset file, folder or .zip")
     p.add_argument("--format", required=True, choices=FORMATS)
     target = p.add_mutually_exclusive_group()
@@ -103,7 +106,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_import)
 
     p = subparsers.add_parser("export", help="export a job, a task or the project as CVAT XML, COCO or YOLO")
-    p.add_argument("project")
+    p.add_argument("project", help="project file or postgresql:// URL")
     p.add_argument("out", help="output folder or .zip (an .xml file for CVAT without images)")
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS,
                    help="cvat writes the video layout when there are tracks; cvat-images/cvat-video choose")

@@ -37,6 +37,8 @@ class Shape:
     attributes: dict[int, str] = field(default_factory=dict)
     elements: list[Shape] = field(default_factory=list)
     id: int | None = None
+    # Stable identity across projects and copies (a UUID the store assigns with a new id); not compared.
+    uid: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if type(self.type) is not ShapeType:  # the store hands enums in already (hot path)
@@ -94,6 +96,8 @@ class Track:
     attributes: dict[int, str] = field(default_factory=dict)
     elements: list[Track] = field(default_factory=list)
     id: int | None = None
+    # Stable identity across projects and copies (a UUID the store assigns with a new id); not compared.
+    uid: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         self.source = Source(self.source)
@@ -120,6 +124,8 @@ class Tag:
     source: Source = Source.MANUAL
     attributes: dict[int, str] = field(default_factory=dict)
     id: int | None = None
+    # Stable identity across projects and copies (a UUID the store assigns with a new id); not compared.
+    uid: str | None = field(default=None, compare=False)
     score: float = 1.0  # consensus merge: votes / replicas, as CVAT
 
     def __post_init__(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.domain.annotations import Annotations, Shape
+from app.domain.annotations import Annotations, Shape, Tag
 from app.editing import track_bridge
 from app.editing.commands import ReplaceAnnotations, add_shapes, edit_shapes
 
@@ -181,3 +181,16 @@ def attribute_command(ctx: EditSession, obj: FrameObject, spec_id: int, value: s
     shape = obj.shape.copy()
     shape.attributes[spec_id] = value
     return edit_object_command(ctx, obj, shape, text=text)
+
+
+def tag_attribute_command(ctx: EditSession, tag: Tag, spec_id: int, value: str) -> Command:
+    """Set one attribute value of a frame tag (the tag keeps its id)."""
+    spec = ctx.labels.attribute_spec(spec_id)
+    if spec is not None:
+        error = spec.validate_value(value)
+        if error:
+            raise EditError(error)
+    after = tag.copy()
+    after.attributes[spec_id] = value
+    return ReplaceAnnotations(ctx.project, ctx.job_id, before=Annotations(tags=[tag]), after=Annotations(tags=[after]),
+                              text=f"Set tag {spec.name if spec else spec_id}")

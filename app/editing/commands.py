@@ -44,6 +44,20 @@ def _ids(annotations: Annotations) -> tuple[list[int], list[int], list[int]]:
     )
 
 
+def as_new_objects(annotations: Annotations) -> Annotations:
+    """Copies with every id (and uid) cleared: inserted, they become new objects (e.g. a change kept as a
+    copy after someone else changed the same job)."""
+    def shape(s: Shape) -> Shape:
+        return s.copy(id=None, uid=None, elements=[shape(e) for e in s.elements])
+
+    def track(t: Track) -> Track:
+        return t.copy(id=None, uid=None, shapes=[ts.copy(id=None) for ts in t.shapes],
+                      elements=[track(e) for e in t.elements])
+
+    return Annotations(shapes=[shape(s) for s in annotations.shapes], tracks=[track(t) for t in annotations.tracks],
+                       tags=[t.copy(id=None, uid=None) for t in annotations.tags])
+
+
 @dataclass
 class ReplaceAnnotations(Command):
     """Replace ``before`` (objects as stored now, with ids) by ``after`` in one step.

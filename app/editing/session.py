@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 
 from app.core.events import Event
 from app.domain.annotations import Annotations, Shape, Tag, Track
-from app.editing import track_bridge
-from app.editing.commands import ReplaceAnnotations
+from app.editing import track_bridge, view_flags
+from app.editing.commands import ReplaceAnnotations, as_new_objects
 from app.editing.frame_objects import FrameObject, FrameObjects, ObjectKey
 from app.editing.stack import Direction, StackChange, UndoStack
+from app.storage.errors import JobLeasedError, StaleJobError
 
 if TYPE_CHECKING:
     from app.domain.labels import LabelSet
@@ -38,7 +39,8 @@ class SessionChange(Enum):
 
     OBJECTS = "objects"  # the frame's objects (a new frame, an edit, a reload)
     SELECTION = "selection"
-    FLAGS = "flags"  # which objects are hidden or locked (view state, not stored)
+    FLAGS = "flags"  # which objects are hidden, locked or pinned (view state, kept per user: editing.view_flags)
+    STALE = "stale"  # a write was refused: the job changed elsewhere (see EditSession.stale)
 
 
 class EditSession:
@@ -53,8 +55,8 @@ class EditSession:
         self.current_label_id: int | None = None
         self.track_mode = False  # new shapes become tracks
         self.messages: list[str] = []
-        self.hidden: set[ObjectKey] = set()
-        self.locked: set[ObjectKey] = set()
+        flags = view_flags.load(project.location.display, job_id)  # a file, or a team project's URL
+        self.hidden, self.locked, self.pinned = flags["hidden"], flags["locked"], flags["pinned"]
         self._selection: list[ObjectKey] = []
         self._objects = FrameObjects()
         self._tags: list[Tag] = []
@@ -62,6 +64,8 @@ class EditSession:
         self._frame = self._frames[0] if self._frames else 0
         self.changed: Event[SessionChange] = Event("session.changed")
         self.status_posted: Event[str] = Event("session.status")  # a short message for the status bar
+        self.stale: tuple[str, Command | None] | None = None  # a refused write waiting for resolve_stale
+        project.track_job(job_id)  # writes from here on are checked against the job's version
         project.changed.connect(self._on_project_changed, project.on_owner_thread)
         self.undo_stack.changed.connect(self._on_stack_changed)
         self.reload_tracks()
@@ -70,6 +74,7 @@ class EditSession:
     def close(self) -> None:
         self.project.changed.disconnect(self._on_project_changed)
         self.undo_stack.changed.disconnect(self._on_stack_changed)
+        self.project.untrack_job(self.job_id)
 
     # ------------------------------------------------------------ notifications
 
@@ -87,9 +92,41 @@ class EditSession:
         if change.direction not in (Direction.CLEAR, Direction.DISCARD):
             self._apply(change.command, forward=change.forward)
 
-    def _run(self, step: Callable[[], object]) -> object:
-        with self.project.writes_as(self):
-            return step()
+    def _run(self, step: Callable[[], object], command: Command | None = None) -> object:
+        """Run a stack step as this session's write. A team project may refuse it: the job changed
+        elsewhere (:class:`StaleJobError`: nothing saved, :attr:`stale` set, ``STALE`` told) or someone
+        else holds the job (:class:`JobLeasedError`: nothing saved, a status message)."""
+        try:
+            with self.project.writes_as(self):
+                return step()
+        except StaleJobError as exc:
+            self._refused(exc, command)
+        except JobLeasedError as exc:
+            self.status(str(exc))
+        return False
+
+    # ------------------------------------------------------------ someone else wrote this job
+
+    def _refused(self, exc: StaleJobError, command: Command | None) -> None:
+        """Nothing was saved; the window asks whether to reload the job or to keep this change as a
+        copy (see :meth:`resolve_stale`)."""
+        self.stale = (str(exc), command)
+        self.status(str(exc))
+        self.changed.emit(SessionChange.STALE)
+
+    def resolve_stale(self, *, keep_copy: bool) -> None:
+        """Reload the job as stored (the undo history, based on the old state, is cleared); with
+        ``keep_copy`` the refused change's resulting objects are then added as new objects."""
+        _message, command = self.stale or ("", None)
+        self.stale = None
+        self.project.track_job(self.job_id)
+        self.undo_stack.clear()
+        self.reload_tracks()
+        self.load_frame(self._frame)
+        after = command.after if isinstance(command, ReplaceAnnotations) else None
+        if keep_copy and command is not None and after is not None and (after.shapes or after.tracks or after.tags):
+            self.push(ReplaceAnnotations(self.project, self.job_id, after=as_new_objects(after),
+                                         text=f"{command.text} (kept as a copy)"))
 
     # ------------------------------------------------------------ editing
 
@@ -103,7 +140,7 @@ class EditSession:
 
     def push(self, command: Command) -> None:
         """Run ``command`` on the undo stack (it writes the project) and show its change."""
-        self._run(lambda: self.undo_stack.push(command))
+        self._run(lambda: self.undo_stack.push(command), command)
 
     def undo(self) -> bool:
         return bool(self._run(self.undo_stack.undo))
@@ -144,11 +181,26 @@ class EditSession:
 
     def set_hidden(self, keys: list[ObjectKey], hidden: bool) -> None:
         (self.hidden.update if hidden else self.hidden.difference_update)(keys)
+        self._save_flags()
         self.changed.emit(SessionChange.FLAGS)
 
     def set_locked(self, keys: list[ObjectKey], locked: bool) -> None:
         (self.locked.update if locked else self.locked.difference_update)(keys)
+        self._save_flags()
         self.changed.emit(SessionChange.FLAGS)
+
+    def set_pinned(self, keys: list[ObjectKey], pinned: bool) -> None:
+        """Pinned objects keep their place: their vertices can be edited, the object is not moved."""
+        (self.pinned.update if pinned else self.pinned.difference_update)(keys)
+        self._save_flags()
+        self.changed.emit(SessionChange.FLAGS)
+
+    def is_pinned(self, key: ObjectKey) -> bool:
+        return key in self.pinned
+
+    def _save_flags(self) -> None:
+        view_flags.save(self.project.location.display, self.job_id,
+                        {"hidden": self.hidden, "locked": self.locked, "pinned": self.pinned})
 
     def is_locked(self, key: ObjectKey) -> bool:
         return key in self.locked

@@ -1,7 +1,8 @@
 """Importing a dataset file into a project: a new project, a new task, or an existing task or job.
 
 Every import is one transaction: labels created on request, annotations removed (``replace``) and
-added all commit together, or nothing is written. A new project file is deleted again on error.
+added all commit together, or nothing is written. A new project (file or team database schema) is
+removed again on error.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from app.formats.remap import Remapper
 from app.media.errors import MediaError
 from app.media.images import probe_image
 from app.storage.errors import ProjectError
+from app.storage.location import parse_location
+from app.storage.project_checks import discard
 from app.storage.store import Project
 
 FORMATS = ("cvat", "coco", "yolo")
@@ -91,20 +94,20 @@ def _create_task(project: Project, dataset: Dataset, source: Path, name: str) ->
     return task.id, [j.id for j in project.jobs(task.id)]
 
 
-def import_new_project(project_path: Path, dataset: Dataset, source: Path, *, name: str = "",
+def import_new_project(project_path: str | Path, dataset: Dataset, source: Path, *, name: str = "",
                        task_name: str = "") -> ImportResult:
-    """Create ``project_path`` with the dataset's labels and one task holding its frames and annotations."""
-    project_path = Path(project_path)
-    if project_path.exists():
-        raise ProjectError(f"{project_path} already exists")
-    project = Project.create(project_path, name or project_path.stem, [])
+    """Create the project at ``project_path`` (a file, or a PostgreSQL URL of an empty database) with the
+    dataset's labels and one task holding its frames and annotations."""
+    location = parse_location(project_path)
+    if location.path is not None and location.path.exists():
+        raise ProjectError(f"{location.path} already exists")
+    project = Project.create(location, name or location.stem, [])
     try:
         result = import_into_project(project, dataset, source, new_task=True, create_missing=True,
                                      task_name=task_name)
     except BaseException:
         project.close()
-        for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
-            Path(str(project_path) + suffix).unlink(missing_ok=True)
+        discard(location)
         raise
     project.close()
     return result

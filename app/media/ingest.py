@@ -107,7 +107,7 @@ def prepare_media(inputs: Sequence[Path]) -> PreparedMedia:
 
 
 def _copy_into_project(project: Project, task_name: str, files: list[Path], names: list[str]) -> list[Path]:
-    target = project.media_root() / f"{project.path.stem}_media" / task_name
+    target = project.media_root() / f"{project.location.stem}_media" / task_name
     copied = []
     for file, rel in zip(files, names, strict=True):
         dest = target / rel

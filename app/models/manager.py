@@ -106,11 +106,13 @@ class ModelManager:
         return found
 
     # ----------------------------------------------------------------------------------- add / verify
-    def add(self, source: str | Path, *, overwrite: bool = False, trust: bool = False) -> Path:
+    def add(self, source: str | Path, *, overwrite: bool = False, trust: bool = False,
+            target_name: str | None = None) -> Path:
         """Copy a local checkpoint into the models folder (atomically) and return its new path.
 
         A file named like a catalog checkpoint with a known checksum must match it. ``trust`` records
-        the file's SHA-256 as trusted (see :meth:`ensure_safe`)."""
+        the file's SHA-256 as trusted (see :meth:`ensure_safe`). ``target_name`` names the copy
+        (default: the source's file name)."""
         source = Path(source).expanduser()
         if not source.is_file():
             raise ModelNotFoundError(f"{source}: no such file")
@@ -121,7 +123,7 @@ class ModelManager:
             if actual != entry.sha256:
                 raise BrokenModelError(
                     f"{source}: SHA-256 {actual} does not match the official {entry.filename} ({entry.sha256})")
-        target = self.root / source.name
+        target = self.root / (target_name or source.name)
         if target.exists() and not overwrite:
             if target.resolve() == source.resolve():
                 return target

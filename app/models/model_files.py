@@ -15,7 +15,7 @@ from pathlib import Path
 from app.core.events import Event
 from app.models.catalog import CatalogEntry
 
-CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors")
 _CHUNK = 1 << 20
 
 
@@ -103,5 +103,10 @@ def check_readable(path: Path) -> None:
                     "replace it with a complete copy")
         elif not head.startswith(b"\x80"):
             raise BrokenModelError(f"{path}: not a PyTorch checkpoint (neither a torch zip archive nor a pickle)")
+    elif path.suffix.lower() == ".safetensors":
+        header_end = 8 + int.from_bytes(head.ljust(4, b"\0"), "little")
+        if size < 9 or header_end > size:
+            raise BrokenModelError(f"{path}: the safetensors file is truncated or damaged (an interrupted "
+                                   "download?); replace it with a complete copy")
 
 

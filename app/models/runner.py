@@ -34,6 +34,7 @@ from app.models.detections import BatchDetector
 from app.models.label_matching import LabelMapping
 from app.models.prefetch import FramePrefetcher
 from app.models.validation import OutputMapper
+from app.models.write_batches import FrameBatcher
 
 if TYPE_CHECKING:
     from app.media.sources import FrameSource
@@ -78,8 +79,8 @@ class WorkItem:
     name: str
 
 
-__all__ = ["AutoAnnotationError", "Progress", "RunOptions", "RunResult", "WorkItem", "plan_job", "plan_task",
-           "run_detection"]
+__all__ = ["AutoAnnotationError", "FrameAnnotator", "Progress", "RunOptions", "RunResult", "WorkItem", "plan_job",
+           "plan_task", "run_detection"]
 
 
 @dataclass
@@ -94,11 +95,17 @@ class RunResult:
     per_frame: list[float] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=lambda: {"wait_frame": 0.0, "map": 0.0, "write": 0.0})
     message: str = ""  # why the run stopped early (a frame timeout), empty otherwise
+    #: Frames given up after their worker was lost twice (Ray backend), "frame N (name)": nothing written.
+    failed: list[str] = field(default_factory=list)
+    #: Peak resident memory of each Ray worker at the end of the run, bytes (empty in-process).
+    worker_peak_rss: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         """What the run kept, e.g. "cancelled; kept 12 of 40 frames: 30 shapes, 0 tags"."""
         state = "cancelled; kept" if self.cancelled else "done:"
         text = f"{state} {self.frames_done} of {self.frames_total} frames: {self.shapes} shapes, {self.tags} tags"
+        if self.failed:
+            text += f"; {len(self.failed)} frames failed twice and were not written: {', '.join(self.failed)}"
         return f"{self.message}; {text}" if self.message else text
 
 
@@ -192,6 +199,39 @@ def build_mapper(function: Any, task_labels: Sequence[Any], options: RunOptions)
                                   "with 'From model', or allow unmatched labels); nothing was written") from exc
 
 
+class FrameAnnotator:
+    """Detect and validate one frame: the same step in-process and in a Ray actor.
+
+    Built-in adapters (:class:`BatchDetector`) take the columnar fast route; user functions the cvat-sdk
+    route. ``prepare`` turns a decoded RGB frame into the function's input; calling the annotator gives
+    the frame's validated shapes and tags and the seconds spent in ``detect``."""
+
+    def __init__(self, function: Any, task_labels: Sequence[Any], options: RunOptions) -> None:
+        self.options = options
+        mapper = build_mapper(function, task_labels, options)
+        fast = options.fast_path and isinstance(function, BatchDetector)
+        self.prepare = function.prepare if fast else _pil
+        self._detect = function.detect_batches if fast else function.detect
+        self._map = mapper.map_batches if fast else mapper.map_frame
+
+    @property
+    def detect_fn(self) -> Any:
+        """The function's own ``detect`` (or the adapter's batch detect), called with (context, image)."""
+        return self._detect
+
+    def detect(self, item: WorkItem, image: Any) -> Any:
+        return self._detect(make_context(item.name, self.options), image)
+
+    def map(self, outputs: Any, item: WorkItem) -> tuple[list[Shape], list[Tag]]:
+        return self._map(outputs, item.frame)
+
+
+def stopped_at(item: WorkItem | None, exc: BaseException) -> str:
+    """The message of a run aborted by a function error or a rule violation at ``item``."""
+    where = f"frame {item.frame} ({item.name})" if item is not None else "setup"
+    return f"auto-annotation stopped at {where}: {_describe(exc)}; nothing was written"
+
+
 def run_detection(
     function: Any,
     items: Sequence[WorkItem],
@@ -207,36 +247,13 @@ def run_detection(
     """Apply ``function.detect`` to every item and write the validated results through ``writer``."""
     options = options or RunOptions()
     name = function_name or fc.function_name(function)
-    mapper = build_mapper(function, task_labels, options)
+    annotator = FrameAnnotator(function, task_labels, options)
     result = RunResult(frames_total=len(items))
     clock = ProgressClock()
-    started = clock.started
-    pending: list[tuple[WorkItem, list[Shape], list[Tag]]] = []
-    pending_since: list[float | None] = [None]
-    last_index = {item.job_id: i for i, item in enumerate(items)}
-    fast = options.fast_path and isinstance(function, BatchDetector)
-    detect = function.detect_batches if fast else function.detect
-    map_frame = mapper.map_batches if fast else mapper.map_frame
-
-    def flush(last_for_job: bool) -> None:
-        if not pending:
-            return
-        job_id = pending[0][0].job_id
-        shapes = [s for _, frame_shapes, _ in pending for s in frame_shapes]
-        tags = [t for _, _, frame_tags in pending for t in frame_tags]
-        t_write = time.perf_counter()
-        writer.write(job_id, [w.frame for w, _, _ in pending], shapes, tags, last_for_job)
-        result.stage_seconds["write"] += time.perf_counter() - t_write
-        result.shapes += len(shapes)
-        result.tags += len(tags)
-        result.frames_done += len(pending)
-        pending.clear()
-        pending_since[0] = None
-
-    prepare = function.prepare if fast else _pil
+    batcher = FrameBatcher(writer, items, options, result)
     current: WorkItem | None = None
     timed = fc.TimedCaller(options.frame_timeout, name) if options.frame_timeout else None
-    with FramePrefetcher(source, [item.frame for item in items], prepare) as frames, _closing(timed):
+    with FramePrefetcher(source, [item.frame for item in items], annotator.prepare) as frames, _closing(timed):
         try:
             for index, item in enumerate(items):
                 current = item
@@ -249,9 +266,9 @@ def run_detection(
                 t0 = time.perf_counter()
                 try:
                     if timed is not None:
-                        outputs = timed(detect, make_context(item.name, options), image)
+                        outputs = timed(annotator.detect_fn, make_context(item.name, options), image)
                     else:
-                        outputs = fc.call_guarded(detect, (make_context(item.name, options), image), name)
+                        outputs = fc.call_guarded(annotator.detect_fn, (make_context(item.name, options), image), name)
                 except fc.FrameTimedOut:
                     result.cancelled = True
                     result.message = (f"frame {item.frame} ({item.name}): detect() of {name} did not return within "
@@ -263,24 +280,14 @@ def run_detection(
                     result.detect_seconds += spent
                     result.per_frame.append(spent)
                 t_map = time.perf_counter()
-                shapes, tags = map_frame(outputs, item.frame)
+                shapes, tags = annotator.map(outputs, item)
                 result.stage_seconds["map"] += time.perf_counter() - t_map
-                if pending and pending[0][0].job_id != item.job_id:
-                    flush(False)
-                pending.append((item, shapes, tags))
-                if pending_since[0] is None:
-                    pending_since[0] = time.perf_counter()
-                is_last = last_index[item.job_id] == index
-                overdue = time.perf_counter() - pending_since[0] >= options.batch_seconds
-                if len(pending) >= options.batch_frames or is_last or overdue:
-                    flush(is_last)
+                batcher.add(index, item, shapes, tags)
                 if progress is not None:
                     progress(clock(index + 1, len(items), f"frame {item.frame}"))
-            flush(False)
+            batcher.flush(False)
         except Exception as exc:  # noqa: BLE001 - any function/validation error aborts and reverts the run
             writer.revert()
-            where = f"frame {current.frame} ({current.name})" if current is not None else "setup"
-            raise AutoAnnotationError(f"auto-annotation stopped at {where}: {_describe(exc)}; "
-                                      "nothing was written") from exc
-    result.seconds = time.perf_counter() - started
+            raise AutoAnnotationError(stopped_at(current, exc)) from exc
+    result.seconds = clock.elapsed
     return result

@@ -7,6 +7,9 @@ sublabels and attributes are mapped onto them by name (labels only the job file 
 
 from __future__ import annotations
 
+import copy
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +19,11 @@ from app.formats.dataset import Dataset
 from app.quality.frame_compare import FrameComparator
 from app.quality.frames import build_frames, frame_metas
 from app.quality.objects import LabelIndex
-from app.quality.report import Report, job_report
+from app.quality.parallel import CHUNK_FRAMES, MIN_FRAMES_FOR_WORKERS, chunk_list, compare_chunks, worker_count
+from app.quality.report import Report, job_report, paused_gc, report_from_results
 from app.quality.settings import QualitySettings
+from app.quality.xml_frames import file_labels, load_pairs
+from app.quality.xml_stream import FastPathUnsupported, ImageChunk, iter_images, read_head
 
 GT_JOB_ID = 0
 DS_JOB_ID = 1
@@ -127,7 +133,70 @@ def _reindex(ann: Annotations, frames: list, metas: dict[int, Any]) -> Annotatio
     return Annotations(shapes=shapes, tracks=tracks, tags=tags)
 
 
-def compare_files(gt_path: str | Path, ds_path: str | Path, settings: QualitySettings | None = None) -> Report:
+def compare_files(gt_path: str | Path, ds_path: str | Path, settings: QualitySettings | None = None, *,
+                  workers: int | None = None) -> Report:
+    """A job report for the job export ``ds_path`` against the GT export ``gt_path``.
+
+    Plain CVAT-for-images XML files are streamed image by image and compared in worker processes
+    (``workers``, default: one per CPU; short jobs in this process); anything else (archives, video
+    layout, a file the lean path does not handle) is read whole by the formats reader, which also gives
+    the message for a bad file. Both ways give the same report."""
+    settings = settings or QualitySettings()
+    try:
+        return _compare_streaming(Path(gt_path), Path(ds_path), settings, workers)
+    except FastPathUnsupported:
+        pass
     from app.formats.cvat_xml_read import read_cvat_xml
 
     return compare_datasets(read_cvat_xml(Path(gt_path)), read_cvat_xml(Path(ds_path)), settings)
+
+
+def _compare_streaming(gt_path: Path, ds_path: Path, settings: QualitySettings, workers: int | None) -> Report:
+    gt_labels, _ = read_head(gt_path)
+    ds_labels, _ = read_head(ds_path)
+    ds_names = copy.deepcopy(ds_labels)  # the mapping renumbers labels only the job file has
+    labels, label_map, attr_map = _label_mapping(gt_labels, ds_labels)
+    context = (file_labels(gt_labels, GT_JOB_ID), file_labels(ds_names, DS_JOB_ID, label_map, attr_map))
+    pairs = _Pairs(gt_path, ds_path)
+    chunks = chunk_list(pairs)
+    first = list(itertools.islice(chunks, MIN_FRAMES_FOR_WORKERS // CHUNK_FRAMES + 1))
+    short = sum(len(c) for c in first) < MIN_FRAMES_FOR_WORKERS
+    count = workers if workers is not None else (1 if short else worker_count())
+    results = compare_chunks(settings, labels, itertools.chain(first, chunks), load_pairs, context, workers=count)
+    index = LabelIndex(labels)
+    matrix_labels = [index.labels[i].name for i in index.top_level()] + ["unmatched"]
+    with paused_gc():
+        report = report_from_results(results, 0, settings.parameters(), matrix_labels, settings.empty_is_annotated)
+    report.total_frames = pairs.ds_total
+    return report
+
+
+class _Pairs:
+    """(GT image, job image) pairs in GT order, matched by name; ``ds_total`` counts the job file's
+    images once the pairs are exhausted. Job images seen before their GT partner wait in memory."""
+
+    def __init__(self, gt_path: Path, ds_path: Path) -> None:
+        self.gt = iter_images(gt_path)
+        self.ds = iter_images(ds_path)
+        self.waiting: dict[str, ImageChunk] = {}
+        self.ds_total = 0
+        self.ds_done = False
+
+    def _find(self, name: str) -> ImageChunk | None:
+        while name not in self.waiting and not self.ds_done:
+            chunk = next(self.ds, None)
+            if chunk is None:
+                self.ds_done = True
+                break
+            self.ds_total += 1
+            self.waiting[chunk.name] = chunk
+        return self.waiting.pop(name, None)
+
+    def __iter__(self) -> Iterator[tuple[ImageChunk, ImageChunk]]:
+        for gt in self.gt:
+            ds = self._find(gt.name)
+            if ds is not None:
+                yield gt, ds
+        self.ds_total += sum(1 for _ in self.ds)
+        self.ds_done = True
+        self.waiting.clear()

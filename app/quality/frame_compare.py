@@ -41,6 +41,16 @@ def _bounds(obj: QObject, h: int, w: int) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
+def segmentation_list(frame: QFrame) -> list[QObject]:
+    """CVAT's list of a frame's segmentations: all polygons, then all masks (each in frame order).
+
+    This list order, not the frame's, decides the instance order (assignment ties, pair order) and the
+    painting order of the panoptic comparison (stable z_order sort: at equal z_order a mask is painted over
+    a polygon). The covered-annotation check uses the frame order instead."""
+    objects = frame.objects
+    return [o for o in objects if o.kind == "polygon"] + [o for o in objects if o.kind == "mask"]
+
+
 @dataclass
 class FrameResult:
     frame_id: int
@@ -70,7 +80,7 @@ class FrameComparator:
         out["bbox"] = match_boxes(live(gt, "bbox"), live(ds, "bbox"), h, w, thr)
         out["points"] = match_points(gt, ds, live(gt, "points"), live(ds, "points"), sigma=s.oks_sigma,
                                      threshold=thr, image_size_base=s.point_size_base == "image_size")
-        out["polygon"] = match_segmentations(live(gt, "polygon", "mask"), live(ds, "polygon", "mask"), h, w, thr,
+        out["polygon"] = match_segmentations(segmentation_list(gt), segmentation_list(ds), h, w, thr,
                                              panoptic=s.panoptic_comparison)
         out["polyline"] = match_lines(live(gt, "polyline"), live(ds, "polyline"), h, w, thr, s.line_thickness)
         out["skeleton"] = match_skeletons(gt, ds, live(gt, "skeleton"), live(ds, "skeleton"), sigma=s.oks_sigma,

@@ -76,16 +76,28 @@ class StoreFrames:
         self.tracks = project.tracks(job_id)  # type: ignore[attr-defined]
 
     def frames(self, metas: Sequence[FrameMeta]) -> dict[int, QFrame]:
-        ann = Annotations(tracks=self.tracks)
+        ann = self.annotations(metas)
+        ann.tracks = self.tracks
+        return build_frames(ann, metas, self.labels, self.job_id)
+
+    def annotations(self, metas: Sequence[FrameMeta]) -> Annotations:
+        """Plain shapes and tags of ``metas`` (tracks apart: :attr:`tracks`)."""
+        ann = Annotations()
         for meta in metas:
             ann.shapes += self.project.frame_shapes(self.job_id, meta.frame_id)  # type: ignore[attr-defined]
             ann.tags += self.project.frame_tags(self.job_id, meta.frame_id)  # type: ignore[attr-defined]
-        return build_frames(ann, metas, self.labels, self.job_id)
+        return ann
 
 
-def chunked(items: Sequence, size: int) -> Iterable[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def load_store_pairs(chunk: tuple[Sequence[FrameMeta], Annotations, Annotations], labels: LabelIndex,
+                     context: tuple[list, list, int, int]) -> list[tuple[QFrame, QFrame]]:
+    """:data:`app.quality.parallel.Loader` for frames read from a project: ``chunk`` = (metas, GT shapes and
+    tags, job shapes and tags), ``context`` = (GT tracks, job tracks, GT job id, job id)."""
+    metas, gt_ann, ds_ann = chunk
+    gt_tracks, ds_tracks, gt_job, ds_job = context
+    gt = build_frames(Annotations(gt_ann.shapes, gt_tracks, gt_ann.tags), metas, labels, gt_job)
+    ds = build_frames(Annotations(ds_ann.shapes, ds_tracks, ds_ann.tags), metas, labels, ds_job)
+    return [(gt[m.frame_id], ds[m.frame_id]) for m in metas]
 
 
 def frame_metas(frames: Iterable[object]) -> list[FrameMeta]:

@@ -88,8 +88,9 @@ class Report:
             data["jobs"] = self.jobs_summary()
         return data
 
-    def to_data(self) -> dict[str, Any]:
-        """The stored report JSON (CVAT's layout)."""
+    def to_data(self, *, frame_results: bool = True) -> dict[str, Any]:
+        """The stored report JSON (CVAT's layout). ``frame_results=False`` leaves them None (see
+        :meth:`frame_entries` for writing them one by one)."""
         count, warnings, errors, by_type = self.conflict_counts()
         comparison = {
             "frames": self.frames, "total_frames": self.total_frames, "frame_count": self.frame_count,
@@ -98,20 +99,21 @@ class Report:
             "annotations": self.annotations.to_dict(), "annotation_components": self.components.to_dict(),
             "tasks": self.tasks, "jobs": self.jobs,
         }
-        frame_results = None
-        if self.frame_results is not None:
-            frame_results = {}
-            for fid, fr in self.frame_results.items():
-                fc = Counter(str(c.type) for c in fr.conflicts)
-                sev = Counter(c.severity for c in fr.conflicts)
-                entry = {"conflicts": [c.to_dict() for c in fr.conflicts], "conflict_count": len(fr.conflicts),
-                         "warning_count": sev.get(Severity.WARNING, 0), "error_count": sev.get(Severity.ERROR, 0),
-                         "conflicts_by_type": dict(fc)}
-                if fr.stats is not None:
-                    entry.update(fr.stats.to_dict())
-                frame_results[str(fid)] = entry
+        entries = dict(self.frame_entries()) if frame_results and self.frame_results is not None else None
         return {"scope": self.scope, "parameters": self.parameters, "comparison_summary": comparison,
-                "frame_results": frame_results, "frame_names": {str(k): v for k, v in self.frame_names.items()}}
+                "frame_results": entries, "frame_names": {str(k): v for k, v in self.frame_names.items()}}
+
+    def frame_entries(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(frame id as text, stored per-frame result) in frame order of the report."""
+        for fid, fr in (self.frame_results or {}).items():
+            fc = Counter(str(c.type) for c in fr.conflicts)
+            sev = Counter(c.severity for c in fr.conflicts)
+            entry = {"conflicts": [c.to_dict() for c in fr.conflicts], "conflict_count": len(fr.conflicts),
+                     "warning_count": sev.get(Severity.WARNING, 0), "error_count": sev.get(Severity.ERROR, 0),
+                     "conflicts_by_type": dict(fc)}
+            if fr.stats is not None:
+                entry.update(fr.stats.to_dict())
+            yield str(fid), entry
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Report:
@@ -162,19 +164,32 @@ def job_report(comparator: FrameComparator, pairs: Iterable[tuple[QFrame, QFrame
     """Compare (GT frame, job frame) pairs in GT frame order and sum them up as CVAT's job report does.
 
     ``pairs`` may be a generator (frames built chunk by chunk); ``count`` is then its length for progress."""
-    results: dict[int, FrameResult] = {}
-    names: dict[int, str] = {}
     if count is None:
         pairs = list(pairs)
         count = len(pairs)
+
+    def results() -> Iterator[tuple[FrameResult, str]]:
+        for gt, ds in pairs:
+            yield comparator.compare(gt, ds), ds.name
+
     with paused_gc():
-        for k, (gt, ds) in enumerate(pairs):
-            results[ds.frame_id] = comparator.compare(gt, ds)
-            names[ds.frame_id] = ds.name
-            if progress is not None:
-                progress(k + 1, count)
-    return summarize_job(results, names, total_frames, parameters, comparator.matrix_labels,
-                         comparator.settings.empty_is_annotated)
+        return report_from_results(results(), total_frames, parameters, comparator.matrix_labels,
+                                   comparator.settings.empty_is_annotated, progress=progress, count=count)
+
+
+def report_from_results(results: Iterable[tuple[FrameResult, str]], total_frames: int, parameters: dict[str, Any],
+                        labels: list[str], empty_is_annotated: bool, *, progress: Any = None,
+                        count: int | None = None) -> Report:
+    """A job report from compared frames ((result, job frame name) in GT frame order), as they come.
+    ``progress(done, count)`` is called after each frame when given."""
+    by_frame: dict[int, FrameResult] = {}
+    names: dict[int, str] = {}
+    for k, (result, name) in enumerate(results):
+        by_frame[result.frame_id] = result
+        names[result.frame_id] = name
+        if progress is not None:
+            progress(k + 1, count)
+    return summarize_job(by_frame, names, total_frames, parameters, labels, empty_is_annotated)
 
 
 def summarize_job(results: dict[int, FrameResult], names: dict[int, str], total_frames: int,

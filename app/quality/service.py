@@ -13,14 +13,12 @@ from app.core.work import CancelToken, Progress, ProgressFn
 from app.domain.enums import JobStage, JobState, JobType
 from app.domain.project import JobInfo
 from app.quality import jsonlogic
-from app.quality.frame_compare import FrameComparator
-from app.quality.frames import FrameMeta, StoreFrames, chunked
+from app.quality.frames import FrameMeta, StoreFrames
 from app.quality.gt_frames import gt_job
 from app.quality.objects import LabelIndex
-from app.quality.report import Report, job_report, project_report, task_report
+from app.quality.report import Report, project_report, task_report
 from app.quality.settings import QualitySettings, effective_settings
-
-CHUNK = 256  # frames read and compared at a time (memory stays bounded on long jobs)
+from app.quality.store_compare import store_job_report
 
 
 class QualityError(RuntimeError):
@@ -72,7 +70,6 @@ def compute_task(project, task_id: int, *, require_accepted_gt: bool = True, pro
     gt_frames_list = sorted(gt.frame_list())
     gt_metas = [FrameMeta(f, infos[f].name, infos[f].width, infos[f].height) for f in gt_frames_list if f in infos]
     gt_source = StoreFrames(project, gt.id, labels)
-    comparator = FrameComparator(settings, labels)
     reports: dict[int, Report] = {}
     for k, job in enumerate(included):
         if token is not None:
@@ -81,20 +78,14 @@ def compute_task(project, task_id: int, *, require_accepted_gt: bool = True, pro
         metas = [m for m in gt_metas if m.frame_id in in_job]
         ds_source = StoreFrames(project, job.id, labels)
 
-        def pairs(_metas=metas, _ds=ds_source):
-            for chunk in chunked(_metas, CHUNK):
-                gq, dq = gt_source.frames(chunk), _ds.frames(chunk)
-                for m in chunk:
-                    yield gq[m.frame_id], dq[m.frame_id]
-
         def step(done: int, total: int, _k: int = k, _job: JobInfo = job) -> None:
             if token is not None:
                 token.check()
             if progress is not None:
                 progress(Progress(_k * 1000 + done * 1000 // max(total, 1), len(included) * 1000, f"job {_job.id}"))
 
-        reports[job.id] = job_report(comparator, pairs(), len(job.frame_list()), params, progress=step,
-                                     count=len(metas))
+        reports[job.id] = store_job_report(settings, list(project.labels()), gt_source, ds_source, metas,
+                                           len(job.frame_list()), params, progress=step)
     task_rep = task_report(reports, [j.id for j in all_jobs], params)
     return TaskResult(task_rep, reports, settings, inherited, gt.id)
 

@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from sqlalchemy import text
+
 POINT_SIZE_BASES = ("group_bbox_size", "image_size")
 TARGET_METRICS = ("accuracy", "precision", "recall")
 DEFAULT_JOB_FILTER = '{"==":[{"var":"type"},"annotation"]}'
@@ -130,7 +132,7 @@ def effective_settings(project: Any, task_id: int | None = None) -> tuple[Qualit
     project_settings = QualitySettings.from_dict(project.quality_settings(None), strict=False)
     if task_id is None:
         return project_settings, False
-    row = project.conn.exec_driver_sql("SELECT quality_settings FROM task WHERE id = ?", (task_id,)).first()
+    row = project.conn.execute(text("SELECT quality_settings FROM task WHERE id = :id"), {"id": task_id}).first()
     own = json.loads(row[0]) if row and row[0] else None
     if own is None:
         return project_settings, True

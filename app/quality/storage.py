@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
+
 from app.domain.enums import JobType
 from app.quality.report import Report
 from app.quality.service import TaskResult
@@ -71,12 +73,12 @@ def insert_prepared(project, prepared: PreparedReport, parent_id: int | None = N
 
 
 def _insert_tree(conn, item: PreparedReport, parent_id: int | None, created: str) -> int:
-    result = conn.exec_driver_sql(
+    row = int(conn.execute(text(
         "INSERT INTO quality_report (scope, target_id, parent_id, created, settings, revisions, summary, data) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (item.scope, item.target_id, parent_id, created, item.settings, item.revisions, item.summary, item.data),
-    )
-    row = int(result.lastrowid)
+        "VALUES (:scope, :target_id, :parent_id, :created, :settings, :revisions, :summary, :data) RETURNING id"),
+        {"scope": item.scope, "target_id": item.target_id, "parent_id": parent_id, "created": created,
+         "settings": item.settings, "revisions": item.revisions, "summary": item.summary, "data": item.data},
+    ).scalar_one())
     for child in item.children:
         _insert_tree(conn, child, row, created)
     return row
@@ -104,9 +106,9 @@ _COLUMNS = "id, scope, target_id, parent_id, created, settings, revisions, summa
 
 def history(project, scope: str, target_id: int) -> list[ReportInfo]:
     """Reports of one job/task (target id) or of the project (target 0), newest first."""
-    rows = project.conn.exec_driver_sql(
-        f"SELECT {_COLUMNS} FROM quality_report WHERE scope = ? AND target_id = ? ORDER BY id DESC",
-        (scope, target_id))
+    rows = project.conn.execute(text(
+        f"SELECT {_COLUMNS} FROM quality_report WHERE scope = :scope AND target_id = :target ORDER BY id DESC"),
+        {"scope": scope, "target": target_id})
     return [_info(r) for r in rows]
 
 
@@ -116,13 +118,13 @@ def latest(project, scope: str, target_id: int) -> ReportInfo | None:
 
 
 def children(project, report_id: int) -> list[ReportInfo]:
-    rows = project.conn.exec_driver_sql(
-        f"SELECT {_COLUMNS} FROM quality_report WHERE parent_id = ? ORDER BY id", (report_id,))
+    rows = project.conn.execute(
+        text(f"SELECT {_COLUMNS} FROM quality_report WHERE parent_id = :id ORDER BY id"), {"id": report_id})
     return [_info(r) for r in rows]
 
 
 def load(project, report_id: int) -> Report:
-    row = project.conn.exec_driver_sql("SELECT data FROM quality_report WHERE id = ?", (report_id,)).first()
+    row = project.conn.execute(text("SELECT data FROM quality_report WHERE id = :id"), {"id": report_id}).first()
     if row is None:
         raise KeyError(f"no quality report {report_id}")
     return Report.from_data(json.loads(row[0]))

@@ -1,6 +1,18 @@
-"""Projects in one SQLite file: schema (SQLAlchemy), migrations (Alembic), locking and the store API."""
+"""Projects in an SQLite file or a PostgreSQL database: schema (SQLAlchemy), migrations (Alembic), locking
+and the store API."""
 
-from app.storage.errors import ProjectError, ProjectLockedError, ProjectReadOnlyError
+from app.storage.errors import (
+    EmptyDatabaseError,
+    JobLeasedError,
+    LeaseLostError,
+    ProjectError,
+    ProjectLockedError,
+    ProjectReadOnlyError,
+    StaleJobError,
+)
 from app.storage.store import Project
 
-__all__ = ["Project", "ProjectError", "ProjectLockedError", "ProjectReadOnlyError"]
+__all__ = [
+    "EmptyDatabaseError", "JobLeasedError", "LeaseLostError", "Project", "ProjectError", "ProjectLockedError",
+    "ProjectReadOnlyError", "StaleJobError",
+]

@@ -1,13 +1,15 @@
 """Reading and writing annotations (shapes, tracks, tags) on an open connection.
 
-Kept apart from :mod:`app.storage.store` because it is the hot path: bulk writes go through
-``executemany`` with ids assigned up front (the project lock guarantees a single writer), and reads
-build domain objects straight from tuples.
+Kept apart from :mod:`app.storage.store` because it is the hot path: bulk writes go through the
+driver (:mod:`app.storage.fastsql`: executemany, COPY on PostgreSQL) with ids allocated up front, and
+reads build domain objects straight from tuples. An object that gets a new id gets a new ``uid`` too;
+one re-inserted under its id (an edit, an undo) keeps its uid.
 """
 
 from __future__ import annotations
 
 import gc
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -16,20 +18,25 @@ from sqlalchemy import Connection
 from app.domain.annotations import Annotations, Shape, Tag, Track, TrackedShape
 from app.domain.enums import ShapeType, Source
 from app.storage.codec import pack_attributes, pack_points, unpack_attributes, unpack_points
+from app.storage.fastsql import allocate_ids, bulk_insert, execute_many, raw_rows, uid_text
 
 SHAPE_COLUMNS = (
     "id, job_id, frame, label_id, type, points, rotation, occluded, outside, z_order, group_id, "
-    "source, score, attributes, parent_id"
+    "source, score, attributes, parent_id, uid"
 )
-TRACK_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes, parent_id"
+TRACK_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes, parent_id, uid"
 TRACK_SHAPE_COLUMNS = "id, track_id, frame, type, points, rotation, occluded, outside, z_order, attributes"
-TAG_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes, score"
+TAG_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes, score, uid"
 
 
-def _next_id(conn: Connection, table: str, kept: Iterable[int | None] = ()) -> int:
-    """First free id: above the table's maximum and above every id this same write keeps."""
-    db_next = int(conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").scalar_one())
-    return max([db_next] + [i + 1 for i in kept if i is not None])
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+def _ids_for(conn: Connection, table: str, ids: list[int | None], keep_ids: bool) -> Iterator[int]:
+    """New ids for the objects whose current ids are ``ids`` (all of them, or those without one when keeping)."""
+    needed = sum(1 for i in ids if not (keep_ids and i is not None))
+    return iter(allocate_ids(conn, table, needed, ids if keep_ids else ()))
 
 
 def _shape_ids(shapes: Sequence[Shape]) -> Iterator[int | None]:
@@ -51,31 +58,31 @@ def _track_shape_ids(tracks: Sequence[Track]) -> Iterator[int | None]:
         yield from _track_shape_ids(track.elements)
 
 
-def _placeholders(columns: str) -> str:
-    return ", ".join("?" for _ in columns.split(","))
-
-
 # ---------------------------------------------------------------- writes
 
 
-def insert_shapes(conn: Connection, job_id: int, shapes: Sequence[Shape], *, keep_ids: bool = False) -> list[int]:
+def insert_shapes(
+    conn: Connection, job_id: int, shapes: Sequence[Shape], *, keep_ids: bool = False, keep_uids: bool = False
+) -> list[int]:
     """Insert shapes (and skeleton elements); sets and returns their ids.
 
-    With ``keep_ids`` an object that already has an id is inserted under it (undo, edits)."""
-    next_id = _next_id(conn, "shape", _shape_ids(shapes) if keep_ids else ())
+    With ``keep_ids`` an object that already has an id is inserted under it (undo, edits); with
+    ``keep_uids`` an object that gets a new id keeps the uid it carries (a field package merged back)."""
+    new_ids = _ids_for(conn, "shape", list(_shape_ids(shapes)), keep_ids)
     rows: list[tuple] = []
 
     def add(shape: Shape, parent_id: int | None) -> int:
-        nonlocal next_id
         if not (keep_ids and shape.id is not None):
-            shape.id = next_id
-            next_id += 1
+            shape.id = next(new_ids)
+            shape.uid = shape.uid if keep_uids and shape.uid else new_uid()
+        elif shape.uid is None:
+            shape.uid = new_uid()
         rows.append(
             (
                 shape.id, job_id, shape.frame, shape.label_id, shape.type.value, pack_points(shape.points),
                 float(shape.rotation), bool(shape.occluded), bool(shape.outside), int(shape.z_order),
                 int(shape.group), shape.source.value, float(shape.score), pack_attributes(shape.attributes),
-                parent_id,
+                parent_id, shape.uid,
             )
         )
         for element in shape.elements:
@@ -84,30 +91,31 @@ def insert_shapes(conn: Connection, job_id: int, shapes: Sequence[Shape], *, kee
         return shape.id
 
     ids = [add(s, None) for s in shapes]
-    if rows:
-        conn.exec_driver_sql(f"INSERT INTO shape ({SHAPE_COLUMNS}) VALUES ({_placeholders(SHAPE_COLUMNS)})", rows)
+    bulk_insert(conn, "shape", SHAPE_COLUMNS, rows)
     return ids
 
 
-def insert_tracks(conn: Connection, job_id: int, tracks: Sequence[Track], *, keep_ids: bool = False) -> list[int]:
-    next_track = _next_id(conn, "track", _track_ids(tracks) if keep_ids else ())
-    next_shape = _next_id(conn, "track_shape", _track_shape_ids(tracks) if keep_ids else ())
+def insert_tracks(
+    conn: Connection, job_id: int, tracks: Sequence[Track], *, keep_ids: bool = False, keep_uids: bool = False
+) -> list[int]:
+    new_tracks = _ids_for(conn, "track", list(_track_ids(tracks)), keep_ids)
+    new_shapes = _ids_for(conn, "track_shape", list(_track_shape_ids(tracks)), keep_ids)
     track_rows: list[tuple] = []
     shape_rows: list[tuple] = []
 
     def add(track: Track, parent_id: int | None) -> int:
-        nonlocal next_track, next_shape
         if not (keep_ids and track.id is not None):
-            track.id = next_track
-            next_track += 1
+            track.id = next(new_tracks)
+            track.uid = track.uid if keep_uids and track.uid else new_uid()
+        elif track.uid is None:
+            track.uid = new_uid()
         track_rows.append(
             (track.id, job_id, track.frame, track.label_id, int(track.group), track.source.value,
-             pack_attributes(track.attributes), parent_id)
+             pack_attributes(track.attributes), parent_id, track.uid)
         )
         for ts in track.shapes:
             if not (keep_ids and ts.id is not None):
-                ts.id = next_shape
-                next_shape += 1
+                ts.id = next(new_shapes)
             shape_rows.append(
                 (ts.id, track.id, ts.frame, ts.type.value, pack_points(ts.points), float(ts.rotation),
                  bool(ts.occluded), bool(ts.outside), int(ts.z_order), pack_attributes(ts.attributes))
@@ -117,47 +125,41 @@ def insert_tracks(conn: Connection, job_id: int, tracks: Sequence[Track], *, kee
         return track.id
 
     ids = [add(t, None) for t in tracks]
-    if track_rows:
-        conn.exec_driver_sql(f"INSERT INTO track ({TRACK_COLUMNS}) VALUES ({_placeholders(TRACK_COLUMNS)})", track_rows)
-    if shape_rows:
-        conn.exec_driver_sql(
-            f"INSERT INTO track_shape ({TRACK_SHAPE_COLUMNS}) VALUES ({_placeholders(TRACK_SHAPE_COLUMNS)})",
-            shape_rows,
-        )
+    bulk_insert(conn, "track", TRACK_COLUMNS, track_rows)
+    bulk_insert(conn, "track_shape", TRACK_SHAPE_COLUMNS, shape_rows)
     return ids
 
 
-def insert_tags(conn: Connection, job_id: int, tags: Sequence[Tag], *, keep_ids: bool = False) -> list[int]:
-    next_id = _next_id(conn, "tag", (t.id for t in tags) if keep_ids else ())
+def insert_tags(
+    conn: Connection, job_id: int, tags: Sequence[Tag], *, keep_ids: bool = False, keep_uids: bool = False
+) -> list[int]:
+    new_ids = _ids_for(conn, "tag", [t.id for t in tags], keep_ids)
     rows = []
     for tag in tags:
         if not (keep_ids and tag.id is not None):
-            tag.id = next_id
-            next_id += 1
+            tag.id = next(new_ids)
+            tag.uid = tag.uid if keep_uids and tag.uid else new_uid()
+        elif tag.uid is None:
+            tag.uid = new_uid()
         rows.append((tag.id, job_id, tag.frame, tag.label_id, int(tag.group), tag.source.value,
-                     pack_attributes(tag.attributes), float(tag.score)))
-    if rows:
-        conn.exec_driver_sql(f"INSERT INTO tag ({TAG_COLUMNS}) VALUES ({_placeholders(TAG_COLUMNS)})", rows)
+                     pack_attributes(tag.attributes), float(tag.score), tag.uid))
+    bulk_insert(conn, "tag", TAG_COLUMNS, rows)
     return [t.id for t in tags]  # type: ignore[misc]
 
 
 def delete_rows(conn: Connection, table: str, ids: Iterable[int]) -> None:
     """Delete by id; children (skeleton elements, track shapes) go by ON DELETE CASCADE."""
-    params = [(int(i),) for i in ids]
-    if params:  # an empty list would be taken as "no parameters" by the driver
-        conn.exec_driver_sql(f"DELETE FROM {table} WHERE id = ?", params)
+    execute_many(conn, f"DELETE FROM {table} WHERE id = ?", [(int(i),) for i in ids])
 
 
 def clear_job(conn: Connection, job_id: int, frames: Sequence[int] | None = None) -> None:
     if frames is None:
         for table in ("shape", "track", "tag"):
-            conn.exec_driver_sql(f"DELETE FROM {table} WHERE job_id = ?", (job_id,))
+            execute_many(conn, f"DELETE FROM {table} WHERE job_id = ?", [(job_id,)])
         return
     params = [(job_id, int(f)) for f in frames]
-    if not params:
-        return
     for table in ("shape", "tag"):
-        conn.exec_driver_sql(f"DELETE FROM {table} WHERE job_id = ? AND frame = ?", params)
+        execute_many(conn, f"DELETE FROM {table} WHERE job_id = ? AND frame = ?", params)
 
 
 # ---------------------------------------------------------------- reads
@@ -172,6 +174,7 @@ def _shape_from_row(row: Sequence) -> Shape:
         id=row[0], frame=row[2], label_id=row[3], type=_SHAPE_TYPES.get(row[4], row[4]), points=unpack_points(row[5]),
         rotation=row[6], occluded=bool(row[7]), outside=bool(row[8]), z_order=row[9], group=row[10],
         source=_SOURCES.get(row[11], row[11]), score=row[12], attributes=unpack_attributes(row[13]),
+        uid=uid_text(row[15]),
     )
 
 
@@ -205,17 +208,11 @@ def _assemble(rows: Iterable[Sequence]) -> list[Shape]:
     return tops
 
 
-def _raw_rows(conn: Connection, query: str, params: tuple) -> list[tuple]:
-    """Plain tuples straight from the sqlite3 driver (the per-frame read is the hot path; SQLAlchemy's
-    Row objects cost about a third of it). Same connection, so the same transaction state."""
-    return conn.connection.driver_connection.execute(query, params).fetchall()  # type: ignore[union-attr]
-
-
 def select_shapes(conn: Connection, job_id: int, frame: int | None = None) -> list[Shape]:
     if frame is None:
-        rows = _raw_rows(conn, f"SELECT {SHAPE_COLUMNS} FROM shape WHERE job_id = ? ORDER BY id", (job_id,))
+        rows = raw_rows(conn, f"SELECT {SHAPE_COLUMNS} FROM shape WHERE job_id = ? ORDER BY id", (job_id,))
     else:
-        rows = _raw_rows(conn, f"SELECT {SHAPE_COLUMNS} FROM shape WHERE job_id = ? AND frame = ? ORDER BY id",
+        rows = raw_rows(conn, f"SELECT {SHAPE_COLUMNS} FROM shape WHERE job_id = ? AND frame = ? ORDER BY id",
                          (job_id, frame))
     return _assemble_shapes(rows)
 
@@ -228,8 +225,8 @@ def select_tags(conn: Connection, job_id: int, frame: int | None = None) -> list
         params = (job_id, frame)
     return [
         Tag(id=r[0], frame=r[2], label_id=r[3], group=r[4], source=r[5], attributes=unpack_attributes(r[6]),
-            score=r[7])
-        for r in conn.exec_driver_sql(query + " ORDER BY id", params)
+            score=r[7], uid=uid_text(r[8]))
+        for r in raw_rows(conn, query + " ORDER BY id", params)
     ]
 
 
@@ -243,15 +240,16 @@ def select_tracks(conn: Connection, job_id: int, track_ids: Sequence[int] | None
         params += list(track_ids) * 2
     tracks: dict[int, Track] = {}
     parents: dict[int, int] = {}
-    for r in conn.exec_driver_sql(query + " ORDER BY id", tuple(params)):
+    for r in raw_rows(conn, query + " ORDER BY id", tuple(params)):
         tracks[r[0]] = Track(id=r[0], frame=r[2], label_id=r[3], group=r[4], source=r[5],
-                             attributes=unpack_attributes(r[6]))
+                             attributes=unpack_attributes(r[6]), uid=uid_text(r[8]))
         if r[7] is not None:
             parents[r[0]] = r[7]
     if not tracks:
         return []
     shapes_by_track: dict[int, list[TrackedShape]] = defaultdict(list)
-    rows = conn.exec_driver_sql(
+    rows = raw_rows(
+        conn,
         f"SELECT {TRACK_SHAPE_COLUMNS} FROM track_shape WHERE track_id IN "
         "(SELECT id FROM track WHERE job_id = ?) ORDER BY track_id, frame",
         (job_id,),

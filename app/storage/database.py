@@ -1,4 +1,5 @@
-"""Opening the SQLite file: engine, pragmas (WAL, foreign keys), schema migration on open."""
+"""Opening a project's database: an SQLite file (engine, pragmas: WAL, foreign keys) or a PostgreSQL
+database (psycopg 3), the schema check and the Alembic migration on open."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.pool import StaticPool
 
 from app.storage.errors import ProjectError
+from app.storage.location import Location, parse_location
+from app.storage.pg_connect import describe_connect_error, pg_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Tables of the head schema plus Alembic's own: what "a Fieldmark project" holds.
+MARKER_TABLES = ("alembic_version", "project")
 
 
 def alembic_config() -> Config:
@@ -28,7 +34,21 @@ def head_revision() -> str:
     return head
 
 
-def make_engine(path: Path, *, read_only: bool, transactional_ddl: bool = False) -> Engine:
+def is_known_revision(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def make_engine(target: Path | Location, *, read_only: bool, transactional_ddl: bool = False) -> Engine:
+    location = parse_location(target) if isinstance(target, Path) else target
+    if location.is_postgres:
+        return pg_engine(location, read_only=read_only)
+    return _sqlite_engine(location.path, read_only=read_only, transactional_ddl=transactional_ddl)  # type: ignore[arg-type]
+
+
+def _sqlite_engine(path: Path, *, read_only: bool, transactional_ddl: bool = False) -> Engine:
     """One connection per project handle; WAL so readers never block and a killed writer loses nothing committed.
 
     The sqlite3 driver's own transaction handling is kept for normal use: SELECTs run outside any
@@ -58,7 +78,9 @@ def make_engine(path: Path, *, read_only: bool, transactional_ddl: bool = False)
         if not read_only:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        # Migrations rebuild tables (batch mode): with foreign keys on, dropping the old table would
+        # cascade-delete its children. They run with them off and check them at the end instead.
+        cursor.execute(f"PRAGMA foreign_keys={'OFF' if transactional_ddl else 'ON'}")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
         if not transactional_ddl:
@@ -73,25 +95,57 @@ def make_engine(path: Path, *, read_only: bool, transactional_ddl: bool = False)
     return engine
 
 
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        has_table = conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-        ).first()
-        if not has_table:
-            return None
-        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-        return row[0] if row else None
+def begin_write(conn: Connection) -> None:
+    """Open the database transaction of a write (PostgreSQL connections run in driver autocommit so that
+    reads hold no transaction; SQLite's driver begins one itself at the first write)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("BEGIN")
 
 
-def upgrade(path: Path, revision: str = "head") -> None:
-    """Migrate the schema of the file at ``path`` to ``revision`` in one transaction."""
-    engine = make_engine(path, read_only=False, transactional_ddl=True)
+def connect(engine: Engine, location: Location) -> Connection:
+    """``engine.connect()`` with a clear message for the server's refusals (unreachable, login, no database)."""
+    try:
+        return engine.connect()
+    except Exception as exc:  # noqa: BLE001 - the driver's errors vary; each becomes one message
+        if location.is_postgres:
+            raise ProjectError(describe_connect_error(location, exc)) from exc
+        raise
+
+
+def table_names(conn: Connection) -> list[str]:
+    return list(inspect(conn).get_table_names())
+
+
+def current_revision(engine_or_conn: Engine | Connection) -> str | None:
+    """The schema revision, or None when the database has no Alembic version table."""
+    if isinstance(engine_or_conn, Engine):
+        with engine_or_conn.connect() as conn:
+            return current_revision(conn)
+    conn = engine_or_conn
+    if "alembic_version" not in table_names(conn):
+        return None
+    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    if conn.in_transaction() and conn.dialect.name == "postgresql":
+        conn.commit()
+    return row[0] if row else None
+
+
+def upgrade(target: Path | Location, revision: str = "head") -> None:
+    """Migrate the schema at ``target`` to ``revision`` in one transaction (PostgreSQL: one migrator at a time)."""
+    location = parse_location(target) if isinstance(target, Path) else target
+    engine = make_engine(location, read_only=False, transactional_ddl=True)
     config = alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
-    engine.dispose()
+    try:
+        with connect(engine, location) as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("BEGIN")
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('fieldmark-schema'))")
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+            if conn.dialect.name == "sqlite" and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                raise ProjectError(f"{location.display}: the schema upgrade broke a foreign key; nothing was changed.")
+    finally:
+        engine.dispose()
 
 
 def check_is_project(path: Path) -> None:

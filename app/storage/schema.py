@@ -1,26 +1,42 @@
 """The current (head) schema as SQLAlchemy Core tables. Migrations in ``migrations/versions`` build it.
 
-Hot paths (bulk insert, per-frame reads) use these tables through SQLAlchemy's connection with
-``executemany``; points are float64 arrays in a BLOB, attributes JSON text (NULL when empty).
+The same tables on SQLite and PostgreSQL: dialect-neutral types only (points are float64 arrays in a
+``LargeBinary``: BLOB / BYTEA; JSON is kept as text, written by :mod:`json` and read back exactly on both;
+timestamps are UTC ISO 8601 text). Shapes, tracks, tags, jobs and tasks carry ``uid``, a UUID made by
+the client that wrote the row, so objects made away from the server (field packages, copies) keep a
+stable identity; the integer ``id`` stays the local row id every other part of the app uses.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
-    BLOB,
     Boolean,
     Column,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
 )
+from sqlalchemy.dialects import postgresql
 
-metadata = MetaData()
+# Named constraints, so migrations can drop or alter them on both dialects (SQLite batch mode needs names).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+UID_LENGTH = 36  # str(uuid.uuid4()), dashed: the text SQLite stores and the store hands out on both engines
+# Native ``uuid`` on PostgreSQL: 16 bytes and fast comparisons (a text key made bulk inserts 2x slower).
+UID_TYPE = String(UID_LENGTH).with_variant(postgresql.UUID(as_uuid=False), "postgresql")
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 project = Table(
     "project",
@@ -61,6 +77,7 @@ task = Table(
     "task",
     metadata,
     Column("id", Integer, primary_key=True),
+    Column("uid", UID_TYPE, nullable=False),
     Column("name", String, nullable=False),
     Column("mode", String, nullable=False, default="annotation"),
     Column("media_type", String, nullable=False, default="images"),
@@ -72,6 +89,7 @@ task = Table(
     Column("created", String, nullable=False),
     Column("options", Text, nullable=False, default="{}"),
     Column("quality_settings", Text),  # NULL: inherit the project's
+    Index("uq_task_uid", "uid", unique=True),
 )
 
 frame = Table(
@@ -89,6 +107,7 @@ job = Table(
     "job",
     metadata,
     Column("id", Integer, primary_key=True),
+    Column("uid", UID_TYPE, nullable=False),
     Column("task_id", Integer, ForeignKey("task.id", ondelete="CASCADE"), nullable=False),
     Column("type", String, nullable=False, default="annotation"),
     Column("stage", String, nullable=False, default="annotation"),
@@ -102,17 +121,19 @@ job = Table(
     Column("created", String, nullable=False),
     Column("updated", String, nullable=False),
     Column("options", Text, nullable=False, default="{}"),
+    Index("uq_job_uid", "uid", unique=True),
 )
 
 shape = Table(
     "shape",
     metadata,
     Column("id", Integer, primary_key=True),
+    Column("uid", UID_TYPE, nullable=False),
     Column("job_id", Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False),
     Column("frame", Integer, nullable=False),
     Column("label_id", Integer, nullable=False),
     Column("type", String, nullable=False),
-    Column("points", BLOB, nullable=False),
+    Column("points", LargeBinary, nullable=False),
     Column("rotation", Float, nullable=False, default=0.0),
     Column("occluded", Boolean, nullable=False, default=False),
     Column("outside", Boolean, nullable=False, default=False),
@@ -124,12 +145,14 @@ shape = Table(
     Column("parent_id", Integer, ForeignKey("shape.id", ondelete="CASCADE")),
     Index("ix_shape_job_frame", "job_id", "frame"),
     Index("ix_shape_parent", "parent_id"),
+    Index("uq_shape_uid", "uid", unique=True),
 )
 
 track = Table(
     "track",
     metadata,
     Column("id", Integer, primary_key=True),
+    Column("uid", UID_TYPE, nullable=False),
     Column("job_id", Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False),
     Column("frame", Integer, nullable=False),
     Column("label_id", Integer, nullable=False),
@@ -139,6 +162,7 @@ track = Table(
     Column("parent_id", Integer, ForeignKey("track.id", ondelete="CASCADE")),
     Index("ix_track_job", "job_id"),
     Index("ix_track_parent", "parent_id"),
+    Index("uq_track_uid", "uid", unique=True),
 )
 
 track_shape = Table(
@@ -148,7 +172,7 @@ track_shape = Table(
     Column("track_id", Integer, ForeignKey("track.id", ondelete="CASCADE"), nullable=False),
     Column("frame", Integer, nullable=False),
     Column("type", String, nullable=False),
-    Column("points", BLOB, nullable=False),
+    Column("points", LargeBinary, nullable=False),
     Column("rotation", Float, nullable=False, default=0.0),
     Column("occluded", Boolean, nullable=False, default=False),
     Column("outside", Boolean, nullable=False, default=False),
@@ -161,6 +185,7 @@ tag = Table(
     "tag",
     metadata,
     Column("id", Integer, primary_key=True),
+    Column("uid", UID_TYPE, nullable=False),
     Column("job_id", Integer, ForeignKey("job.id", ondelete="CASCADE"), nullable=False),
     Column("frame", Integer, nullable=False),
     Column("label_id", Integer, nullable=False),
@@ -169,6 +194,7 @@ tag = Table(
     Column("attributes", Text),
     Column("score", Float, nullable=False, default=1.0),
     Index("ix_tag_job_frame", "job_id", "frame"),
+    Index("uq_tag_uid", "uid", unique=True),
 )
 
 quality_report = Table(
@@ -206,4 +232,18 @@ annotation_run_frame = Table(
     metadata,
     Column("run_id", Integer, ForeignKey("annotation_run.id", ondelete="CASCADE"), primary_key=True),
     Column("frame", Integer, primary_key=True),  # task frame index
+)
+
+# Who edits which job (app/storage/store_leases.py); times are seconds since the epoch by the server's clock.
+job_lease = Table(
+    "job_lease",
+    metadata,
+    Column("job_id", Integer, ForeignKey("job.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("token", String(36), nullable=False),
+    Column("user_name", String, nullable=False),
+    Column("host", String, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("since", Float, nullable=False),
+    Column("heartbeat", Float, nullable=False),
+    Column("expires", Float, nullable=False),
 )

@@ -1,10 +1,11 @@
-"""The Qt-free API over a project file. The GUI, the CLI, formats, quality and models all use it.
+"""The Qt-free API over a project (an SQLite file or a PostgreSQL database). The GUI, the CLI, formats,
+quality and models all use it.
 
 The class is composed of parts kept in their own modules: labels (store_labels), tasks and jobs
 (store_tasks), annotations (store_annotations) and auto-annotation runs (store_runs); this module
 has the file's life cycle, transactions, change events and the project record.
 
-A :class:`Project` holds one SQLite connection. Every public write is its own transaction unless it
+A :class:`Project` holds one database connection. Every public write is its own transaction unless it
 runs inside ``with project.transaction():``, which makes any number of writes one atomic commit.
 
 The thread rule is in the :class:`Project` docstring (and docs/foundation.md).
@@ -20,15 +21,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from app.core.events import Dispatcher, Event
 from app.domain.labels import Label, LabelSet
-from app.storage.database import check_is_project, current_revision, head_revision, make_engine, upgrade
+from app.storage.database import (
+    begin_write,
+    check_is_project,
+    connect,
+    current_revision,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from app.storage.errors import ProjectError, ProjectReadOnlyError
+from app.storage.location import Location, parse_location
 from app.storage.locking import ProjectLock
+from app.storage.project_checks import check_schema, discard, ensure_empty_database
 from app.storage.store_annotations import AnnotationsMixin
 from app.storage.store_labels import LabelsMixin
+from app.storage.store_leases import LeasesMixin, new_token
 from app.storage.store_runs import RunsMixin
 from app.storage.store_tasks import TasksMixin, segment_ranges
 from app.storage.timeutil import now_iso
@@ -48,17 +61,23 @@ class StoreChange:
     origin: object = None
 
 
-class Project(LabelsMixin, TasksMixin, AnnotationsMixin, RunsMixin):
-    """An open project file. Use :meth:`create` or :meth:`open`; close it (or use ``with``).
+class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin):
+    """An open project: an SQLite file or a PostgreSQL database (a team project). Use :meth:`create`
+    or :meth:`open` with a path or a ``postgresql://user@host:port/dbname`` URL; close it (or use ``with``).
 
-    Thread rule:
+    An SQLite project has one writer, enforced by an OS lock on ``<file>.lock``. A team project has
+    many writers: row ids come from the tables' sequences, each write is one transaction, schema
+    upgrades take an advisory lock, and the unit of exclusive work is the job.
+
+    Thread rule (the same on both engines):
 
     - A handle and its connection belong to the thread that opened it; no other thread uses it.
     - Background work opens its own handle: :meth:`open` ``(read_only=True)`` for readers; a writer in
-      the same process opens :meth:`open_writer` on the handle that holds the write lock (the lock is an
-      OS file lock per open file, so a second :meth:`open` would be refused by our own lock; the
-      writer handle shares the owner's lock and change event instead). SQLite WAL lets readers run
-      beside the writer and ``busy_timeout`` serialises writers.
+      the same process opens :meth:`open_writer` on the handle that holds the write lock (for a file,
+      the lock is an OS file lock per open file, so a second :meth:`open` would be refused by our own
+      lock; the writer handle shares the owner's lock and change event instead). SQLite WAL lets
+      readers run beside the writer and ``busy_timeout`` serialises writers; PostgreSQL runs them as
+      concurrent transactions.
     - Writes are whole transactions (each public write, or ``with project.transaction():``).
     - :attr:`changed` (an :class:`app.core.events.Event` of :class:`StoreChange`) tells each listener
       on the thread it asked for: ``changed.connect(listener, dispatcher)``. :meth:`add_listener`
@@ -68,10 +87,11 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, RunsMixin):
     - Write inside :meth:`writes_as` ``(origin)`` so listeners can tell your own edits from others'.
     """
 
-    def __init__(self, path: Path, *, read_only: bool) -> None:
-        self.path = Path(path)
+    def __init__(self, location: Location, *, read_only: bool) -> None:
+        self.location = location
+        self.path: Path | None = location.path  # None for a team project
         self.read_only = read_only
-        self._lock = ProjectLock(self.path)
+        self._lock = ProjectLock(location.path) if location.path is not None else None
         self._conn: Connection | None = None
         self._tx_depth = 0
         self._labels: LabelSet | None = None
@@ -81,59 +101,65 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, RunsMixin):
         self._adapters: dict[Callable[[str, int | None], None], Callable[[StoreChange], None]] = {}
         self._origin: object = None
         self._parent: Project | None = None
+        self._job_versions: dict[int, int] = {}  # job id -> version this handle last saw (track_job)
+        self._lease_token = new_token()  # this handle's identity in job leases
+        self._lease_ttl: dict[int, float] = {}  # leases this handle holds -> their time to live
+        # One writer at a time per process: an owner and its open_writer handles share this lock and the
+        # job versions, so a background run's batches never make the owner's next edit look stale.
+        self._write_mutex = threading.RLock()
 
     # ------------------------------------------------------------ lifecycle
 
     @classmethod
-    def create(cls, path: str | Path, name: str = "", labels: Sequence[Label] = ()) -> Project:
-        path = Path(path)
-        if path.exists():
-            raise ProjectError(f"{path} already exists; open it instead.")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        project = cls(path, read_only=False)
-        project._lock.acquire()
+    def create(cls, target: str | Path | Location, name: str = "", labels: Sequence[Label] = ()) -> Project:
+        """Create a project file, or the schema of a team project in an empty PostgreSQL database."""
+        location = parse_location(target)
+        if location.is_postgres:
+            ensure_empty_database(location)
+        else:
+            path = location.path
+            assert path is not None
+            if path.exists():
+                raise ProjectError(f"{path} already exists; open it instead.")
+            path.parent.mkdir(parents=True, exist_ok=True)
+        project = cls(location, read_only=False)
+        if project._lock is not None:
+            project._lock.acquire()
         try:
-            upgrade(path)
-            project._conn = make_engine(path, read_only=False).connect()
+            upgrade(location)
+            project._conn = connect(make_engine(location, read_only=False), location)
             with project.transaction() as conn:
-                conn.exec_driver_sql(
-                    "INSERT INTO project (id, name, created, settings, quality_settings) VALUES (1, ?, ?, '{}', '{}')",
-                    (name or path.stem, now_iso()),
+                conn.execute(
+                    text("INSERT INTO project (id, name, created, settings, quality_settings) "
+                         "VALUES (1, :name, :created, '{}', '{}')"),
+                    {"name": name or location.stem, "created": now_iso()},
                 )
                 for label in labels:
                     project._insert_label(conn, label)
         except BaseException:
             project.close()
-            path.unlink(missing_ok=True)
+            discard(location)
             raise
         return project
 
     @classmethod
-    def open(cls, path: str | Path, *, read_only: bool = False) -> Project:
+    def open(cls, target: str | Path | Location, *, read_only: bool = False) -> Project:
         """Open an existing project, migrating an older schema. Raises ProjectLockedError when in use."""
-        path = Path(path)
-        check_is_project(path)
-        project = cls(path, read_only=read_only)
-        if not read_only:
+        location = parse_location(target)
+        if location.path is not None:
+            check_is_project(location.path)
+        project = cls(location, read_only=read_only)
+        if project._lock is not None and not read_only:
             project._lock.acquire()
         try:
-            engine = make_engine(path, read_only=read_only)
-            revision = current_revision(engine)
-            if revision is None:
-                raise ProjectError(f"{path} is an SQLite file but not a Fieldmark project.")
-            head = head_revision()
-            if revision != head:
-                if read_only:
-                    raise ProjectError(
-                        f"{path} uses an older schema ({revision}); open it once for writing to upgrade it."
-                    )
-                try:
-                    upgrade(path)
-                except Exception as exc:  # noqa: BLE001 - unknown revision from a newer Fieldmark
-                    raise ProjectError(
-                        f"{path} was written by a newer Fieldmark (schema {revision}); update Fieldmark to open it."
-                    ) from exc
-            project._conn = engine.connect()
+            engine = make_engine(location, read_only=read_only)
+            conn = connect(engine, location)
+            check_schema(conn, location, read_only=read_only)
+            if current_revision(conn) != head_revision():
+                conn.close()
+                upgrade(location)
+                conn = connect(engine, location)
+            project._conn = conn
         except BaseException:
             project.close()
             raise
@@ -144,12 +170,15 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, RunsMixin):
 
         It shares this handle's write lock and :attr:`changed` event; close it before this one."""
         if self.read_only:
-            raise ProjectReadOnlyError(f"{self.path.name} is open read-only.")
-        writer = type(self)(self.path, read_only=False)
+            raise ProjectReadOnlyError(f"{self.location.name} is open read-only.")
+        writer = type(self)(self.location, read_only=False)
         writer._lock = _SharedLock()
         writer.changed = self.changed
         writer._parent = self
-        writer._conn = make_engine(self.path, read_only=False).connect()
+        writer._lease_token = self._lease_token  # the same holder of the job leases as its owner
+        writer._job_versions = self._job_versions  # and the versions this process last saw
+        writer._write_mutex = self._write_mutex
+        writer._conn = connect(make_engine(self.location, read_only=False), self.location)
         return writer
 
     def close(self) -> None:
@@ -160,7 +189,8 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, RunsMixin):
             self._conn.close()
             engine.dispose()
             self._conn = None
-        self._lock.release()
+        if self._lock is not None:
+            self._lock.release()
 
     def __enter__(self) -> Project:
         return self
@@ -180,7 +210,7 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, RunsMixin):
     def transaction(self) -> Iterator[Connection]:
         """One atomic commit for everything inside; nested uses join the outer transaction."""
         if self.read_only:
-            raise ProjectReadOnlyError(f"{self.path.name} is open read-only.")
+            raise ProjectReadOnlyError(f"{self.location.name} is open read-only.")
         conn = self.conn
         if self._tx_depth:
             self._tx_depth += 1
@@ -193,14 +223,32 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, RunsMixin):
         if conn.in_transaction():
             # Reads autobegin SQLAlchemy's bookkeeping transaction; the driver holds nothing open for them.
             conn.commit()
+        self._write_mutex.acquire()
+        versions = dict(self._job_versions)
         try:
             with conn.begin():
+                begin_write(conn)
                 yield conn
+        except Exception as exc:
+            self._labels = None
+            self._restore_versions(versions)
+            # Through SQLAlchemy (DBAPIError.orig) or straight from the driver (the hot paths).
+            orig = exc.orig if isinstance(exc, DBAPIError) else exc
+            if getattr(orig, "sqlstate", None) in ("42501", "25006"):  # no privilege / read-only transaction
+                detail = str(orig).strip().splitlines()[0]
+                raise ProjectReadOnlyError(f"The server refused this change ({detail}); nothing was saved.") from exc
+            raise
         except BaseException:
             self._labels = None
+            self._restore_versions(versions)  # the rolled-back bumps never happened
             raise
         finally:
             self._tx_depth = 0
+            self._write_mutex.release()
+
+    def _restore_versions(self, versions: dict[int, int]) -> None:
+        self._job_versions.clear()  # in place: writer handles share the dict
+        self._job_versions.update(versions)
 
     def on_owner_thread(self, fn: Callable[[], None]) -> None:
         """The dispatcher of this handle's thread (its owner's, for an :meth:`open_writer` handle):
@@ -243,9 +291,9 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, RunsMixin):
     # ------------------------------------------------------------ project record and settings
 
     def _project_row(self) -> Sequence:
-        row = self.conn.exec_driver_sql("SELECT name, created, settings, quality_settings FROM project").first()
+        row = self.conn.execute(text("SELECT name, created, settings, quality_settings FROM project")).first()
         if row is None:
-            raise ProjectError(f"{self.path} has no project record.")
+            raise ProjectError(f"{self.location.display} has no project record.")
         return row
 
     @property
@@ -254,19 +302,19 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, RunsMixin):
 
     def rename(self, name: str) -> None:
         with self.transaction() as conn:
-            conn.exec_driver_sql("UPDATE project SET name = ?", (name,))
+            conn.execute(text("UPDATE project SET name = :name"), {"name": name})
 
     def settings(self) -> dict[str, Any]:
         return json.loads(self._project_row()[2])
 
     def set_settings(self, values: dict[str, Any]) -> None:
         with self.transaction() as conn:
-            conn.exec_driver_sql("UPDATE project SET settings = ?", (json.dumps(values),))
+            conn.execute(text("UPDATE project SET settings = :v"), {"v": json.dumps(values)})
 
     def quality_settings(self, task_id: int | None = None) -> dict[str, Any]:
         """Raw stored quality settings: the task's own when it has them, else the project's."""
         if task_id is not None:
-            row = self.conn.exec_driver_sql("SELECT quality_settings FROM task WHERE id = ?", (task_id,)).first()
+            row = self.conn.execute(text("SELECT quality_settings FROM task WHERE id = :id"), {"id": task_id}).first()
             if row and row[0]:
                 return json.loads(row[0])
         return json.loads(self._project_row()[3])
@@ -275,11 +323,11 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, RunsMixin):
         """Store settings for the project, or for a task (``None`` makes the task inherit again)."""
         with self.transaction() as conn:
             if task_id is None:
-                conn.exec_driver_sql("UPDATE project SET quality_settings = ?", (json.dumps(values or {}),))
+                conn.execute(text("UPDATE project SET quality_settings = :v"), {"v": json.dumps(values or {})})
             else:
-                conn.exec_driver_sql(
-                    "UPDATE task SET quality_settings = ? WHERE id = ?",
-                    (None if values is None else json.dumps(values), task_id),
+                conn.execute(
+                    text("UPDATE task SET quality_settings = :v WHERE id = :id"),
+                    {"v": None if values is None else json.dumps(values), "id": task_id},
                 )
         self._notify("settings")
 

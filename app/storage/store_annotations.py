@@ -6,22 +6,53 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from app.domain.annotations import Annotations, Shape, Tag, Track
 from app.storage import annotation_rows as rows
+from app.storage.errors import StaleJobError
 from app.storage.store_base import StoreBase
 from app.storage.timeutil import now_iso
+
+_TOUCH = text(
+    "UPDATE job SET revision = revision + 1, updated = :updated, "
+    "state = CASE WHEN state = 'new' THEN 'in progress' ELSE state END WHERE id = :job_id"
+)
+# The version check: the bump only happens when the job is still at the version this handle last saw.
+_TOUCH_CHECKED = text(
+    "UPDATE job SET revision = revision + 1, updated = :updated, "
+    "state = CASE WHEN state = 'new' THEN 'in progress' ELSE state END "
+    "WHERE id = :job_id AND revision = :expected"
+)
 
 
 class AnnotationsMixin(StoreBase):
 
+    def track_job(self, job_id: int) -> int:
+        """Start (or restart, after a reload) checking writes of ``job_id`` against its current version.
+
+        From now on a write of this job's annotations through this handle is refused with
+        :class:`StaleJobError` when another handle (another workstation) wrote the job in between.
+        Returns the version (the job's ``revision``)."""
+        revision = self.job(job_id).revision
+        self._job_versions[job_id] = revision
+        return revision
+
+    def untrack_job(self, job_id: int) -> None:
+        self._job_versions.pop(job_id, None)
+
     def _touch(self, conn: Connection, job_id: int) -> None:
-        conn.exec_driver_sql(
-            "UPDATE job SET revision = revision + 1, updated = ?, "
-            "state = CASE WHEN state = 'new' THEN 'in progress' ELSE state END WHERE id = ?",
-            (now_iso(), job_id),
-        )
+        """Bump the job's version in the write's own transaction; for a tracked job, only from the version
+        this handle saw (else the whole write is rolled back: never a silent overwrite)."""
+        self._check_lease(conn, job_id)
+        expected = self._job_versions.get(job_id)
+        if expected is None:
+            conn.execute(_TOUCH, {"updated": now_iso(), "job_id": job_id})
+            return
+        if conn.execute(_TOUCH_CHECKED, {"updated": now_iso(), "job_id": job_id, "expected": expected}).rowcount != 1:
+            current = conn.execute(text("SELECT revision FROM job WHERE id = :id"), {"id": job_id}).scalar()
+            raise StaleJobError(job_id, expected, current)
+        self._job_versions[job_id] = expected + 1
 
     def annotations(self, job_id: int) -> Annotations:
         """Every shape, track and tag of a job."""
@@ -37,12 +68,13 @@ class AnnotationsMixin(StoreBase):
     def tracks(self, job_id: int, track_ids: Sequence[int] | None = None) -> list[Track]:
         return rows.select_tracks(self.conn, job_id, track_ids)
 
-    def add_annotations(self, job_id: int, annotations: Annotations) -> Annotations:
-        """Insert shapes, tracks and tags (ids are set on the objects) in one transaction."""
+    def add_annotations(self, job_id: int, annotations: Annotations, *, keep_uids: bool = False) -> Annotations:
+        """Insert shapes, tracks and tags (ids are set on the objects) in one transaction. With ``keep_uids``
+        objects keep the uids they carry (a field package's job, built with the source's objects)."""
         with self.transaction() as conn:
-            rows.insert_shapes(conn, job_id, annotations.shapes)
-            rows.insert_tracks(conn, job_id, annotations.tracks)
-            rows.insert_tags(conn, job_id, annotations.tags)
+            rows.insert_shapes(conn, job_id, annotations.shapes, keep_uids=keep_uids)
+            rows.insert_tracks(conn, job_id, annotations.tracks, keep_uids=keep_uids)
+            rows.insert_tags(conn, job_id, annotations.tags, keep_uids=keep_uids)
             self._touch(conn, job_id)
         self._notify("annotations", job_id)
         return annotations
@@ -87,17 +119,19 @@ class AnnotationsMixin(StoreBase):
         remove_tags: Sequence[int] = (),
         add: Annotations | None = None,
         keep_ids: bool = True,
+        keep_uids: bool = False,
     ) -> Annotations:
         """Remove the given rows and insert ``add``, atomically. With ``keep_ids`` objects that carry an
-        id are re-inserted under that same id (this is how an edit or an undo restores an object)."""
+        id are re-inserted under that same id (this is how an edit or an undo restores an object); with
+        ``keep_uids`` new rows keep the uids their objects carry (a merged field package)."""
         add = add or Annotations()
         with self.transaction() as conn:
             rows.delete_rows(conn, "shape", remove_shapes)
             rows.delete_rows(conn, "track", remove_tracks)
             rows.delete_rows(conn, "tag", remove_tags)
-            rows.insert_shapes(conn, job_id, add.shapes, keep_ids=keep_ids)
-            rows.insert_tracks(conn, job_id, add.tracks, keep_ids=keep_ids)
-            rows.insert_tags(conn, job_id, add.tags, keep_ids=keep_ids)
+            rows.insert_shapes(conn, job_id, add.shapes, keep_ids=keep_ids, keep_uids=keep_uids)
+            rows.insert_tracks(conn, job_id, add.tracks, keep_ids=keep_ids, keep_uids=keep_uids)
+            rows.insert_tags(conn, job_id, add.tags, keep_ids=keep_ids, keep_uids=keep_uids)
             self._touch(conn, job_id)
         self._notify("annotations", job_id)
         return add
@@ -111,11 +145,11 @@ class AnnotationsMixin(StoreBase):
 
     def counts(self, job_id: int | None = None, task_id: int | None = None) -> dict[str, Any]:
         """Annotation counts per kind, per shape type and per label name, for a job, a task or the project."""
-        where, params = "", ()
+        where, params = "", {}
         if job_id is not None:
-            where, params = "WHERE job_id = ?", (job_id,)
+            where, params = "WHERE job_id = :job_id", {"job_id": job_id}
         elif task_id is not None:
-            where, params = "WHERE job_id IN (SELECT id FROM job WHERE task_id = ?)", (task_id,)
+            where, params = "WHERE job_id IN (SELECT id FROM job WHERE task_id = :task_id)", {"task_id": task_id}
         labels = self.labels()
 
         def name(label_id: int) -> str:
@@ -126,24 +160,25 @@ class AnnotationsMixin(StoreBase):
         by_type: dict[str, int] = {}
         by_label: dict[str, int] = {}
         top = f"{where} {'AND' if where else 'WHERE'} parent_id IS NULL"
-        for shape_type, label_id, n in conn.exec_driver_sql(
-            f"SELECT type, label_id, COUNT(*) FROM shape {top} GROUP BY type, label_id", params
+        for shape_type, label_id, n in conn.execute(
+            text(f"SELECT type, label_id, COUNT(*) FROM shape {top} GROUP BY type, label_id"), params
         ):
             by_type[shape_type] = by_type.get(shape_type, 0) + n
             by_label[name(label_id)] = by_label.get(name(label_id), 0) + n
         shapes = sum(by_type.values())
         tracks = 0
         track_types: dict[str, int] = {}
-        for label_id, first_type, n in conn.exec_driver_sql(
-            "SELECT label_id, (SELECT type FROM track_shape WHERE track_id = track.id ORDER BY frame LIMIT 1), "
-            f"COUNT(*) FROM track {top} GROUP BY label_id, 2", params
+        for label_id, first_type, n in conn.execute(text(
+            "SELECT label_id, first_type, COUNT(*) FROM (SELECT label_id, (SELECT type FROM track_shape "
+            f"WHERE track_id = track.id ORDER BY frame LIMIT 1) AS first_type FROM track {top}) AS t "
+            "GROUP BY label_id, first_type"), params
         ):
             tracks += n
             track_types[first_type or "unknown"] = track_types.get(first_type or "unknown", 0) + n
             by_label[name(label_id)] = by_label.get(name(label_id), 0) + n
         tags = 0
-        for label_id, n in conn.exec_driver_sql(
-            f"SELECT label_id, COUNT(*) FROM tag {where} GROUP BY label_id", params
+        for label_id, n in conn.execute(
+            text(f"SELECT label_id, COUNT(*) FROM tag {where} GROUP BY label_id"), params
         ):
             tags += n
             by_label[name(label_id)] = by_label.get(name(label_id), 0) + n

@@ -8,11 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from app.domain.enums import JobStage, JobState, JobType, TaskMode
 from app.domain.project import FrameInfo, JobInfo, TaskInfo
+from app.storage.annotation_rows import new_uid
 from app.storage.errors import ProjectError
+from app.storage.fastsql import execute_many
+from app.storage.location import Location
 from app.storage.store_base import StoreBase
 from app.storage.timeutil import now_iso
 
@@ -38,7 +41,7 @@ def segment_ranges(size: int, segment_size: int, overlap: int) -> list[tuple[int
 
 
 class TasksMixin(StoreBase):
-    path: Path
+    location: Location
 
 
     def create_task(
@@ -63,14 +66,16 @@ class TasksMixin(StoreBase):
             mode = TaskMode.INTERPOLATION if media_type == "video" else TaskMode.ANNOTATION
         created = now_iso()
         with self.transaction() as conn:
-            result = conn.exec_driver_sql(
-                "INSERT INTO task (name, mode, media_type, video_path, segment_size, overlap, consensus_replicas, "
-                "subset, created, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')",
-                (name, str(mode), media_type, video_path, segment_size, overlap, consensus_replicas, subset, created),
-            )
-            task_id = int(result.lastrowid)
-            conn.exec_driver_sql(
-                "INSERT INTO frame (task_id, idx, name, path, width, height) VALUES (?, ?, ?, ?, ?, ?)",
+            task_id = int(conn.execute(text(
+                "INSERT INTO task (uid, name, mode, media_type, video_path, segment_size, overlap, consensus_replicas, "
+                "subset, created, options) VALUES (:uid, :name, :mode, :media_type, :video_path, :segment_size, "
+                ":overlap, :consensus_replicas, :subset, :created, '{}') RETURNING id"),
+                {"uid": new_uid(), "name": name, "mode": str(mode), "media_type": media_type,
+                 "video_path": video_path, "segment_size": segment_size, "overlap": overlap,
+                 "consensus_replicas": consensus_replicas, "subset": subset, "created": created},
+            ).scalar_one())
+            execute_many(
+                conn, "INSERT INTO frame (task_id, idx, name, path, width, height) VALUES (?, ?, ?, ?, ?, ?)",
                 [(task_id, i, f.name, f.path, f.width, f.height) for i, f in enumerate(frames)],
             )
             for start, stop in segment_ranges(len(frames), segment_size, overlap):
@@ -92,13 +97,14 @@ class TasksMixin(StoreBase):
         parent_id: int | None = None,
     ) -> int:
         created = now_iso()
-        result = conn.exec_driver_sql(
-            "INSERT INTO job (task_id, type, stage, state, start_frame, stop_frame, frames, parent_id, assignee, "
-            "revision, created, updated, options) VALUES (?, ?, 'annotation', 'new', ?, ?, ?, ?, '', 0, ?, ?, '{}')",
-            (task_id, job_type.value, start, stop, None if frames is None else json.dumps(list(frames)),
-             parent_id, created, created),
-        )
-        return int(result.lastrowid)
+        return int(conn.execute(text(
+            "INSERT INTO job (uid, task_id, type, stage, state, start_frame, stop_frame, frames, parent_id, assignee, "
+            "revision, created, updated, options) VALUES (:uid, :task_id, :type, 'annotation', 'new', :start, :stop, "
+            ":frames, :parent_id, '', 0, :created, :created, '{}') RETURNING id"),
+            {"uid": new_uid(), "task_id": task_id, "type": job_type.value, "start": start, "stop": stop,
+             "frames": None if frames is None else json.dumps(list(frames)), "parent_id": parent_id,
+             "created": created},
+        ).scalar_one())
 
     def create_job(
         self,
@@ -120,18 +126,19 @@ class TasksMixin(StoreBase):
             job_id = self._insert_job(conn, task_id, job_type, frames[0], frames[-1], frames=frames,
                                       parent_id=parent_id)
             if options:
-                conn.exec_driver_sql("UPDATE job SET options = ? WHERE id = ?", (json.dumps(options), job_id))
+                conn.execute(text("UPDATE job SET options = :options WHERE id = :id"),
+                             {"options": json.dumps(options), "id": job_id})
         self._notify("jobs")
         return self.job(job_id)
 
     def delete_job(self, job_id: int) -> None:
         with self.transaction() as conn:
-            conn.exec_driver_sql("DELETE FROM job WHERE id = ?", (job_id,))
+            conn.execute(text("DELETE FROM job WHERE id = :id"), {"id": job_id})
         self._notify("jobs")
 
     def delete_task(self, task_id: int) -> None:
         with self.transaction() as conn:
-            conn.exec_driver_sql("DELETE FROM task WHERE id = ?", (task_id,))
+            conn.execute(text("DELETE FROM task WHERE id = :id"), {"id": task_id})
         self._notify("tasks")
 
     _TASK_COLUMNS = (
@@ -147,36 +154,41 @@ class TasksMixin(StoreBase):
 
     def tasks(self) -> list[TaskInfo]:
         return [self._task_from_row(r) for r in
-                self.conn.exec_driver_sql(f"SELECT {self._TASK_COLUMNS} FROM task ORDER BY id")]
+                self.conn.execute(text(f"SELECT {self._TASK_COLUMNS} FROM task ORDER BY id"))]
 
     def task(self, task: int | str) -> TaskInfo:
         """A task by id, or by name (an int-like string is tried as an id first)."""
         if isinstance(task, str) and task.isdigit():
             task = int(task)
         if isinstance(task, int):
-            row = self.conn.exec_driver_sql(f"SELECT {self._TASK_COLUMNS} FROM task WHERE id = ?", (task,)).first()
+            row = self.conn.execute(text(f"SELECT {self._TASK_COLUMNS} FROM task WHERE id = :v"), {"v": task}).first()
         else:
-            row = self.conn.exec_driver_sql(f"SELECT {self._TASK_COLUMNS} FROM task WHERE name = ?", (task,)).first()
+            row = self.conn.execute(text(f"SELECT {self._TASK_COLUMNS} FROM task WHERE name = :v"), {"v": task}).first()
         if row is None:
-            raise ProjectError(f"No task {task!r} in {self.path.name}.")
+            raise ProjectError(f"No task {task!r} in {self.location.name}.")
         return self._task_from_row(row)
 
     def update_task_options(self, task_id: int, options: dict[str, Any]) -> None:
         with self.transaction() as conn:
-            conn.exec_driver_sql("UPDATE task SET options = ? WHERE id = ?", (json.dumps(options), task_id))
+            conn.execute(text("UPDATE task SET options = :options WHERE id = :id"),
+                         {"options": json.dumps(options), "id": task_id})
         self._notify("tasks")
 
     def frames(self, task_id: int) -> list[FrameInfo]:
         return [
             FrameInfo(index=r[0], name=r[1], path=r[2], width=r[3], height=r[4])
-            for r in self.conn.exec_driver_sql(
-                "SELECT idx, name, path, width, height FROM frame WHERE task_id = ? ORDER BY idx", (task_id,)
+            for r in self.conn.execute(
+                text("SELECT idx, name, path, width, height FROM frame WHERE task_id = :t ORDER BY idx"), {"t": task_id}
             )
         ]
 
     def media_root(self) -> Path:
-        """Folder that relative media paths are resolved against (the project file's folder)."""
-        return self.path.resolve().parent
+        """Folder that relative media paths are resolved against: the project file's folder; for a team
+        project (PostgreSQL) the project's ``media_root`` setting, else the file system's root (absolute paths)."""
+        if self.location.path is not None:
+            return self.location.path.resolve().parent
+        root = self.settings().get("media_root")
+        return Path(root) if root else Path(Path.cwd().anchor)
 
     def resolve_media(self, relative: str) -> Path:
         p = Path(relative)
@@ -198,17 +210,18 @@ class TasksMixin(StoreBase):
 
     def jobs(self, task_id: int | None = None) -> list[JobInfo]:
         if task_id is None:
-            cursor = self.conn.exec_driver_sql(f"SELECT {self._JOB_COLUMNS} FROM job ORDER BY id")
+            cursor = self.conn.execute(text(f"SELECT {self._JOB_COLUMNS} FROM job ORDER BY id"))
         else:
-            cursor = self.conn.exec_driver_sql(
-                f"SELECT {self._JOB_COLUMNS} FROM job WHERE task_id = ? ORDER BY id", (task_id,)
+            cursor = self.conn.execute(
+                text(f"SELECT {self._JOB_COLUMNS} FROM job WHERE task_id = :t ORDER BY id"), {"t": task_id}
             )
         return [self._job_from_row(r) for r in cursor]
 
     def job(self, job_id: int | str) -> JobInfo:
-        row = self.conn.exec_driver_sql(f"SELECT {self._JOB_COLUMNS} FROM job WHERE id = ?", (int(job_id),)).first()
+        query = text(f"SELECT {self._JOB_COLUMNS} FROM job WHERE id = :id")
+        row = self.conn.execute(query, {"id": int(job_id)}).first()
         if row is None:
-            raise ProjectError(f"No job {job_id} in {self.path.name}.")
+            raise ProjectError(f"No job {job_id} in {self.location.name}.")
         return self._job_from_row(row)
 
     def update_job(
@@ -221,23 +234,19 @@ class TasksMixin(StoreBase):
         frames: Sequence[int] | None = None,
         options: dict[str, Any] | None = None,
     ) -> JobInfo:
-        sets: list[str] = []
-        params: list[Any] = []
+        params: dict[str, Any] = {}
         for column, value in (("stage", stage), ("state", state), ("assignee", assignee)):
             if value is not None:
-                sets.append(f"{column} = ?")
-                params.append(str(value))
+                params[column] = str(value)
         if frames is not None:
             frames = list(frames)
-            sets += ["frames = ?", "start_frame = ?", "stop_frame = ?"]
-            params += [json.dumps(frames), min(frames), max(frames)]
+            params.update(frames=json.dumps(frames), start_frame=min(frames), stop_frame=max(frames))
         if options is not None:
-            sets.append("options = ?")
-            params.append(json.dumps(options))
-        sets.append("updated = ?")
-        params.append(now_iso())
+            params["options"] = json.dumps(options)
+        params["updated"] = now_iso()
+        sets = ", ".join(f"{column} = :{column}" for column in params)
         with self.transaction() as conn:
-            conn.exec_driver_sql(f"UPDATE job SET {', '.join(sets)} WHERE id = ?", (*params, job_id))
+            conn.execute(text(f"UPDATE job SET {sets} WHERE id = :job_id"), {**params, "job_id": job_id})
         self._notify("jobs", job_id)
         return self.job(job_id)
 

@@ -67,6 +67,12 @@ class SelectTool(EditTool):
             return False
         return True
 
+    def _pinned(self, obj: FrameObject) -> bool:
+        if self.session.is_pinned(obj.key):
+            self.session.status("The object is pinned: drag its vertices; unpin it on its card to move it")
+            return True
+        return False
+
     def _hit(self, event: ToolEvent) -> tuple[FrameObject, Hit] | None:
         ctx = self.session
         hidden = [o.key for o in ctx.objects() if ctx.is_hidden(o.key)]
@@ -88,7 +94,7 @@ class SelectTool(EditTool):
             return False
         ctx = self.session
         rotating = self._rotation_hit(event)
-        if rotating is not None and self._editable(rotating):
+        if rotating is not None and self._editable(rotating) and not self._pinned(rotating):
             self.drag = Drag("rotate", event.x, event.y, [rotating])
             return True
         found = self._hit(event)
@@ -111,9 +117,9 @@ class SelectTool(EditTool):
             return True
         if hit.kind is HitKind.VERTEX:
             self.drag = Drag("vertex", event.x, event.y, [obj], index=hit.index)
-        else:
-            moving = [o for o in self._selected_objects() if not ctx.is_locked(o.key)] or [obj]
-            self.drag = Drag("move", event.x, event.y, moving, clicked=obj.key)
+        elif not self._pinned(obj):
+            moving = [o for o in self._selected_objects() if not ctx.is_locked(o.key) and not ctx.is_pinned(o.key)]
+            self.drag = Drag("move", event.x, event.y, moving or [obj], clicked=obj.key)
         return True
 
     def move(self, event: ToolEvent) -> bool:

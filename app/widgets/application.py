@@ -7,6 +7,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -57,10 +58,11 @@ def run(path: str | None, *, demo: bool = False) -> int:
     window = MainWindow()
     install_help_menu(window)
     window.show()
+    # The project opens once the window is on screen (opening imports the store: see main_window).
     if demo:
-        window.open_demo()
+        QTimer.singleShot(0, window.open_demo)
     elif path:
-        window.open_project(Path(path))
+        QTimer.singleShot(0, lambda: window.open_project(path))  # a file path or a postgresql:// URL
     else:
         maybe_show_welcome(window)  # first run only (Preferences.welcome_shown)
     log.info("Fieldmark %s started", __version__)

@@ -44,9 +44,14 @@ def install_help_menu(main_window: QMainWindow) -> QMenu:
     action.setShortcut(QKeySequence(shortcuts_key()))
     _add(menu, "Welcome…", lambda: show_welcome(main_window), "help_welcome")  # type: ignore[arg-type]
     menu.addSeparator()
-    _add(menu, "Open log folder", lambda: open_folder(log_folder(), main_window), "help_log_folder")
-    _add(menu, "Open models folder", lambda: open_folder(paths.models_dir(), main_window), "help_models_folder")
-    menu.addSeparator()
-    about = _add(menu, "About Fieldmark", lambda: show_about(main_window), "help_about")
-    about.setMenuRole(QAction.MenuRole.AboutRole)
+    add_help_items(menu, main_window)
     return menu
+
+
+def add_help_items(menu: QMenu, parent: QWidget) -> None:
+    """The folders and About (the job window's Help menu has these too, after its own entries)."""
+    _add(menu, "Open log folder", lambda: open_folder(log_folder(), parent), "help_log_folder")
+    _add(menu, "Open models folder", lambda: open_folder(paths.models_dir(), parent), "help_models_folder")
+    menu.addSeparator()
+    about = _add(menu, "About Fieldmark", lambda: show_about(parent), "help_about")
+    about.setMenuRole(QAction.MenuRole.AboutRole)

@@ -82,7 +82,7 @@ class JobActions:
             "edit.group": lambda: self.run(lambda o: actions.group_command(self.session, o)),
             "edit.ungroup": lambda: self.run(lambda o: actions.group_command(self.session, o, ungroup=True)),
             "edit.hide": self.toggle_hidden, "edit.hide_all": self.toggle_hide_all, "edit.lock": self.toggle_locked,
-            "edit.occluded": self.toggle_occluded,
+            "edit.occluded": self.toggle_occluded, "edit.pin": self.toggle_pinned,
             "edit.forward": lambda: self.run(lambda o: actions.z_order_command(self.session, o, True)),
             "edit.backward": lambda: self.run(lambda o: actions.z_order_command(self.session, o, False)),
             "edit.deselect": self.deselect, "track.mode": self.toggle_track_mode,
@@ -166,6 +166,10 @@ class JobActions:
         keys = self.session.selection()
         self.session.set_locked(keys, not (keys and all(self.session.is_locked(k) for k in keys)))
 
+    def toggle_pinned(self) -> None:
+        keys = self.session.selection()
+        self.session.set_pinned(keys, not (keys and all(self.session.is_pinned(k) for k in keys)))
+
     def toggle_occluded(self) -> None:
         self.run(lambda o: actions.occluded_command(self.session, o))
 
@@ -177,6 +181,15 @@ class JobActions:
         if len(objs) != 1 or objs[0].shape.attributes.get(spec_id) == value:
             return
         self.run(lambda o: actions.attribute_command(self.session, o[0], spec_id, value))
+
+    def set_tag_attribute(self, tag_id: int, spec_id: int, value: str) -> None:
+        tag = next((t for t in self.session.tags() if t.id == tag_id), None)
+        if tag is None or tag.attributes.get(spec_id) == value:
+            return
+        try:
+            self.session.push(actions.tag_attribute_command(self.session, tag, spec_id, value))
+        except actions.EditError as exc:
+            self.w.statusBar().showMessage(str(exc), 5000)
 
     def deselect(self) -> None:
         if not self.canvas.offer_key("Escape"):

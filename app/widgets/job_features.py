@@ -1,6 +1,7 @@
 """The optional parts around the job window's canvas, built for the window (which keeps them as its
 own attributes, see :meth:`app.widgets.job_window.JobWindow._install_features`): the AI tools panel
-(Detectors, Interactors, Trackers tabs), the quality panel and the layout keeper.
+(Detectors, Interactors, Trackers tabs) and the quality panel (the layout is
+:mod:`app.widgets.job_layout`).
 
 Nothing here sets attributes on the window: each builder returns its part. The window is used only
 through :class:`FeatureHost`, so this module does not import the window.
@@ -10,9 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
-
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from app.widgets.ai import interactors_tab, trackers_tab
 from app.widgets.ai.detectors_tab import DetectorsTab
@@ -82,31 +80,5 @@ def build_quality_panel(window: FeatureHost) -> QualityPanel:
 
     panel.conflict_activated.connect(show_conflict)
     panel.frame_activated.connect(lambda frame: window.goto_frame(frame))
-    panel.set_job(window.project.path, window.job_id)
+    panel.set_job(window.project.location, window.job_id)
     return panel
-
-
-class LayoutKeeper(QObject):
-    """Saves a window's geometry and dock layout when it closes; restores them when it opens (the
-    first time ``first_docks`` get their default widths)."""
-
-    KEY = "job"
-
-    def __init__(self, window: QMainWindow, first_docks: list[QDockWidget]) -> None:
-        super().__init__(window)
-        self.window = window
-        store = QSettings("Fieldmark", "Fieldmark")
-        geometry, state = store.value(f"{self.KEY}/geometry"), store.value(f"{self.KEY}/state")
-        if geometry is not None:
-            window.restoreGeometry(geometry)
-        if state is None or not window.restoreState(state):
-            # First time: the canvas gets the room; side panels get what their contents need.
-            window.resizeDocks(first_docks, [320, 340], Qt.Orientation.Horizontal)
-        window.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            store = QSettings("Fieldmark", "Fieldmark")
-            store.setValue(f"{self.KEY}/geometry", self.window.saveGeometry())
-            store.setValue(f"{self.KEY}/state", self.window.saveState())
-        return False

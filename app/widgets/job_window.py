@@ -3,8 +3,11 @@ editing action with its shortcut. Each edit is one command on the window's undo 
 writes it as it runs (there is no Save button).
 
 Its parts: ``session`` (the job's editing model, :class:`~app.editing.session.EditSession`), ``canvas``
-(the view of it), ``edit`` (the editing actions), the side panels (objects, labels, attributes,
-adjustments, AI tools, quality) and the layout keeper; each is created in this module.
+(the view of it), ``edit`` (the editing actions), the side panels (the objects sidebar with the
+selected object's card, labels, image adjustments: :mod:`app.widgets.job_sidebar`; AI tools,
+quality), the panel strip and layout keeper (:mod:`app.widgets.job_layout`), the AI and Help menus
+(:mod:`app.widgets.job_menus`) and the key router (:mod:`app.widgets.key_router`); the window
+creates and keeps them all.
 
 Integration points for other features: :meth:`JobWindow.add_side_panel`, :meth:`JobWindow.goto_frame`
 and the :attr:`JobWindow.frame_changed` signal; ``window.set_tool(tool)`` activates a tool on the
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QMenu, QWidget
+from PySide6.QtWidgets import QComboBox, QDockWidget, QInputDialog, QMainWindow, QMenu, QWidget
 
 from app import settings
 from app.editing.session import EditSession, SessionChange
@@ -30,16 +33,19 @@ from app.media.sources import open_task_source
 from app.quality.honeypots import display_numbers
 from app.tools import registry
 from app.tools.base import Modifier, Tool
-from app.widgets.adjustments import AdjustmentsPanel
 from app.widgets.canvas.frame_bar import FrameBar
 from app.widgets.canvas.view import CanvasView
 from app.widgets.job_actions import JobActions
-from app.widgets.job_features import LayoutKeeper, build_ai_tools, build_quality_panel
+from app.widgets.job_features import build_ai_tools, build_quality_panel
+from app.widgets.job_layout import LayoutKeeper, PanelStrip
+from app.widgets.job_lease import install_heartbeat, release_job_lease
+from app.widgets.job_menus import install_job_menus
+from app.widgets.job_sidebar import build_sidebar
 from app.widgets.job_toolbar import JobToolBar
-from app.widgets.panels.attributes import AttributesPanel
-from app.widgets.panels.labels import LabelsPanel
-from app.widgets.panels.objects import ObjectsPanel
+from app.widgets.key_router import KeyRouter
 from app.widgets.shortcuts import SHORTCUTS, ShortcutsDialog, bindings
+from app.widgets.stale_job import install_stale_handler
+from app.widgets.tool_memory import remember_tool_options
 
 if TYPE_CHECKING:
     from app.storage.store import Project
@@ -64,7 +70,8 @@ SHORT_NAMES = {
 class JobWindow(QMainWindow):
     frame_changed = Signal(int)
 
-    def __init__(self, project: Project, job_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project, job_id: int, parent: QWidget | None = None, *,
+                 holds_lease: bool = False) -> None:
         super().__init__(parent)
         self.setWindowFlag(Qt.WindowType.Window, True)
         self.project = project
@@ -83,6 +90,10 @@ class JobWindow(QMainWindow):
             log.warning("media of task %s cannot be opened: %s", self.task.id, exc)
         self.session = EditSession(project, job_id, self.undo_stack)
         self.canvas = CanvasView(self.session, self)
+        install_stale_handler(self, self.session)  # a team project's job written elsewhere
+        self.holds_lease = holds_lease
+        if holds_lease:
+            install_heartbeat(self, project, job_id)
         self.canvas.set_fill_opacity(self.prefs.fill_opacity)
         self.frame_bar = FrameBar(self.frames, self, numbers=display_numbers(self.job))
         self.frame_bar.frame_requested.connect(self.goto_frame)
@@ -97,6 +108,7 @@ class JobWindow(QMainWindow):
                                    [self.actions_by_id[a] for a in ("edit.undo", "edit.redo", "view.fit", "view.one")]],
                                   self.tools["draw:mask"], self.canvas.fill_opacity, self)  # type: ignore[arg-type]
         self.toolbar.opacity_changed.connect(self._on_opacity_changed)
+        remember_tool_options(self.toolbar, self.tools["draw:mask"], self.prefs)  # type: ignore[arg-type]
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
         self.session.status_posted.connect(self._show_status)
         self.session.changed.connect(self._on_session_changed)
@@ -115,6 +127,9 @@ class JobWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title}")
         dock.setWidget(widget)
+        for box in widget.findChildren(QComboBox):  # a long item must not widen the dock (the popup shows it)
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
         self.addDockWidget(area, dock)
         if hasattr(self, "view_menu"):
             self.view_menu.addAction(dock.toggleViewAction())
@@ -196,21 +211,10 @@ class JobWindow(QMainWindow):
     # ------------------------------------------------------------ building
 
     def _build_docks(self) -> None:
-        self.objects_panel = ObjectsPanel(self.session, self)
-        self.labels_panel = LabelsPanel(self.session, self)
-        self.attributes_panel = AttributesPanel(self.session, self)
-        self.adjustments_panel = AdjustmentsPanel(self.canvas, self)
-        self.labels_panel.apply_requested.connect(self.edit.change_label)
-        self.attributes_panel.attribute_edited.connect(self.edit.set_attribute)
-        self.attributes_panel.occluded_toggled.connect(self.edit.toggle_occluded)
-        self.docks = {
-            "objects": self.add_side_panel(self.objects_panel, "Objects"),
-            "labels": self.add_side_panel(self.labels_panel, "Labels"),
-            "attributes": self.add_side_panel(self.attributes_panel, "Attributes"),
-            "adjustments": self.add_side_panel(self.adjustments_panel, "Image adjustments"),
-        }
-        self.tabifyDockWidget(self.docks["attributes"], self.docks["adjustments"])
-        self.docks["attributes"].raise_()
+        sidebar = build_sidebar(self)
+        self.objects_panel, self.object_card = sidebar.objects, sidebar.card
+        self.labels_panel, self.attributes_panel = sidebar.labels, sidebar.attributes
+        self.adjustments_panel, self.docks = sidebar.adjustments, sidebar.docks
 
     def _build_actions(self) -> None:
         keys = bindings(self.prefs)
@@ -238,6 +242,7 @@ class JobWindow(QMainWindow):
         self.view_menu = menus.get("View") or self.menuBar().addMenu("View")
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
+        self.menus = menus
 
     def _install_features(self) -> None:
         """The AI tools panel (Detectors, Interactors, Trackers tabs), the quality panel and the layout
@@ -252,7 +257,15 @@ class JobWindow(QMainWindow):
         self.quality_dock = self.add_side_panel(self.quality_panel, "Quality")
         self.tabifyDockWidget(self.docks["objects"], self.quality_dock)
         self.docks["objects"].raise_()
-        self.layout_keeper = LayoutKeeper(self, [self.ai_dock, self.docks["objects"]])
+        self.strip = PanelStrip(self)
+        for dock, name in ((self.ai_dock, "AI tools"), (self.docks["objects"], "Objects"),
+                           (self.quality_dock, "Quality"), (self.docks["labels"], "Labels"),
+                           (self.docks["adjustments"], "Image")):
+            self.strip.add_dock(dock, name)
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, self.strip)
+        install_job_menus(self, self.menus)
+        self.key_router = KeyRouter(self, self.canvas)
+        self.layout_keeper = LayoutKeeper(self, [self.ai_dock], [self.docks["objects"], self.docks["labels"]])
         self.frame_changed.emit(self.frame)
 
     # ------------------------------------------------------------ actions
@@ -315,6 +328,9 @@ class JobWindow(QMainWindow):
         self.session.changed.disconnect(self._on_session_changed)
         self.undo_stack.changed.disconnect(self._on_stack_changed)
         self.session.close()
+        if self.holds_lease:
+            release_job_lease(self.project, self.job_id)
+            self.holds_lease = False
         self.canvas.shutdown()
         if self.cache is not None:
             self.cache.close()

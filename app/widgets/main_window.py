@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -25,13 +26,18 @@ from PySide6.QtWidgets import (
 
 from app import settings
 from app.domain.enums import JobStage, JobState
-from app.storage.errors import ProjectError, ProjectLockedError
-from app.storage.store import PROJECT_SUFFIX, Project
-from app.widgets.label_editor import LabelsDialog
-from app.widgets.task_dialog import NewTaskDialog
+from app.widgets.project_tree import fill_tree
 
+if TYPE_CHECKING:
+    from app.storage.location import Location
+    from app.storage.store import Project
+
+# The store (SQLAlchemy, Alembic, NumPy) and the task dialog (OpenCV) are imported when a project is
+# created or opened, not at start-up: the empty window paints first (start-up time, see README).
 log = logging.getLogger(__name__)
 JOB_COLUMNS = ["Task / job", "Type", "Frames", "Stage", "State", "Assignee", "Annotations"]
+COUNTS_DELAY_MS = 800
+QUALITY_MENU_DELAY_MS = 150
 
 
 class MainWindow(QMainWindow):
@@ -52,12 +58,29 @@ class MainWindow(QMainWindow):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setCentralWidget(self.placeholder)
         self._build_menus()
-        from app.widgets.quality_menu import QualityMenu  # the quality package is only needed from here
-
-        self.quality_menu = QualityMenu(self)
+        self._quality_menu: Any = None  # built just after the first paint (or when first used): it is slow to import
+        self._counts_timer = QTimer(self)
+        self._counts_timer.setSingleShot(True)
+        self._counts_timer.setInterval(COUNTS_DELAY_MS)
+        self._counts_timer.timeout.connect(self.refresh)
         self._update_actions()
         self.statusBar().showMessage("Ready")
         self._restore_layout()
+
+    @property
+    def quality_menu(self) -> Any:
+        """The Quality menu (:class:`app.widgets.quality_menu.QualityMenu`), built on first use."""
+        if self._quality_menu is None:
+            from app.widgets.quality_menu import QualityMenu  # the quality package and pyqtgraph: 1-2 s
+
+            self._quality_menu = QualityMenu(self)
+            self._update_actions()
+        return self._quality_menu
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)  # type: ignore[arg-type]
+        if self._quality_menu is None:
+            QTimer.singleShot(QUALITY_MENU_DELAY_MS, lambda: self.quality_menu)  # once the window is painted
 
     # ---------------------------------------------------------------- menus
 
@@ -75,12 +98,16 @@ class MainWindow(QMainWindow):
         file = bar.addMenu("&File")
         self.add_action(file, "New project…", self.new_project, "Ctrl+N")
         self.add_action(file, "Open project…", self.open_project_dialog, "Ctrl+O")
+        self.add_action(file, "New team project…", self.new_team_project)
+        self.add_action(file, "Open team project…", self.open_team_project_dialog)
         self.recent_menu = file.addMenu("Open recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.add_action(file, "Open demo project", self.open_demo)
         file.addSeparator()
         self.add_action(file, "Import dataset…", self.import_dataset, "Ctrl+I", needs_project=True)
         self.add_action(file, "Export dataset…", self.export_dataset, "Ctrl+E", needs_project=True)
+        self.add_action(file, "Export job package…", self.export_job_package, needs_project=True)
+        self.add_action(file, "Merge package…", self.merge_package, needs_project=True)
         file.addSeparator()
         self.add_action(file, "Close project", self.close_project, needs_project=True)
         self.add_action(file, "Preferences…", self.edit_preferences, "Ctrl+,")
@@ -106,13 +133,16 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for path in self.prefs.recent_projects:
             action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_project(Path(p)))
+            action.triggered.connect(lambda _=False, p=path: self.open_project(p))
         if not self.prefs.recent_projects:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     # ---------------------------------------------------------------- project lifecycle
 
     def new_project(self) -> None:
+        from app.storage.errors import ProjectError
+        from app.storage.store import PROJECT_SUFFIX, Project
+
         path, _ = QFileDialog.getSaveFileName(self, "New project", "", f"Fieldmark project (*{PROJECT_SUFFIX})")
         if not path:
             return
@@ -128,13 +158,46 @@ class MainWindow(QMainWindow):
         self.edit_labels()
 
     def open_project_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", f"Fieldmark project (*{PROJECT_SUFFIX})")
+        from app.storage.store import PROJECT_SUFFIX
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "",
+                                              f"Fieldmark project or field package (*{PROJECT_SUFFIX} *.fmpkg)")
         if path:
             self.open_project(Path(path))
 
-    def open_project(self, path: Path) -> bool:
+    def new_team_project(self) -> None:
+        from app.widgets.team_project import create_team_project
+
+        project = create_team_project(self)
+        if project is not None:
+            self._set_project(project)
+            self.edit_labels()
+
+    def open_team_project_dialog(self) -> None:
+        from app.widgets.team_project import ask_location
+
+        location = ask_location(self, "Open team project")
+        if location is not None:
+            self.open_project(location)
+
+    def open_project(self, path: str | Path | Location) -> bool:
+        """Open a project file, a field package or a team project (a ``postgresql://`` URL or :class:`Location`)."""
+        from app.storage.errors import EmptyDatabaseError, ProjectError, ProjectLockedError
+        from app.storage.location import parse_location
+        from app.storage.store import Project
+        from app.widgets.package_dialogs import unpack_before_open
+        from app.widgets.team_project import offer_to_initialise
+
+        if isinstance(path, Path | str) and not str(path).startswith("postgres") and not unpack_before_open(
+                self, Path(path)):
+            return False
         try:
             project = Project.open(path)
+        except EmptyDatabaseError as exc:
+            created = offer_to_initialise(self, parse_location(path), str(exc))
+            if created is None:
+                return False
+            project = created
         except ProjectLockedError as exc:
             answer = QMessageBox.question(self, "Project in use", f"{exc}\n\nOpen it read-only?")
             if answer != QMessageBox.StandardButton.Yes:
@@ -158,7 +221,7 @@ class MainWindow(QMainWindow):
     def _set_project(self, project: Project) -> None:
         self.close_project()
         self.project = project
-        self.prefs.add_recent(project.path)
+        self.prefs.add_recent(project.location.display)  # a URL without password: libpq supplies it
         settings.save(self.prefs)
         project.add_listener(self._on_project_changed)
         self.setCentralWidget(self.tree)
@@ -195,31 +258,17 @@ class MainWindow(QMainWindow):
     def _on_project_changed(self, kind: str, _job_id: int | None) -> None:
         if kind in ("tasks", "jobs", "labels"):
             self.refresh()
+        elif kind == "annotations":
+            self._counts_timer.start()  # edits come in bursts: one refresh of the counts after them
 
     # ---------------------------------------------------------------- tasks and jobs
 
     def refresh(self) -> None:
-        self.tree.clear()
+        """Rebuild the task/job tree (the selection is kept) with fresh annotation counts."""
         if self.project is None:
+            self.tree.clear()
             return
-        for task in self.project.tasks():
-            counts = self.project.counts(task_id=task.id)
-            task_item = QTreeWidgetItem([
-                f"{task.name}  (#{task.id})", task.media_type, str(task.size), "", "", "",
-                f"{counts['shapes']} shapes, {counts['tracks']} tracks, {counts['tags']} tags",
-            ])
-            self.tree.addTopLevelItem(task_item)
-            for job in self.project.jobs(task.id):
-                frames = job.frame_list()
-                item = QTreeWidgetItem([
-                    f"Job #{job.id}", job.type.value, f"{frames[0]}–{frames[-1]} ({len(frames)})",
-                    job.stage.value, job.state.value, job.assignee, "",
-                ])
-                item.setData(0, Qt.ItemDataRole.UserRole, job.id)
-                task_item.addChild(item)
-            task_item.setExpanded(True)
-        for column in range(len(JOB_COLUMNS)):
-            self.tree.resizeColumnToContents(column)
+        fill_tree(self.tree, self.project, len(JOB_COLUMNS))
 
     def selected_task_and_job(self) -> tuple[int | None, int | None]:
         """The task (and job) selected in the tree; the only task when nothing is selected."""
@@ -248,11 +297,16 @@ class MainWindow(QMainWindow):
             return None
         window = self.job_windows.get(job_id)
         if window is None:
+            from app.widgets.job_lease import take_job_lease
             from app.widgets.job_window import JobWindow
 
-            window = JobWindow(self.project, job_id, self)
+            holds_lease = take_job_lease(self, self.project, job_id)
+            if holds_lease is None:
+                return None
+            window = JobWindow(self.project, job_id, self, holds_lease=holds_lease)
             window.setWindowFlag(Qt.WindowType.Window, True)
             window.destroyed.connect(lambda _=None, j=job_id: self.job_windows.pop(j, None))
+            window.destroyed.connect(lambda _=None: self.refresh())  # the counts after the job's edits
             window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
             self.job_windows[job_id] = window
         window.show()
@@ -289,10 +343,14 @@ class MainWindow(QMainWindow):
             self.prefs = settings.load()
 
     def edit_labels(self) -> None:
+        from app.widgets.label_editor import LabelsDialog
+
         if self.project is not None:
             LabelsDialog(self.project, self).exec()
 
     def new_task(self) -> None:
+        from app.widgets.task_dialog import NewTaskDialog
+
         if self.project is not None:
             dialog = NewTaskDialog(self.project, self)
             dialog.exec()
@@ -312,6 +370,16 @@ class MainWindow(QMainWindow):
 
     def export_dataset(self) -> None:
         self._transfer("export")
+
+    def export_job_package(self) -> None:
+        from app.widgets.package_dialogs import export_job_package
+
+        export_job_package(self)
+
+    def merge_package(self) -> None:
+        from app.widgets.package_dialogs import merge_package_dialog
+
+        merge_package_dialog(self)
 
     def auto_annotate(self) -> None:
         from app.widgets.ai.auto_annotation_dialog import AutoAnnotationDialog

@@ -3,9 +3,9 @@ task and project reports computed in the background, stored, and exportable to C
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
 from app.core.work import CancelToken, Outcome, ProgressFn
@@ -68,6 +68,7 @@ class QualityMenu:
         add(menu, "Project quality report…", self.project_report, needs_project=True)
         self.last_reports: list[tuple[str, int, Any]] = []
         self.last_outcome: Any = None
+        self.last_message = ""  # what the last workflow action said
 
     @property
     def project(self) -> Project | None:
@@ -188,6 +189,18 @@ class QualityMenu:
             action(self.project, job_id)
         except workflow.WorkflowError as exc:
             QMessageBox.warning(self.window, "Workflow", str(exc))
+            return
+        done = {workflow.send_to_validation: "sent to validation", workflow.accept: "accepted",
+                workflow.reject: "returned to the annotator (rejected)"}.get(action, "updated")
+        self._tell("Workflow", f"Job #{job_id} {done}.")
+
+    def _tell(self, title: str, text: str) -> None:
+        """Say what a workflow action did: in the status bar and in a message that stays until read."""
+        self.last_message = text
+        self.window.statusBar().showMessage(text, 15000)
+        box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, self.window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        box.open()  # not modal: the user keeps working
 
     def submit(self, job_id: int) -> None:
         """The report is computed in the background; the decision is written on the GUI thread."""
@@ -207,8 +220,7 @@ class QualityMenu:
                 QMessageBox.warning(self.window, "Submit", str(exc))
                 return
             self.last_outcome = outcome
-            value = "" if outcome.value is None else f" ({outcome.metric} {outcome.value:.3f})"
-            self.window.statusBar().showMessage(f"Job #{job_id}: {outcome.decision}{value}", 8000)
+            self._tell("Submit", submission_text(job_id, outcome))
 
         self._run("Checking the job against Ground Truth", compute, decide)
 
@@ -219,7 +231,7 @@ class QualityMenu:
 
         ``store(result)`` runs on the GUI thread; a cancelled run says so in the status bar.
         """
-        path = Path(self.project.path)
+        path = self.project.location
 
         def work(token: CancelToken, progress: ProgressFn) -> Any:
             with Project.open(path, read_only=True) as project:
@@ -273,3 +285,17 @@ class QualityMenu:
             path, _ = QFileDialog.getSaveFileName(self.window, "Export report", f"quality-{scope}.csv", "CSV (*.csv)")
             if path:
                 write_csv(path, self.last_reports)
+
+
+def submission_text(job_id: int, outcome: workflow.SubmitOutcome) -> str:
+    """One sentence on what a submission did (accepted, returned for rework, sent to validation)."""
+    if outcome.value is None:
+        return f"Job #{job_id} sent to validation: there are no Ground Truth frames to check it against."
+    score = f"{outcome.metric} {outcome.value:.3f}"
+    target = f"target {outcome.threshold:.3f}"
+    if outcome.decision == "accepted":
+        return f"Job #{job_id} accepted: {score} meets the {target}."
+    if outcome.decision == "returned":
+        return (f"Job #{job_id} returned for rework: {score} is below the {target} "
+                f"(attempt {outcome.attempts}). Fix the conflicts in the Quality panel and submit again.")
+    return f"Job #{job_id} sent to validation: {score} is below the {target} after {outcome.attempts} attempts."

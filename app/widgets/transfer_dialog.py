@@ -177,7 +177,7 @@ class TransferDialog(QDialog):
         options = {"yolo_task": self.yolo_task.currentText()} if fmt == "yolo" else {}
 
         def work(token: CancelToken, progress: ProgressFn) -> Any:
-            reader = Project.open(project.path, read_only=True)  # its own connection: nothing shared
+            reader = Project.open(project.location, read_only=True)  # its own connection: nothing shared
             try:
                 return export_project(reader, fmt, path, task=task, job=job, with_images=with_images,
                                       progress=_progress(token, progress, "Writing"), **options)

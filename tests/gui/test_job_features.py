@@ -127,6 +127,7 @@ def test_quality_conflict_jumps_to_frame_and_selects_shapes(window: JobWindow) -
 def test_job_window_layout_persists(qtbot, tmp_path: Path) -> None:
     from PySide6.QtCore import QSettings
 
+    from app.widgets.job_layout import LayoutKeeper
     from app.widgets.job_window import JobWindow
 
     project = make_project(tmp_path)
@@ -135,7 +136,7 @@ def test_job_window_layout_persists(qtbot, tmp_path: Path) -> None:
     first.show()
     first.quality_dock.hide()
     first.close()
-    assert QSettings("Fieldmark", "Fieldmark").value("job/state") is not None
+    assert QSettings("Fieldmark", "Fieldmark").value(f"{LayoutKeeper.KEY}/state") is not None
     second = JobWindow(project, project.jobs()[0].id)
     qtbot.addWidget(second)
     second.show()

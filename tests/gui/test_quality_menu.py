@@ -96,6 +96,40 @@ def test_submit_accepts_a_job_that_meets_the_target(qtbot, tmp_path: Path, monke
     window.quality_menu.submit(job.id)
     qtbot.waitUntil(lambda: window.quality_menu.last_outcome is not None, timeout=20000)
     assert window.quality_menu.last_outcome.decision == "accepted"
+    assert window.quality_menu.last_message.startswith(f"Job #{job.id} accepted: accuracy 1.000 meets")
+    assert window.statusBar().currentMessage() == window.quality_menu.last_message  # visible feedback
     job = project.job(job.id)
     assert (job.stage, job.state) == (JobStage.ACCEPTANCE, JobState.COMPLETED)
+    window.close_project()
+
+
+def test_every_workflow_action_says_what_happened(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from app.quality import workflow
+    from app.quality.workflow import SubmitOutcome
+    from app.widgets.quality_menu import submission_text
+
+    window, project, _gt, job = with_gt_job(qtbot, tmp_path, monkeypatch)
+    window.quality_menu._workflow(workflow.send_to_validation, job.id)
+    assert window.quality_menu.last_message == f"Job #{job.id} sent to validation."
+    returned = submission_text(7, SubmitOutcome("returned", "accuracy", 0.5, 0.9, 1, None))
+    assert returned.startswith("Job #7 returned for rework: accuracy 0.500 is below the target 0.900 (attempt 1)")
+    assert "no Ground Truth" in submission_text(7, SubmitOutcome("validation", "accuracy", None, 0.0, 1, None))
+    window.close_project()
+
+
+def test_tree_keeps_the_selection_and_counts_gt_apart(qtbot, tmp_path: Path, monkeypatch) -> None:
+    window, project, gt, job = with_gt_job(qtbot, tmp_path, monkeypatch)
+    car = project.labels().by_name("car").id
+    job_item = next(window.tree.topLevelItem(0).child(i) for i in range(window.tree.topLevelItem(0).childCount())
+                    if window.tree.topLevelItem(0).child(i).text(0) == f"Job #{job.id}")
+    window.tree.setCurrentItem(job_item)
+    project.add_shapes(gt.id, [Shape("rectangle", 1, car, [0, 0, 10, 10]), Shape("rectangle", 2, car, [0, 0, 9, 9])])
+    project.add_shapes(job.id, [Shape("rectangle", 1, car, [0, 0, 10, 10])])
+    # The counts follow the edits (after a short delay) and the selected job stays selected.
+    qtbot.waitUntil(lambda: window.tree.topLevelItem(0).text(6).startswith("1 shapes"), timeout=5000)
+    assert window.tree.topLevelItem(0).text(6) == "1 shapes, 0 tracks, 0 tags  (GT: 2 shapes, 0 tracks, 0 tags)"
+    assert window.selected_task_and_job() == (job.task_id, job.id)
+    window.tree.setCurrentItem(window.tree.topLevelItem(0))
+    window.refresh()
+    assert window.selected_task_and_job() == (job.task_id, None)
     window.close_project()

@@ -99,6 +99,24 @@ class Cluster:
                              autocommit=True) as conn:
             conn.execute(sql)
 
+    def admin_execute_in(self, url: str, sql: str) -> None:
+        """Run ``sql`` as the superuser in the database of ``url``."""
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def require_password(self, user: str, password: str) -> None:
+        """A login role that must give ``password`` (scram-sha-256): the other roles keep trust."""
+        hba = self.data / "pg_hba.conf"
+        rule = f"host all {user} 127.0.0.1/32 scram-sha-256\n"
+        text = hba.read_text()
+        if rule not in text:
+            hba.write_text(rule + text)
+        self.admin_execute(f"DROP ROLE IF EXISTS {user}")
+        self.admin_execute(f"CREATE ROLE {user} LOGIN SUPERUSER PASSWORD '{password}'")
+        self.admin_execute("SELECT pg_reload_conf()")
+
     def create_database(self, prefix: str = "fm") -> str:
         """A new empty database; returns its URL."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"

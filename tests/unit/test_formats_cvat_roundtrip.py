@@ -26,14 +26,14 @@ def _names(ds: Dataset) -> tuple[dict[int, str], dict[int, str]]:
 
 
 def normalized(ds: Dataset) -> dict[str, Any]:
-    """Annotations with ids dropped and label/attribute ids replaced by names."""
+    """Annotations with ids (and uids) dropped and label/attribute ids replaced by names."""
     labels, attrs = _names(ds)
 
     def fix(obj: Any) -> Any:
         if isinstance(obj, dict):
             out = {}
             for key, value in obj.items():
-                if key == "id":
+                if key in ("id", "uid"):  # store identities, not content
                     continue
                 if key == "label_id":
                     out["label"] = labels[value]

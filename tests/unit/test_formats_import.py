@@ -42,8 +42,8 @@ def images(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def project(tmp_path: Path, images: Path) -> Project:
-    project = Project.create(tmp_path / "p.fmproj", "p", _fresh_labels())
+def project(project_location: str, images: Path) -> Project:
+    project = Project.create(project_location, "p", _fresh_labels())
     create_image_task(project, "t", [images], segment_size=10)
     yield project
     project.close()

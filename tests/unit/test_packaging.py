@@ -63,6 +63,11 @@ def test_desktop_entry_runs_a_real_command_and_names_the_icon() -> None:
     parsed = build_parser().parse_args([*cli_args, "project.fmproj"])
     assert parsed.command == "open" and parsed.path == "project.fmproj"
     assert (ROOT / "resources" / f"{entry['Icon']}.png").is_file()
+    # Double-click on a project or a field package: the types the desktop entry claims are defined with their globs.
+    mime = (PACKAGING / "fieldmark-mime.xml").read_text(encoding="utf-8")
+    for mime_type, glob in (("application/x-fieldmark-project", "*.fmproj"), ("application/x-fieldmark-package", "*.fmpkg")):
+        assert mime_type in entry["MimeType"].split(";") and f'type="{mime_type}"' in mime and f'"{glob}"' in mime
+    assert build_parser().parse_args([*cli_args, "job.fmpkg"]).path == "job.fmpkg"
 
 
 def test_spec_bundles_what_is_read_as_files_at_run_time() -> None:

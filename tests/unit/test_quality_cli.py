@@ -56,7 +56,7 @@ def test_csv_layout(shared_fixtures: Path) -> None:
 
 
 def test_report_settings_gt_and_workflow_commands(project, tmp_path: Path, capsys) -> None:  # noqa: F811
-    path = str(project.path)
+    path = project.location.display  # a file or a team project URL
     jobs = [j for j in project.jobs(1) if j.type is JobType.ANNOTATION]
     project.close()
     assert main(["quality", "gt-job", path, "--method", "manual", "--frames", "1,6"]) == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +25,7 @@ def box(frame: int, x: float, label: int = CAR) -> Shape:
 
 
 @pytest.fixture
-def project(tmp_path: Path):
+def project(project_location: str):
     labels = make_labels()
     for lbl in labels:
         lbl.id = None
@@ -35,7 +34,7 @@ def project(tmp_path: Path):
         for s in lbl.sublabels:
             s.id = None
             s.parent_id = None
-    proj = Project.create(tmp_path / "p.fmproj", "p", labels)
+    proj = Project.create(project_location, "p", labels)
     frames = [FrameInfo(i, f"{i}.png", 100, 60) for i in range(10)]
     proj.create_task("t", frames, segment_size=5)
     yield proj
@@ -215,7 +214,7 @@ def test_submit_accepts_returns_or_sends_to_validation(project) -> None:
 # ----------------------------------------------------------------------------- consensus
 
 
-def test_consensus_merge_votes_and_keeps_singletons(tmp_path: Path) -> None:
+def test_consensus_merge_votes_and_keeps_singletons(project_location: str) -> None:
     labels = make_labels()
     for lbl in labels:
         lbl.id = None
@@ -223,7 +222,7 @@ def test_consensus_merge_votes_and_keeps_singletons(tmp_path: Path) -> None:
             a.id = None
         for s in lbl.sublabels:
             s.id = None
-    proj = Project.create(tmp_path / "c.fmproj", "c", labels)
+    proj = Project.create(project_location, "c", labels)
     proj.create_task("t", [FrameInfo(0, "0.png", 100, 60)], consensus_replicas=3)
     car, dog = proj.labels().by_name("car").id, proj.labels().by_name("dog").id
     replicas = [j for j in proj.jobs(1) if j.type is JobType.CONSENSUS_REPLICA]

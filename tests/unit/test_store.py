@@ -32,8 +32,8 @@ def make_labels() -> list[Label]:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    p = Project.create(tmp_path / "p.fmproj", "test", make_labels())
+def project(project_location: str) -> Project:
+    p = Project.create(project_location, "test", make_labels())
     p.create_task("t", [FrameInfo(i, f"{i:03d}.jpg", 640, 480) for i in range(20)], segment_size=10)
     yield p
     p.close()
@@ -145,7 +145,9 @@ def test_jobs_workflow_fields(project: Project) -> None:
         project.create_job(job.task_id, JobType.GROUND_TRUTH, [99])
 
 
-def test_second_writer_is_refused_and_reader_allowed(project: Project) -> None:
+def test_second_writer_is_refused_and_reader_allowed(tmp_path: Path) -> None:
+    # A project file has one writer (an OS lock); a team project many (see test_store_pg.py).
+    project = Project.create(tmp_path / "p.fmproj", "test", make_labels())
     with pytest.raises(ProjectLockedError, match="in use"):
         Project.open(project.path)
     reader = Project.open(project.path, read_only=True)
@@ -155,6 +157,7 @@ def test_second_writer_is_refused_and_reader_allowed(project: Project) -> None:
             reader.add_shapes(1, [])
     finally:
         reader.close()
+        project.close()
 
 
 def test_lock_is_released_on_close(tmp_path: Path) -> None:

@@ -28,13 +28,16 @@ from PySide6.QtWidgets import (
 from app.editing.stack import UndoStack
 from app.models.label_matching import LabelMapping
 from app.models.manager import ModelManager
+from app.models.recipe import FunctionRecipe
 from app.models.registry import Registry
 from app.models.run_log import RunConflict, key_options, prepare_run, registration_identity, run_key, unfinished_run
 from app.models.runner import Progress, RunOptions, RunResult, plan_job, plan_task
 from app.widgets import workers
 from app.widgets.ai.label_matching_dialog import LabelMatchingDialog
-from app.widgets.ai.model_choice import Choice, available, load_choice, safe_registry
+from app.widgets.ai.model_choice import Choice, available, safe_registry
 from app.widgets.ai.run_control import RunHandle, RunRequest
+from app.widgets.ai.run_place import RunPlaceField
+from app.widgets.ai.sam3_prompts import PromptsDialog, is_sam3, loader
 from app.widgets.ai.threshold_field import ThresholdField
 
 
@@ -56,7 +59,8 @@ class AutoAnnotationDialog(QDialog):
         self.project, self.task_id, self.job_id, self.undo_stack = project, task_id, job_id, undo_stack
         self.registry = registry if registry is not None else safe_registry()
         self.choices: list[Choice] = available(self.registry, manager or ModelManager())
-        self.functions: dict[str, Any] = {}
+        self.functions: dict[Any, Any] = {}
+        self.prompts: dict[str, str] = {}  # SAM 3: label name -> text prompt (the Detectors tab's, if given)
         self.mapping: LabelMapping | None = None
         self.allow_unmatched = False
         self.handle: RunHandle | None = None
@@ -87,9 +91,12 @@ class AutoAnnotationDialog(QDialog):
         self.unfinished_label.setWordWrap(True)
         self.continue_button = QPushButton("Continue")
         self.continue_button.clicked.connect(self.continue_run)
+        self.prompts_button = QPushButton("SAM 3 prompts...")
+        self.prompts_button.clicked.connect(self.edit_prompts)
         self.match_button = QPushButton("Match labels...")
         self.match_button.clicked.connect(self.edit_mapping)
         self.mapping_label = QLabel("Labels matched by name")
+        self.run_place = RunPlaceField()
         self.progress = QProgressBar()
         self.eta = QLabel(format_eta(None))
         self.run_button = QPushButton("Annotate")
@@ -110,6 +117,9 @@ class AutoAnnotationDialog(QDialog):
         form.addRow("Frame timeout", self.frame_timeout)
         form.addRow(self.unfinished_label, self.continue_button)
         form.addRow(self.match_button, self.mapping_label)
+        form.addRow(self.prompts_button)
+        self.prompts_button.setVisible(is_sam3(self.current_choice()))
+        form.addRow("Run on", self.run_place)
         buttons = QHBoxLayout()
         buttons.addWidget(self.eta)
         buttons.addStretch(1)
@@ -129,24 +139,30 @@ class AutoAnnotationDialog(QDialog):
     def _model_changed(self) -> None:
         self.mapping = None
         self.mapping_label.setText("Labels matched by name")
+        self.prompts_button.setVisible(is_sam3(self.current_choice()))
+
+    def edit_prompts(self) -> None:
+        """SAM 3: edit the text prompt of each label (label name by default)."""
+        dialog = PromptsDialog(list(self.project.labels()), self.prompts, self)
+        if dialog.exec() == PromptsDialog.DialogCode.Accepted:
+            self.prompts = dialog.prompts()
 
     def options(self) -> RunOptions:
         return RunOptions(conf_threshold=self.threshold.value(), conv_mask_to_poly=self.conv_mask.isChecked(),
                           clear_existing=self.clear_existing.isChecked(), allow_unmatched_labels=self.allow_unmatched,
                           mapping=self.mapping, frame_timeout=self.frame_timeout.value() or None)
 
-    def _function(self, choice: Choice) -> Any:
-        """Load (or reuse) the function; called in worker threads."""
-        if choice.title not in self.functions:
-            self.functions[choice.title] = load_choice(choice)
-        return self.functions[choice.title]
+    def _loader(self, choice: Choice) -> Any:
+        """The function's loader (called in worker threads; SAM 3 gets the task labels and prompts)."""
+        return loader(choice, list(self.project.labels()), self.prompts, self.functions)
 
     def edit_mapping(self) -> None:
         choice = self.current_choice()
         if choice is None:
             return
         self.match_button.setEnabled(False)
-        workers.start(lambda _token, _progress: self._function(choice), on_finished=self._open_mapping,
+        load = self._loader(choice)
+        workers.start(lambda _token, _progress: load(), on_finished=self._open_mapping,
                       on_failed=lambda message, _t: self._show_error(message))
 
     def _open_mapping(self, function: Any) -> None:
@@ -194,6 +210,11 @@ class AutoAnnotationDialog(QDialog):
         choice = self.current_choice()
         if choice is None or self.handle is not None:
             return
+        try:
+            ray = self.run_place.settings()
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
         if self.job_scope.isChecked() and self.job_id is not None:
             items = plan_job(self.project, self.job_id)
         else:
@@ -212,8 +233,14 @@ class AutoAnnotationDialog(QDialog):
         self.last_error = ""
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        request = RunRequest(self.project, self.task_id, items, lambda: self._function(choice), options,
-                             self.undo_stack, run)
+        if ray is not None and is_sam3(choice):
+            self._show_error("SAM 3 runs on this computer only (it needs the task's labels as prompts)")
+            self.run_button.setEnabled(True)
+            self.cancel_button.setEnabled(False)
+            return
+        recipe = FunctionRecipe.from_registration(choice.registration)
+        request = RunRequest(self.project, self.task_id, items, self._loader(choice), options,
+                             self.undo_stack, run, ray=ray, recipe=recipe)
         self.handle = RunHandle(request, self._on_progress, self._on_done, self._on_failed)
         self.refresh_unfinished()
 

@@ -18,8 +18,9 @@ from app.editing.stack import UndoStack
 from app.models.manager import ModelManager, models_changed
 from app.models.registry import Registry, RegistryError
 from app.models.runner import RunOptions, RunResult, plan_job
-from app.widgets.ai.model_choice import Choice, available, load_choice, safe_registry
+from app.widgets.ai.model_choice import Choice, available, safe_registry
 from app.widgets.ai.run_control import RunHandle, RunRequest
+from app.widgets.ai.sam3_prompts import PromptsDialog, is_sam3, loader
 from app.widgets.ai.threshold_field import ThresholdField
 from app.widgets.event_bridge import connect_event
 
@@ -38,9 +39,11 @@ class DetectorsTab(QWidget):
         self.job_id: int | None = None
         self.frame: int | None = None
         self.undo_stack: UndoStack | None = None
-        self.functions: dict[str, Any] = {}
+        self.functions: dict[Any, Any] = {}
+        self.prompts: dict[str, str] = {}  # SAM 3: label name -> text prompt, where edited
         self.handle: RunHandle | None = None
         self.status = QLabel("")
+        self.status.setWordWrap(True)  # the hint names a folder: it must not widen the AI tools dock
         self.model_combo = QComboBox()
         self.threshold = ThresholdField()
         self.conv_mask = QCheckBox("Masks as polygons")
@@ -49,8 +52,12 @@ class DetectorsTab(QWidget):
         self.allow_unmatched.setChecked(True)
         self.run_button = QPushButton("Annotate frame")
         self.run_button.clicked.connect(self.run_current_frame)
+        self.prompts_button = QPushButton("Prompts...")
+        self.prompts_button.clicked.connect(self.edit_prompts)
+        self.model_combo.currentIndexChanged.connect(lambda _i: self._update_enabled())
         form = QFormLayout()
         form.addRow("Model", self.model_combo)
+        form.addRow(self.prompts_button)
         form.addRow("Threshold", self.threshold)
         for box in (self.conv_mask, self.clear_existing, self.allow_unmatched):
             form.addRow(box)
@@ -90,11 +97,20 @@ class DetectorsTab(QWidget):
     def _update_enabled(self) -> None:
         ready = bool(self.choices) and self.project is not None and self.job_id is not None and self.frame is not None
         self.run_button.setEnabled(ready and self.handle is None)
+        self.prompts_button.setVisible(is_sam3(self.current_choice()))
+        self.prompts_button.setEnabled(self.project is not None)
 
-    def _function(self, choice: Choice) -> Any:
-        if choice.title not in self.functions:
-            self.functions[choice.title] = load_choice(choice)
-        return self.functions[choice.title]
+    def current_choice(self) -> Choice | None:
+        index = self.model_combo.currentIndex()
+        return self.choices[index] if 0 <= index < len(self.choices) else None
+
+    def edit_prompts(self) -> None:
+        """SAM 3: edit the text prompt of each label (label name by default)."""
+        if self.project is None:
+            return
+        dialog = PromptsDialog(list(self.project.labels()), self.prompts, self)
+        if dialog.exec() == PromptsDialog.DialogCode.Accepted:
+            self.prompts = dialog.prompts()
 
     def run_current_frame(self) -> None:
         index = self.model_combo.currentIndex()
@@ -105,8 +121,9 @@ class DetectorsTab(QWidget):
                              clear_existing=self.clear_existing.isChecked(),
                              allow_unmatched_labels=self.allow_unmatched.isChecked(), batch_frames=1)
         job = self.project.job(self.job_id)
+        load = loader(choice, list(self.project.labels()), self.prompts, self.functions)
         request = RunRequest(self.project, job.task_id, plan_job(self.project, self.job_id, [self.frame]),
-                             lambda: self._function(choice), options, self.undo_stack)
+                             load, options, self.undo_stack)
         self.status.setText(f"Running {choice.title}...")
         self.handle = RunHandle(request, lambda _p: None, self._done, self._failed)
         self._update_enabled()

@@ -32,6 +32,7 @@ from app.domain.enums import ShapeType
 from app.domain.labels import LabelSet
 from app.models.manager import models_changed
 from app.models.sam2_image import SIZES
+from app.models.sam3.interactor import Sam3Interactor
 from app.tools.ai_options import MAX_POINTS, MIN_POINTS, InteractorOptions
 from app.widgets.event_bridge import connect_event
 
@@ -51,6 +52,7 @@ class ModelChoice:
 def builtin_choices() -> list[ModelChoice]:
     choices = [ModelChoice(f"sam2:{name}", name.replace("sam2.1-", "SAM 2.1 "), text, "ai:sam2")
                for name, text in SIZES.items()]
+    choices.append(ModelChoice("sam3", "SAM 3", Sam3Interactor.description, "ai:sam2"))
     choices.append(ModelChoice(SCISSORS, "Intelligent scissors",
                                "OpenCV intelligent scissors: click along an edge, the contour follows it. "
                                "No model needed.", "ai:scissors"))
@@ -64,6 +66,8 @@ def default_factory(key: str) -> Any:
         from app.models.sam2_image import Sam2Interactor
 
         return Sam2Interactor(name, name=name)
+    if kind == "sam3":
+        return Sam3Interactor(key)
     if kind == "function":
         from app.models.interaction_functions import LazyFunctionInteractor
         from app.models.registry import Registry

@@ -30,6 +30,20 @@ from app.widgets import workers
 from app.widgets.ai.model_choice import Choice, load_choice
 from app.widgets.event_bridge import connect_event
 
+
+def sam3_file(path: Path) -> bool:
+    """A SAM 3 safetensors checkpoint (header check only: cheap enough for the GUI thread)."""
+    from app.models.sam3.checkpoint import check_sam3
+
+    if path.suffix.lower() != ".safetensors":
+        return False
+    try:
+        check_sam3(path)
+    except ModelError:
+        return False
+    return True
+
+
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt *.bin *.safetensors);;All files (*)"
 
 
@@ -95,12 +109,41 @@ class ModelsDialog(QDialog):
             path, _ = QFileDialog.getOpenFileName(self, "Add checkpoint", "", CHECKPOINT_FILTER)
         if not path:
             return
+        if sam3_file(Path(path)):
+            return self.add_sam3(path)
         try:
             added = self.manager.add(path)
             self.refresh()
             self._check_trust(added, trust)
         except ModelError as exc:
             return self._error(str(exc))
+
+    def add_sam3(self, path: str, *, accept: bool | None = None) -> None:
+        """Import a SAM 3 checkpoint: the one-time licence question (``accept`` None asks), then the
+        SHA-256 and the copy in a background job."""
+        from app.models.sam3.checkpoint import import_checkpoint
+        from app.models.sam3.licence import LICENCE_NAME, LicenceStore
+
+        try:
+            if not LicenceStore(self.manager.root).accepted(LICENCE_NAME):
+                if accept is None:
+                    accept = self._ask(f"{LICENCE_NAME}", f"SAM 3's weights are licensed under Meta's "
+                                       f"{LICENCE_NAME}.\n\nDo you accept the {LICENCE_NAME}? Fieldmark records "
+                                       "your acceptance once, with this file's SHA-256.")
+                if not accept:
+                    return self._error(f"Not added: SAM 3 needs the {LICENCE_NAME} accepted")
+        except ModelError as exc:
+            return self._error(str(exc))
+        self.info.setText(f"Adding {path} (checksum and copy)...")
+        workers.start(lambda _token, _progress: import_checkpoint(path, accept_licence=bool(accept),
+                                                                  manager=self.manager),
+                      on_finished=self._sam3_added, on_failed=lambda message, _t: self._error(message))
+
+    def _sam3_added(self, added: Path) -> None:
+        from app.models.sam3.licence import LICENCE_NAME
+
+        self.refresh()
+        self.info.setText(f"Added SAM 3 checkpoint {added}; {LICENCE_NAME} accepted, SHA-256 recorded")
 
     def add_hf_checkpoint(self, path: str | None = None, repo_id: str | None = None, *,
                           trust: bool | None = None) -> None:

@@ -6,6 +6,8 @@ seconds), opens its own writer handle on the project (the store's thread rule) a
 command writes each batch through that handle as it comes, so the worker never waits on the GUI
 thread. The store's change events reach the GUI's listeners on the GUI thread. A run that wrote nothing
 (failed and reverted, cancelled before its first frame, or found nothing) leaves no undo step.
+A request with ``ray`` settings runs on Ray instead (:class:`~app.models.backends.OnRay`): the actors load
+the function from its recipe and this worker, the project's one writer, writes what they return.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any
 from app.core.work import Cancelled, CancelToken, Outcome, Progress, ProgressFn
 from app.editing.stack import UndoStack
 from app.media.sources import open_task_source
+from app.models.backends import OnRay
+from app.models.ray_backend import RaySettings
+from app.models.recipe import FunctionRecipe
 from app.models.run_log import PreparedRun
 from app.models.runner import RunOptions, RunResult, WorkItem, run_detection
 from app.models.writer import AutoAnnotationRun
@@ -32,6 +37,9 @@ class RunRequest:
     options: RunOptions
     undo_stack: UndoStack | None = None
     run: PreparedRun | None = None  # the recorded run (resumable), made by :func:`prepare_run`
+    #: Run on Ray (a local Ray or a cluster): the actors load ``recipe``; None = in this process.
+    ray: RaySettings | None = None
+    recipe: FunctionRecipe | None = None
 
 
 class RunHandle:
@@ -59,13 +67,18 @@ class RunHandle:
         self.worker.cancel()
 
     def _work(self, token: CancelToken, progress: ProgressFn) -> RunResult:
-        writer = self.request.project.open_writer()
+        request = self.request
+        writer = request.project.open_writer()
         self.command.bind(writer)
         try:
-            function = self.request.load()
+            function = request.load() if request.ray is None else None
             token.check()
-            result = run_detection(function, self.request.items, self.source, self.labels, self.command,
-                                   self.request.options, progress=progress, token=token)
+            if request.ray is not None and request.recipe is not None:
+                result = OnRay(request.ray).run(request.recipe, request.items, self.source, self.labels,
+                                                self.command, request.options, progress=progress, token=token)
+            else:
+                result = run_detection(function, request.items, self.source, self.labels, self.command,
+                                       request.options, progress=progress, token=token)
             self.command.finish(result.cancelled)
             return result
         except Cancelled:

@@ -19,6 +19,7 @@ class ThresholdField(QWidget):
         self.spin.setSingleStep(0.05)
         self.spin.setValue(0.5)
         self.used = QLabel()
+        self.used.setWordWrap(True)  # narrow docks: wrap rather than widen
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.default_box)

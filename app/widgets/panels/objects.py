@@ -1,5 +1,7 @@
-"""The frame's objects: a virtual table (fast with thousands of rows), filter by label and type,
-click to select, hide/lock toggles per row."""
+"""The frame's objects: a virtual table (fast with thousands of rows; each row is a collapsed object
+card, the selected one is expanded below it, :mod:`app.widgets.panels.object_card`), filter by label
+and type, a stable order (by id, the default, or by z-order), click to select, hide/lock toggles per
+row, and the frame's tags as links that open a tag's card."""
 
 from __future__ import annotations
 
@@ -27,8 +29,9 @@ from app.editing.session import EditSession, SessionChange
 if TYPE_CHECKING:
     from app.editing.frame_objects import FrameObject, ObjectKey
 
-COLUMNS = ("Object", "Label", "Type", "Hidden", "Locked", "Tracking")
+COLUMNS = ("Object", "Label", "Type", "Hide", "Lock", "Tracking")
 TRACKING = 5
+ORDERS = {"id": "Order: by id", "z": "Order: top-most first"}
 
 
 class TrackingSwitches(Protocol):
@@ -50,11 +53,14 @@ class ObjectsModel(QAbstractTableModel):
         self._text: list[tuple[str, str, str, QColor | None]] = []  # per row, computed once per reload
         self.label_filter: int | None = None
         self.type_filter: str | None = None
+        self.order = "id"  # "id": stable, by id (tracks after shapes of the same id); "z": top-most first
         self.tracking: TrackingSwitches | None = None
 
     def reload(self) -> None:
         self.beginResetModel()
         rows = list(self.session.objects().ordered())[::-1]  # top-most first
+        if self.order == "id":
+            rows.sort(key=lambda o: (o.key[1], o.key[0]))
         if self.label_filter is not None:
             rows = [o for o in rows if o.shape.label_id == self.label_filter]
         if self.type_filter is not None:
@@ -128,6 +134,8 @@ class ObjectsModel(QAbstractTableModel):
 
 
 class ObjectsPanel(QWidget):
+    tag_clicked = Signal(int)  # a tag id of the current frame
+
     def __init__(self, session: EditSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
@@ -140,9 +148,16 @@ class ObjectsPanel(QWidget):
         self.view.clicked.connect(self._on_view_clicked)
         self.label_box = QComboBox(self)
         self.type_box = QComboBox(self)
+        self.order_box = QComboBox(self)
+        for order, text in ORDERS.items():
+            self.order_box.addItem(text, order)
+        self.order_box.setToolTip("The list's order; by id it never changes while you edit")
+        self.order_box.currentIndexChanged.connect(self._on_filter_changed)
         self.count = QLabel(self)
         self.tags = QLabel(self)
         self.tags.setWordWrap(True)
+        self.tags.setToolTip("Click a tag to edit its attributes")
+        self.tags.linkActivated.connect(lambda link: self.tag_clicked.emit(int(link.split(":")[1])))
         self.clear_tags = QPushButton("Remove tags", self)
         self.clear_tags.setToolTip("Remove the frame's tags (one undo step)")
         self.clear_tags.clicked.connect(self._on_clear_tags_clicked)
@@ -156,7 +171,10 @@ class ObjectsPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(filters)
         layout.addWidget(self.view)
-        layout.addWidget(self.count)
+        count_row = QHBoxLayout()
+        count_row.addWidget(self.count, 1)
+        count_row.addWidget(self.order_box)
+        layout.addLayout(count_row)
         tags_row = QHBoxLayout()
         tags_row.addWidget(self.tags, 1)
         tags_row.addWidget(self.clear_tags)
@@ -182,6 +200,7 @@ class ObjectsPanel(QWidget):
     def _on_filter_changed(self) -> None:
         self.model.label_filter = self.label_box.currentData()
         self.model.type_filter = self.type_box.currentData()
+        self.model.order = self.order_box.currentData() or "id"
         self.reload()
 
     def reload(self) -> None:
@@ -189,9 +208,18 @@ class ObjectsPanel(QWidget):
         self.count.setText(f"{len(self.model.rows)} of {len(self.session.objects())} objects")
         tags = self.session.tags()
         names = [lb.name if (lb := self.session.labels.get(t.label_id)) else str(t.label_id) for t in tags]
-        self.tags.setText("Tags: " + (", ".join(names) if names else "none"))
+        links = [f"<a href='tag:{t.id}'>{name}</a>" for t, name in zip(tags, names, strict=True)]
+        self.tags.setText("Tags: " + (", ".join(links) if links else "none"))
+        self.tag_names = names
         self.clear_tags.setEnabled(bool(tags))
+        self._show_tracking_column()
         self._on_selection_changed()
+
+    def _show_tracking_column(self) -> None:
+        """The Tracking column only when an object on the frame has a tracking switch."""
+        model = self.model
+        used = model.tracking is not None and any(model._tracking_state(r) is not None for r in range(len(model.rows)))
+        self.view.setColumnHidden(TRACKING, not used)
 
     def _on_clear_tags_clicked(self) -> None:
         tags = self.session.tags()

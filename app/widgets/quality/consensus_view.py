@@ -9,10 +9,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from app.storage.location import Location
 from app.widgets import workers
 
 
-def _agreement(path: Path, job_id: int, threshold: float) -> list:
+def _agreement(path: Location | str | Path, job_id: int, threshold: float) -> list:
     from app.quality.consensus import agreement
     from app.storage.store import Project
 
@@ -28,7 +29,7 @@ class ConsensusAgreementView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.path: Path | None = None
+        self.path: Location | str | Path | None = None  # a file or a team project
         self.job_id: int | None = None
         self.threshold = 0.4
         self.rows: list = []
@@ -47,8 +48,8 @@ class ConsensusAgreementView(QWidget):
         self.button.clicked.connect(self.compute)
         self.table.cellDoubleClicked.connect(lambda row, _col: self.frame_activated.emit(self.rows[row].frame))
 
-    def set_job(self, project_path: str | Path, parent_job_id: int, threshold: float = 0.4) -> None:
-        self.path, self.job_id, self.threshold = Path(project_path), int(parent_job_id), threshold
+    def set_job(self, project_path: Location | str | Path, parent_job_id: int, threshold: float = 0.4) -> None:
+        self.path, self.job_id, self.threshold = project_path, int(parent_job_id), threshold
 
     def compute(self) -> None:
         if self.path is None or self.job_id is None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,13 +35,14 @@ from PySide6.QtWidgets import (
 
 from app.core.work import CancelToken, Progress, ProgressFn
 from app.quality.report import Report
+from app.storage.location import Location
 from app.widgets import workers
 
 SEVERITY_COLOR = {"error": "#c0392b", "warning": "#d68910"}
 MAX_ROWS_PER_TYPE = 500  # keeps filling the tree well under the GUI thread's time budget; CSV has them all
 
 
-def _compute(path: Path, job_id: int, require_accepted: bool, token: CancelToken,
+def _compute(path: Location | str | Path, job_id: int, require_accepted: bool, token: CancelToken,
              progress: ProgressFn) -> dict[str, Any]:
     from app.quality import service, storage
     from app.storage.store import Project
@@ -55,7 +57,7 @@ def _compute(path: Path, job_id: int, require_accepted: bool, token: CancelToken
     return {"task_id": task_id, "prepared": prepared, "report": result.jobs[job_id], "stale": None}
 
 
-def _load_latest(path: Path, job_id: int) -> dict[str, Any] | None:
+def _load_latest(path: Location | str | Path, job_id: int) -> dict[str, Any] | None:
     from app.quality import storage
     from app.storage.store import Project
 
@@ -76,7 +78,7 @@ class QualityPanel(QWidget):
     def __init__(self, parent: QWidget | None = None, *, writer: Any = None) -> None:
         super().__init__(parent)
         self.writer = writer
-        self.path: Path | None = None
+        self.path: Location | str | Path | None = None  # a file or a team project
         self.job_id: int | None = None
         self.report: Report | None = None
         self._worker: workers.Worker | None = None
@@ -110,9 +112,9 @@ class QualityPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.compute_button)
         buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.any_gt)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.any_gt)  # its own line: the panel stays narrow beside the canvas
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.summary)
@@ -126,14 +128,14 @@ class QualityPanel(QWidget):
 
     # ------------------------------------------------------------------ API for the window
 
-    def set_job(self, project_path: str | Path, job_id: int) -> None:
+    def set_job(self, project_path: Location | str | Path, job_id: int) -> None:
         """Show the job's latest stored report (loaded in the background), if any."""
-        self.path, self.job_id = Path(project_path), int(job_id)
+        self.path, self.job_id = project_path, int(job_id)
         self.clear()
         self.status.setText("Loading the latest report…")
         path, job = self.path, self.job_id
         self._worker = workers.start(lambda _token, _progress: _load_latest(path, job),
-                                     on_finished=self._loaded, on_failed=self._failed)
+                                     on_finished=self._if_alive(self._loaded), on_failed=self._if_alive(self._failed))
 
     def compute(self) -> None:
         """Compute the current job's report in a worker thread."""
@@ -143,8 +145,18 @@ class QualityPanel(QWidget):
         self._set_busy(True)
         self.status.setText("Computing…")
         self._worker = workers.start(lambda token, progress: _compute(path, job, not any_gt, token, progress),
-                                     on_finished=self._computed, on_failed=self._failed,
-                                     on_progress=self._progress, on_cancelled=self._cancelled)
+                                     on_finished=self._if_alive(self._computed), on_failed=self._if_alive(self._failed),
+                                     on_progress=self._if_alive(self._progress),
+                                     on_cancelled=self._if_alive(self._cancelled))
+
+    def _if_alive(self, callback: Any) -> Any:
+        """``callback`` unless the panel was deleted meanwhile (its job window closed while a worker ran)."""
+
+        def call(*args: Any) -> None:
+            if shiboken6.isValid(self.status):
+                callback(*args)
+
+        return call
 
     def cancel(self) -> None:
         if self._worker is not None:

@@ -1,0 +1,128 @@
+"""The store's hot paths at the driver level, for SQLite (sqlite3) and PostgreSQL (psycopg 3).
+
+Per-frame reads and bulk inserts skip SQLAlchemy's statement and row machinery (about a third of a
+per-frame read): statements are written once with ``?`` placeholders and run on the same connection
+(hence in the same transaction) through the driver, ``%s`` for psycopg. Bulk inserts use COPY on
+PostgreSQL (binary format: points need no hex escaping). Row ids: SQLite has one writer (the project
+lock), so ids are allocated as MAX(id) + 1; PostgreSQL has many, so they come from the table's sequence
+in blocks. ``uid`` columns are native uuid on PostgreSQL: :func:`uid_text` turns what it returns into
+the dashed text the rest of the app uses.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection
+
+COPY_MIN_ROWS = 64  # below this a pipelined executemany is as fast and simpler
+
+
+@lru_cache(maxsize=256)
+def _pg_sql(query: str) -> str:
+    assert "%" not in query, query
+    return query.replace("?", "%s")
+
+
+def _driver(conn: Connection) -> Any:
+    return conn.connection.driver_connection
+
+
+def is_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def raw_rows(conn: Connection, query: str, params: Sequence = ()) -> list[tuple]:
+    """Plain tuples from the driver for a ``?``-placeholder query."""
+    if is_postgres(conn):
+        return _driver(conn).execute(_pg_sql(query), params).fetchall()
+    return _driver(conn).execute(query, params).fetchall()
+
+
+def execute_many(conn: Connection, query: str, rows: list[tuple]) -> None:
+    if not rows:
+        return
+    if is_postgres(conn):
+        with _driver(conn).cursor() as cursor:
+            cursor.executemany(_pg_sql(query), rows)
+    else:
+        _driver(conn).executemany(query, rows)
+
+
+def bulk_insert(conn: Connection, table: str, columns: str, rows: list[tuple]) -> None:
+    """Insert tuples in ``columns`` order: COPY on PostgreSQL for big batches, executemany otherwise."""
+    if not rows:
+        return
+    if is_postgres(conn) and len(rows) >= COPY_MIN_ROWS:
+        types = _pg_types(table, columns)
+        with _driver(conn).cursor() as cursor, cursor.copy(
+            f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(types)
+            for row in _binary_rows(rows, types):
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in columns.split(","))
+    execute_many(conn, f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+_PG_TYPES = {"Integer": "int4", "String": "text", "Text": "text", "LargeBinary": "bytea", "Float": "float8",
+             "Boolean": "bool"}
+
+
+@lru_cache(maxsize=64)
+def _pg_types(table: str, columns: str) -> tuple[str, ...]:
+    """Binary COPY needs each column's exact type: from the head schema (app/storage/schema.py)."""
+    from app.storage.schema import metadata
+
+    definition = metadata.tables[table]
+    names = [name.strip().strip('"') for name in columns.split(",")]
+    return tuple("uuid" if name == "uid" else _PG_TYPES[type(definition.c[name].type).__name__] for name in names)
+
+
+def uid_text(value: object) -> str | None:
+    """A uid as the app keeps it (dashed text): psycopg returns native uuids as :class:`uuid.UUID`."""
+    return value if value is None or type(value) is str else str(value)
+
+
+def _binary_rows(rows: list[tuple], types: tuple[str, ...]) -> Iterable[tuple]:
+    uuid_columns = [i for i, name in enumerate(types) if name == "uuid"]
+    if not uuid_columns:
+        return rows
+
+    def convert(row: tuple) -> tuple:
+        values = list(row)
+        for i in uuid_columns:
+            if isinstance(values[i], str):
+                values[i] = uuid.UUID(values[i])
+        return tuple(values)
+
+    return map(convert, rows)
+
+
+def allocate_ids(conn: Connection, table: str, count: int, kept: Iterable[int | None] = ()) -> Iterable[int]:
+    """``count`` new row ids for ``table``, none equal to an id this same write keeps."""
+    if count <= 0:
+        return iter(())
+    if is_postgres(conn):
+        first = _driver(conn).execute(
+            "SELECT fieldmark_allocate_ids(pg_get_serial_sequence(%s, 'id')::regclass, %s)", (table, count)
+        ).fetchone()[0]
+        return iter(range(first, first + count))
+    db_next = int(_driver(conn).execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0])
+    start = max([db_next] + [i + 1 for i in kept if i is not None])
+    return iter(range(start, start + count))
+
+
+def fix_sequences(conn: Connection, tables: Iterable[str]) -> None:
+    """After rows were inserted with explicit ids (a copy), move each table's sequence past its largest id."""
+    if not is_postgres(conn):
+        return
+    for table in tables:
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, "
+            "false)"
+        )

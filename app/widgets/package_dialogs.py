@@ -1,0 +1,219 @@
+"""File ▸ Export job package… and File ▸ Merge package… (field packages, docs/packages.md), and opening a
+package file: its media are unpacked beside it first. The work runs off the GUI thread through the
+project's handle with change events held (as the import dialog does) and replayed on the GUI thread."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.enums import JobType
+from app.packages import container
+from app.packages.export import export_package
+from app.packages.manifest import PACKAGE_SUFFIX, PackageError
+from app.packages.merge import MergePreview, apply_merge, prepare_merge
+from app.packages.undo import undo_merge
+from app.storage.store import Project
+from app.widgets import workers
+from app.widgets.progress_dialog import run_with_progress
+
+if TYPE_CHECKING:
+    from app.widgets.main_window import MainWindow
+
+POLICY_CHOICES = [
+    ("package", "Keep the package's version (the field work wins)"),
+    ("project", "Keep the project's version"),
+    ("replica", "Bring the package in as a consensus replica, for review"),
+]
+
+
+def _held(project: Project, fn: Any) -> Any:
+    """Run ``fn`` with the project's change events held; they are replayed by :func:`_replay`."""
+
+    def work(control: workers.TaskControl) -> Any:
+        project.hold_notifications()
+        return fn(control)
+
+    return work
+
+
+def _replay(project: Project) -> None:
+    project.release_notifications(replay=True)
+
+
+def _choose_job(window: MainWindow, project: Project) -> int | None:
+    job_id = window.selected_job_id()
+    if job_id is not None:
+        return int(job_id)
+    jobs = [j for j in project.jobs() if j.type == JobType.ANNOTATION]
+    if not jobs:
+        QMessageBox.information(window, "Export job package", "The project has no annotation job.")
+        return None
+    names = [f"Job #{j.id} (task {j.task_id}, frames {j.start_frame}–{j.stop_frame})" for j in jobs]
+    name, ok = QInputDialog.getItem(window, "Export job package", "Job", names, 0, False)
+    return jobs[names.index(name)].id if ok else None
+
+
+def export_job_package(window: MainWindow) -> None:
+    project = window.project
+    if project is None:
+        return
+    job_id = _choose_job(window, project)
+    if job_id is None:
+        return
+    path, _ = QFileDialog.getSaveFileName(window, "Export job package", f"job{job_id}{PACKAGE_SUFFIX}",
+                                          f"Fieldmark field package (*{PACKAGE_SUFFIX})")
+    if not path:
+        return
+    out = Path(path) if path.endswith(PACKAGE_SUFFIX) else Path(path + PACKAGE_SUFFIX)
+
+    def work(control: workers.TaskControl) -> Any:
+        return export_package(project, [job_id], out, progress=lambda what, done, total: control.progress(
+            done, total, what))
+
+    def finished(manifest: Any) -> None:
+        _replay(project)
+        window.refresh()
+        QMessageBox.information(window, "Export job package",
+                                f"Wrote {out.name} ({len(manifest.media)} media files). Job #{job_id} is now in "
+                                "the field: it is read-only here until the package is merged back.")
+
+    def failed(message: str, _trace: str) -> None:
+        _replay(project)
+        QMessageBox.warning(window, "Export job package", message)
+
+    window.package_worker = run_with_progress(window, "Exporting job package", _held(project, work), finished, failed)
+
+
+def merge_package_dialog(window: MainWindow) -> None:
+    project = window.project
+    if project is None:
+        return
+    path, _ = QFileDialog.getOpenFileName(window, "Merge package", "", f"Fieldmark field package (*{PACKAGE_SUFFIX})")
+    if not path:
+        return
+
+    def work(control: workers.TaskControl) -> MergePreview:
+        return prepare_merge(project, path, progress=lambda done, total: control.progress(done, total, "Verifying"))
+
+    def failed(message: str, _trace: str) -> None:
+        QMessageBox.warning(window, "Merge package", message)
+
+    def ready(preview: MergePreview) -> None:
+        MergePackageDialog(project, preview, window).exec()
+        window.refresh()
+
+    window.package_worker = run_with_progress(window, "Checking the package", work, ready, failed)
+
+
+class MergePackageDialog(QDialog):
+    """What the merge will do (per job: fast-forward or three-way, the counts, each conflict by frame and
+    object) and the policy for conflicts; Merge writes it in one transaction."""
+
+    def __init__(self, project: Project, preview: MergePreview, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project, self.preview, self.report = project, preview, None
+        self.setWindowTitle(f"Merge {preview.path.name}")
+        layout = QVBoxLayout(self)
+        lines = [f"Job #{j.job_id}: {'fast-forward' if j.fast_forward else 'three-way'} — "
+                 + ", ".join(f"{n} {k}" for k, n in j.plan.counts().items()) for j in preview.jobs]
+        layout.addWidget(QLabel("\n".join(lines)))
+        conflicts = preview.conflicts()
+        self.table = QTableWidget(len(conflicts), 5)
+        self.table.setHorizontalHeaderLabels(["Job", "Frame", "Object", "Id", "Conflict"])
+        for row, c in enumerate(conflicts):
+            for column, value in enumerate((c["job"], c["frame"], c["kind"], c["uid"][:8], c["what"])):
+                self.table.setItem(row, column, QTableWidgetItem(str(value)))
+        self.table.setVisible(bool(conflicts))
+        layout.addWidget(self.table)
+        form = QFormLayout()
+        self.policy = QComboBox()
+        for key, text in POLICY_CHOICES:
+            self.policy.addItem(text, key)
+        form.addRow("Conflicts" if conflicts else "No conflicts", self.policy)
+        layout.addLayout(form)
+        self.output = QPlainTextEdit(readOnly=True)
+        self.output.setVisible(False)
+        layout.addWidget(self.output)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.merge_button = self.buttons.addButton("Merge", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.merge_button.clicked.connect(self.merge)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def merge(self) -> None:
+        policy = self.policy.currentData()
+        self.merge_button.setEnabled(False)
+        project, preview = self.project, self.preview
+        self.worker = workers.start(_held(project, lambda _control: apply_merge(project, preview, policy)),
+                                    on_finished=self._merged, on_failed=self._failed)
+
+    def _merged(self, report: dict[str, Any]) -> None:
+        _replay(self.project)
+        self.report = report
+        self.output.setPlainText(json.dumps(report, indent=2))
+        self.output.setVisible(True)
+        self.merge_button.setVisible(False)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Close")
+        self.undo_button = self.buttons.addButton("Undo this merge", QDialogButtonBox.ButtonRole.ActionRole)
+        self.undo_button.clicked.connect(self.undo)
+
+    def undo(self) -> None:
+        project, package_id = self.project, self.preview.manifest.package_id
+        self.undo_button.setEnabled(False)
+        self.worker = workers.start(_held(project, lambda _control: undo_merge(project, package_id)),
+                                    on_finished=self._undone, on_failed=self._failed)
+
+    def _undone(self, jobs: list[int]) -> None:
+        _replay(self.project)
+        self.report = None
+        self.output.setPlainText(f"Merge undone: job(s) {', '.join(map(str, jobs))} are as before it and out in "
+                                 "the field again.")
+        self.undo_button.setVisible(False)
+
+    def _failed(self, message: str, _trace: str) -> None:
+        _replay(self.project)
+        self.merge_button.setEnabled(True)
+        QMessageBox.warning(self, "Merge package", message)
+
+
+def unpack_before_open(window: MainWindow, path: Path) -> bool:
+    """For a package file whose media are not beside it yet: unpack them in the background, then open it.
+    Returns True when the caller may open the file now."""
+    if not container.is_package(path):
+        return True
+    try:
+        manifest, _base = container.read_manifest(path)
+    except PackageError as exc:
+        QMessageBox.warning(window, "Open package", str(exc))
+        return False
+    folder = path.resolve().parent / container.MEDIA_FOLDER / manifest.package_id
+    if all((folder / m.name).is_file() for m in manifest.media):
+        return True
+
+    def work(_control: workers.TaskControl) -> Path:
+        return container.unpack_media(path, manifest)
+
+    def failed(message: str, _trace: str) -> None:
+        QMessageBox.warning(window, "Open package", message)
+
+    window.package_worker = run_with_progress(window, "Unpacking the package's media", work,
+                                              lambda _folder: window.open_project(path), failed)
+    return False
