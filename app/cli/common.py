@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import signal
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.core.work import CancelToken
 from app.media.errors import MediaError
+from app.models.function_call import UserInterrupt
 from app.storage.errors import ProjectError
 from app.storage.store import Project
 
@@ -45,3 +50,24 @@ def resolve_task(project: Project, task: str | None) -> int:
         return project.task(task).id
     except ProjectError as exc:
         raise CliError(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def ctrl_c_cancels(token: CancelToken, what: str = "the current frame") -> Iterator[None]:
+    """While inside, the first Ctrl-C cancels ``token`` (the run stops after ``what`` and keeps whole
+    frames); a second one interrupts at once. Outside the main thread nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_interrupt(_signum: int, _frame: object) -> None:
+        if token.cancelled:
+            raise UserInterrupt
+        token.cancel()
+        print(f"\ninterrupted: stopping after {what} (Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from app.cli.common import CliError, open_project, resolve_task
+from app.cli.common import CliError, ctrl_c_cancels, open_project, resolve_task
 from app.cli.models_admin import add_function_args
 from app.models.functions import FunctionLoadError, parse_params
 from app.models.manager import ModelError
@@ -75,47 +75,78 @@ def _progress_printer(total_hint: list[int]) -> Any:
     return report
 
 
+def function_identity(args: argparse.Namespace) -> str:
+    """What the run's key calls the function: its file (absolute), module or model."""
+    from pathlib import Path
+
+    if args.function_file:
+        return f"file:{Path(args.function_file).resolve()}"
+    if args.function_module:
+        return f"module:{args.function_module}"
+    return f"model:{args.model}"
+
+
 def cmd_auto_annotate(args: argparse.Namespace) -> int:
     from app.core.work import CancelToken
     from app.media.sources import open_task_source
     from app.models.ray_backend import RayUnavailable
+    from app.models.run_log import RunConflict, prepare_run, run_key
     from app.models.runner import AutoAnnotationError, RunOptions, plan_task
     from app.models.writer import AutoAnnotationRun
 
     try:
         options = RunOptions(conf_threshold=args.conf_threshold, conv_mask_to_poly=args.conv_mask_to_poly,
-                             clear_existing=args.clear_existing, allow_unmatched_labels=args.allow_unmatched_labels)
+                             clear_existing=args.clear_existing, allow_unmatched_labels=args.allow_unmatched_labels,
+                             frame_timeout=args.frame_timeout)
+        params = parse_params(args.param or [])
     except ValueError as exc:
         raise CliError(str(exc)) from exc
     sam3 = _is_sam3(args)
     if sam3 and args.ray is not None:
         raise CliError("SAM 3 runs in this process only (it needs the task's labels as prompts); drop --ray")
-    backend, recipe = (None, _recipe(args)) if sam3 else _backend(args, _recipe(args))
+    identity = function_identity(args)
     with open_project(args.project) as project:
         task_id = resolve_task(project, args.task)
-        if sam3:
-            from app.models.backends import InProcess
-
-            backend = InProcess(_load_sam3(args, project.labels()))
-        items = plan_task(project, task_id)
-        source = open_task_source(project, task_id)
         try:
-            result = backend.run(
-                recipe,
-                items,
-                source,
-                project.labels(),
-                AutoAnnotationRun(project, clear_existing=args.clear_existing),  # the GUI's write path too
-                options,
-                progress=_progress_printer([len(items)]),
-                token=CancelToken(),
-            )
+            run = prepare_run(project, task_id, plan_task(project, task_id), run_key(identity, params, options),
+                              identity, resume=args.resume, clear_existing=args.clear_existing)
+        except RunConflict as exc:
+            raise CliError(str(exc)) from exc
+        writer = AutoAnnotationRun(project, clear_existing=run.clear_existing, run=run)  # the GUI's write path too
+        try:  # after the run checks: a refused run loads no model
+            if sam3:
+                from app.models.backends import InProcess
+
+                backend, recipe = InProcess(_load_sam3(args, project.labels())), _recipe(args)
+            else:
+                backend, recipe = _backend(args, _recipe(args))
+        except CliError:
+            writer.revert()  # the run leaves no trace (a resumed one stays resumable)
+            raise
+        if run.resumed:
+            print(run.note(), file=sys.stderr)
+        source = open_task_source(project, task_id)
+        token = CancelToken()
+        try:
+            with ctrl_c_cancels(token):
+                kwargs = {} if args.ray is not None else {"function_name": identity.partition(":")[2]}
+                result = backend.run(recipe, run.items, source, project.labels(), writer, options,
+                                     progress=_progress_printer([len(run.items)]), token=token, **kwargs)
+            writer.finish(result.cancelled)
         except (AutoAnnotationError, RayUnavailable) as exc:
+            writer.revert()  # also for a setup error (label mapping): the run leaves no trace
             raise CliError(str(exc)) from exc
         except KeyboardInterrupt:
-            raise CliError("interrupted; frames finished before the interruption are kept", 130) from None
+            writer.finish(True)
+            raise CliError(f"interrupted; kept {len(writer.recorded)} of {len(run.items)} frames "
+                           f"(continue with --resume)", 130) from None
         finally:
             source.close()
+    if result.message:
+        raise CliError(f"{result.summary()} (continue with --resume)")
+    if result.cancelled:
+        print(f"{result.summary()} (continue with --resume)", file=sys.stderr)
+        return 130
     print(f"annotated {result.frames_done} frames: {result.shapes} shapes, {result.tags} tags "
           f"({result.seconds:.1f}s, model {result.detect_seconds:.1f}s)")
     if result.failed:
@@ -123,6 +154,16 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
               f"{', '.join(result.failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def parse_timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("must be a number of seconds") from exc
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
 
 
 def parse_threshold(text: str) -> float:
@@ -157,6 +198,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--clear-existing", action="store_true", help=CLEAR_HELP)
     p.add_argument("--allow-unmatched-labels", action="store_true",
                    help="drop outputs of function labels missing from the project instead of failing")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the task's unfinished run of the same function and options, skipping the frames "
+                        "it finished (a task with an unfinished run refuses a plain re-run)")
+    p.add_argument("--frame-timeout", type=parse_timeout, default=None, metavar="SECONDS",
+                   help="stop the run when the function's detect() takes longer than this on one frame; finished "
+                        "frames are kept, nothing is written for that frame")
     add_ray_args(p)
     p.set_defaults(func=cmd_auto_annotate)
 

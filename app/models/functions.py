@@ -101,7 +101,7 @@ def _exec_file(path: Path) -> Any:
     _offline_hub()
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - any error in user code is reported with the file name
+    except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001 - user code: reported with the file
         raise _problem(str(path), "loading the function", exc) from exc
     return module
 

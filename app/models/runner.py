@@ -7,7 +7,10 @@ writing through the calling thread's own project handle). A batch is written whe
 promptly. Rules: setup errors (label mapping) come before any inference; a function error or rule
 violation reverts every batch of the run and raises :class:`AutoAnnotationError`; the cancel token is
 checked before each frame, and a cancelled run writes every frame it finished (never part of a frame)
-and says so in :meth:`RunResult.summary`.
+and says so in :meth:`RunResult.summary`. ``sys.exit()`` or ``KeyboardInterrupt`` inside ``detect`` is
+a function error naming the function and frame. With ``frame_timeout`` ``detect`` runs on its own
+thread (:mod:`app.models.function_call`); a frame that takes longer cancels the run: nothing is
+written for that frame, finished frames are kept and :attr:`RunResult.message` names the frame.
 
 Frames are decoded (and converted to the function's input) on a prefetch thread ahead of inference.
 Built-in adapters (:class:`app.models.detections.BatchDetector`) take the columnar fast route; user
@@ -16,8 +19,9 @@ functions take the cvat-sdk route (``detect`` + :meth:`OutputMapper.map_frame`).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from app.core.work import CancelToken, Progress, ProgressClock, ProgressFn
 from app.domain.annotations import Shape, Tag
 from app.domain.enums import JobType
+from app.models import function_call as fc
 from app.models.detections import BatchDetector
 from app.models.label_matching import LabelMapping
 from app.models.prefetch import FramePrefetcher
@@ -53,12 +58,16 @@ class RunOptions:
     #: Built-in adapters (:class:`BatchDetector`) skip cvat-sdk request objects (same checks, see
     #: :meth:`OutputMapper.map_batches`); False forces the SDK route (benchmark baseline, tests).
     fast_path: bool = True
+    #: Seconds one frame's ``detect`` may take; longer cancels the run (None: no limit).
+    frame_timeout: float | None = None
 
     def __post_init__(self) -> None:
         if self.conf_threshold is not None and not 0 <= self.conf_threshold <= 1:
             raise ValueError("conf_threshold must be None or a number between 0 and 1")
         if self.batch_frames < 1:
             raise ValueError("batch_frames must be at least 1")
+        if self.frame_timeout is not None and not self.frame_timeout > 0:
+            raise ValueError("frame_timeout must be more than 0 seconds")
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ class RunResult:
     detect_seconds: float = 0.0
     per_frame: list[float] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=lambda: {"wait_frame": 0.0, "map": 0.0, "write": 0.0})
+    message: str = ""  # why the run stopped early (a frame timeout), empty otherwise
     #: Frames given up after their worker was lost twice (Ray backend), "frame N (name)": nothing written.
     failed: list[str] = field(default_factory=list)
     #: Peak resident memory of each Ray worker at the end of the run, bytes (empty in-process).
@@ -96,7 +106,7 @@ class RunResult:
         text = f"{state} {self.frames_done} of {self.frames_total} frames: {self.shapes} shapes, {self.tags} tags"
         if self.failed:
             text += f"; {len(self.failed)} frames failed twice and were not written: {', '.join(self.failed)}"
-        return text
+        return f"{self.message}; {text}" if self.message else text
 
 
 class Writer(Protocol):
@@ -156,6 +166,15 @@ def plan_task(project: Project, task_id: int) -> list[WorkItem]:
 
 
 # ------------------------------------------------------------------------------------ running
+@contextlib.contextmanager
+def _closing(caller: fc.TimedCaller | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if caller is not None:
+            caller.close()
+
+
 def _pil(array: Any) -> Any:
     from PIL import Image
 
@@ -163,7 +182,9 @@ def _pil(array: Any) -> Any:
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if type(exc).__name__ != "BadFunctionError" else str(exc)
+    if isinstance(exc, fc.FunctionExited) or type(exc).__name__ == "BadFunctionError":
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def build_mapper(function: Any, task_labels: Sequence[Any], options: RunOptions) -> OutputMapper:
@@ -193,6 +214,11 @@ class FrameAnnotator:
         self._detect = function.detect_batches if fast else function.detect
         self._map = mapper.map_batches if fast else mapper.map_frame
 
+    @property
+    def detect_fn(self) -> Any:
+        """The function's own ``detect`` (or the adapter's batch detect), called with (context, image)."""
+        return self._detect
+
     def detect(self, item: WorkItem, image: Any) -> Any:
         return self._detect(make_context(item.name, self.options), image)
 
@@ -216,15 +242,18 @@ def run_detection(
     *,
     progress: ProgressFn | None = None,
     token: CancelToken | None = None,
+    function_name: str | None = None,
 ) -> RunResult:
     """Apply ``function.detect`` to every item and write the validated results through ``writer``."""
     options = options or RunOptions()
+    name = function_name or fc.function_name(function)
     annotator = FrameAnnotator(function, task_labels, options)
     result = RunResult(frames_total=len(items))
     clock = ProgressClock()
     batcher = FrameBatcher(writer, items, options, result)
     current: WorkItem | None = None
-    with FramePrefetcher(source, [item.frame for item in items], annotator.prepare) as frames:
+    timed = fc.TimedCaller(options.frame_timeout, name) if options.frame_timeout else None
+    with FramePrefetcher(source, [item.frame for item in items], annotator.prepare) as frames, _closing(timed):
         try:
             for index, item in enumerate(items):
                 current = item
@@ -236,7 +265,16 @@ def run_detection(
                 result.stage_seconds["wait_frame"] += time.perf_counter() - t_wait
                 t0 = time.perf_counter()
                 try:
-                    outputs = annotator.detect(item, image)
+                    if timed is not None:
+                        outputs = timed(annotator.detect_fn, make_context(item.name, options), image)
+                    else:
+                        outputs = fc.call_guarded(annotator.detect_fn, (make_context(item.name, options), image), name)
+                except fc.FrameTimedOut:
+                    result.cancelled = True
+                    result.message = (f"frame {item.frame} ({item.name}): detect() of {name} did not return within "
+                                      f"{options.frame_timeout:g} s (--frame-timeout); the run was stopped and "
+                                      "nothing was written for that frame")
+                    break
                 finally:
                     spent = time.perf_counter() - t0
                     result.detect_seconds += spent

@@ -28,6 +28,7 @@ from app.domain.enums import Source
 from app.domain.labels import Label, LabelSet
 from app.models.detections import BATCH_TYPES, DetectionBatch
 from app.models.label_matching import LabelMapping, LabelMatch, SublabelMatch, spec_type
+from app.models.output_fields import fields as _fields
 
 
 def _bad(message: str) -> Exception:
@@ -207,34 +208,36 @@ class OutputMapper:
         return shapes, tags
 
     def _common(self, annotation: Any, kind: str) -> _LabelMap | None:
-        if hasattr(annotation, "id"):
+        fields = _fields(annotation)
+        if "id" in fields:
             raise _bad(f"function output {kind} with preset id")
-        if hasattr(annotation, "source"):
+        if "source" in fields:
             raise _bad(f"function output {kind} with preset source")
-        if annotation.frame != 0:
-            raise _bad(f"function output {kind} with unexpected frame number ({annotation.frame})")
+        if fields["frame"] != 0:
+            raise _bad(f"function output {kind} with unexpected frame number ({fields['frame']})")
         try:
-            return self.labels[annotation.label_id]
+            return self.labels[fields["label_id"]]
         except KeyError:
-            raise _bad(f"function output {kind} with unknown label ID ({annotation.label_id})") from None
+            raise _bad(f"function output {kind} with unknown label ID ({fields['label_id']})") from None
 
     def _attributes(self, annotation: Any, mapping: _SubMap) -> dict[int, str]:
         values = dict(mapping.defaults)
         seen: set[int] = set()
-        for attribute in getattr(annotation, "attributes", None) or []:
+        for attribute in _fields(annotation).get("attributes") or []:
+            spec_id, value = _fields(attribute)["spec_id"], _fields(attribute)["value"]
             try:
-                attr_map = mapping.attributes[attribute.spec_id]
+                attr_map = mapping.attributes[spec_id]
             except KeyError:
-                raise _bad(f"function output attribute with unknown ID ({attribute.spec_id})") from None
+                raise _bad(f"function output attribute with unknown ID ({spec_id})") from None
             if attr_map is None:
                 continue
             if attr_map.id in seen:
                 raise _bad("function output shape with multiple attributes with same ID")
-            if not attr_map.valid(attribute.value):
-                raise _bad(f"function output attribute value ({attribute.value!r})"
-                           f" that is unsuitable for its attribute ({attribute.spec_id})")
+            if not attr_map.valid(value):
+                raise _bad(f"function output attribute value ({value!r})"
+                           f" that is unsuitable for its attribute ({spec_id})")
             seen.add(attr_map.id)
-            values[attr_map.id] = attribute.value
+            values[attr_map.id] = value
         return values
 
     def _map_tag(self, annotation: Any, frame: int) -> Tag | None:
@@ -243,38 +246,39 @@ class OutputMapper:
             return None
         if not _compatible("tag", mapping.expected_type):
             raise _bad(f"function output tag (expected shape of type {mapping.expected_type!r})")
-        return Tag(frame=frame, label_id=mapping.id, group=getattr(annotation, "group", 0) or 0,
+        return Tag(frame=frame, label_id=mapping.id, group=_fields(annotation).get("group", 0) or 0,
                    source=Source.AUTO, attributes=self._attributes(annotation, mapping))
 
     def _map_shape(self, annotation: Any, frame: int) -> Shape | None:
         mapping = self._common(annotation, "shape")
         if mapping is None:
             return None
-        shape_type = _value(annotation.type)
+        fields = _fields(annotation)
+        shape_type = _value(fields["type"])
         if not _compatible(shape_type, mapping.expected_type):
             raise _bad(f"function output shape of type {shape_type!r} (expected {mapping.expected_type!r})")
         if shape_type == "mask" and self.conv_mask_to_poly:
             raise _bad("function output mask shape despite conv_mask_to_poly=True")
-        elements = self._elements(annotation, shape_type, frame, mapping)
-        points = list(getattr(annotation, "points", None) or [])
+        elements = self._elements(fields, shape_type, frame, mapping)
+        points = list(fields.get("points") or [])
         check_points(shape_type, points)
         return Shape(
             type=shape_type,
             frame=frame,
             label_id=mapping.id,
             points=[float(p) for p in points],
-            rotation=float(getattr(annotation, "rotation", 0.0) or 0.0),
-            occluded=bool(getattr(annotation, "occluded", False)),
-            z_order=int(getattr(annotation, "z_order", 0) or 0),
-            group=int(getattr(annotation, "group", 0) or 0),
+            rotation=float(fields.get("rotation", 0.0) or 0.0),
+            occluded=bool(fields.get("occluded", False)),
+            z_order=int(fields.get("z_order", 0) or 0),
+            group=int(fields.get("group", 0) or 0),
             source=Source.AUTO,
-            score=float(getattr(annotation, "score", 1.0) or 0.0),
+            score=float(fields.get("score", 1.0) or 0.0),
             attributes=self._attributes(annotation, mapping),
             elements=elements,
         )
 
-    def _elements(self, annotation: Any, shape_type: str, frame: int, mapping: _LabelMap) -> list[Shape]:
-        raw = list(getattr(annotation, "elements", None) or [])
+    def _elements(self, fields: Any, shape_type: str, frame: int, mapping: _LabelMap) -> list[Shape]:
+        raw = list(fields.get("elements") or [])
         if shape_type != "skeleton":
             if raw:
                 raise _bad("function output non-skeleton shape with elements")
@@ -291,33 +295,34 @@ class OutputMapper:
         return result
 
     def _element(self, element: Any, frame: int, mapping: _LabelMap, seen: set[int]) -> Shape | None:
-        if hasattr(element, "id"):
+        fields = _fields(element)
+        if "id" in fields:
             raise _bad("function output shape element with preset id")
-        if hasattr(element, "source"):
+        if "source" in fields:
             raise _bad("function output shape element with preset source")
-        if element.frame != 0:
-            raise _bad(f"function output shape element with unexpected frame number ({element.frame})")
-        element_type = _value(element.type)
+        if fields["frame"] != 0:
+            raise _bad(f"function output shape element with unexpected frame number ({fields['frame']})")
+        element_type = _value(fields["type"])
         if element_type != "points":
             raise _bad(f"function output skeleton with element type other than 'points' ({element_type})")
         try:
-            sub_map = mapping.sublabels[element.label_id]
+            sub_map = mapping.sublabels[fields["label_id"]]
         except KeyError:
-            raise _bad(f"function output shape with unknown sublabel ID ({element.label_id})") from None
+            raise _bad(f"function output shape with unknown sublabel ID ({fields['label_id']})") from None
         if sub_map is None:
             return None
         if sub_map.id in seen:
             raise _bad("function output skeleton with multiple elements with same sublabel")
         seen.add(sub_map.id)
-        points = list(getattr(element, "points", None) or [])
+        points = list(fields.get("points") or [])
         check_points("points", points, "skeleton element")
         return Shape(
             type="points",
             frame=frame,
             label_id=sub_map.id,
             points=[float(p) for p in points],
-            occluded=bool(getattr(element, "occluded", False)),
-            outside=bool(getattr(element, "outside", False)),
+            occluded=bool(fields.get("occluded", False)),
+            outside=bool(fields.get("outside", False)),
             source=Source.AUTO,
             attributes=self._attributes(element, sub_map),
         )

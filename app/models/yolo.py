@@ -110,8 +110,14 @@ class YoloFunction(BatchDetector):
 
     # ------------------------------------------------------------------------------- inference
     def prepare(self, rgb: Any) -> BgrFrame:
-        """The BGR copy Ultralytics expects, made on the runner's decoding thread."""
-        return BgrFrame(np.ascontiguousarray(np.asarray(rgb)[:, :, 2::-1]))
+        """The BGR copy Ultralytics expects, made on the runner's decoding thread (one OpenCV pass:
+        a strided NumPy copy of the reversed channels costs ~10x more)."""
+        import cv2
+
+        array = np.asarray(rgb)
+        if array.ndim == 3 and array.shape[2] == 3 and array.dtype == np.uint8:
+            return BgrFrame(cv2.cvtColor(array, cv2.COLOR_RGB2BGR))
+        return BgrFrame(np.ascontiguousarray(array[:, :, 2::-1]))
 
     def predict(self, image: Any, conf: float | None = None, retina_masks: bool = False) -> Any:
         """The raw Ultralytics result for one PIL image, RGB array or :class:`BgrFrame`."""

@@ -212,6 +212,28 @@ quality_report = Table(
     Index("ix_quality_report_target", "scope", "target_id"),
 )
 
+annotation_run = Table(
+    "annotation_run",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("task_id", Integer, ForeignKey("task.id", ondelete="CASCADE"), nullable=False),
+    Column("run_key", Text, nullable=False),  # the function and options, as JSON: what --resume matches
+    Column("description", Text, nullable=False, default=""),
+    Column("options", Text, nullable=False, default="{}"),  # how to continue it (clear_existing, ...)
+    Column("state", String, nullable=False, default="running"),  # running | cancelled | done | undone | superseded
+    Column("frames_total", Integer, nullable=False, default=0),
+    Column("created", String, nullable=False),
+    Column("updated", String, nullable=False),
+    Index("ix_annotation_run_task", "task_id", "state"),
+)
+
+annotation_run_frame = Table(
+    "annotation_run_frame",
+    metadata,
+    Column("run_id", Integer, ForeignKey("annotation_run.id", ondelete="CASCADE"), primary_key=True),
+    Column("frame", Integer, primary_key=True),  # task frame index
+)
+
 # Who edits which job (app/storage/store_leases.py); times are seconds since the epoch by the server's clock.
 job_lease = Table(
     "job_lease",

@@ -2,8 +2,8 @@
 quality and models all use it.
 
 The class is composed of parts kept in their own modules: labels (store_labels), tasks and jobs
-(store_tasks) and annotations (store_annotations); this module has the file's life cycle,
-transactions, change events and the project record.
+(store_tasks), annotations (store_annotations) and auto-annotation runs (store_runs); this module
+has the file's life cycle, transactions, change events and the project record.
 
 A :class:`Project` holds one database connection. Every public write is its own transaction unless it
 runs inside ``with project.transaction():``, which makes any number of writes one atomic commit.
@@ -42,6 +42,7 @@ from app.storage.project_checks import check_schema, discard, ensure_empty_datab
 from app.storage.store_annotations import AnnotationsMixin
 from app.storage.store_labels import LabelsMixin
 from app.storage.store_leases import LeasesMixin, new_token
+from app.storage.store_runs import RunsMixin
 from app.storage.store_tasks import TasksMixin, segment_ranges
 from app.storage.timeutil import now_iso
 
@@ -60,7 +61,7 @@ class StoreChange:
     origin: object = None
 
 
-class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin):
+class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin):
     """An open project: an SQLite file or a PostgreSQL database (a team project). Use :meth:`create`
     or :meth:`open` with a path or a ``postgresql://user@host:port/dbname`` URL; close it (or use ``with``).
 

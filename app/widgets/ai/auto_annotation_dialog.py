@@ -1,4 +1,9 @@
-"""Automatic annotation of a job or a whole task, like CVAT's "Automatic annotation" dialog."""
+"""Automatic annotation of a job or a whole task, like CVAT's "Automatic annotation" dialog.
+
+Runs are recorded (:mod:`app.models.run_log`): when the task has an unfinished run (cancelled, stopped
+by the frame timeout, or the app was killed) the dialog names it and offers Continue, which picks that
+run's function and options and skips its finished frames; Annotate then refuses to annotate those
+frames a second time unless "Clean old annotations" is checked."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -24,6 +30,7 @@ from app.models.label_matching import LabelMapping
 from app.models.manager import ModelManager
 from app.models.recipe import FunctionRecipe
 from app.models.registry import Registry
+from app.models.run_log import RunConflict, key_options, prepare_run, registration_identity, run_key, unfinished_run
 from app.models.runner import Progress, RunOptions, RunResult, plan_job, plan_task
 from app.widgets import workers
 from app.widgets.ai.label_matching_dialog import LabelMatchingDialog
@@ -73,6 +80,17 @@ class AutoAnnotationDialog(QDialog):
         self.threshold = ThresholdField()
         self.conv_mask = QCheckBox("Return masks as polygons")
         self.clear_existing = QCheckBox("Clean old annotations")
+        self.frame_timeout = QDoubleSpinBox()
+        self.frame_timeout.setRange(0.0, 3600.0)
+        self.frame_timeout.setDecimals(1)
+        self.frame_timeout.setSuffix(" s")
+        self.frame_timeout.setSpecialValueText("no limit")
+        self.frame_timeout.setToolTip("Stop the run when the model takes longer than this on one frame "
+                                      "(finished frames are kept)")
+        self.unfinished_label = QLabel()
+        self.unfinished_label.setWordWrap(True)
+        self.continue_button = QPushButton("Continue")
+        self.continue_button.clicked.connect(self.continue_run)
         self.prompts_button = QPushButton("SAM 3 prompts...")
         self.prompts_button.clicked.connect(self.edit_prompts)
         self.match_button = QPushButton("Match labels...")
@@ -96,6 +114,8 @@ class AutoAnnotationDialog(QDialog):
         form.addRow("Threshold", self.threshold)
         form.addRow(self.conv_mask)
         form.addRow(self.clear_existing)
+        form.addRow("Frame timeout", self.frame_timeout)
+        form.addRow(self.unfinished_label, self.continue_button)
         form.addRow(self.match_button, self.mapping_label)
         form.addRow(self.prompts_button)
         self.prompts_button.setVisible(is_sam3(self.current_choice()))
@@ -109,6 +129,7 @@ class AutoAnnotationDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.progress)
         layout.addLayout(buttons)
+        self.refresh_unfinished()
 
     # ------------------------------------------------------------------------------ options
     def current_choice(self) -> Choice | None:
@@ -129,7 +150,7 @@ class AutoAnnotationDialog(QDialog):
     def options(self) -> RunOptions:
         return RunOptions(conf_threshold=self.threshold.value(), conv_mask_to_poly=self.conv_mask.isChecked(),
                           clear_existing=self.clear_existing.isChecked(), allow_unmatched_labels=self.allow_unmatched,
-                          mapping=self.mapping)
+                          mapping=self.mapping, frame_timeout=self.frame_timeout.value() or None)
 
     def _loader(self, choice: Choice) -> Any:
         """The function's loader (called in worker threads; SAM 3 gets the task labels and prompts)."""
@@ -155,8 +176,37 @@ class AutoAnnotationDialog(QDialog):
         self.mapping, self.allow_unmatched = mapping, allow_unmatched
         self.mapping_label.setText(f"{len(mapping.labels)} model labels mapped")
 
+    # ------------------------------------------------------------------------------ unfinished runs
+    def refresh_unfinished(self) -> None:
+        run = unfinished_run(self.project, self.task_id)
+        self.unfinished_label.setText("" if run is None else f"Unfinished {run.summary()}")
+        self.unfinished_label.setVisible(run is not None)
+        self.continue_button.setVisible(run is not None)
+        self.continue_button.setEnabled(run is not None and self.handle is None)
+
+    def continue_run(self) -> None:
+        """Pick the unfinished run's function and options and run the frames it did not finish."""
+        run = unfinished_run(self.project, self.task_id)
+        if run is None or self.handle is not None:
+            return
+        recorded = key_options(run.key)
+        index = next((i for i, c in enumerate(self.choices)
+                      if registration_identity(c.registration) == (recorded["function"], recorded["params"])), None)
+        if index is None:
+            self._show_error(f"cannot continue run #{run.id}: its function ({run.description}) with these "
+                             "parameters is not registered any more")
+            return
+        self.model_combo.setCurrentIndex(index)
+        self.threshold.set_value(recorded["conf_threshold"])
+        self.conv_mask.setChecked(bool(recorded["conv_mask_to_poly"]))
+        self.clear_existing.setChecked(False)
+        self.allow_unmatched = bool(recorded["allow_unmatched_labels"])
+        if recorded["mapping"] is not None:
+            self.set_mapping(LabelMapping.from_cvat(recorded["mapping"]), self.allow_unmatched)
+        self.start(resume=True)
+
     # ------------------------------------------------------------------------------ running
-    def start(self) -> None:
+    def start(self, resume: bool = False) -> None:
         choice = self.current_choice()
         if choice is None or self.handle is not None:
             return
@@ -169,6 +219,15 @@ class AutoAnnotationDialog(QDialog):
             items = plan_job(self.project, self.job_id)
         else:
             items = plan_task(self.project, self.task_id)
+        options = self.options()
+        identity, params = registration_identity(choice.registration)
+        try:
+            run = prepare_run(self.project, self.task_id, items, run_key(identity, params, options), choice.title,
+                              resume=resume, clear_existing=options.clear_existing)
+        except RunConflict as exc:
+            self._show_error(str(exc))
+            return
+        items = run.items
         self.progress.setRange(0, max(len(items), 1))
         self.progress.setValue(0)
         self.last_error = ""
@@ -179,9 +238,11 @@ class AutoAnnotationDialog(QDialog):
             self.run_button.setEnabled(True)
             self.cancel_button.setEnabled(False)
             return
-        request = RunRequest(self.project, self.task_id, items, self._loader(choice), self.options(),
-                             self.undo_stack, ray=ray, recipe=FunctionRecipe.from_registration(choice.registration))
+        recipe = FunctionRecipe.from_registration(choice.registration)
+        request = RunRequest(self.project, self.task_id, items, self._loader(choice), options,
+                             self.undo_stack, run, ray=ray, recipe=recipe)
         self.handle = RunHandle(request, self._on_progress, self._on_done, self._on_failed)
+        self.refresh_unfinished()
 
     def cancel(self) -> None:
         if self.handle is not None:
@@ -197,11 +258,15 @@ class AutoAnnotationDialog(QDialog):
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.eta.setText(result.summary())
+        self.refresh_unfinished()
+        if result.message and self.isVisible():
+            QMessageBox.warning(self, "Automatic annotation", result.summary())
 
     def _on_failed(self, message: str) -> None:
         self.handle = None
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+        self.refresh_unfinished()
         self._show_error(message)
 
     def _show_error(self, message: str) -> None:

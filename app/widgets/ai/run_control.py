@@ -16,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.core.work import CancelToken, Outcome, Progress, ProgressFn
+from app.core.work import Cancelled, CancelToken, Outcome, Progress, ProgressFn
 from app.editing.stack import UndoStack
 from app.media.sources import open_task_source
 from app.models.backends import OnRay
 from app.models.ray_backend import RaySettings
 from app.models.recipe import FunctionRecipe
+from app.models.run_log import PreparedRun
 from app.models.runner import RunOptions, RunResult, WorkItem, run_detection
 from app.models.writer import AutoAnnotationRun
 from app.widgets import workers
@@ -35,6 +36,7 @@ class RunRequest:
     load: Callable[[], Any]  # returns the detection function (called in the worker)
     options: RunOptions
     undo_stack: UndoStack | None = None
+    run: PreparedRun | None = None  # the recorded run (resumable), made by :func:`prepare_run`
     #: Run on Ray (a local Ray or a cluster): the actors load ``recipe``; None = in this process.
     ray: RaySettings | None = None
     recipe: FunctionRecipe | None = None
@@ -54,7 +56,7 @@ class RunHandle:
         self.source = open_task_source(project, request.task_id)
         self.labels = list(project.labels())
         self.command = AutoAnnotationRun(project, clear_existing=request.options.clear_existing,
-                                         origin=request.undo_stack)
+                                         origin=request.undo_stack, run=request.run)
         if request.undo_stack is not None:
             request.undo_stack.push(self.command)
         self._on_done, self._on_failed = on_done, on_failed
@@ -66,16 +68,25 @@ class RunHandle:
 
     def _work(self, token: CancelToken, progress: ProgressFn) -> RunResult:
         request = self.request
-        function = request.load() if request.ray is None else None
-        token.check()
         writer = request.project.open_writer()
         self.command.bind(writer)
         try:
+            function = request.load() if request.ray is None else None
+            token.check()
             if request.ray is not None and request.recipe is not None:
-                return OnRay(request.ray).run(request.recipe, request.items, self.source, self.labels, self.command,
-                                              request.options, progress=progress, token=token)
-            return run_detection(function, request.items, self.source, self.labels, self.command,
-                                 request.options, progress=progress, token=token)
+                result = OnRay(request.ray).run(request.recipe, request.items, self.source, self.labels,
+                                                self.command, request.options, progress=progress, token=token)
+            else:
+                result = run_detection(function, request.items, self.source, self.labels, self.command,
+                                       request.options, progress=progress, token=token)
+            self.command.finish(result.cancelled)
+            return result
+        except Cancelled:
+            self.command.finish(True)
+            raise
+        except BaseException:
+            self.command.revert()  # a load or setup error: the run leaves no trace
+            raise
         finally:
             self.command.unbind()
             writer.close()
