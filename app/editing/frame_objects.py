@@ -46,6 +46,7 @@ class FrameObjects:
         self._items: dict[ObjectKey, FrameObject] = {}
         self._boxes: np.ndarray | None = None
         self._order: list[ObjectKey] = []
+        self._index: dict[ObjectKey, int] | None = None  # key -> position in _order (built on demand)
         self.revision = 0
         self.generation = 0  # bumped when everything is replaced (a new frame)
         self.changes: list[tuple[float, float, float, float]] = []  # boxes changed in this generation
@@ -74,7 +75,20 @@ class FrameObjects:
     def put(self, obj: FrameObject) -> None:
         old = self._items.get(obj.key)
         self._items[obj.key] = obj
+        if old is not None and self._boxes is not None and old.shape.z_order == obj.shape.z_order:
+            # Same place in the order (z-order, kind, id): update its box without sorting everything again.
+            boxes = self._boxes.copy()  # callers may hold the previous array
+            boxes[self._position(obj.key)] = obj.box
+            self._boxes = boxes
+            self.revision += 1
+            self.changes.extend((obj.box, old.box))
+            return
         self._dirty(obj.box, *([old.box] if old is not None else []))
+
+    def _position(self, key: ObjectKey) -> int:
+        if self._index is None:
+            self._index = {k: i for i, k in enumerate(self._order)}
+        return self._index[key]
 
     def remove(self, key: ObjectKey) -> None:
         old = self._items.pop(key, None)
@@ -92,6 +106,7 @@ class FrameObjects:
             return
         ordered = sorted(self._items.values(), key=lambda o: (o.shape.z_order, o.key[0] == "track", o.key[1]))
         self._order = [o.key for o in ordered]
+        self._index = None
         boxes = np.array([o.box for o in ordered], dtype=np.float64).reshape(-1, 4)
         self._boxes = boxes
 

@@ -249,8 +249,10 @@ class EditSession:
         self._apply_delta(removed, added)
 
     def _apply_delta(self, removed: Annotations, added: Annotations) -> None:
+        kept = {shape.id for shape in added.shapes if shape.frame == self._frame}
         for shape in removed.shapes:
-            self._objects.remove(("shape", shape.id or 0))
+            if shape.id not in kept:  # an edited shape is replaced in place by put (no re-sort)
+                self._objects.remove(("shape", shape.id or 0))
         for shape in added.shapes:
             if shape.frame == self._frame and shape.id is not None:
                 self._objects.put(FrameObject(("shape", shape.id), shape.copy()))
