@@ -129,9 +129,8 @@ def cmd_auto_annotate(args: argparse.Namespace) -> int:
         token = CancelToken()
         try:
             with ctrl_c_cancels(token):
-                kwargs = {} if args.ray is not None else {"function_name": identity.partition(":")[2]}
                 result = backend.run(recipe, run.items, source, project.labels(), writer, options,
-                                     progress=_progress_printer([len(run.items)]), token=token, **kwargs)
+                                     progress=_progress_printer([len(run.items)]), token=token)
             writer.finish(result.cancelled)
         except (AutoAnnotationError, RayUnavailable) as exc:
             writer.revert()  # also for a setup error (label mapping): the run leaves no trace

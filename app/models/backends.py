@@ -36,11 +36,10 @@ class InProcess:
 
     def run(self, recipe: FunctionRecipe, items: Sequence[WorkItem], source: FrameSource,
             task_labels: Sequence[Any], writer: Writer, options: RunOptions, *,
-            progress: ProgressFn | None = None, token: CancelToken | None = None,
-            function_name: str | None = None) -> RunResult:
+            progress: ProgressFn | None = None, token: CancelToken | None = None) -> RunResult:
         function = self.function if self.function is not None else recipe.load()
         return run_detection(function, items, source, task_labels, writer, options, progress=progress, token=token,
-                             function_name=function_name)
+                             function_name=recipe.target)  # messages name the file, module or model
 
 
 @dataclass

@@ -37,7 +37,7 @@ from app.widgets import workers
 from app.widgets.progress_dialog import run_with_progress
 
 
-class MainWindow(Protocol):
+class PackageHost(Protocol):
     """What these dialogs use of the main window (a protocol: the window imports this module)."""
 
     project: Project | None
@@ -71,7 +71,7 @@ def _on_writer(project: Project, fn: Any) -> workers.Job:
     return work
 
 
-def _choose_job(window: MainWindow, project: Project) -> int | None:
+def _choose_job(window: PackageHost, project: Project) -> int | None:
     job_id = window.selected_job_id()
     if job_id is not None:
         return int(job_id)
@@ -84,7 +84,7 @@ def _choose_job(window: MainWindow, project: Project) -> int | None:
     return jobs[names.index(name)].id if ok else None
 
 
-def export_job_package(window: MainWindow) -> None:
+def export_job_package(window: PackageHost) -> None:
     project = window.project
     if project is None:
         return
@@ -117,7 +117,7 @@ def export_job_package(window: MainWindow) -> None:
                                               failed)
 
 
-def merge_package_dialog(window: MainWindow) -> None:
+def merge_package_dialog(window: PackageHost) -> None:
     project = window.project
     if project is None:
         return
@@ -210,7 +210,7 @@ class MergePackageDialog(QDialog):
         QMessageBox.warning(self, "Merge package", message)
 
 
-def unpack_before_open(window: MainWindow, path: Path) -> bool:
+def unpack_before_open(window: PackageHost, path: Path) -> bool:
     """For a package file whose media are not beside it yet: unpack them in the background, then open it.
     Returns True when the caller may open the file now."""
     if not container.is_package(path):

@@ -22,11 +22,8 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot) -> MainWindow:
-    w = MainWindow()
-    qtbot.addWidget(w)
-    yield w
-    w.close_project()
+def window(main_window: MainWindow) -> MainWindow:
+    return main_window  # tests/gui/conftest.py
 
 
 def test_open_project_lists_tasks_and_jobs_and_remembers_it(window: MainWindow, tmp_path: Path) -> None:

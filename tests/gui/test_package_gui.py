@@ -18,11 +18,8 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot) -> MainWindow:
-    w = MainWindow()
-    qtbot.addWidget(w)
-    yield w
-    w.close_project()
+def window(main_window: MainWindow) -> MainWindow:
+    return main_window  # tests/gui/conftest.py
 
 
 @pytest.fixture

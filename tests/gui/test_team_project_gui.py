@@ -15,11 +15,8 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot) -> MainWindow:
-    w = MainWindow()
-    qtbot.addWidget(w)
-    yield w
-    w.close_project()
+def window(main_window: MainWindow) -> MainWindow:
+    return main_window  # tests/gui/conftest.py
 
 
 def test_open_team_project_by_url_and_from_the_recent_list(window: MainWindow, pg_url: str,
