@@ -66,6 +66,10 @@ def cmd_track(args: argparse.Namespace) -> int:
     from app.models.trackers.request import objects_for, parse_objects, tracker_for
     from app.models.trackers.runner import track_objects
 
+    if (args.tracker or "").split(":", 1)[0].strip().lower() == "sam3":
+        from app.cli.concept_cmds import track_concept_cli
+
+        return track_concept_cli(args)
     params = _params(args)
     try:
         chosen = parse_objects(args.objects) if args.objects else None
@@ -197,13 +201,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--job", required=True, help="job id")
     p.add_argument("--frame", type=int, required=True, help="the frame the objects are on")
     p.add_argument("--to-frame", type=int, required=True, help="the last frame to track to (before --frame: backward)")
-    _function_source(p, "tracker", "mil (OpenCV TrackerMIL, rectangles), sam2 or sam2:MODEL (polygons, masks); "
-                                   "default mil")
+    _function_source(p, "tracker", "mil (OpenCV TrackerMIL, rectangles), sam2 or sam2:MODEL (polygons, masks), "
+                                   "sam3[:PATH] (a concept, see below); default mil")
     p.add_argument("--objects", help="ids to track: ID, shape:ID or track:ID, comma-separated (default: every "
                                      "object on --frame the tracker supports)")
     p.add_argument("--convert-shapes-to-tracks", action="store_true",
                    help="plain shapes become tracks with a keyframe per tracked frame (default: a new plain "
                         "shape per frame)")
+    concept = p.add_argument_group("SAM 3 concept tracking (--tracker sam3[:PATH]): every instance of a concept "
+                                   "becomes a track")
+    concept.add_argument("--prompt", help="a saved SAM 3 prompt's name")
+    concept.add_argument("--label", help="the label the tracks get")
+    concept.add_argument("--text", help="the text prompt (default: none)")
+    concept.add_argument("--box", action="append", metavar="X1,Y1,X2,Y2[,neg]", help="an example box (repeat)")
+    concept.add_argument("--box-frame", type=int, help="the frame the example boxes were drawn on")
+    concept.add_argument("--threshold", type=float, default=None, help="score threshold 0-1 (default 0.5)")
+    concept.add_argument("--device", default="", help="auto (CUDA when present), cpu or cuda[:N]")
+    concept.add_argument("--max-points", type=int, default=32, help="polygon vertex budget")
+    concept.add_argument("--polygons", action="store_true", help="'any' labels get polygons instead of masks")
     p.set_defaults(func=cmd_track)
 
     p = subparsers.add_parser("interact", help="run an interactor (SAM 2 or a CVAT interaction function) on one frame")

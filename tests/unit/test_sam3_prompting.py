@@ -191,3 +191,53 @@ def test_concept_tracks_backward_with_outside_keyframes(tmp_path: Path, segmente
     assert not project.tracks(job.id)
     source.close()
     project.close()
+
+
+def test_cli_saved_prompts_run_and_track(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from app.cli import main
+    from app.models.manager import ModelManager
+    from app.models.sam3.checkpoint import import_checkpoint
+    from app.storage.store import Project
+    from tests.support.sam3_tiny import save_tiny
+
+    monkeypatch.setenv("FIELDMARK_HOME", str(tmp_path / "home"))
+    make_project(tmp_path, frames=3, labels=LABELS).close()
+    project_file = str(tmp_path / "p.fmk")
+    assert main(["concept", "save", project_file, "--name", "roads", "--label", "road", "--box", "5,5,40,40",
+                 "--box", "60,0,70,9,neg"]) == 2
+    assert "--box needs --box-frame" in capsys.readouterr().err
+    assert main(["concept", "save", project_file, "--name", "roads", "--label", "road", "--box", "5,5,40,40",
+                 "--box", "60,0,70,9,neg", "--box-frame", "1", "--threshold", "0"]) == 0
+    assert main(["concept", "save", project_file, "--name", "cars", "--label", "car", "--text", "car",
+                 "--threshold", "0"]) == 0
+    assert main(["concept", "save", project_file, "--name", "x", "--label", "sign", "--text", "sign"]) == 2
+    assert "points label" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["concept", "prompts", project_file]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [p["name"] for p in listed] == ["roads", "cars"] and listed[0]["exemplars"][1]["positive"] is False
+    job = "1"
+    assert main(["concept", "run", project_file, "--job", job, "--prompt", "roads"]) == 2
+    assert "example boxes on frame 1 and no text" in capsys.readouterr().err
+    assert main(["concept", "run", project_file, "--job", job, "--prompt", "roads", "--from", "1", "--to", "1"]) == 2
+    assert "no SAM 3 checkpoint" in capsys.readouterr().err
+    import_checkpoint(save_tiny(tmp_path / "model.safetensors", queries=4), accept_licence=True,
+                      manager=ModelManager())
+    assert main(["concept", "run", project_file, "--job", job, "--prompt", "roads", "--from", "1", "--to", "1"]) == 0
+    with Project.open(tmp_path / "p.fmk", read_only=True) as project:
+        shapes = project.annotations(1).shapes
+        assert shapes and {s.frame for s in shapes} == {1} and {s.type for s in shapes} == {ShapeType.POLYGON}
+    assert main(["track", project_file, "--job", job, "--frame", "2", "--to-frame", "0", "--tracker", "sam3",
+                 "--prompt", "cars"]) == 0
+    assert "tracked 3 of 3 frames" in capsys.readouterr().out
+    with Project.open(tmp_path / "p.fmk", read_only=True) as project:
+        tracks = project.tracks(1)
+        assert tracks and all(t.source is Source.AUTO for t in tracks)
+    assert main(["track", project_file, "--job", job, "--frame", "0", "--to-frame", "9", "--tracker", "sam3",
+                 "--label", "car", "--text", "car"]) == 2
+    assert "--to 9 is not a frame of job 1" in capsys.readouterr().err
+    assert main(["concept", "delete", project_file, "--name", "cars"]) == 0
+    assert main(["concept", "delete", project_file, "--name", "cars"]) == 2
