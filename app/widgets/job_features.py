@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.widgets.ai import interactors_tab, trackers_tab
+from app.widgets.ai import concept_tab, interactors_tab, trackers_tab
 from app.widgets.ai.detectors_tab import DetectorsTab
 from app.widgets.ai.panel import AIToolsPanel
 from app.widgets.quality.panel import QualityPanel
@@ -43,6 +43,7 @@ class AITools:
     detectors: DetectorsTab
     interactors: Any  # interactors_tab.InteractorsTab
     trackers: trackers_tab.TrackersTab
+    concept: concept_tab.ConceptTab
 
 
 def build_ai_tools(window: FeatureHost) -> AITools:
@@ -57,16 +58,18 @@ def build_ai_tools(window: FeatureHost) -> AITools:
     window.frame_changed.connect(follow)
     follow(window.frame)
     interactors = interactors_tab.install(window, panel)
+    concept = concept_tab.install(window, panel)
     project = window.project
 
     def labels_changed(kind: str, _job_id: int | None) -> None:
         if kind == "labels":  # label edits happen on the GUI thread (labels dialog)
             interactors.set_labels(project.labels())
+            concept.set_labels()
 
     project.add_listener(labels_changed)
     window.destroyed.connect(lambda *_: project.remove_listener(labels_changed))
     trackers = trackers_tab.install(window, panel)
-    return AITools(panel, detectors, interactors, trackers)
+    return AITools(panel, detectors, interactors, trackers, concept)
 
 
 def build_quality_panel(window: FeatureHost) -> QualityPanel:

@@ -115,6 +115,9 @@ def draw_preview(painter: QPainter, preview: Preview, color: QColor, scale: floa
         x1, y1, x2, y2 = preview.box
         painter.setPen(_pen(color, 1.5, Qt.PenStyle.DashLine))
         painter.drawRect(QRectF(QPointF(min(x1, x2), min(y1, y2)), QPointF(max(x1, x2), max(y1, y2))))
+    for (x1, y1, x2, y2), positive in preview.extra.get("exemplars", ()):  # SAM 3 example boxes
+        painter.setPen(_pen(QColor("#24b353" if positive else "#fa3253"), 2.0))
+        painter.drawRect(QRectF(QPointF(x1, y1), QPointF(x2, y2)))
     if len(preview.polyline) >= 4:
         painter.setPen(_pen(color, 1.5))
         xy = np.asarray(preview.polyline).reshape(-1, 2)
