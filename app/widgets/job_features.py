@@ -58,7 +58,6 @@ def build_ai_tools(window: FeatureHost) -> AITools:
     window.frame_changed.connect(follow)
     follow(window.frame)
     interactors = interactors_tab.install(window, panel)
-    concept = concept_tab.install(window, panel)
     project = window.project
 
     def labels_changed(kind: str, _job_id: int | None) -> None:
@@ -69,6 +68,7 @@ def build_ai_tools(window: FeatureHost) -> AITools:
     project.add_listener(labels_changed)
     window.destroyed.connect(lambda *_: project.remove_listener(labels_changed))
     trackers = trackers_tab.install(window, panel)
+    concept = concept_tab.install(window, panel)
     return AITools(panel, detectors, interactors, trackers, concept)
 
 
