@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from app.cli.common import CliError, ctrl_c_cancels, open_project
+from app.cli.common import CliError, ctrl_c_cancels, open_project, progress_printer
 
 
 def _box(text: str) -> Any:
@@ -97,8 +97,6 @@ def _job_frames(project: Any, args: argparse.Namespace, start: int | None, stop:
 
 
 def _print_progress() -> Any:
-    from app.cli.track_cmds import progress_printer
-
     return progress_printer()
 
 

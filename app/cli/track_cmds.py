@@ -7,10 +7,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from typing import Any
 
-from app.cli.common import CliError, ctrl_c_cancels, open_project
+from app.cli.common import CliError, ctrl_c_cancels, open_project, progress_printer
 from app.cli.models_admin import add_function_args
 
 
@@ -27,23 +26,6 @@ def _job(project: Any, job: str) -> Any:
     if not job.isdigit():
         raise CliError(f"--job takes a job id (a number), got {job!r}")
     return project.job(int(job))
-
-
-def progress_printer() -> Any:
-    """Progress on stderr: updated in place on a terminal, else a line a second and the last one."""
-    last = [0.0]
-
-    def report(progress: Any) -> None:
-        now = time.monotonic()
-        final = progress.done >= progress.total
-        if sys.stderr.isatty():
-            print(f"\r{progress.done}/{progress.total} frames: {progress.message}", end="\n" if final else "",
-                  file=sys.stderr, flush=True)
-        elif final or now - last[0] >= 1.0:
-            last[0] = now
-            print(f"{progress.done}/{progress.total} frames: {progress.message}", file=sys.stderr, flush=True)
-
-    return report
 
 
 def _user_code_error(exc: BaseException, where: str) -> CliError:
