@@ -60,9 +60,14 @@ class LineChart(pg.PlotWidget):
         self.setYRange(0, 1, padding=0.05)
 
 
+def conflict_bars(by_type: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Bars of the conflicts by type, named as people read them (``Missing annotation``)."""
+    return [(type_label(t), n) for t, n in by_type]
+
+
 def conflicts_chart(by_type: Sequence[tuple[str, int]], parent: QWidget | None = None) -> BarChart:
     chart = BarChart("conflicts", parent)
-    chart.set_bars([(type_label(t), n) for t, n in by_type])
+    chart.set_bars(conflict_bars(by_type))
     return chart
 
 

@@ -48,7 +48,7 @@ from app.quality.review import conflicts_by_type
 from app.quality.service import GT_RULE
 from app.storage.location import Location
 from app.widgets import workers
-from app.widgets.quality.charts import BarChart, LineChart, history_points
+from app.widgets.quality.charts import BarChart, LineChart, conflict_bars, history_points
 
 SEVERITY_COLOR = {"error": "#c0392b", "warning": "#d68910"}
 MAX_ROWS_PER_TYPE = 500  # keeps filling the tree well under the GUI thread's time budget; CSV has them all
@@ -248,7 +248,7 @@ class QualityPanel(QWidget):
         self._fill_conflicts(report)
         self._fill_labels(report)
         self._fill_chart(report)
-        self.type_chart.set_bars(conflicts_by_type(report))
+        self.type_chart.set_bars(conflict_bars(conflicts_by_type(report)))
         self.history_chart.set_points(history_points(self.history))
         self.export_button.setEnabled(True)
         self.export_conflicts_button.setEnabled(True)
