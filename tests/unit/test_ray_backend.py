@@ -250,3 +250,24 @@ def test_driver_killed_then_resumed_on_ray_writes_every_frame_once(ray_cluster, 
     assert set(_shapes_per_frame(path).values()) == {1}
     with Project.open(path, read_only=True) as project:
         assert project.runs(project.tasks()[0].id)[0].frames_done == 24
+
+
+def test_team_project_on_postgresql_same_as_in_process(ray_cluster, pg_url: str, tmp_path: Path) -> None:
+    """The driver is the one writer, through the same store code: a team project on PostgreSQL gets the
+    shapes an in-process run writes into a SQLite project."""
+    from app.media.ingest import create_image_task
+    from app.storage.store import Project
+    from tests.unit.models_fixtures import make_images, task_labels
+
+    _, _, expected = _run(tmp_path / "local", BOXES, frames=8)
+    with Project.create(pg_url, "team", task_labels()) as project:
+        create_image_task(project, "t", make_images(tmp_path / "imgs", 8))
+        task_id = project.tasks()[0].id
+        source = open_task_source(project, task_id)
+        try:
+            result = run_on_ray(BOXES, plan_task(project, task_id), source, project.labels(),
+                                AutoAnnotationRun(project), None, RaySettings(address=ray_cluster, workers=2))
+        finally:
+            source.close()
+        assert result.frames_done == 8 and not result.failed
+        assert _shapes(project, task_id) == expected
