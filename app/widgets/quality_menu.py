@@ -274,7 +274,7 @@ class QualityMenu:
             QMessageBox.warning(self.window, title, message)
 
         def cancelled(_outcome: Outcome[Any]) -> None:
-            self.last_message = f"{title}: cancelled, nothing was stored."
+            self.last_message = f"{title}: cancelled, nothing was stored"
             self.window.statusBar().showMessage(self.last_message, 8000)
 
         self.last_worker = run_with_progress(self.window, title, work, store, failed, cancelled)

@@ -168,7 +168,7 @@ def test_cancelling_a_task_report_says_cancelled(qtbot, tmp_path: Path, monkeypa
     qtbot.waitUntil(lambda: bool(started), timeout=5000)
     window.quality_menu.last_worker.cancel()
     qtbot.waitUntil(lambda: "cancelled" in window.quality_menu.last_message, timeout=5000)
-    assert window.quality_menu.last_message == "Task quality report: cancelled, nothing was stored."
+    assert window.quality_menu.last_message == "Task quality report: cancelled, nothing was stored"
     assert window.statusBar().currentMessage() == window.quality_menu.last_message
     assert window.quality_menu.last_dialog is None and storage.latest(project, "task", job.task_id) is None
     window.close_project()
