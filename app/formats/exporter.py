@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.domain.annotations import Annotations, Track
+from app.domain.annotations import Annotations
 from app.domain.enums import JobType
-from app.formats.dataset import Dataset, DatasetFrame, Progress
+from app.formats.dataset import Dataset, DatasetFrame, Progress, relocate
 from app.formats.errors import FormatError
 from app.formats.export_media import copy_frames
 from app.storage.store import Project
@@ -30,36 +30,6 @@ class ExportResult:
     frames: int
     counts: dict[str, int]
     layout: str = ""
-
-
-def _relocate(ann: Annotations, mapping: dict[int, int]) -> Annotations:
-    """Annotations with task frames turned into dataset indices (in place: the objects are fresh from the
-    store); objects on frames outside ``mapping`` are dropped."""
-    shapes = []
-    for s in ann.shapes:
-        frame = mapping.get(s.frame)
-        if frame is not None:
-            s.frame = frame
-            for e in s.elements:
-                e.frame = frame
-            shapes.append(s)
-
-    def track(t: Track) -> Track | None:
-        t.shapes = [s for s in t.shapes if s.frame in mapping]
-        for s in t.shapes:
-            s.frame = mapping[s.frame]
-        t.elements = [e for e in (track(e) for e in t.elements) if e is not None]
-        if not t.shapes and not t.elements:
-            return None
-        t.frame = min([s.frame for s in t.shapes] or [e.frame for e in t.elements])
-        return t
-
-    tags = []
-    for tag in ann.tags:
-        if tag.frame in mapping:
-            tag.frame = mapping[tag.frame]
-            tags.append(tag)
-    return Annotations(shapes=shapes, tracks=[x for x in map(track, ann.tracks) if x is not None], tags=tags)
 
 
 def _task_part(project: Project, task_id: int, offset: int, subset: str,
@@ -88,7 +58,7 @@ def _task_part(project: Project, task_id: int, offset: int, subset: str,
             part.shapes = [s for s in part.shapes if owner.get(s.frame) == jid]
             part.tags = [t for t in part.tags if owner.get(t.frame) == jid]
         ann.extend(part)
-    return frames, _relocate(ann, mapping), files
+    return frames, relocate(ann, mapping), files
 
 
 def build_dataset(project: Project, *, task: int | str | None = None, job: int | None = None) -> Dataset:
