@@ -9,10 +9,12 @@
   ``<skeleton>_instance`` grouped with the skeleton, so bbox, area and segmentation survive a round trip.
 - Datumaro's full COCO export is read: ``instances_*``, ``person_keypoints_*`` and ``labels_*`` (image
   labels → tags); ``captions_*``, ``image_info_*``, ``panoptic_*`` and ``stuff_*`` are skipped with a notice.
-  ``<kind>_<subset>.json`` gives the frames' subset. Otherwise: polygon parts become polygons (grouped
-  when several), RLE (list or compressed) becomes a CVAT mask, an empty segmentation a rectangle.
-- ``attributes`` map by name (booleans → checkbox, numbers → number with the seen min/max); ``occluded``, ``rotation`` and ``score`` go to
-  the shape; ``track_id`` + ``keyframe`` rebuild tracks (CVAT's convention).
+  ``<kind>_<subset>.json`` gives the frames' subset.
+- Other annotations: polygon parts become polygons (grouped when several), RLE (list or compressed)
+  becomes a CVAT mask, an empty segmentation a rectangle.
+- ``attributes`` map by name (booleans → checkbox, numbers → number with the seen min/max);
+  ``occluded``, ``rotation`` and ``score`` go to the shape; ``track_id`` + ``keyframe`` rebuild tracks
+  (CVAT's convention).
 """
 
 from __future__ import annotations

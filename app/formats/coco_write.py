@@ -71,10 +71,10 @@ class _Writer:
         out: dict[int, list[tuple[Shape, dict[str, Any]]]] = defaultdict(list)
         for shape in self.ds.annotations.shapes:
             out[shape.frame].append((shape, {}))
-        n = len(self.ds.frames)
+        ends = self.ds.task_ends()
         for track_id, track in enumerate(self.ds.annotations.tracks):
             keys = {s.frame for s in track.shapes}
-            for shape in track_to_shapes(track, range(track.frame, n)):
+            for shape in track_to_shapes(track, range(track.frame, ends[track.frame] + 1)):
                 out[shape.frame].append((shape, {"track_id": track_id, "keyframe": shape.frame in keys}))
         return out
 

@@ -3,6 +3,9 @@
 Decisions (see docs/formats.md):
 
 - ``source`` keeps the file's value (default ``manual``); CVAT's own importer marks everything ``file``.
+- In a project export in the video layout, a track of an annotation-mode task visible on exactly one
+  frame (how the video layout writes a shape: a keyframe, then an outside keyframe on the next frame) is
+  read back as that shape, so images tasks come back as they were.
 - Video layout keeps keyframes only (interpolated frames are recomputed); immutable attributes become
   track attributes, mutable ones stay per keyframe. A skeleton element keeps its state on frames where
   the element or its skeleton is a keyframe. Mask tracks stay tracks (CVAT turns them into one shape).
@@ -372,7 +375,41 @@ class _Reader:
             element = Track(label_id=sub.id, frame=shapes[0].frame, shapes=shapes, source=track.source)
             element.attributes = _split_attributes(shapes, sub)
             track.elements.append(element)
-        self.ann.tracks.append(track)
+        shape = self._as_shape(track)
+        if shape is not None:
+            self.ann.shapes.append(shape)
+        else:
+            self.ann.tracks.append(track)
+
+    def _as_shape(self, track: Track) -> Shape | None:
+        """In a project's video-layout file, a track of an annotation-mode task that is visible on exactly one
+        frame is a shape: the video layout writes each shape as a keyframe followed by an outside keyframe on
+        the next frame (or alone on the task's last frame). Interpolation tasks keep such tracks (as CVAT)."""
+        states = track.shapes
+        first = states[0]
+        if first.outside or len(states) > 2 or not self.project:
+            return None
+        modes = {_int_or_none(t.get("id")): str(t.get("mode", "")) for t in self.meta.get("tasks") or []}
+        if modes.get(self.frames[first.frame].task) != "annotation":
+            return None
+        nxt = first.frame + 1
+        last = nxt >= len(self.frames) or self.frames[nxt].task != self.frames[first.frame].task
+        if len(states) == 1 and not last:
+            return None
+        if len(states) == 2 and not (states[1].outside and states[1].frame == nxt):
+            return None
+        elements = []
+        for element in track.elements:
+            on = [s for s in element.shapes if s.frame == first.frame]
+            if not on or any(s.frame not in (first.frame, nxt) for s in element.shapes):
+                return None
+            state = on[0]
+            elements.append(Shape(type=ShapeType.POINTS, frame=first.frame, label_id=element.label_id,
+                                  points=state.points, occluded=state.occluded, outside=state.outside,
+                                  source=element.source, attributes={**element.attributes, **state.attributes}))
+        return Shape(type=first.type, frame=first.frame, label_id=track.label_id, points=first.points,
+                     rotation=first.rotation, occluded=first.occluded, z_order=first.z_order, group=track.group,
+                     source=track.source, attributes={**track.attributes, **first.attributes}, elements=elements)
 
 
 def _split_attributes(shapes: list[TrackedShape], label: Label) -> dict[int, str]:

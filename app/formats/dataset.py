@@ -55,6 +55,15 @@ class Dataset:
     def label_set(self) -> LabelSet:
         return LabelSet(self.labels)
 
+    def task_ends(self) -> list[int]:
+        """For each frame, the last index of its task's run of frames (a project export holds several tasks:
+        a track is flattened or expanded up to its own task's last frame, never into the next task)."""
+        ends: list[int] = [0] * len(self.frames)
+        for index in range(len(self.frames) - 1, -1, -1):
+            same = index + 1 < len(self.frames) and self.frames[index + 1].task == self.frames[index].task
+            ends[index] = ends[index + 1] if same else index
+        return ends
+
     def subsets(self) -> list[str]:
         """Subset names in first-seen order ("" for frames without one)."""
         seen: dict[str, None] = {}

@@ -18,6 +18,7 @@ from app.domain.labels import Label
 from app.domain.project import FrameInfo
 from app.formats.dataset import Dataset, Progress, dataset_parts, split_annotations
 from app.formats.errors import FormatError
+from app.formats.exporter import task_numbering
 from app.formats.frame_matching import FrameMatcher, image_files, relative_to
 from app.formats.label_mapping import LabelReport, build_map, compare_labels
 from app.formats.label_mapping import create_missing as add_missing_labels
@@ -89,7 +90,8 @@ def _task_options(info: dict[str, Any], layout: str) -> dict[str, Any]:
     """What a video-layout file says about its task's frames (kept so an export can go back into it)."""
     if layout != "video":
         return {}
-    kept = {k: info[k] for k in ("start_frame", "stop_frame", "frame_filter", "source") if info.get(k) not in (None, "")}
+    keys = ("start_frame", "stop_frame", "frame_filter", "source")
+    kept = {k: info[k] for k in keys if info.get(k) not in (None, "")}
     if info.get("original_size"):
         kept["original_size"] = list(info["original_size"])
     return {"cvat": kept} if kept else {}
@@ -179,7 +181,11 @@ def _frame_map(project: Project, dataset: Dataset, task_id: int, job_id: int | N
     task = project.task(task_id)
     by_number = task.media_type == "video" or dataset.meta.get("layout") == "video"
     task_export = dataset.meta.get("scope") == "task" and dataset.meta.get("layout") == "video"
-    matcher = FrameMatcher(project.frames(task_id), by_number, use_index=task_export)
+    numbering = task_numbering(task)
+    if task.options.get("cvat") and dataset.meta.get("layout") == "video":  # the file numbers frames as the task's
+        task_export = False                                                  # source did: start + k * step
+    matcher = FrameMatcher(project.frames(task_id), by_number, use_index=task_export,
+                           start=numbering["start"], step=numbering["step"])
     mapping = [matcher.match(f) for f in dataset.frames]
     allowed = set(project.job(job_id).frame_list()) if job_id is not None else None
     used = _used_frames(dataset.annotations)
@@ -258,7 +264,7 @@ def import_into_project(project: Project, dataset: Dataset, source: Path, *, tas
             settings = project.settings()
             settings["yolo_flip_idx"] = list(dataset.meta["flip_idx"])
             project.set_settings(settings)
-        for target_task, target_jobs, ann in targets:
+        for _task, target_jobs, ann in targets:
             if created:
                 ann = Remapper(label_map, lambda i: i).annotations(ann)
             _check_types(project, ann, source)
