@@ -120,6 +120,7 @@ class _CocoReader:
         self.ann = Annotations()
         self.tracks = TrackCollector()
         self.groups = 0
+        self.people: dict[tuple[str, int, Any], int] = {}  # (subset, frame, annotation id) -> group of a person
         self.warnings: list[str] = []
 
     # ------------------------------------------------------------------ labels (first pass)
@@ -236,15 +237,31 @@ class _CocoReader:
         attrs = ann.get("attributes") or {}
         common = {"occluded": bool(attrs.get("occluded", False)), "score": float(ann.get("score", 1.0)),
                   "attributes": self._attributes(label, attrs)}
+        person_key = (self.frames[frame].subset, frame, ann.get("id"))
+        person = False
         if ann.get("keypoints"):
             skeleton = self._skeleton(ann, label, frame, file, where, common)
             shapes = [skeleton] + self._person(ann, skeleton, label, frame, file, where)
+            if person_key in self.people:  # its instance was read from instances_<subset>.json already
+                shapes = shapes[:1]
+                shapes[0].group = self.people[person_key]
+                self.ann.shapes.append(shapes[0])
+                return
+        elif label.type is LabelType.SKELETON:  # a person's instance in a full export: its keypoints' partner
+            if person_key in self.people:
+                return
+            label = self.registry.get(f"{label.name}_instance") or self.registry.create(f"{label.name}_instance")
+            common["attributes"] = {}
+            shapes = self._instance(ann, label, frame, file, where, common)
+            person = True
         else:
             shapes = self._instance(ann, label, frame, file, where, common)
-        if len(shapes) > 1:
+        if len(shapes) > 1 or (person and shapes):
             self.groups += 1
             for shape in shapes:
                 shape.group = self.groups
+            if ann.get("id") is not None:
+                self.people.setdefault(person_key, self.groups)
         if "track_id" in attrs and len(shapes) == 1 and shapes[0].type is not ShapeType.SKELETON:
             self.tracks.add(attrs["track_id"], bool(attrs.get("keyframe", True)), shapes[0])
         else:
