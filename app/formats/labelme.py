@@ -216,6 +216,8 @@ def _mask(value: Any, xy: list[float], file: Path, where: str) -> list[float]:
         bitmap = np.asarray(image.convert("L")) > 0 if image.mode not in ("1", "L") else np.asarray(image) > 0
     except (binascii.Error, ValueError, OSError, Image.DecompressionBombError) as exc:
         raise FormatError(file, f"{where}.mask", f"not a base64 PNG: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - ultralytics patches Image.open; its fallback raises ImportError
+        raise FormatError(file, f"{where}.mask", "not a base64 PNG") from exc
     left, top = int(math.floor(min(xy[0::2]))), int(math.floor(min(xy[1::2])))
     if not bitmap.any():
         raise FormatError(file, f"{where}.mask", "the mask is empty")

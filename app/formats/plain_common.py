@@ -221,10 +221,12 @@ def load_png(path: Path, where: str = "") -> Image.Image:
         image.load()
     except FileNotFoundError:
         raise FormatError(path, where, "the file does not exist") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise FormatError(path, where, f"not a readable image: {exc}") from exc
     except Image.DecompressionBombError as exc:
         raise FormatError(path, where, f"the image is too large: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise FormatError(path, where, f"not a readable image: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - ultralytics patches Image.open; its fallback raises ImportError
+        raise FormatError(path, where, "not a readable image") from exc
     return image
 
 
