@@ -1,4 +1,5 @@
-"""`fieldmark import` and `fieldmark export`: CVAT XML 1.1, COCO 1.0 and Ultralytics YOLO."""
+"""`fieldmark import` and `fieldmark export`: CVAT XML 1.1, COCO 1.0, Ultralytics YOLO, labelme, Pascal VOC,
+mask PNGs, Datumaro JSON and MOT."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def _progress(quiet: bool) -> Any:
 
 
 def _summary(result: ImportResult, project: str) -> dict[str, Any]:
-    return {"project": project, "task_id": result.task_id, "job_ids": result.job_ids,
+    return {"project": project, "task_id": result.task_id, "task_ids": result.task_ids, "job_ids": result.job_ids,
             "created_task": result.created_task, "labels": result.report.describe(),
             "annotations": result.counts, "warnings": result.warnings}
 
@@ -61,7 +62,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         c = result.counts
-        print(f"imported into task {result.task_id} of {project_path}: shapes {c['shapes']}, tracks {c['tracks']}, "
+        where = f"task {result.task_id}" if len(result.task_ids) <= 1 else \
+            f"tasks {', '.join(map(str, result.task_ids))} (one per subset)"
+        print(f"imported into {where} of {project_path}: shapes {c['shapes']}, tracks {c['tracks']}, "
               f"tags {c['tags']}; {summary['labels']}")
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -88,7 +91,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "import", help="import CVAT XML, COCO or YOLO annotations (creates the project if absent)")
+        "import", help="import CVAT XML, COCO, YOLO, labelme, Pascal VOC, mask PNG, Datumaro or MOT annotations "
+                         "(creates the project if absent)")
     p.add_argument("project", help="project file or postgresql://user@host:port/dbname URL; created with one task "
                                    "when the file does not exist or the database is empty")
     p.add_argument("path", help="dataset file, folder or .zip")
@@ -105,7 +109,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_import)
 
-    p = subparsers.add_parser("export", help="export a job, a task or the project as CVAT XML, COCO or YOLO")
+    p = subparsers.add_parser("export", help="export a job, a task or the project (CVAT XML, COCO, YOLO, labelme, "
+                                                    "VOC, masks, Datumaro, MOT)")
     p.add_argument("project", help="project file or postgresql:// URL")
     p.add_argument("out", help="output folder or .zip (an .xml file for CVAT without images)")
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS,
