@@ -220,8 +220,9 @@ def from_counts(counts: np.ndarray, height: int, width: int) -> Region:
 
 
 def from_polygons(polygons: Sequence[Sequence[float]], height: int, width: int) -> Region:
-    """Rasterize polygons (flat ``[x0, y0, ...]`` lists, >= 3 points each) with pycocotools, united."""
-    polys = [p if isinstance(p, list) else list(p) for p in polygons if len(p) >= 6]
+    """Rasterize polygons (flat ``[x0, y0, ...]`` lists or float arrays, >= 3 points each) with pycocotools,
+    united."""
+    polys = [p if isinstance(p, (list, np.ndarray)) else list(p) for p in polygons if len(p) >= 6]
     if not polys or height <= 0 or width <= 0:
         return Region(height, width)
     rles = coco_mask.frPyObjects(polys, height, width)
