@@ -14,6 +14,6 @@ from app.storage.errors import (
 from app.storage.store import Project
 
 __all__ = [
-    "ConnectionLostError", "EmptyDatabaseError", "JobLeasedError", "LeaseLostError", "Project", "ProjectError", "ProjectLockedError",
-    "ProjectReadOnlyError", "StaleJobError",
+    "ConnectionLostError", "EmptyDatabaseError", "JobLeasedError", "LeaseLostError", "Project", "ProjectError",
+    "ProjectLockedError", "ProjectReadOnlyError", "StaleJobError",
 ]

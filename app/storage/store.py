@@ -36,8 +36,8 @@ from app.storage.database import (
     upgrade,
 )
 from app.storage.errors import ConnectionLostError, ProjectError, ProjectReadOnlyError
-from app.storage.location import Location, parse_location
 from app.storage.live import REMOTE, ChangeWatcher, RemoteChange, notify_statement
+from app.storage.location import Location, parse_location
 from app.storage.locking import ProjectLock
 from app.storage.pg_connect import describe_connect_error, is_connection_lost
 from app.storage.project_checks import check_schema, discard, ensure_empty_database
@@ -176,6 +176,16 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
             project.close()
             raise
         return project
+
+    def adopt(self) -> Project:
+        """Make the calling thread this handle's owner. Connecting to a server can take seconds, so the GUI
+        opens a team project on a worker thread and its GUI thread adopts the handle once it is open; the
+        worker must not use it afterwards (its thread rule moves with it). PostgreSQL handles only: an
+        SQLite connection stays on the thread that opened it, and opening a file is quick."""
+        if not self.location.is_postgres or self._parent is not None:
+            raise ProjectError("Only a team project's own handle can move to another thread.")
+        self._owner = threading.get_ident()
+        return self
 
     def open_writer(self) -> Project:
         """A writable handle for a background writer in this process (open it on the writer's thread).
