@@ -33,12 +33,37 @@ class Preferences:
     # Quality reports may use a GT job that is not yet accepted/completed (CVAT's rule says no): one
     # choice shared by the project window's reports and the job window's quality panel.
     quality_allow_unfinished_gt: bool = False
+    # Team projects: where this workstation mounts each project's shared media root, keyed by the project's
+    # URL (without a password). Kept here, not in the shared database: every workstation has its own.
+    media_roots: dict[str, str] = field(default_factory=dict)
 
     def add_recent(self, path: str | Path) -> None:
         """A project file (stored resolved) or a team project URL (stored as given: it never holds a password)."""
         path = str(path) if "://" in str(path) else str(Path(path).resolve())
         self.recent_projects = [path] + [p for p in self.recent_projects if p != path]
         del self.recent_projects[MAX_RECENT:]
+
+
+def media_root_key(location: object) -> str:
+    """The key of a team project in ``media_roots``: its URL as displayed (never with a password)."""
+    return str(getattr(location, "display", location))
+
+
+def mapped_media_root(location: object) -> str | None:
+    """This workstation's mount point of a team project's media root, when one is set."""
+    return load().media_roots.get(media_root_key(location)) or None
+
+
+def map_media_root(location: object, local_path: str | Path | None) -> Preferences:
+    """Set (or with ``None`` / empty, remove) this workstation's mount point of a team project's media root."""
+    prefs = load()
+    key = media_root_key(location)
+    if local_path:
+        prefs.media_roots[key] = str(Path(local_path).expanduser().resolve())
+    else:
+        prefs.media_roots.pop(key, None)
+    save(prefs)
+    return prefs
 
 
 def settings_path() -> Path:

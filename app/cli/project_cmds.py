@@ -12,7 +12,7 @@ from app.media.errors import MediaError
 from app.media.ingest import create_task_from_media
 from app.storage.errors import ProjectError
 from app.storage.location import parse_location
-from app.storage.project_checks import discard
+from app.storage.project_checks import check_media_root, discard
 from app.storage.store import Project
 
 
@@ -30,10 +30,13 @@ def cmd_create(args: argparse.Namespace) -> int:
         raise CliError(f"{path} already exists")
     # Validate the media before the project file exists, so a bad input leaves nothing behind.
     try:
+        media_root = check_media_root(path, args.media_root)
         project = Project.create(path, args.name or path.stem, labels)
     except ProjectError as exc:
         raise CliError(str(exc)) from exc
     try:
+        if media_root is not None:
+            project.set_settings({**project.settings(), "media_root": media_root})
         if args.media:
             task = create_task_from_media(
                 project, args.task_name or "task", [Path(m) for m in args.media], copy_media=args.copy_media,
@@ -42,6 +45,9 @@ def cmd_create(args: argparse.Namespace) -> int:
             print(f"created {path} with task {task.id} ({task.size} frames, {len(project.jobs(task.id))} jobs)")
         else:
             print(f"created {path}")
+        if media_root is not None:
+            print(f"media root: {media_root} (a workstation that mounts it elsewhere maps it with "
+                  f"fieldmark team map-media {path} LOCAL_PATH)")
     except (MediaError, ProjectError) as exc:
         project.close()
         discard(path)
@@ -105,7 +111,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--labels", help="labels JSON in CVAT's raw label format")
     p.add_argument("--name", help="project name (default: the file name)")
     p.add_argument("--task-name", help="name of the task created from the media")
-    p.add_argument("--copy-media", action="store_true", help="copy the media into a folder beside the project")
+    p.add_argument("--copy-media", action="store_true",
+                   help="copy the media into a folder beside the project file, or under a team project's media root")
+    p.add_argument("--media-root", metavar="PATH",
+                   help="team projects: the shared media folder that media paths are stored relative to (each "
+                        "workstation can map it to its own mount point: fieldmark team map-media)")
     p.add_argument("--segment-size", type=int, default=0, help="frames per job (0: one job)")
     p.add_argument("--overlap", type=int, default=0)
     p.add_argument("--consensus-replicas", type=int, default=0)

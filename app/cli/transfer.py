@@ -44,7 +44,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                 raise CliError(f"{project_path} does not exist; --task/--job need an existing project")
             dataset = read_dataset(source, args.format, create_missing_labels=args.create_labels,
                                    progress=_progress(args.quiet))
-            result = import_new_project(project_path, dataset, source, task_name=args.task_name or "")
+            result = import_new_project(project_path, dataset, source, task_name=args.task_name or "",
+                                        copy_media=args.copy_media, media_root=args.media_root)
         else:
             with open_project(project_path) as project:
                 hints = list(project.labels())
@@ -54,7 +55,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 result = import_into_project(
                     project, dataset, source, task=args.task, job=int(args.job) if args.job else None,
                     new_task=args.new_task, replace=args.replace, create_missing=args.create_labels,
-                    task_name=args.task_name or "")
+                    task_name=args.task_name or "", copy_media=args.copy_media)
     except (FormatError, ProjectError, MediaError) as exc:
         raise CliError(str(exc)) from exc
     summary = _summary(result, str(project_path))
@@ -102,6 +103,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     target.add_argument("--job", help="job id")
     target.add_argument("--new-task", action="store_true", help="add the dataset as a new task")
     p.add_argument("--task-name", help="name of a task created by the import")
+    p.add_argument("--copy-media", action="store_true",
+                   help="copy the dataset's images (when the import creates a task) beside the project file, or "
+                        "under a team project's media root; nothing is left half-copied on failure")
+    p.add_argument("--media-root", metavar="PATH",
+                   help="when the import creates a team project: its shared media folder (see fieldmark create)")
     p.add_argument("--replace", action="store_true", help="delete the target's annotations first (default: append)")
     p.add_argument("--create-labels", action="store_true",
                    help="create labels, keypoints and attributes the project (or the file's own header) lacks")

@@ -66,12 +66,13 @@ def _task_part(project: Project, task_id: int, offset: int, subset: str,
         numbers = [f.index for f in infos]
         jobs = [j.id for j in project.jobs(task_id) if j.type is JobType.ANNOTATION and j.parent_id is None]
     frames, files = [], []
+    root = project.media_root()
     for k, number in enumerate(numbers):
         info = infos[number]
         frames.append(DatasetFrame(index=offset + k, name=info.name, width=info.width, height=info.height,
                                    subset=subset, number=numbering["start"] + number * numbering["step"],
                                    task=task_id))
-        files.append(str(project.resolve_media(info.path)) if info.path else None)
+        files.append(str(project.resolve_media(info.path, root)) if info.path else None)
     mapping = {number: offset + k for k, number in enumerate(numbers)}
     ann = Annotations()
     owner: dict[int, int] = {}

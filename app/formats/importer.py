@@ -8,6 +8,8 @@ removed again on error.
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,15 +22,16 @@ from app.domain.project import FrameInfo
 from app.formats.dataset import Dataset, Progress, dataset_parts, split_annotations
 from app.formats.errors import FormatError
 from app.formats.exporter import task_numbering
-from app.formats.frame_matching import FrameMatcher, image_files, relative_to
+from app.formats.frame_matching import FrameMatcher, image_files
 from app.formats.label_mapping import LabelReport, build_map, compare_labels
 from app.formats.label_mapping import create_missing as add_missing_labels
 from app.formats.remap import Remapper
 from app.media.errors import MediaError
 from app.media.images import probe_image
+from app.media.ingest import copy_media_atomically, media_folder, stored_media_path
 from app.storage.errors import ProjectError
 from app.storage.location import parse_location
-from app.storage.project_checks import discard
+from app.storage.project_checks import check_media_root, discard
 from app.storage.store import Project
 
 FORMATS = ("cvat", "coco", "yolo", "labelme", "voc", "masks", "datumaro", "mot")
@@ -84,8 +87,24 @@ _PLAIN_READERS = {
 # ---------------------------------------------------------------------- new task / new project
 
 
-def _task_frames(project: Project, dataset: Dataset, source: Path) -> list[FrameInfo]:
+def _copy_images(project: Project, files: list[Path | None], name: str, copies: list[Path]) -> list[Path | None]:
+    """The dataset's images copied (atomically) under the project's media folder; ``copies`` gets the new folder."""
+    present = [f.resolve() for f in files if f is not None]
+    if not present:
+        return files
+    common = present[0].parent if len(present) == 1 else Path(os.path.commonpath([str(f.parent) for f in present]))
+    names = [f.relative_to(common).as_posix() for f in present]
+    copy = copy_media_atomically(media_folder(project), name, present, names)
+    copies.append(copy)
+    copied = iter(copy / n for n in names)
+    return [next(copied) if f is not None else None for f in files]
+
+
+def _task_frames(project: Project, dataset: Dataset, source: Path, name: str,
+                 copies: list[Path] | None) -> list[FrameInfo]:
     files = image_files(dataset, source)
+    if copies is not None:
+        files = _copy_images(project, files, name or source.stem, copies)
     root = project.media_root()
     frames = []
     for frame, image in zip(dataset.frames, files):
@@ -99,7 +118,7 @@ def _task_frames(project: Project, dataset: Dataset, source: Path) -> list[Frame
             raise FormatError(source, f"frame {frame.name!r}",
                               "the frame size is unknown: the file gives none and the image is not beside it")
         frames.append(FrameInfo(index=frame.index, name=frame.name, width=width, height=height,
-                                path=relative_to(root, image) if image is not None else ""))
+                                path=stored_media_path(project, image, root) if image is not None else ""))
     return frames
 
 
@@ -114,13 +133,13 @@ def _task_options(info: dict[str, Any], layout: str) -> dict[str, Any]:
     return {"cvat": kept} if kept else {}
 
 
-def _create_tasks(project: Project, dataset: Dataset, source: Path,
-                  name: str) -> list[tuple[int, list[int], Annotations]]:
+def _create_tasks(project: Project, dataset: Dataset, source: Path, name: str,
+                  copies: list[Path] | None = None) -> list[tuple[int, list[int], Annotations]]:
     """One task per part of the dataset (subset, or task of a project export), as CVAT imports a dataset
     into a project. Returns each task's id, jobs and annotations (frames renumbered to the task's)."""
     if not dataset.frames:
         raise FormatError(source, "", "the dataset has no frames")
-    frames = _task_frames(project, dataset, source)
+    frames = _task_frames(project, dataset, source, name, copies)
     parts = dataset_parts(dataset)
     layout = dataset.meta.get("layout")
     if len(parts) == 1:
@@ -148,16 +167,21 @@ def _create_tasks(project: Project, dataset: Dataset, source: Path,
 
 
 def import_new_project(project_path: str | Path, dataset: Dataset, source: Path, *, name: str = "",
-                       task_name: str = "") -> ImportResult:
+                       task_name: str = "", copy_media: bool = False, media_root: str | Path | None = None
+                       ) -> ImportResult:
     """Create the project at ``project_path`` (a file, or a PostgreSQL URL of an empty database) with the
-    dataset's labels and one task holding its frames and annotations."""
+    dataset's labels and one task holding its frames and annotations. ``media_root`` (team projects) is
+    recorded as the project's media root; ``copy_media`` copies the images under it (or beside the file)."""
     location = parse_location(project_path)
     if location.path is not None and location.path.exists():
         raise ProjectError(f"{location.path} already exists")
+    root = check_media_root(location, media_root)
     project = Project.create(location, name or location.stem, [])
     try:
+        if root is not None:
+            project.set_settings({**project.settings(), "media_root": root})
         result = import_into_project(project, dataset, source, new_task=True, create_missing=True,
-                                     task_name=task_name)
+                                     task_name=task_name, copy_media=copy_media)
     except BaseException:
         project.close()
         discard(location)
@@ -245,24 +269,43 @@ def _split_by_job(project: Project, ann: Annotations, jobs: list[int]) -> dict[i
 
 def import_into_project(project: Project, dataset: Dataset, source: Path, *, task: int | str | None = None,
                         job: int | None = None, new_task: bool = False, replace: bool = False,
-                        create_missing: bool = False, task_name: str = "") -> ImportResult:
+                        create_missing: bool = False, task_name: str = "", copy_media: bool = False) -> ImportResult:
     """Import ``dataset`` into an open project (one transaction).
 
     ``new_task`` creates a task from the dataset's frames; otherwise the annotations go to ``job``, or to
     the annotation jobs of ``task`` (the only task when omitted), frames matched by name (by number for
     video). Unknown labels/attributes raise unless ``create_missing``. ``replace`` clears the target jobs first.
+    ``copy_media`` (with a new task) copies the images under the project's media folder first; if the import
+    fails the copy is removed again.
     """
     source = Path(source)
     report = compare_labels(list(project.labels()), dataset.labels)
     if not report.clean and not create_missing:
         raise FormatError(source, "", report.describe() + " (import with 'create missing labels' to add them)")
+    creates = new_task or (task is None and job is None and not project.tasks())
+    if copy_media and not creates:
+        raise ProjectError("copying the media applies only to an import that creates a task (a new project or "
+                           "--new-task): the frames of an existing task stay where they are")
+    copies: list[Path] = []
+    try:
+        return _import(project, dataset, source, report, task=task, job=job, creates=creates, replace=replace,
+                       task_name=task_name, copies=copies if copy_media else None)
+    except BaseException:
+        for copy in copies:
+            shutil.rmtree(copy, ignore_errors=True)
+        raise
+
+
+def _import(project: Project, dataset: Dataset, source: Path, report: LabelReport, *, task: int | str | None,
+            job: int | None, creates: bool, replace: bool, task_name: str,
+            copies: list[Path] | None) -> ImportResult:
     with project.transaction():
         if not report.clean:
             add_missing_labels(project, dataset.labels, report)
         label_map = build_map(list(project.labels()), dataset.labels)
         created = False
-        if new_task or (task is None and job is None and not project.tasks()):
-            targets = _create_tasks(project, dataset, source, task_name)
+        if creates:
+            targets = _create_tasks(project, dataset, source, task_name, copies)
             created = True
         else:
             if job is not None:

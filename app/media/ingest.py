@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,10 +54,23 @@ def validate_images(files: Sequence[Path], *, decode: bool = True) -> list[tuple
     return sizes
 
 
-def _relative_to_project(project: Project, path: Path) -> str:
-    path = path.resolve()
+def stored_media_path(project: Project, path: Path, root: Path | None = None) -> str:
+    """How a media file is recorded: relative to the project's media root (``root``, ``media_root()`` by default).
+
+    A project file keeps a relative path even above its folder (``../photos/a.jpg``: the project and its media
+    move together). A team project keeps paths under its media root relative (POSIX form, so that every
+    workstation maps the root to its own mount point) and anything else absolute.
+    """
+    path = Path(path).resolve()
+    if project.location.is_postgres:
+        if not project.has_media_root():
+            return str(path)
+        try:
+            return path.relative_to((root or project.media_root()).resolve()).as_posix()
+        except ValueError:
+            return str(path)
     try:
-        return os.path.relpath(path, project.media_root())
+        return os.path.relpath(path, root or project.media_root())
     except ValueError:  # another drive on Windows
         return str(path)
 
@@ -106,15 +121,50 @@ def prepare_media(inputs: Sequence[Path]) -> PreparedMedia:
     return prepare_images(inputs)
 
 
-def _copy_into_project(project: Project, task_name: str, files: list[Path], names: list[str]) -> list[Path]:
-    target = project.media_root() / f"{project.location.stem}_media" / task_name
-    copied = []
-    for file, rel in zip(files, names, strict=True):
-        dest = target / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(file, dest)
-        copied.append(dest)
-    return copied
+def media_folder(project: Project) -> Path:
+    """Where copied media go: ``<stem>_media`` beside a project file, or a team project's media root."""
+    if project.location.path is not None:
+        return project.media_root() / f"{project.location.stem}_media"
+    if not project.has_media_root():
+        raise MediaError(
+            f"{project.location.display} has no media root to copy the media into: create the team project with "
+            f"--media-root PATH, or map its media root on this workstation "
+            f"(fieldmark team map-media {project.location.display} LOCAL_PATH)")
+    return project.media_root()
+
+
+def copy_media_atomically(folder: Path, name: str, files: Sequence[Path], names: Sequence[str]) -> Path:
+    """Copy ``files`` to ``folder/<name>/<names[i]>`` and return that new folder (``name_2``… when taken).
+
+    The files go to a hidden temporary folder renamed into place at the end, so a failure (disk full, an
+    unreadable file, a cancel) leaves nothing half-copied: the temporary folder is removed and it raises.
+    """
+    safe = re.sub(r"[^\w.-]+", "_", name).strip("._") or "task"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target, n = folder / safe, 2
+        while target.exists():
+            target, n = folder / f"{safe}_{n}", n + 1
+        temporary = Path(tempfile.mkdtemp(dir=folder, prefix=f".{safe}.partial-"))
+    except OSError as exc:
+        raise MediaError(f"cannot copy the media into {folder}: {exc.strerror or exc}", [folder]) from exc
+    try:
+        for file, rel in zip(files, names, strict=True):
+            dest = temporary / rel
+            if temporary.resolve() not in dest.resolve().parents:
+                raise MediaError(f"{rel}: a media name must stay inside the copy's folder", [Path(file)])
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(file, dest)
+        os.rename(temporary, target)
+    except OSError as exc:
+        shutil.rmtree(temporary, ignore_errors=True)
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise MediaError(f"cannot copy the media into {folder}: {exc.strerror or exc}{where}; nothing was copied",
+                         [folder]) from exc
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return target
 
 
 def create_task_from_prepared(
@@ -129,17 +179,27 @@ def create_task_from_prepared(
 ) -> TaskInfo:
     """Write the task for already validated media (fast: safe on the GUI thread)."""
     options = dict(segment_size=segment_size, overlap=overlap, consensus_replicas=consensus_replicas)
+    if not copy_media:
+        return _write_task(project, name, media, media.files, options)
+    names = [media.files[0].name] if media.media_type == "video" else media.names
+    copy = copy_media_atomically(media_folder(project), name, media.files, names)
+    try:
+        return _write_task(project, name, media, [copy / rel for rel in names], options)
+    except BaseException:
+        shutil.rmtree(copy, ignore_errors=True)  # the task was not written: its copied media go too
+        raise
+
+
+def _write_task(project: Project, name: str, media: PreparedMedia, files: list[Path],
+                options: dict[str, int]) -> TaskInfo:
+    root = project.media_root()
     if media.media_type == "video":
-        video = media.files[0]
-        if copy_media:
-            video = _copy_into_project(project, name, [video], [video.name])[0]
         width, height = media.sizes[0]
         frames = [FrameInfo(index=i, name=n, width=width, height=height) for i, n in enumerate(media.names)]
-        return project.create_task(name, frames, media_type="video", video_path=_relative_to_project(project, video),
-                                   **options)
-    files = _copy_into_project(project, name, media.files, media.names) if copy_media else media.files
+        return project.create_task(name, frames, media_type="video",
+                                   video_path=stored_media_path(project, files[0], root), **options)
     frames = [
-        FrameInfo(index=i, name=n, width=w, height=h, path=_relative_to_project(project, f))
+        FrameInfo(index=i, name=n, width=w, height=h, path=stored_media_path(project, f, root))
         for i, (f, n, (w, h)) in enumerate(zip(files, media.names, media.sizes, strict=True))
     ]
     return project.create_task(name, frames, media_type="images", **options)

@@ -89,3 +89,18 @@ def project_exists(location: Location) -> bool:
             return bool(table_names(conn))
     finally:
         engine.dispose()
+
+
+def check_media_root(location: Location, media_root: str | Path | None) -> str | None:
+    """The media root to record for a new team project (an existing folder, absolute), or ``None`` if not given.
+
+    Checked before anything is created, so a wrong folder leaves no half-made project behind."""
+    if media_root is None or str(media_root) == "":
+        return None
+    if not location.is_postgres:
+        raise ProjectError("--media-root is for team projects (postgresql:// URLs): a project file's media paths "
+                           "are relative to the file's own folder.")
+    root = Path(media_root).expanduser()
+    if not root.is_dir():
+        raise ProjectError(f"The media root {root} is not a folder; create the team's shared media folder first.")
+    return str(root.resolve())

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from app import settings as app_settings
 from app.domain.enums import JobStage, JobState, JobType, TaskMode
 from app.domain.project import FrameInfo, JobInfo, TaskInfo
 from app.storage.annotation_rows import new_uid
@@ -182,17 +183,49 @@ class TasksMixin(StoreBase):
             )
         ]
 
+    def shared_media_root(self) -> str | None:
+        """A team project's media root as recorded in its shared settings (``fieldmark create URL --media-root``):
+        the path on the workstation that created it, the default for every other one."""
+        if self.location.path is not None:
+            return None
+        return self.settings().get("media_root") or None
+
     def media_root(self) -> Path:
         """Folder that relative media paths are resolved against: the project file's folder; for a team
-        project (PostgreSQL) the project's ``media_root`` setting, else the file system's root (absolute paths)."""
+        project (PostgreSQL) this workstation's mapping of the media root (``fieldmark team map-media``, kept in
+        the local preferences), else the shared ``media_root`` setting, else the file system's root."""
         if self.location.path is not None:
             return self.location.path.resolve().parent
-        root = self.settings().get("media_root")
+        mapped = app_settings.mapped_media_root(self.location)
+        if mapped:
+            return Path(mapped)
+        root = self.shared_media_root()
         return Path(root) if root else Path(Path.cwd().anchor)
 
-    def resolve_media(self, relative: str) -> Path:
+    def has_media_root(self) -> bool:
+        """Whether media can be stored relative to a root (always for a file; a team project needs one set)."""
+        return self.location.path is not None or bool(
+            app_settings.mapped_media_root(self.location) or self.shared_media_root())
+
+    def media_setting(self) -> str:
+        """Which setting decides where this project's media are looked for, in words (for a missing frame)."""
+        if self.location.path is not None:
+            return f"media paths are relative to the project file's folder {self.media_root()}"
+        how = (f"Preferences ▸ Media root of this team project, or "
+               f"fieldmark team map-media {self.location.display} LOCAL_PATH")
+        mapped = app_settings.mapped_media_root(self.location)
+        if mapped:
+            return f"this workstation maps the team project's media root to {mapped} (setting: {how})"
+        shared = self.shared_media_root()
+        if shared:
+            return (f"the team project's media root is {shared} as recorded at creation, and this workstation has "
+                    f"no mapping of its own; if the media are mounted elsewhere here, set it: {how}")
+        return f"the team project has no media root (paths are absolute); set one for this workstation: {how}"
+
+    def resolve_media(self, relative: str, root: Path | None = None) -> Path:
+        """A stored media path on this workstation; pass ``root`` (``media_root()``) when resolving many."""
         p = Path(relative)
-        return p if p.is_absolute() else self.media_root() / p
+        return p if p.is_absolute() else (root if root is not None else self.media_root()) / p
 
     # ------------------------------------------------------------ jobs
 

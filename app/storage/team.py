@@ -13,6 +13,7 @@ one group.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
@@ -71,7 +72,7 @@ def _require_team(location: Location) -> None:
         raise ProjectError(f"{location.display} is a project file: roles exist only in team projects (PostgreSQL).")
 
 
-def _run(location: Location, work: object) -> None:
+def _run(location: Location, work: object, what: str = "set up the roles") -> None:
     engine = make_engine(location, read_only=False)
     try:
         with connect(engine, location) as conn, conn.begin():
@@ -81,7 +82,7 @@ def _run(location: Location, work: object) -> None:
         raise
     except Exception as exc:  # noqa: BLE001 - the server's refusal, as one line
         detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise ProjectError(f"{location.display}: the server refused to set up the roles ({detail}).") from exc
+        raise ProjectError(f"{location.display}: the server refused to {what} ({detail}).") from exc
     finally:
         engine.dispose()
 
@@ -124,3 +125,32 @@ def add_user(location: Location, name: str, role: str) -> bool:
 
     _run(location, work)
     return bool(created)
+
+
+@dataclass(frozen=True)
+class TeamUser:
+    """A login of a team project and its one role (``admin``, ``reviewer`` or ``annotator``)."""
+
+    name: str
+    role: str
+
+
+def list_users(location: Location) -> list[TeamUser]:
+    """The logins that are members of the project's group roles, by name (read from the server's catalogue)."""
+    _require_team(location)
+    groups = {group_role(location, r): r for r in ROLES}
+    users: list[TeamUser] = []
+
+    def work(conn: Connection) -> None:
+        present = {r for (r,) in conn.execute(text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:g)"),
+                                              {"g": list(groups)})}
+        if not present:
+            raise ProjectError(f"{location.display} has no team roles yet: run fieldmark team init first.")
+        rows = conn.execute(text(
+            "SELECT m.rolname, g.rolname FROM pg_auth_members a JOIN pg_roles g ON g.oid = a.roleid "
+            "JOIN pg_roles m ON m.oid = a.member WHERE g.rolname = ANY(:g) ORDER BY m.rolname, g.rolname"),
+            {"g": list(groups)})
+        users.extend(TeamUser(name, groups[group]) for name, group in rows)
+
+    _run(location, work, what="read the team's users")
+    return users
