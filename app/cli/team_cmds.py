@@ -4,7 +4,6 @@ team project; `fieldmark team map-media URL LOCAL_PATH`: where this workstation 
 from __future__ import annotations
 
 import argparse
-
 from pathlib import Path
 
 from app import settings

@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self.add_action(proj, "Labels…", self.edit_labels, "Ctrl+L", needs_project=True)
         self.add_action(proj, "New task…", self.new_task, "Ctrl+T", needs_project=True)
         self.add_action(proj, "Rename project…", self.rename_project, needs_project=True)
+        self.team_admin_action = self.add_action(proj, "Team users and roles…", self.team_admin, needs_project=True)
         self.project_menu = proj
         ai = bar.addMenu("&AI")
         self.add_action(ai, "Automatic annotation…", self.auto_annotate, "Ctrl+Shift+A", needs_project=True)
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
             for action in menu.actions():
                 if action.property("needs_project"):
                     action.setEnabled(self.project is not None)
+        self.team_admin_action.setEnabled(self.project is not None and self.project.location.is_postgres)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -363,8 +365,14 @@ class MainWindow(QMainWindow):
     def edit_preferences(self) -> None:
         from app.widgets.preferences_dialog import PreferencesDialog
 
-        if PreferencesDialog(self).exec():
+        if PreferencesDialog(self, self.project).exec():
             self.prefs = settings.load()
+
+    def team_admin(self) -> None:
+        from app.widgets.team_admin import TeamAdminDialog
+
+        if self.project is not None and self.project.location.is_postgres:
+            TeamAdminDialog(self.project.location, self).exec()
 
     def edit_labels(self) -> None:
         from app.widgets.label_editor import LabelsDialog

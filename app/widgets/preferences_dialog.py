@@ -1,17 +1,24 @@
-"""Preferences: where models run (device, threads), frame decode-ahead and cache, fill opacity.
+"""Preferences: where models run (device, threads), frame decode-ahead and cache, fill opacity; for an open team
+project, where this workstation mounts its media root (kept in these local settings, never in the shared database).
 
 The device line ("CUDA: NVIDIA …" or "CPU, 1 thread") is worked out in a worker thread because it
 imports torch; the dialog opens at once."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -21,12 +28,16 @@ from PySide6.QtWidgets import (
 from app import settings
 from app.widgets import workers
 
+if TYPE_CHECKING:
+    from app.storage.store import Project
+
 DEVICES = ("auto", "cpu", "cuda")
 
 
 class PreferencesDialog(QDialog):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, project: Project | None = None) -> None:
         super().__init__(parent)
+        self.project = project if project is not None and project.location.is_postgres else None
         self.setWindowTitle("Preferences")
         self.prefs = settings.load()
         self.device = QComboBox()
@@ -58,6 +69,10 @@ class PreferencesDialog(QDialog):
         form.addRow("Frames decoded ahead", self.prefetch)
         form.addRow("Frame cache", self.cache)
         form.addRow("Shape fill opacity", self.opacity)
+        self.media_root: QLineEdit | None = None
+        self.media_error = QLabel("")
+        if self.project is not None:
+            self._add_media_root(form, self.project)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
@@ -65,6 +80,27 @@ class PreferencesDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(QLabel("Model and frame settings apply to windows and models opened afterwards."))
         layout.addWidget(buttons)
+
+    def _add_media_root(self, form: QFormLayout, project: Project) -> None:
+        shared = project.shared_media_root()
+        self.media_root = QLineEdit(settings.mapped_media_root(project.location) or "")
+        self.media_root.setPlaceholderText(shared or "no media root recorded: paths are absolute")
+        self.media_root.setToolTip(
+            f"Where this workstation mounts the media root of {project.location.display}. Empty: the root recorded "
+            f"at creation ({shared or 'none'}). Kept on this workstation only (same as fieldmark team map-media).")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_media_root)
+        row = QHBoxLayout()
+        row.addWidget(self.media_root, 1)
+        row.addWidget(browse)
+        form.addRow(f"Media root of {project.location.name} here", row)
+        form.addRow("", self.media_error)
+
+    def _browse_media_root(self) -> None:
+        assert self.media_root is not None
+        folder = QFileDialog.getExistingDirectory(self, "Media root on this workstation", self.media_root.text())
+        if folder:
+            self.media_root.setText(folder)
 
     def check_device(self) -> None:
         """Show which device the chosen preference gives (imports torch, so in a worker)."""
@@ -87,7 +123,17 @@ class PreferencesDialog(QDialog):
         workers.start(work, on_finished=shown, on_failed=failed)
 
     def save(self) -> None:
+        mapped = self.media_root.text().strip() if self.media_root is not None else ""
+        if mapped and not Path(mapped).expanduser().is_dir():
+            self.media_error.setText(f"{mapped} is not a folder on this workstation; mount the team's media first.")
+            return
         self.prefs = settings.load()  # keep what other windows saved meanwhile (recent list, shortcuts)
+        if self.project is not None:
+            key = settings.media_root_key(self.project.location)
+            if mapped:
+                self.prefs.media_roots[key] = str(Path(mapped).expanduser().resolve())
+            else:
+                self.prefs.media_roots.pop(key, None)
         self.prefs.device = self.device.currentText()
         self.prefs.torch_threads = self.threads.value()
         self.prefs.prefetch_frames = self.prefetch.value()
