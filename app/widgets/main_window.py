@@ -211,6 +211,8 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Open project", str(exc))
             return False
         self._set_project(project)
+        if project.read_only_reason:
+            self.statusBar().showMessage(f"Opened read-only: {project.read_only_reason}; changes cannot be saved.")
         return True
 
     def open_demo(self) -> None:

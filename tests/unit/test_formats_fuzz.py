@@ -15,6 +15,7 @@ project file and changes nothing in the existing project.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
@@ -209,6 +210,7 @@ def _snapshot(project: Project) -> tuple:
 def _empty_project() -> Path:
     """One empty project file per test run, copied for each example (creating one runs the migrations)."""
     folder = Path(tempfile.mkdtemp(prefix="fuzz-template-"))
+    atexit.register(shutil.rmtree, folder, True)
     Project.create(folder / "empty.fmproj", "existing").close()
     return folder / "empty.fmproj"
 
