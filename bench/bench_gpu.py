@@ -62,11 +62,11 @@ def bench_yolo(folder: Path, rng: np.random.Generator) -> dict:
     model = yolo_cls(str(path))
     frame = (rng.random((1080, 1920, 3)) * 255).astype(np.uint8)
     for _ in range(5):
-        model.predict(frame, device="cuda", verbose=False, half=True)
+        model.predict(frame, device="cuda", verbose=False, quantize=16)
     times = []
     for _ in range(50):
         t = time.perf_counter()
-        model.predict(frame, device="cuda", verbose=False, half=True)
+        model.predict(frame, device="cuda", verbose=False, quantize=16)
         times.append((time.perf_counter() - t) * 1000)
     return {"yolo11n_1080p_predict_ms_p50": round(statistics.median(times), 2),
             "yolo11n_1080p_predict_ms_p95": _p(times, 95)}

@@ -25,6 +25,9 @@ from pathlib import Path
 
 FRAMES = int(os.environ.get("BENCH_RAY_FRAMES", "160"))
 SIZE = tuple(int(v) for v in os.environ.get("BENCH_RAY_SIZE", "320x240").split("x"))
+#: ``cuda``: the same runs with the model on the GPU; Ray gets one GPU, shared by the workers
+#: (``gpus_per_worker`` = 1 / workers), and 4 CPUs.
+DEVICE = os.environ.get("BENCH_RAY_DEVICE", "cpu")
 
 
 def _model(work: Path) -> Path:
@@ -96,17 +99,19 @@ def main() -> dict:
         path = work / f"f{i:04d}.jpg"
         Image.fromarray(rng.integers(0, 255, (SIZE[1], SIZE[0], 3), dtype=np.uint8)).save(path)
         images.append(path)
-    recipe = FunctionRecipe("model", str(_model(work)), {"device": "cpu", "imgsz": SIZE[0], "max_det": 10})
-    figures: dict = {"frames": FRAMES, "size": f"{SIZE[0]}x{SIZE[1]}", "loadavg_before": _loadavg()}
+    recipe = FunctionRecipe("model", str(_model(work)), {"device": DEVICE, "imgsz": SIZE[0], "max_det": 10})
+    gpu = DEVICE.startswith("cuda")
+    figures: dict = {"frames": FRAMES, "size": f"{SIZE[0]}x{SIZE[1]}", "device": DEVICE, "loadavg_before": _loadavg()}
     figures["in_process"] = _run(work, "in_process", recipe, images)
     started = time.perf_counter()
     root = str(Path(__file__).resolve().parents[1])
-    ray.init(address="local", num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": root}})
+    ray.init(address="local", num_cpus=4 if gpu else 2, num_gpus=1 if gpu else 0, include_dashboard=False,
+             log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}})
     figures["ray_start_s"] = round(time.perf_counter() - started, 2)
     try:
         for workers in (1, 2):
-            settings = RaySettings(workers=workers, batch_size=4)
+            settings = RaySettings(workers=workers, batch_size=4, gpus_per_worker=1 / workers if gpu else 0.0)
             figures[f"ray_{workers}"] = _run(work, f"ray_{workers}", recipe, images, settings)
     finally:
         started = time.perf_counter()

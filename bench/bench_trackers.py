@@ -145,8 +145,9 @@ def main() -> dict:
         checkpoint = save_random_checkpoint("configs/sam2.1/sam2.1_hiera_t.yaml", folder / "sam2.1_hiera_tiny.pt",
                                             image_size=sam_size)
         rows = [run_one(project, job_id, cache, MilTracker(), "rectangle", frames)]
-        sam = Sam2Tracker.load(checkpoint, image_size=sam_size, device="cpu", threads=torch.get_num_threads())
-        rows.append(run_one(project, job_id, cache, sam, "polygon", frames) | {"image_size": sam_size})
+        device = os.environ.get("BENCH_TRACKERS_DEVICE", "cpu")
+        sam = Sam2Tracker.load(checkpoint, image_size=sam_size, device=device, threads=torch.get_num_threads())
+        rows.append(run_one(project, job_id, cache, sam, "polygon", frames) | {"image_size": sam_size, "device": device})
         cache.close()
         project.close()
     header = ("tracker", "objects", "frames", "s_per_frame_median", "s_per_frame_p95", "rss_mb_frame_100",

@@ -79,7 +79,7 @@ class YoloFunction(BatchDetector):
         self.keypoint_threshold = keypoint_threshold
         self.predict_args: dict[str, Any] = {"verbose": False, "device": self.device}
         if self.half:
-            self.predict_args["half"] = True
+            self.predict_args["quantize"] = 16  # fp16 on CUDA (ultralytics 8.4 replaced `half` by `quantize`)
         if imgsz:
             self.predict_args["imgsz"] = imgsz
         if max_det:

@@ -6,10 +6,11 @@ objects get) and the image adjustments. Built for the window, which keeps the pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QSplitter, QWidget
 
 from app.widgets.adjustments import AdjustmentsPanel
@@ -18,6 +19,7 @@ from app.widgets.panels.object_card import ObjectCard
 from app.widgets.panels.objects import ObjectsPanel
 
 if TYPE_CHECKING:
+    from app.editing.frame_objects import ObjectKey
     from app.editing.session import EditSession
     from app.widgets.panels.attributes import AttributesPanel
 
@@ -56,6 +58,19 @@ def build_sidebar(window: SidebarHost) -> Sidebar:
         window.canvas.center_on_image((x1 + x2) / 2, (y1 + y2) / 2)
 
     objects.view.doubleClicked.connect(centre)
+
+    def on_row(edit_selection: Callable[[], None], key: ObjectKey) -> None:
+        # A row's label dropdown or occluded toggle acts on that row's object, as the card does on the
+        # selection: select it, then the same edit (one command). Deferred: the view is still inside
+        # the edit that asked for it, and the command resets the model.
+        def run() -> None:
+            session.select([key])
+            edit_selection()
+
+        QTimer.singleShot(0, run)
+
+    objects.model.label_requested.connect(lambda key, label_id: on_row(lambda: edit.change_label(label_id), key))
+    objects.model.occluded_requested.connect(lambda key: on_row(edit.toggle_occluded, key))
     attributes = card.attributes
     attributes.attribute_edited.connect(edit.set_attribute)
     attributes.tag_attribute_edited.connect(edit.set_tag_attribute)

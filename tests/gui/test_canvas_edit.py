@@ -261,3 +261,34 @@ def test_objects_panel_hide_and_lock_toggles(window: JobWindow) -> None:
     assert all(window.session.is_hidden(o.key) for o in window.session.objects())
     window.trigger("edit.hide_all")
     assert not any(window.session.is_hidden(o.key) for o in window.session.objects())
+
+
+def test_object_rows_are_collapsed_cards_label_pin_occluded(window: JobWindow, qtbot) -> None:
+    """A row changes its object's label (a dropdown of the labels that fit its type) and toggles pin and
+    occluded, each edit on that row's object and one undo step, as the expanded card does."""
+    from app.domain.enums import LabelType
+    from app.domain.labels import Label
+    from app.widgets.panels.objects import LABEL, OCCLUDED, PIN, LabelDelegate
+
+    truck = window.project.add_label(Label("truck", "#00ff00", LabelType.ANY))
+    window.session.select([])
+    model = window.objects_panel.model
+    row = next(i for i, o in enumerate(model.rows) if o.shape.type is ShapeType.POLYGON)
+    key = model.rows[row].key
+    editor = LabelDelegate(window.session).createEditor(window, None, model.index(row, LABEL))
+    offered = [editor.itemText(i) for i in range(editor.count())]
+    assert "truck" in offered and "car" in offered and "road" not in offered  # road is masks only
+    assert model.setData(model.index(row, LABEL), truck.id, Qt.ItemDataRole.EditRole)
+    qtbot.waitUntil(lambda: shapes(window)[ShapeType.POLYGON].label_id == truck.id)
+    assert window.session.selection() == [key]  # the row's object, not whatever was selected
+    row = next(i for i, o in enumerate(model.rows) if o.key == key)
+    model.setData(model.index(row, OCCLUDED), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    qtbot.waitUntil(lambda: shapes(window)[ShapeType.POLYGON].occluded)
+    row = next(i for i, o in enumerate(model.rows) if o.key == key)
+    assert model.data(model.index(row, OCCLUDED), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    model.setData(model.index(row, PIN), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    assert window.session.is_pinned(key)
+    window.trigger("edit.undo")
+    assert not shapes(window)[ShapeType.POLYGON].occluded
+    window.trigger("edit.undo")
+    assert shapes(window)[ShapeType.POLYGON].label_id == window.project.labels().by_name("car").id

@@ -216,3 +216,58 @@ def test_cli_without_ray_says_how_to_get_it(tmp_path: Path) -> None:
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "Ray is not installed" in done.stderr and "fieldmark[cluster]" in done.stderr
+
+
+def test_driver_killed_then_resumed_on_ray_writes_every_frame_once(ray_cluster, tmp_path: Path) -> None:
+    """kill -9 of a Ray run's driver, then ``--resume --ray``: the run records are the same for both
+    backends, so the resumed run skips the frames written before the kill and adds none twice."""
+    import signal
+    import time
+
+    from app.storage.store import Project
+    from tests.unit.test_runs_cli import _recorded, _shapes_per_frame
+
+    make_project(tmp_path, frames=24).close()
+    path = tmp_path / "p.fmk"
+    slow = str(FUNCTIONS / "slow_boxes.py")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "app", "auto-annotate", str(path), "--function-file", slow, "-p", "delay=float:0.3",
+            "--ray", ray_cluster, "--workers", "2"]
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while _recorded(path) < 4 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()[1][-2000:]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    counts = _shapes_per_frame(path)
+    recorded = _recorded(path)
+    assert sum(counts.values()) == recorded and set(counts.values()) <= {0, 1} and 4 <= recorded < 24
+    resumed = subprocess.run([*args, "--resume"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"{recorded} frames already done, {24 - recorded} to go" in resumed.stderr
+    assert f"annotated {24 - recorded} frames" in resumed.stdout
+    assert set(_shapes_per_frame(path).values()) == {1}
+    with Project.open(path, read_only=True) as project:
+        assert project.runs(project.tasks()[0].id)[0].frames_done == 24
+
+
+def test_team_project_on_postgresql_same_as_in_process(ray_cluster, pg_url: str, tmp_path: Path) -> None:
+    """The driver is the one writer, through the same store code: a team project on PostgreSQL gets the
+    shapes an in-process run writes into a SQLite project."""
+    from app.media.ingest import create_image_task
+    from app.storage.store import Project
+    from tests.unit.models_fixtures import make_images, task_labels
+
+    _, _, expected = _run(tmp_path / "local", BOXES, frames=8)
+    with Project.create(pg_url, "team", task_labels()) as project:
+        create_image_task(project, "t", make_images(tmp_path / "imgs", 8))
+        task_id = project.tasks()[0].id
+        source = open_task_source(project, task_id)
+        try:
+            result = run_on_ray(BOXES, plan_task(project, task_id), source, project.labels(),
+                                AutoAnnotationRun(project), None, RaySettings(address=ray_cluster, workers=2))
+        finally:
+            source.close()
+        assert result.frames_done == 8 and not result.failed
+        assert _shapes(project, task_id) == expected

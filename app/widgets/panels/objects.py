@@ -1,13 +1,18 @@
 """The frame's objects: a virtual table (fast with thousands of rows; each row is a collapsed object
 card, the selected one is expanded below it, :mod:`app.widgets.panels.object_card`), filter by label
-and type, a stable order (by id, the default, or by z-order), click to select, hide/lock toggles per
-row, and the frame's tags as links that open a tag's card."""
+and type, a stable order (by id, the default, or by z-order), click to select, and the frame's tags as
+links that open a tag's card.
+
+Each row carries what a collapsed CVAT card carries: the id, a label dropdown (click the selected
+row's label), and toggles for hide, lock, pin and occluded. Hide, lock and pin are the session's view
+flags; a label change or the occluded toggle is asked of the job window (``label_requested``,
+``occluded_requested``), which makes it one command on the undo stack, as the card's own controls do."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,6 +21,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -29,8 +36,9 @@ from app.editing.session import EditSession, SessionChange
 if TYPE_CHECKING:
     from app.editing.frame_objects import FrameObject, ObjectKey
 
-COLUMNS = ("Object", "Label", "Type", "Hide", "Lock", "Tracking")
-TRACKING = 5
+COLUMNS = ("Object", "Label", "Type", "Hide", "Lock", "Pin", "Occluded", "Tracking")
+LABEL, HIDE, LOCK, PIN, OCCLUDED, TRACKING = 1, 3, 4, 5, 6, 7
+FLAG_COLUMNS = (HIDE, LOCK, PIN)  # the session's view flags
 ORDERS = {"id": "Order: by id", "z": "Order: top-most first"}
 
 
@@ -45,6 +53,8 @@ Index = QModelIndex | QPersistentModelIndex
 
 class ObjectsModel(QAbstractTableModel):
     toggled = Signal()
+    label_requested = Signal(object, int)  # (object key, new label id): one command, by the job window
+    occluded_requested = Signal(object)  # object key: toggle its occluded flag (one command)
 
     def __init__(self, session: EditSession) -> None:
         super().__init__()
@@ -74,7 +84,7 @@ class ObjectsModel(QAbstractTableModel):
             extra = "" if not obj.is_track else (" key" if obj.keyframe else " interp.")
             self._text.append((f"{'T' if kind == 'track' else '#'}{oid}{extra}",
                                label.name if label else str(obj.shape.label_id),
-                               obj.shape.type.value + (" (occluded)" if obj.shape.occluded else ""),
+                               obj.shape.type.value,
                                QColor(label.color or "#ffffff") if label is not None else None))
         self.endResetModel()
 
@@ -93,16 +103,24 @@ class ObjectsModel(QAbstractTableModel):
         row, col = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole and col < 3:
             return self._text[row][col]
-        if role == Qt.ItemDataRole.CheckStateRole and col in (3, 4):
-            key = self.rows[row].key
-            on = self.session.is_hidden(key) if col == 3 else self.session.is_locked(key)
-            return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.DecorationRole and col == 1:
+        if role == Qt.ItemDataRole.CheckStateRole and col in (*FLAG_COLUMNS, OCCLUDED):
+            return Qt.CheckState.Checked if self._flag(row, col) else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.DecorationRole and col == LABEL:
             return self._text[row][3]
+        if role == Qt.ItemDataRole.EditRole and col == LABEL:
+            return self.rows[row].shape.label_id
+        if role == Qt.ItemDataRole.ToolTipRole and col == LABEL:
+            return "Click the selected object's label to change it (one undo step)"
         if col == TRACKING and role == Qt.ItemDataRole.CheckStateRole:
             state = self._tracking_state(row)
             return None if state is None else (Qt.CheckState.Checked if state else Qt.CheckState.Unchecked)
         return None
+
+    def _flag(self, row: int, col: int) -> bool:
+        obj = self.rows[row]
+        if col == OCCLUDED:
+            return bool(obj.shape.occluded)
+        return {HIDE: self.session.is_hidden, LOCK: self.session.is_locked, PIN: self.session.is_pinned}[col](obj.key)
 
     def _tracking_state(self, row: int) -> bool | None:
         kind, oid = self.rows[row].key
@@ -112,11 +130,19 @@ class ObjectsModel(QAbstractTableModel):
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        checkable = index.column() in (3, 4) or (index.column() == TRACKING
-                                                and self._tracking_state(index.row()) is not None)
+        if index.column() == LABEL:
+            return base | Qt.ItemFlag.ItemIsEditable
+        checkable = index.column() in (*FLAG_COLUMNS, OCCLUDED) or (index.column() == TRACKING
+                                                                   and self._tracking_state(index.row()) is not None)
         return base | Qt.ItemFlag.ItemIsUserCheckable if checkable else base
 
     def setData(self, index: Index, value: object, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if role == Qt.ItemDataRole.EditRole and index.column() == LABEL:
+            obj = self.rows[index.row()]
+            if value is None or int(value) == obj.shape.label_id:  # type: ignore[call-overload]
+                return False
+            self.label_requested.emit(obj.key, int(value))  # type: ignore[call-overload]
+            return True
         if role != Qt.ItemDataRole.CheckStateRole:
             return False
         checked = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, 2)
@@ -127,10 +153,41 @@ class ObjectsModel(QAbstractTableModel):
             self.dataChanged.emit(index, index)
             return True
         key = self.rows[index.row()].key
-        (self.session.set_hidden if index.column() == 3 else self.session.set_locked)([key], checked)
+        if index.column() == OCCLUDED:
+            if checked != self._flag(index.row(), OCCLUDED):
+                self.occluded_requested.emit(key)
+            return True
+        setter = {HIDE: self.session.set_hidden, LOCK: self.session.set_locked, PIN: self.session.set_pinned}
+        setter[index.column()]([key], checked)
         self.dataChanged.emit(index, index)
         self.toggled.emit()
         return True
+
+
+class LabelDelegate(QStyledItemDelegate):
+    """The Label column's dropdown: the job's labels; choosing one asks for the label change."""
+
+    def __init__(self, session: EditSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:  # noqa: N802
+        box = QComboBox(parent)
+        rows = getattr(index.model(), "rows", [])
+        shape_type = rows[index.row()].shape.type if index.row() < len(rows) else None
+        for label in self.session.labels:
+            if label.id is not None and (shape_type is None or label.type.accepts(shape_type)):
+                box.addItem(label.name, label.id)
+        box.activated.connect(lambda _i: self.commitData.emit(box))
+        return box
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:  # noqa: N802
+        assert isinstance(editor, QComboBox)
+        editor.setCurrentIndex(max(0, editor.findData(index.data(Qt.ItemDataRole.EditRole))))
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: Index) -> None:  # noqa: N802
+        assert isinstance(editor, QComboBox)
+        model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
 
 
 class ObjectsPanel(QWidget):
@@ -142,6 +199,9 @@ class ObjectsPanel(QWidget):
         self.model = ObjectsModel(session)
         self.view = QTableView(self)
         self.view.setModel(self.model)
+        self.view.setItemDelegateForColumn(LABEL, LabelDelegate(session, self.view))
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.SelectedClicked
+                                  | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.verticalHeader().setVisible(False)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -234,13 +294,13 @@ class ObjectsPanel(QWidget):
             self._on_selection_changed()
         elif change is SessionChange.FLAGS and self.model.rows:
             model = self.model
-            model.dataChanged.emit(model.index(0, 3), model.index(len(model.rows) - 1, 4))
+            model.dataChanged.emit(model.index(0, HIDE), model.index(len(model.rows) - 1, PIN))
 
     def keys(self) -> list[ObjectKey]:
         return [o.key for o in self.model.rows]
 
     def _on_view_clicked(self, index: QModelIndex) -> None:
-        if index.column() in (3, 4):
+        if index.column() in (*FLAG_COLUMNS, OCCLUDED):
             return
         self.session.select([self.model.rows[index.row()].key])
 
