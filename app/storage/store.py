@@ -125,10 +125,16 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
             assert path is not None
             if path.exists():
                 raise ProjectError(f"{path} already exists; open it instead.")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ProjectError(f"Cannot create {path}: {exc.strerror or exc}.") from exc
         project = cls(location, read_only=False)
         if project._lock is not None:
-            project._lock.acquire()
+            try:
+                project._lock.acquire()
+            except OSError as exc:  # a read-only folder or drive: the lock file cannot be made
+                raise ProjectError(f"Cannot create {location.path}: {exc.strerror or exc}.") from exc
         try:
             upgrade(location)
             project._conn = connect(make_engine(location, read_only=False), location)

@@ -141,3 +141,18 @@ def test_import_into_new_project_is_atomic(tmp_path: Path, coco: Path, monkeypat
     with Project.open(target, read_only=True) as project:
         assert project.name == "new"
         assert project.counts()["shapes"] == 1
+
+
+def test_create_in_unwritable_place_is_one_message(tmp_path: Path, coco: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from app.storage import locking
+
+    def refuse(self: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(locking.ProjectLock, "acquire", refuse)
+    assert main(["import", str(tmp_path / "p.fmproj"), str(coco), "--format", "coco", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "Cannot create" in err and "Read-only file system" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["instances_default.json"]
