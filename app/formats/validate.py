@@ -218,7 +218,7 @@ def check_coco_document(doc: dict[str, Any], file: str) -> None:
     """Type and range checks of a COCO JSON document (only fields that are present; the reader says what is
     missing). Each problem is named by its JSON path, e.g. ``annotations[3].bbox[2]``."""
     for key in ("images", "annotations", "categories"):
-        if key in doc and doc[key] is not None:
+        if key in doc and (doc[key] is not None or key != "categories"):  # null categories read as none
             _list(doc[key], file, key, f"'{key}'")
     for k, cat in enumerate(doc.get("categories") or []):
         where = f"categories[{k}]"
