@@ -29,7 +29,7 @@ def _progress(quiet: bool) -> Any:
 
 
 def _summary(result: ImportResult, project: str) -> dict[str, Any]:
-    return {"project": project, "task_id": result.task_id, "job_ids": result.job_ids,
+    return {"project": project, "task_id": result.task_id, "task_ids": result.task_ids, "job_ids": result.job_ids,
             "created_task": result.created_task, "labels": result.report.describe(),
             "annotations": result.counts, "warnings": result.warnings}
 
@@ -61,7 +61,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         c = result.counts
-        print(f"imported into task {result.task_id} of {project_path}: shapes {c['shapes']}, tracks {c['tracks']}, "
+        where = f"task {result.task_id}" if len(result.task_ids) <= 1 else \
+            f"tasks {', '.join(map(str, result.task_ids))} (one per subset)"
+        print(f"imported into {where} of {project_path}: shapes {c['shapes']}, tracks {c['tracks']}, "
               f"tags {c['tags']}; {summary['labels']}")
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)

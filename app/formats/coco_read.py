@@ -4,11 +4,17 @@
   (or whose annotations carry keypoints) becomes a skeleton; categories whose ``supercategory`` is a
   skeleton and that are named like one of its keypoints are that skeleton's keypoints, not labels.
   Skeleton joints are read 1-based (COCO's rule) unless an index 0 occurs.
-- An annotation with keypoints becomes one skeleton (v=0 → outside, 1 → occluded, 2 → visible); like
-  CVAT, its box and segmentation are not imported. Otherwise: polygon parts become polygons (grouped
-  when several), RLE (list or compressed) becomes a CVAT mask, an empty segmentation a rectangle.
-- ``attributes`` map by name (booleans → checkbox); ``occluded``, ``rotation`` and ``score`` go to
-  the shape; ``track_id`` + ``keyframe`` rebuild tracks (CVAT's convention).
+- An annotation with keypoints becomes one skeleton (v=0 → outside, 1 → occluded, 2 → visible); its
+  segmentation (or a bbox that is not just the keypoints' extent) becomes a shape of the label
+  ``<skeleton>_instance`` grouped with the skeleton, so bbox, area and segmentation survive a round trip.
+- Datumaro's full COCO export is read: ``instances_*``, ``person_keypoints_*`` and ``labels_*`` (image
+  labels → tags); ``captions_*``, ``image_info_*``, ``panoptic_*`` and ``stuff_*`` are skipped with a notice.
+  ``<kind>_<subset>.json`` gives the frames' subset.
+- Other annotations: polygon parts become polygons (grouped when several), RLE (list or compressed)
+  becomes a CVAT mask, an empty segmentation a rectangle.
+- ``attributes`` map by name (booleans → checkbox, numbers → number with the seen min/max);
+  ``occluded``, ``rotation`` and ``score`` go to the shape; ``track_id`` + ``keyframe`` rebuild tracks
+  (CVAT's convention).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from app.domain.annotations import Annotations, Shape
+from app.domain.annotations import Annotations, Shape, Tag
 from app.domain.enums import AttributeType, LabelType, ShapeType
 from app.domain.labels import AttributeSpec, Label
 from app.domain.mask import mask_to_points
@@ -29,11 +35,14 @@ from app.formats.dataset import UNLABELED, Dataset, DatasetFrame, LabelRegistry,
 from app.formats.errors import FormatError
 from app.formats.validate import check_coco_document
 
-_NAME = re.compile(r"^(instances|person_keypoints)_(.+)\.json$", re.IGNORECASE)
+_NAME = re.compile(r"^(instances|person_keypoints|labels|captions|image_info|panoptic|stuff)_(.+)\.json$",
+                   re.IGNORECASE)
+_READ = {"instances", "person_keypoints", "labels"}  # Datumaro's other COCO tasks hold no shapes we keep
 _SPECIAL = {"occluded", "rotation", "track_id", "keyframe", "is_crowd", "iscrowd", "score", "z_order"}
 
 
-def _sources(path: Path) -> list[tuple[str, bytes]]:
+def _sources(path: Path, notices: list[str]) -> list[tuple[str, bytes]]:
+    """The JSON files to read; Datumaro's captions/image_info/panoptic/stuff files are skipped with a notice."""
     path = Path(path)
     if not path.exists():
         raise FormatError(path, "", "the file does not exist")
@@ -41,19 +50,47 @@ def _sources(path: Path) -> list[tuple[str, bytes]]:
         files = sorted((path / "annotations").glob("*.json")) or sorted(path.glob("*.json"))
         if not files:
             raise FormatError(path, "", "no COCO .json file (looked in annotations/ and the folder itself)")
-        return [(str(f), f.read_bytes()) for f in files]
-    if zipfile.is_zipfile(path):
+        found = [(str(f), f.name) for f in files]
+    elif zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             names = sorted(n for n in archive.namelist() if n.lower().endswith(".json"))
-            if not names:
-                raise FormatError(path, "", "the archive has no .json file")
-            return [(f"{path}!{n}", archive.read(n)) for n in names]
-    return [(str(path), path.read_bytes())]
+        if not names:
+            raise FormatError(path, "", "the archive has no .json file")
+        found = [(f"{path}!{n}", n) for n in names]
+    else:
+        found = [(str(path), path.name)]
+    kept = [(file, name) for file, name in found if _kind(name) in _READ]
+    skipped = [Path(name).name for file, name in found if _kind(name) not in _READ]
+    if skipped:
+        notice = (f"skipped {', '.join(skipped)}: captions, image_info, panoptic and stuff files hold no "
+                  "instances, keypoints or image labels")
+        if not kept:
+            raise FormatError(path, "", notice.replace("skipped", "nothing to read in", 1))
+        notices.append(notice)
+    if zipfile.is_zipfile(path) and not path.is_dir():
+        with zipfile.ZipFile(path) as archive:
+            return [(file, archive.read(name)) for file, name in kept]
+    return [(file, Path(file).read_bytes()) for file, _name in kept]
+
+
+def _kind(name: str) -> str:
+    match = _NAME.match(Path(name).name)
+    return match.group(1).lower() if match else "instances"
 
 
 def _subset(file: str) -> str:
     match = _NAME.match(Path(file.split("!")[-1]).name)
     return match.group(2) if match else ""
+
+
+def _number_spec(values: list[Any]) -> AttributeSpec | None:
+    """A number attribute when every value the file gives is a number: CVAT's min, max, step."""
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)]
+    if not numbers or len(numbers) != len(values):
+        return None
+    step = "1" if all(float(v).is_integer() for v in numbers) else "0.01"
+    return AttributeSpec(name="", input_type=AttributeType.NUMBER,
+                         values=[value_from_json(min(numbers)), value_from_json(max(numbers)), step])
 
 
 def _require(obj: Any, key: str, file: str, where: str) -> Any:
@@ -84,6 +121,7 @@ class _CocoReader:
         self.ann = Annotations()
         self.tracks = TrackCollector()
         self.groups = 0
+        self.people: dict[tuple[str, int, Any], int] = {}  # (subset, frame, annotation id) -> group of a person
         self.warnings: list[str] = []
 
     # ------------------------------------------------------------------ labels (first pass)
@@ -108,9 +146,10 @@ class _CocoReader:
                     continue
                 if ann.get("keypoints"):
                     info[name]["max_kp"] = max(info[name]["max_kp"], len(ann["keypoints"]) // 3)
-                for key, value in (ann.get("attributes") or {}).items():
+                attributes = ann.get("attributes")
+                for key, value in (attributes.items() if isinstance(attributes, dict) else ()):
                     if key not in _SPECIAL:
-                        info[name]["attrs"].setdefault(key, value)
+                        info[name]["attrs"].setdefault(key, []).append(value)
         skeletons = {n for n, e in info.items() if e["keypoints"] or e["max_kp"]}
         for name, entry in info.items():
             parent = info.get(entry["super"])
@@ -120,9 +159,16 @@ class _CocoReader:
 
     @staticmethod
     def _label(name: str, entry: dict[str, Any], skeleton: bool) -> Label:
-        attrs = [AttributeSpec(name=k, input_type=AttributeType.CHECKBOX if isinstance(v, bool) else
-                               AttributeType.TEXT, values=["false"] if isinstance(v, bool) else [])
-                 for k, v in entry["attrs"].items()]
+        attrs = []
+        for key, values in entry["attrs"].items():
+            spec = _number_spec(values)
+            if spec is not None:
+                spec.name = key
+            elif all(isinstance(v, bool) for v in values):
+                spec = AttributeSpec(name=key, input_type=AttributeType.CHECKBOX, values=["false"])
+            else:
+                spec = AttributeSpec(name=key, input_type=AttributeType.TEXT)
+            attrs.append(spec)
         if not skeleton:
             return Label(name=name, attributes=attrs)
         names = list(entry["keypoints"])
@@ -153,9 +199,22 @@ class _CocoReader:
                                                 height=int(image.get("height") or 0), subset=subset,
                                                 number=image.get("id") if isinstance(image.get("id"), int) else None))
             images[_require(image, "id", file, where)] = self.frame_key[key]
+        tags = _kind(file.split("!")[-1]) == "labels"
         for k, ann in enumerate(_require(doc, "annotations", file, "")):
-            self._annotation(ann, file, f"annotations[{k}] (id {ann.get('id') if isinstance(ann, dict) else '?'})",
-                             cats, images)
+            where = f"annotations[{k}] (id {ann.get('id') if isinstance(ann, dict) else '?'})"
+            if tags:
+                self._tag(ann, file, where, cats, images)
+            else:
+                self._annotation(ann, file, where, cats, images)
+
+    def _tag(self, ann: Any, file: str, where: str, cats: dict[Any, Label], images: dict[Any, int]) -> None:
+        """An image label (Datumaro's ``labels_<subset>.json``): a tag."""
+        image_id = _require(ann, "image_id", file, where)
+        if image_id not in images:
+            raise FormatError(file, where, f"refers to image id {image_id!r}, which 'images' does not list")
+        label = self._label_of(ann, cats, file, where)
+        self.ann.tags.append(Tag(frame=images[image_id], label_id=label.id,
+                                 attributes=self._attributes(label, ann.get("attributes") or {})))
 
     def _label_of(self, ann: dict[str, Any], cats: dict[Any, Label], file: str, where: str) -> Label:
         cat = ann.get("category_id")
@@ -179,14 +238,31 @@ class _CocoReader:
         attrs = ann.get("attributes") or {}
         common = {"occluded": bool(attrs.get("occluded", False)), "score": float(ann.get("score", 1.0)),
                   "attributes": self._attributes(label, attrs)}
+        person_key = (self.frames[frame].subset, frame, ann.get("id"))
+        person = False
         if ann.get("keypoints"):
-            shapes = [self._skeleton(ann, label, frame, file, where, common)]
+            skeleton = self._skeleton(ann, label, frame, file, where, common)
+            shapes = [skeleton] + self._person(ann, skeleton, label, frame, file, where)
+            if person_key in self.people:  # its instance was read from instances_<subset>.json already
+                shapes = shapes[:1]
+                shapes[0].group = self.people[person_key]
+                self.ann.shapes.append(shapes[0])
+                return
+        elif label.type is LabelType.SKELETON:  # a person's instance in a full export: its keypoints' partner
+            if person_key in self.people:
+                return
+            label = self.registry.get(f"{label.name}_instance") or self.registry.create(f"{label.name}_instance")
+            common["attributes"] = {}
+            shapes = self._instance(ann, label, frame, file, where, common)
+            person = True
         else:
             shapes = self._instance(ann, label, frame, file, where, common)
-        if len(shapes) > 1:
+        if len(shapes) > 1 or (person and shapes):
             self.groups += 1
             for shape in shapes:
                 shape.group = self.groups
+            if ann.get("id") is not None:
+                self.people.setdefault(person_key, self.groups)
         if "track_id" in attrs and len(shapes) == 1 and shapes[0].type is not ShapeType.SKELETON:
             self.tracks.add(attrs["track_id"], bool(attrs.get("keyframe", True)), shapes[0])
         else:
@@ -211,6 +287,30 @@ class _CocoReader:
             elements.append(Shape(type=ShapeType.POINTS, frame=frame, label_id=sub.id, points=[x, y],
                                   outside=v == 0, occluded=v == 1))
         return Shape(type=ShapeType.SKELETON, frame=frame, label_id=label.id, elements=elements, **common)
+
+    def _person(self, ann: dict[str, Any], skeleton: Shape, label: Label, frame: int, file: str,
+                where: str) -> list[Shape]:
+        """The person instance of a keypoints annotation: its segmentation, or its bbox when that is not just
+        the keypoints' extent, as shapes of the label ``<skeleton>_instance`` grouped with the skeleton (the
+        writer puts a grouped instance back as the keypoints entry's bbox/area/segmentation)."""
+        seg = ann.get("segmentation")
+        if not seg:
+            bbox = ann.get("bbox")
+            visible = [e.points for e in skeleton.elements if not e.outside]
+            if not isinstance(bbox, list) or len(bbox) < 4:
+                return []
+            if visible:
+                xs, ys = [p[0] for p in visible], [p[1] for p in visible]
+                extent = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+            else:
+                extent = [0.0, 0.0, 0.0, 0.0]
+            values = _numbers(bbox[:4], file, where, "bbox")
+            if all(abs(a - b) < 1e-6 for a, b in zip(values, extent)) or values[2] <= 0 or values[3] <= 0:
+                return []
+        name = f"{label.name}_instance"
+        partner = self.registry.get(name) or self.registry.create(name)
+        common = {"occluded": skeleton.occluded, "score": skeleton.score, "attributes": {}}
+        return self._instance(ann, partner, frame, file, where, common)
 
     def _instance(self, ann: dict[str, Any], label: Label, frame: int, file: str, where: str,
                   common: dict[str, Any]) -> list[Shape]:
@@ -247,7 +347,7 @@ class _CocoReader:
 def read_coco(path: Path, *, create_missing_labels: bool = False, progress: Progress | None = None) -> Dataset:
     """Read COCO instances/person_keypoints JSON (file, folder with annotations/, or zip)."""
     reader = _CocoReader(create_missing_labels)
-    sources = _sources(Path(path))
+    sources = _sources(Path(path), reader.warnings)
     for file, raw in sources:
         doc = load_json(raw, file)
         if not isinstance(doc, dict):

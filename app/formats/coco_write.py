@@ -5,7 +5,9 @@ skeleton), ids ``1 + position``; rectangles, polygons, masks and ellipses become
 group becomes one instance (the largest shape gives label and attributes, the bbox is the union);
 a group with a mask or an ellipse is written as an uncompressed RLE (``iscrowd: 1``), otherwise as
 polygons. Attributes: the label's (checkbox → bool, number → number) plus ``occluded``, ``rotation``
-and, for shapes from tracks, ``track_id`` and ``keyframe``. Skeletons go to the keypoints file.
+and, for shapes from tracks, ``track_id`` and ``keyframe``. Skeletons go to the keypoints file; an
+instance grouped with a skeleton is that person's bbox/area/segmentation there (and is not repeated as
+an instance when the keypoints file is written). Frames go to ``<kind>_<subset>.json`` by subset.
 """
 
 from __future__ import annotations
@@ -69,10 +71,10 @@ class _Writer:
         out: dict[int, list[tuple[Shape, dict[str, Any]]]] = defaultdict(list)
         for shape in self.ds.annotations.shapes:
             out[shape.frame].append((shape, {}))
-        n = len(self.ds.frames)
+        ends = self.ds.task_ends()
         for track_id, track in enumerate(self.ds.annotations.tracks):
             keys = {s.frame for s in track.shapes}
-            for shape in track_to_shapes(track, range(track.frame, n)):
+            for shape in track_to_shapes(track, range(track.frame, ends[track.frame] + 1)):
                 out[shape.frame].append((shape, {"track_id": track_id, "keyframe": shape.frame in keys}))
         return out
 
@@ -165,10 +167,12 @@ def write_coco(dataset: Dataset, folder: Path, *, kind: str = "auto", progress: 
                 if item[0].type in INSTANCE_TYPES:
                     (groups[item[0].group] if item[0].group else singles).append(item)
             partners = {}
+            people = {s.group for s, _ in by_frame.get(frame.index, []) if s.type is ShapeType.SKELETON and s.group}
             for group_id, items in groups.items():
                 entry = w.instance(items, frame)
                 partners[group_id] = entry
-                instances.append({**entry, "image_id": frame.index + 1})
+                if group_id not in people or not write_keypoints:  # else: the keypoints entry's own bbox/segmentation
+                    instances.append({**entry, "image_id": frame.index + 1})
             for item in singles:
                 instances.append({**w.instance([item], frame), "image_id": frame.index + 1})
             for shape, extra in by_frame.get(frame.index, []):

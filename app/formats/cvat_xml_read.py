@@ -3,6 +3,9 @@
 Decisions (see docs/formats.md):
 
 - ``source`` keeps the file's value (default ``manual``); CVAT's own importer marks everything ``file``.
+- In a project export in the video layout, a track of an annotation-mode task visible on exactly one
+  frame (how the video layout writes a shape: a keyframe, then an outside keyframe on the next frame) is
+  read back as that shape, so images tasks come back as they were.
 - Video layout keeps keyframes only (interpolated frames are recomputed); immutable attributes become
   track attributes, mutable ones stay per keyframe. A skeleton element keeps its state on frames where
   the element or its skeleton is a keyframe. Mask tracks stay tracks (CVAT turns them into one shape).
@@ -14,6 +17,7 @@ Decisions (see docs/formats.md):
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,33 +34,46 @@ from app.formats.validate import frame_range
 from app.formats.xmltree import Node, parse_file, parse_stream
 
 
-def load_root(path: Path) -> tuple[Path, Node]:
-    """The ``<annotations>`` root of an .xml file, a folder with annotations.xml, or a .zip export."""
+def load_roots(path: Path) -> list[tuple[Path, Node]]:
+    """The ``<annotations>`` roots of an .xml file, a folder or a .zip export.
+
+    A folder or archive with ``annotations.xml`` is a CVAT export (that file is read); otherwise every
+    ``.xml`` in it is read (Datumaro writes one file per subset: ``train.xml``, ``val.xml``).
+    """
     path = Path(path)
     if path.is_dir():
-        candidates = [path / "annotations.xml"] + sorted(path.glob("*.xml"))
-        found = next((c for c in candidates if c.is_file()), None)
-        if found is None:
-            raise FormatError(path, "", "the folder has no annotations.xml")
-        path = found
+        if (path / "annotations.xml").is_file():
+            files = [path / "annotations.xml"]
+        else:
+            files = sorted(p for p in path.glob("*.xml") if p.is_file())
+        if not files:
+            raise FormatError(path, "", "the folder has no annotations.xml (and no other .xml file)")
+        return [(f, parse_file(f)) for f in files]
     if not path.exists():
         raise FormatError(path, "", "the file does not exist")
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith(".xml")]
+            names = sorted(n for n in archive.namelist() if n.lower().endswith(".xml"))
             if not names:
                 raise FormatError(path, "", "the archive has no .xml file")
-            name = "annotations.xml" if "annotations.xml" in names else names[0]
-            root = parse_stream(io.BytesIO(archive.read(name)), f"{path}!{name}")
-            return Path(f"{path}!{name}"), root
-    return path, parse_file(path)
+            if "annotations.xml" in names:
+                names = ["annotations.xml"]
+            return [(Path(f"{path}!{n}"), parse_stream(io.BytesIO(archive.read(n)), f"{path}!{n}")) for n in names]
+    return [(path, parse_file(path))]
+
+
+def load_root(path: Path) -> tuple[Path, Node]:
+    """The ``<annotations>`` root of a single-file CVAT export (the first file of a multi-file folder)."""
+    return load_roots(path)[0]
 
 
 def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, label_hints: Sequence[Label] = (),
                   progress: Progress | None = None) -> Dataset:
     """Read a CVAT for images / for video 1.1 file into a :class:`Dataset`.
 
-    ``label_hints`` (e.g. the target project's labels) define labels that the file uses but its
+    A folder (or zip) of several XML files without ``annotations.xml`` is read whole: each file's frames
+    get the file's name as their subset (unless the file says one), and the labels of all files are merged
+    by name. ``label_hints`` (e.g. the target project's labels) define labels that the file uses but its
     ``<meta>`` does not declare (files written without meta), before ``create_missing_labels`` applies.
 
     Raises
@@ -64,13 +81,55 @@ def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, label_hint
     FormatError
         Naming the file, the element (with its line) and the reason.
     """
-    file, root = load_root(Path(path))
-    if root.tag != "annotations":
-        raise FormatError(file, root.where(), "not a CVAT XML file (the root element must be <annotations>)")
-    labels, meta = read_meta(root, file)
-    reader = _Reader(file, LabelRegistry(labels), meta, create_missing_labels, progress)
-    reader.hints = {label.name: label for label in label_hints}
-    return reader.read(root)
+    roots = load_roots(Path(path))
+    registry = LabelRegistry()
+    frames: list[DatasetFrame] = []
+    ann = Annotations()
+    merged: dict[str, Any] | None = None
+    for file, root in roots:
+        if root.tag != "annotations":
+            raise FormatError(file, root.where(), "not a CVAT XML file (the root element must be <annotations>)")
+        labels, meta = read_meta(root, file)
+        _merge_labels(registry, labels, file)
+        reader = _Reader(file, registry, meta, create_missing_labels, progress)
+        reader.hints = {label.name: label for label in label_hints}
+        reader.frames, reader.ann = frames, ann
+        if len(roots) > 1:
+            reader.default_subset = str(meta.get("subset") or Path(str(file).split("!")[-1]).stem)
+        reader.read(root)
+        if merged is None:
+            merged = meta
+            merged["files"] = [str(file)]
+        else:
+            if meta["layout"] != merged["layout"]:
+                raise FormatError(file, "", f"this file has the {meta['layout']} layout but {merged['files'][0]} "
+                                            f"has the {merged['layout']} layout; import them one by one")
+            merged["files"].append(str(file))
+            merged["warnings"].extend(meta["warnings"])
+            merged.pop("name", None)
+    assert merged is not None
+    if len(roots) > 1:
+        merged["subsets"] = list(dict.fromkeys(f.subset for f in frames))
+    return Dataset(labels=registry.labels, frames=frames, annotations=ann, meta=merged)
+
+
+def _merge_labels(registry: LabelRegistry, labels: list[Label], file: Path) -> None:
+    """Add a file's labels to those of the files read before it (same name: the same label; attributes and
+    keypoints it adds are added)."""
+    for label in labels:
+        known = registry.get(label.name)
+        if known is None:
+            registry.add(label)
+            continue
+        for item, known_item in [(label, known)] + [(sub, known.sublabel(sub.name)) for sub in label.sublabels]:
+            if known_item is None:
+                raise FormatError(file, "<meta>", f"skeleton {label.name!r} has keypoint {item.name!r}, which the "
+                                                  "skeleton of the same name in an earlier file lacks")
+            for spec in item.attributes:
+                if known_item.attribute(spec.name) is None:
+                    added = registry.add_attribute(known_item, spec.name)
+                    added.input_type, added.values = spec.input_type, list(spec.values)
+                    added.default_value, added.mutable = spec.default_value, spec.mutable
 
 
 class _Reader:
@@ -83,9 +142,11 @@ class _Reader:
         self.create = create
         self.progress = progress
         self.frames: list[DatasetFrame] = []
-        self.frame_of: dict[int, int] = {}
+        self.frame_of: dict[tuple[int | None, int], int] = {}  # (task id of a project export, number) -> index
         self.ann = Annotations()
         self.hints: dict[str, Label] = {}
+        self.default_subset = str(meta.get("subset") or "") if meta.get("scope") in ("task", "job") else ""
+        self.project = meta.get("scope") == "project"
 
     # ------------------------------------------------------------------ entry
 
@@ -94,8 +155,13 @@ class _Reader:
         tracks = root.findall("track")
         video = not images and (bool(tracks) or self.meta.get("mode") == "interpolation")
         self.meta["layout"] = "video" if video else "images"
-        if video:
-            self._video_frames(tracks)
+        if video and not self.meta.get("tasks"):
+            self.project = False  # a project file without its task list: one range of frames
+        if video and self.project and self.meta.get("tasks"):
+            for info in self.meta["tasks"]:
+                self._video_frames(tracks, info, _int_or_none(info.get("id")))
+        elif video:
+            self._video_frames(tracks, self.meta, None)
         total = len(images) + len(tracks)
         for done, node in enumerate(images):
             self._image(node)
@@ -104,7 +170,7 @@ class _Reader:
             self._track(node)
             self._report(done, total)
         for node in root.findall("tag"):
-            tag = self._tag(node, self._frame_index(node))
+            tag = self._tag(node, self._frame_index(node, self._task_of(node)))
             self.ann.tags.append(tag)
         if self.progress is not None:
             self.progress(total, total)
@@ -116,9 +182,14 @@ class _Reader:
 
     # ------------------------------------------------------------------ frames
 
-    def _video_frames(self, tracks: list[Node]) -> None:
-        meta = self.meta
-        step = max(int(meta.get("frame_step", 1)), 1)
+    def _task_of(self, node: Node) -> int | None:
+        """The ``task_id`` of an element of a project export (None elsewhere)."""
+        if not self.project or "task_id" not in node.attrib:
+            return None
+        return xs.integer(node, "task_id", self.file)
+
+    def _video_frames(self, tracks: list[Node], meta: dict[str, Any], task: int | None) -> None:
+        step = max(int(meta.get("frame_step", 0) or _step(meta.get("frame_filter")) or 1), 1)
         start = int(meta.get("start_frame", 0))
         if "stop_frame" in meta:
             stop = int(meta["stop_frame"])
@@ -127,23 +198,25 @@ class _Reader:
         else:
             seen = [xs.integer(s, "frame", self.file) for t in tracks for s in t.children if "frame" in s.attrib]
             stop = max(seen, default=start)
-        width, height = meta.get("original_size", (0, 0))
+        width, height = meta.get("original_size") or self.meta.get("original_size") or (0, 0)
         frame_range(start, stop, step, width, height, self.file)
-        for index, number in enumerate(range(start, stop + 1, step)):
-            self.frames.append(DatasetFrame(index=index, name=f"frame_{number:06d}", width=width, height=height,
-                                            number=number))
-            self.frame_of[number] = index
+        subset = str(meta.get("subset") or "") if task is not None else self.default_subset
+        for number in range(start, stop + 1, step):
+            self.frame_of[(task, number)] = len(self.frames)
+            self.frames.append(DatasetFrame(index=len(self.frames), name=f"frame_{number:06d}", width=width,
+                                            height=height, number=number, subset=subset, task=task))
         meta.setdefault("start_frame", start)
         meta.setdefault("stop_frame", stop)
 
-    def _frame_index(self, node: Node) -> int:
+    def _frame_index(self, node: Node, task: int | None = None) -> int:
         if "frame" not in node.attrib:
             raise FormatError(self.file, node.where(), "attribute 'frame' is missing")
         number = xs.integer(node, "frame", self.file)
-        index = self.frame_of.get(number)
+        index = self.frame_of.get((task, number))
         if index is None:
+            where = f"task {task}'s frames" if task is not None else "this file's range"
             raise FormatError(self.file, node.where(),
-                              f"frame {number} is not a frame of this file's range "
+                              f"frame {number} is not a frame of {where} "
                               f"({self.meta.get('start_frame', 0)}..{self.meta.get('stop_frame', '?')}, "
                               f"step {self.meta.get('frame_step', 1)})")
         return index
@@ -157,9 +230,11 @@ class _Reader:
             raise FormatError(self.file, node.where(), f"image {name!r} needs a positive width and height")
         index = len(self.frames)
         number = xs.integer(node, "id", self.file, index)
+        task = self._task_of(node)
         self.frames.append(DatasetFrame(index=index, name=name, width=width, height=height,
-                                        subset=node.attrib.get("subset", ""), number=number))
-        self.frame_of.setdefault(number, index)
+                                        subset=node.attrib.get("subset", self.default_subset), number=number,
+                                        task=task))
+        self.frame_of.setdefault((task, number), index)
         for child in node.children:
             if child.tag == "tag":
                 self.ann.tags.append(self._tag(child, index))
@@ -245,11 +320,12 @@ class _Reader:
         track = Track(label_id=label.id, frame=0, group=xs.integer(node, "group_id", self.file, lo=0),
                       source=xs.source(node, "manual", self.warnings))
         skeleton = children[0].tag == "skeleton"
+        task = self._task_of(node)
         element_shapes: dict[int, list[TrackedShape]] = {s.id: [] for s in label.sublabels}
         for child in children:
             if (child.tag == "skeleton") != skeleton:
                 raise FormatError(self.file, child.where(), "a track mixes skeleton and other shapes")
-            frame = self._frame_index(child)
+            frame = self._frame_index(child, task)
             keyframe = xs.flag(child, "keyframe", self.file, True)
             state = self._tracked(child, frame, label, keyframe)
             kept_elements = False
@@ -270,7 +346,7 @@ class _Reader:
             for element in nested.children:
                 if element.tag == "points" and xs.flag(element, "keyframe", self.file, True):
                     element_shapes[sub.id].append(
-                        self._tracked(element, self._frame_index(element), sub, True))
+                        self._tracked(element, self._frame_index(element, task), sub, True))
         if not track.shapes:
             self.warnings.append(f"{node.where()}: a track without keyframes was skipped")
             return
@@ -302,7 +378,41 @@ class _Reader:
             element = Track(label_id=sub.id, frame=shapes[0].frame, shapes=shapes, source=track.source)
             element.attributes = _split_attributes(shapes, sub)
             track.elements.append(element)
-        self.ann.tracks.append(track)
+        shape = self._as_shape(track)
+        if shape is not None:
+            self.ann.shapes.append(shape)
+        else:
+            self.ann.tracks.append(track)
+
+    def _as_shape(self, track: Track) -> Shape | None:
+        """In a project's video-layout file, a track of an annotation-mode task that is visible on exactly one
+        frame is a shape: the video layout writes each shape as a keyframe followed by an outside keyframe on
+        the next frame (or alone on the task's last frame). Interpolation tasks keep such tracks (as CVAT)."""
+        states = track.shapes
+        first = states[0]
+        if first.outside or len(states) > 2 or not self.project:
+            return None
+        modes = {_int_or_none(t.get("id")): str(t.get("mode", "")) for t in self.meta.get("tasks") or []}
+        if modes.get(self.frames[first.frame].task) != "annotation":
+            return None
+        nxt = first.frame + 1
+        last = nxt >= len(self.frames) or self.frames[nxt].task != self.frames[first.frame].task
+        if len(states) == 1 and not last:
+            return None
+        if len(states) == 2 and not (states[1].outside and states[1].frame == nxt):
+            return None
+        elements = []
+        for element in track.elements:
+            on = [s for s in element.shapes if s.frame == first.frame]
+            if not on or any(s.frame not in (first.frame, nxt) for s in element.shapes):
+                return None
+            state = on[0]
+            elements.append(Shape(type=ShapeType.POINTS, frame=first.frame, label_id=element.label_id,
+                                  points=state.points, occluded=state.occluded, outside=state.outside,
+                                  source=element.source, attributes={**element.attributes, **state.attributes}))
+        return Shape(type=first.type, frame=first.frame, label_id=track.label_id, points=first.points,
+                     rotation=first.rotation, occluded=first.occluded, z_order=first.z_order, group=track.group,
+                     source=track.source, attributes={**track.attributes, **first.attributes}, elements=elements)
 
 
 def _split_attributes(shapes: list[TrackedShape], label: Label) -> dict[int, str]:
@@ -315,3 +425,15 @@ def _split_attributes(shapes: list[TrackedShape], label: Label) -> dict[int, str
                 value = shape.attributes.pop(spec_id)
                 track_values.setdefault(spec_id, value)
     return track_values
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _step(frame_filter: Any) -> int:
+    match = re.search(r"step\s*=\s*(\d+)", str(frame_filter or ""))
+    return int(match.group(1)) if match else 0

@@ -4,7 +4,12 @@ Layout ``images``: one ``<image>`` per frame with its shapes (sorted by z_order)
 are flattened to the frames where they are visible (:func:`app.domain.interpolation.track_to_shapes`).
 Layout ``video``: one ``<track>`` per track as CVAT writes it (:func:`~app.domain.interpolation.expand_track`:
 interpolated frames with ``keyframe="0"``), plain shapes as a keyframe plus an outside keyframe on the
-next frame, tags as ``<tag frame=...>``. Track ids are renumbered 0..n-1.
+next frame, tags as ``<tag frame=...>``. Track ids are renumbered 0..n-1. Frame numbers are the task's own
+(``start_frame + k * step`` for a task imported from CVAT video), with ``<original_size>``, ``frame_filter``
+and ``<source>`` in meta.
+
+A project export is written as CVAT's: every ``<image>`` (or ``<track>``/``<tag>`` in the video layout)
+carries ``task_id`` and ``subset``, and ``<meta><project>`` lists the tasks and the subsets.
 
 Numbers are written with 2 decimals when that is exact (as CVAT does) and in full otherwise, so our own
 export → import is lossless.
@@ -31,6 +36,11 @@ _TAG = {v: k for k, v in {
     "mask": ShapeType.MASK, "skeleton": ShapeType.SKELETON}.items()}
 _META_KEYS = ("id", "name", "size", "mode", "overlap", "bugtracker", "created", "updated", "subset",
               "start_frame", "stop_frame", "frame_filter")
+
+
+def _original_size(size: Any, indent: str) -> str:
+    return (f"{indent}<original_size>\n{indent}  <width>{size[0]}</width>\n{indent}  <height>{size[1]}</height>\n"
+            f"{indent}</original_size>\n")
 
 
 def num(value: float) -> str:
@@ -91,9 +101,21 @@ class CvatXmlWriter:
         self.progress = progress
         self._common_cache: dict[tuple[int, str], str] = {}
 
+        self.project = dataset.meta.get("scope") == "project"
+        self.task_end = dataset.task_ends()  # tracks and shape tracks never run into the next task
+
     def number(self, index: int) -> int:
         frame = self.ds.frames[index]
         return frame.number if frame.number is not None else index
+
+    def _where(self, index: int) -> str:
+        """`` task_id="…" subset="…"`` on the elements of a project export (as CVAT writes them), else the
+        frame's subset when it has one."""
+        frame = self.ds.frames[index]
+        if self.project:
+            task = f' task_id="{frame.task}"' if frame.task is not None else ""
+            return f"{task} subset={quoteattr(frame.subset or 'default')}"
+        return f" subset={quoteattr(frame.subset)}" if frame.subset else ""
 
     # ------------------------------------------------------------------ document
 
@@ -124,12 +146,26 @@ class CvatXmlWriter:
             lines.extend(self._label(sub, label.name) for sub in label.sublabels)
         lines.append("      </labels>\n")
         if scope == "project":
+            lines.append("      <tasks>\n")
+            for task in meta.get("tasks") or []:
+                lines.append("        <task>\n")
+                for key in _META_KEYS:
+                    if task.get(key) not in (None, ""):
+                        lines.append(f"          <{key}>{escape(str(task[key]))}</{key}>\n")
+                if self.layout == "video" and task.get("original_size"):
+                    lines.append(_original_size(task["original_size"], "          "))
+                if task.get("source"):
+                    lines.append(f"          <source>{escape(str(task['source']))}</source>\n")
+                lines.append("        </task>\n")
+            lines.append("      </tasks>\n")
             subsets = [s for s in self.ds.subsets() if s]
             lines.append(f"      <subsets>{escape(chr(10).join(subsets))}</subsets>\n")
         size = meta.get("original_size")
-        if size:
-            lines.append(f"      <original_size>\n        <width>{size[0]}</width>\n"
-                         f"        <height>{size[1]}</height>\n      </original_size>\n")
+        if self.layout == "video" and scope != "project":  # Datumaro needs it to size video frames
+            if not size and self.ds.frames:
+                size = (self.ds.frames[0].width, self.ds.frames[0].height)
+            if size:
+                lines.append(_original_size(size, "      "))
         lines.append(f"    </{scope}>\n")
         for key in ("dumped", "source"):
             if meta.get(key):
@@ -173,14 +209,12 @@ class CvatXmlWriter:
         for shape in ann.shapes:
             shapes[shape.frame].append(shape)
         for track in ann.tracks:
-            for shape in track_to_shapes(track, range(track.frame, n)):
+            for shape in track_to_shapes(track, range(track.frame, self.task_end[track.frame] + 1)):
                 shapes[shape.frame].append(shape)
         for tag in ann.tags:
             tags[tag.frame].append(tag)
-        project = self.ds.meta.get("scope") == "project"
         for index, frame in enumerate(self.ds.frames):
-            subset = f" subset={quoteattr(frame.subset)}" if project or frame.subset else ""
-            buf = [f'  <image id="{self.number(index)}" name={quoteattr(frame.name)}{subset} '
+            buf = [f'  <image id="{self.number(index)}" name={quoteattr(frame.name)}{self._where(index)} '
                    f'width="{frame.width}" height="{frame.height}">\n']
             for shape in sorted(shapes[index], key=lambda s: s.z_order):
                 buf.append(self._image_shape(shape))
@@ -223,13 +257,14 @@ class CvatXmlWriter:
 
     def _video(self, out: IO[str]) -> None:
         ann = self.ds.annotations
-        n = len(self.ds.frames)
-        tracks = list(ann.tracks) + [self._shape_track(s, n) for s in ann.shapes]
+        ends = self.task_end
+        tracks = list(ann.tracks) + [self._shape_track(s, ends[s.frame] + 1) for s in ann.shapes]
         for track_id, track in enumerate(tracks):
-            out.write(self._track(track_id, track, n))
+            out.write(self._track(track_id, track, ends[track.frame] + 1))
             self._tick(track_id + 1, len(tracks))
         for tag in ann.tags:
-            out.write(self._tag(tag, f' frame="{self.number(tag.frame)}"', "  "))
+            where = self._where(tag.frame) if self.project else ""
+            out.write(self._tag(tag, f' frame="{self.number(tag.frame)}"{where}', "  "))
 
     @staticmethod
     def _shape_track(shape: Shape, n: int) -> Track:
@@ -249,11 +284,12 @@ class CvatXmlWriter:
 
     def _track(self, track_id: int, track: Track, n: int) -> str:
         group = f' group_id="{track.group}"' if track.group else ""
-        buf = [f'  <track id="{track_id}" {self._common(track.label_id, track.source.value)}{group}>\n']
+        where = self._where(track.frame) if self.project else ""
+        buf = [f'  <track id="{track_id}" {self._common(track.label_id, track.source.value)}{where}{group}>\n']
         if track.elements:
             buf.extend(self._skeleton_states(track, n))
         else:
-            for state in expand_track(track, 0, n - 1):
+            for state in expand_track(track, track.frame, n - 1):
                 attrs = {**track.attributes, **state.attributes}
                 buf.append(f'    <{_TAG[state.type]} frame="{self.number(state.frame)}" '
                            f'keyframe="{int(state.keyframe)}" '
@@ -264,9 +300,9 @@ class CvatXmlWriter:
         return "".join(buf)
 
     def _skeleton_states(self, track: Track, n: int) -> Iterable[str]:
-        expanded = [{s.frame: s for s in expand_track(e, 0, n - 1)} for e in track.elements]
+        expanded = [{s.frame: s for s in expand_track(e, track.frame, n - 1)} for e in track.elements]
         if track.shapes:
-            parents = expand_track(track, 0, n - 1)
+            parents = expand_track(track, track.frame, n - 1)
         else:
             frames = sorted(set().union(*expanded)) if expanded else []
             parents = [s for s in (shape_at(track, f) for f in frames) if s is not None]

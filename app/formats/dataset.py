@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.domain.annotations import Annotations
+from app.domain.annotations import Annotations, Track
 from app.domain.enums import AttributeType, LabelType
 from app.domain.labels import AttributeSpec, Label, LabelSet
 
@@ -29,7 +29,9 @@ class DatasetFrame:
     """One frame of a dataset.
 
     ``index`` is the position in the dataset (0-based). ``number`` is the frame number the file uses
-    (CVAT image id, absolute video frame number), ``None`` when the format has none.
+    (CVAT image id, absolute video frame number), ``None`` when the format has none. ``subset`` and
+    ``task`` say which part of a multi-subset or multi-task dataset the frame belongs to (see
+    :func:`dataset_parts`).
     """
 
     index: int
@@ -38,6 +40,7 @@ class DatasetFrame:
     height: int
     subset: str = ""
     number: int | None = None
+    task: int | None = None  # the task id a project export gives the frame (CVAT ``task_id``)
 
 
 @dataclass
@@ -51,6 +54,15 @@ class Dataset:
 
     def label_set(self) -> LabelSet:
         return LabelSet(self.labels)
+
+    def task_ends(self) -> list[int]:
+        """For each frame, the last index of its task's run of frames (a project export holds several tasks:
+        a track is flattened or expanded up to its own task's last frame, never into the next task)."""
+        ends: list[int] = [0] * len(self.frames)
+        for index in range(len(self.frames) - 1, -1, -1):
+            same = index + 1 < len(self.frames) and self.frames[index + 1].task == self.frames[index].task
+            ends[index] = ends[index + 1] if same else index
+        return ends
 
     def subsets(self) -> list[str]:
         """Subset names in first-seen order ("" for frames without one)."""
@@ -143,3 +155,84 @@ def annotation_counts(dataset: Dataset) -> dict[str, Any]:
         by_type["tag"] = len(ann.tags)
     return {"shapes": len(ann.shapes), "tracks": len(ann.tracks), "tags": len(ann.tags), "by_type": by_type,
             "track_types": track_types, "by_label": by_label}
+
+
+@dataclass
+class DatasetPart:
+    """The frames of one task of a dataset: one subset (and, in project exports, one file task).
+
+    ``name`` is the task name (from the file's task list, else the subset, else ``""``), ``info`` the
+    file's meta of that task (mode, frame range, frame_filter, ...; empty when the file has none).
+    """
+
+    name: str
+    subset: str
+    indices: list[int]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def dataset_parts(dataset: Dataset) -> list[DatasetPart]:
+    """Split a dataset into the tasks an import creates, as CVAT does for a project: one per subset, and
+    within a subset one per task id of a project export. Parts keep the frames' first-seen order."""
+    groups: dict[tuple[str, int | None], list[int]] = {}
+    for frame in dataset.frames:
+        groups.setdefault((frame.subset, frame.task), []).append(frame.index)
+    tasks = {str(t.get("id")): t for t in dataset.meta.get("tasks") or [] if isinstance(t, dict)}
+    parts = []
+    for (subset, task), indices in groups.items():
+        info = tasks.get(str(task), {}) if task is not None else {}
+        if info and info.get("subset", subset) not in (subset, ""):  # the frame's task says another subset
+            info = {}
+        name = str(info.get("name") or subset or "")
+        parts.append(DatasetPart(name=name, subset=subset, indices=indices, info=dict(info)))
+    return parts
+
+
+def relocate(ann: Annotations, mapping: dict[int, int]) -> Annotations:
+    """Annotations with frames moved by ``mapping`` (old index → new), in place; objects on frames outside
+    ``mapping`` are dropped (a track keeps its states on mapped frames)."""
+    shapes = []
+    for s in ann.shapes:
+        frame = mapping.get(s.frame)
+        if frame is not None:
+            s.frame = frame
+            for e in s.elements:
+                e.frame = frame
+            shapes.append(s)
+
+    def track(t: Track) -> Track | None:
+        t.shapes = [s for s in t.shapes if s.frame in mapping]
+        for s in t.shapes:
+            s.frame = mapping[s.frame]
+        t.elements = [e for e in (track(e) for e in t.elements) if e is not None]
+        if not t.shapes and not t.elements:
+            return None
+        t.frame = min([s.frame for s in t.shapes] or [e.frame for e in t.elements])
+        return t
+
+    tags = []
+    for tag in ann.tags:
+        if tag.frame in mapping:
+            tag.frame = mapping[tag.frame]
+            tags.append(tag)
+    return Annotations(shapes=shapes, tracks=[x for x in map(track, ann.tracks) if x is not None], tags=tags)
+
+
+def split_annotations(ann: Annotations, parts: list[DatasetPart]) -> list[Annotations]:
+    """The annotations of each part, frames renumbered to the part's own 0..n-1 (consumes ``ann``)."""
+    owner: dict[int, tuple[int, int]] = {}
+    for p, part in enumerate(parts):
+        for k, index in enumerate(part.indices):
+            owner[index] = (p, k)
+    out = [Annotations() for _ in parts]
+
+    def part_of(frame: int) -> int:
+        return owner[frame][0] if frame in owner else 0
+
+    for shape in ann.shapes:
+        out[part_of(shape.frame)].shapes.append(shape)
+    for tag in ann.tags:
+        out[part_of(tag.frame)].tags.append(tag)
+    for track in ann.tracks:
+        out[part_of(track.frame)].tracks.append(track)
+    return [relocate(a, {i: k for k, i in enumerate(part.indices)}) for a, part in zip(out, parts)]

@@ -8,15 +8,17 @@ images) an ``.xml`` file.
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.domain.annotations import Annotations, Track
+from app.domain.annotations import Annotations
 from app.domain.enums import JobType
-from app.formats.dataset import Dataset, DatasetFrame, Progress
+from app.domain.project import TaskInfo
+from app.formats.dataset import Dataset, DatasetFrame, Progress, relocate
 from app.formats.errors import FormatError
 from app.formats.export_media import copy_frames
 from app.storage.store import Project
@@ -32,39 +34,21 @@ class ExportResult:
     layout: str = ""
 
 
-def _relocate(ann: Annotations, mapping: dict[int, int]) -> Annotations:
-    """Annotations with task frames turned into dataset indices (in place: the objects are fresh from the
-    store); objects on frames outside ``mapping`` are dropped."""
-    shapes = []
-    for s in ann.shapes:
-        frame = mapping.get(s.frame)
-        if frame is not None:
-            s.frame = frame
-            for e in s.elements:
-                e.frame = frame
-            shapes.append(s)
-
-    def track(t: Track) -> Track | None:
-        t.shapes = [s for s in t.shapes if s.frame in mapping]
-        for s in t.shapes:
-            s.frame = mapping[s.frame]
-        t.elements = [e for e in (track(e) for e in t.elements) if e is not None]
-        if not t.shapes and not t.elements:
-            return None
-        t.frame = min([s.frame for s in t.shapes] or [e.frame for e in t.elements])
-        return t
-
-    tags = []
-    for tag in ann.tags:
-        if tag.frame in mapping:
-            tag.frame = mapping[tag.frame]
-            tags.append(tag)
-    return Annotations(shapes=shapes, tracks=[x for x in map(track, ann.tracks) if x is not None], tags=tags)
+def task_numbering(info: TaskInfo) -> dict[str, Any]:
+    """How the file a task came from numbered its frames (CVAT video: start_frame, frame_filter step, source,
+    original_size), from the task's options; ``start``/``step`` are 0/1 for a task made here."""
+    kept = dict(info.options.get("cvat") or {})
+    match = re.search(r"step\s*=\s*(\d+)", str(kept.get("frame_filter", "")))
+    kept["start"] = int(kept.get("start_frame", 0) or 0)
+    kept["step"] = max(int(match.group(1)), 1) if match else 1
+    return kept
 
 
 def _task_part(project: Project, task_id: int, offset: int, subset: str,
                job_id: int | None) -> tuple[list[DatasetFrame], Annotations, list[str | None]]:
     infos = project.frames(task_id)
+    task = project.task(task_id)
+    numbering = task_numbering(task)
     if job_id is not None:
         numbers = project.job(job_id).frame_list()
         jobs = [job_id]
@@ -75,7 +59,8 @@ def _task_part(project: Project, task_id: int, offset: int, subset: str,
     for k, number in enumerate(numbers):
         info = infos[number]
         frames.append(DatasetFrame(index=offset + k, name=info.name, width=info.width, height=info.height,
-                                   subset=subset, number=number))
+                                   subset=subset, number=numbering["start"] + number * numbering["step"],
+                                   task=task_id))
         files.append(str(project.resolve_media(info.path)) if info.path else None)
     mapping = {number: offset + k for k, number in enumerate(numbers)}
     ann = Annotations()
@@ -88,7 +73,27 @@ def _task_part(project: Project, task_id: int, offset: int, subset: str,
             part.shapes = [s for s in part.shapes if owner.get(s.frame) == jid]
             part.tags = [t for t in part.tags if owner.get(t.frame) == jid]
         ann.extend(part)
-    return frames, _relocate(ann, mapping), files
+    return frames, relocate(ann, mapping), files
+
+
+def _task_meta(project: Project, info: TaskInfo, frames: list[DatasetFrame]) -> dict[str, Any]:
+    """A task's meta as CVAT writes it: frame range in the file's numbers, frame_filter, source, original_size."""
+    numbering = task_numbering(info)
+    meta: dict[str, Any] = {"id": info.id, "name": info.name, "size": len(frames), "mode": info.mode.value,
+                            "subset": info.subset,
+                            "start_frame": frames[0].number if frames else numbering["start"],
+                            "stop_frame": frames[-1].number if frames else numbering["start"]}
+    if numbering.get("frame_filter"):
+        meta["frame_filter"] = numbering["frame_filter"]
+    if info.media_type == "video":
+        meta["source"] = Path(info.video_path).name
+    if numbering.get("source"):
+        meta["source"] = numbering["source"]
+    if numbering.get("original_size"):
+        meta["original_size"] = tuple(numbering["original_size"])
+    elif frames:
+        meta["original_size"] = (frames[0].width, frames[0].height)
+    return meta
 
 
 def build_dataset(project: Project, *, task: int | str | None = None, job: int | None = None) -> Dataset:
@@ -107,26 +112,21 @@ def _build(project: Project, task: int | str | None, job: int | None) -> Dataset
         task_id = project.job(job).task_id if job is not None else project.task(task).id
         info = project.task(task_id)
         frames, ann, files = _task_part(project, task_id, 0, info.subset, job)
-        meta: dict[str, Any] = {"scope": "job" if job is not None else "task",
-                                "id": job if job is not None else task_id,
-                                "name": info.name, "size": len(frames), "subset": info.subset,
-                                "start_frame": frames[0].number if frames else 0,
-                                "stop_frame": frames[-1].number if frames else 0}
+        meta: dict[str, Any] = {**_task_meta(project, info, frames), "scope": "job" if job is not None else "task",
+                                "id": job if job is not None else task_id}
+        meta.pop("mode")  # the writer says it from the layout
         if info.media_type == "video":
             meta["video"] = str(project.resolve_media(info.video_path))
-            meta["source"] = Path(info.video_path).name
-            if frames:
-                meta["original_size"] = (frames[0].width, frames[0].height)
         meta["task_modes"] = [info.mode.value]
         return Dataset(labels=labels, frames=frames, annotations=ann, meta={**meta, "image_files": files})
     frames, ann, files = [], Annotations(), []
     tasks = []
     for info in project.tasks():
         part_frames, part_ann, part_files = _task_part(project, info.id, len(frames), info.subset or "default", None)
+        tasks.append({**_task_meta(project, info, part_frames), "subset": info.subset or "default"})
         frames += part_frames
         files += part_files
         ann.extend(part_ann)
-        tasks.append({"id": info.id, "name": info.name, "size": info.size, "mode": info.mode.value})
     return Dataset(labels=labels, frames=frames, annotations=ann,
                    meta={"scope": "project", "name": project.name, "tasks": tasks, "image_files": files})
 

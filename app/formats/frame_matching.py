@@ -56,12 +56,14 @@ class FrameMatcher:
     """Dataset frame → task frame: by name for images (exact, then path suffix, then stem), by number for video.
 
     Video frame numbers in CVAT files are absolute (``start_frame + k * step``): a task export's frame
-    ``k`` is the dataset index (``use_index``); job exports and exports of a task starting at 0 with step 1
-    carry the task frame itself as the number.
+    ``k`` is the dataset index (``use_index``); otherwise the number is ``start + frame * step`` (a task
+    imported from CVAT video keeps its file's start_frame and step; 0 and 1 for tasks made here).
     """
 
-    def __init__(self, task_frames: Sequence[FrameInfo], by_number: bool, use_index: bool = False) -> None:
+    def __init__(self, task_frames: Sequence[FrameInfo], by_number: bool, use_index: bool = False, *,
+                 start: int = 0, step: int = 1) -> None:
         self.size = len(task_frames)
+        self.start, self.step = start, max(step, 1)
         self.by_number = by_number
         self.use_index = use_index
         self.exact: dict[str, int] = {}
@@ -77,7 +79,13 @@ class FrameMatcher:
 
     def match(self, frame: DatasetFrame) -> int | None:
         if self.by_number:
-            number = frame.index if self.use_index or frame.number is None else frame.number
+            if self.use_index or frame.number is None:
+                number = frame.index
+            else:
+                offset = frame.number - self.start
+                if offset % self.step:
+                    return None
+                number = offset // self.step
             return number if 0 <= number < self.size else None
         name = frame.name.replace("\\", "/")
         if name in self.exact:

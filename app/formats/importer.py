@@ -17,8 +17,9 @@ from app.domain.annotations import Annotations
 from app.domain.enums import JobType, LabelType, TaskMode
 from app.domain.labels import Label
 from app.domain.project import FrameInfo
-from app.formats.dataset import Dataset, Progress
+from app.formats.dataset import Dataset, Progress, dataset_parts, split_annotations
 from app.formats.errors import FormatError
+from app.formats.exporter import task_numbering
 from app.formats.frame_matching import FrameMatcher, image_files, relative_to
 from app.formats.label_mapping import LabelReport, build_map, compare_labels
 from app.formats.label_mapping import create_missing as add_missing_labels
@@ -43,6 +44,7 @@ class ImportResult:
     counts: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     created_task: bool = False
+    task_ids: list[int] = field(default_factory=list)  # every task written to (one per subset when created)
 
 
 def read_dataset(path: Path, fmt: str, *, create_missing_labels: bool = False, frame_sizes: dict[str, tuple[int, int]]
@@ -85,14 +87,48 @@ def _task_frames(project: Project, dataset: Dataset, source: Path) -> list[Frame
     return frames
 
 
-def _create_task(project: Project, dataset: Dataset, source: Path, name: str) -> tuple[int, list[int]]:
+def _task_options(info: dict[str, Any], layout: str) -> dict[str, Any]:
+    """What a video-layout file says about its task's frames (kept so an export can go back into it)."""
+    if layout != "video":
+        return {}
+    keys = ("start_frame", "stop_frame", "frame_filter", "source")
+    kept = {k: info[k] for k in keys if info.get(k) not in (None, "")}
+    if info.get("original_size"):
+        kept["original_size"] = list(info["original_size"])
+    return {"cvat": kept} if kept else {}
+
+
+def _create_tasks(project: Project, dataset: Dataset, source: Path,
+                  name: str) -> list[tuple[int, list[int], Annotations]]:
+    """One task per part of the dataset (subset, or task of a project export), as CVAT imports a dataset
+    into a project. Returns each task's id, jobs and annotations (frames renumbered to the task's)."""
     if not dataset.frames:
         raise FormatError(source, "", "the dataset has no frames")
     frames = _task_frames(project, dataset, source)
-    mode = TaskMode.INTERPOLATION if dataset.meta.get("layout") == "video" else TaskMode.ANNOTATION
-    subsets = [s for s in dataset.subsets() if s]
-    task = project.create_task(name, frames, mode=mode, subset=subsets[0] if len(subsets) == 1 else "")
-    return task.id, [j.id for j in project.jobs(task.id)]
+    parts = dataset_parts(dataset)
+    layout = dataset.meta.get("layout")
+    if len(parts) == 1:
+        parts[0].info = {**dataset.meta, **parts[0].info} if parts[0].info else dict(dataset.meta)
+        annotations = [dataset.annotations]
+    else:
+        annotations = split_annotations(dataset.annotations, parts)
+    out = []
+    for part, ann in zip(parts, annotations):
+        mode = {"interpolation": TaskMode.INTERPOLATION, "annotation": TaskMode.ANNOTATION}.get(
+            str(part.info.get("mode", "")).lower(),
+            TaskMode.INTERPOLATION if layout == "video" else TaskMode.ANNOTATION)
+        if len(parts) == 1:
+            task_name = name or str(dataset.meta.get("name") or "") or part.name or source.stem
+        else:
+            task_name = f"{name} {part.name}".strip() if name else (part.name or source.stem)
+        task_frames = [FrameInfo(index=k, name=frames[i].name, width=frames[i].width, height=frames[i].height,
+                                 path=frames[i].path) for k, i in enumerate(part.indices)]
+        task = project.create_task(task_name, task_frames, mode=mode, subset=part.subset)
+        options = _task_options(part.info, "video" if mode is TaskMode.INTERPOLATION else str(layout))
+        if options:
+            project.update_task_options(task.id, {**task.options, **options})
+        out.append((task.id, [j.id for j in project.jobs(task.id)], ann))
+    return out
 
 
 def import_new_project(project_path: str | Path, dataset: Dataset, source: Path, *, name: str = "",
@@ -166,7 +202,11 @@ def _frame_map(project: Project, dataset: Dataset, task_id: int, job_id: int | N
     task = project.task(task_id)
     by_number = task.media_type == "video" or dataset.meta.get("layout") == "video"
     task_export = dataset.meta.get("scope") == "task" and dataset.meta.get("layout") == "video"
-    matcher = FrameMatcher(project.frames(task_id), by_number, use_index=task_export)
+    numbering = task_numbering(task)
+    if task.options.get("cvat") and dataset.meta.get("layout") == "video":  # the file numbers frames as the task's
+        task_export = False                                                  # source did: start + k * step
+    matcher = FrameMatcher(project.frames(task_id), by_number, use_index=task_export,
+                           start=numbering["start"], step=numbering["step"])
     mapping = [matcher.match(f) for f in dataset.frames]
     allowed = set(project.job(job_id).frame_list()) if job_id is not None else None
     used = _used_frames(dataset.annotations)
@@ -226,8 +266,7 @@ def import_into_project(project: Project, dataset: Dataset, source: Path, *, tas
         label_map = build_map(list(project.labels()), dataset.labels)
         created = False
         if new_task or (task is None and job is None and not project.tasks()):
-            task_id, jobs = _create_task(project, dataset, source, task_name or dataset.meta.get("name") or source.stem)
-            mapping: list[int | None] = list(range(len(dataset.frames)))
+            targets = _create_tasks(project, dataset, source, task_name)
             created = True
         else:
             if job is not None:
@@ -241,16 +280,34 @@ def import_into_project(project: Project, dataset: Dataset, source: Path, *, tas
                 task_id = tasks[0].id
             jobs = _target_jobs(project, task_id, job)
             mapping = _frame_map(project, dataset, task_id, job, source)
-        remapped = Remapper(label_map, lambda i: mapping[i]).annotations(dataset.annotations)
-        _check_types(project, remapped, source)
+            targets = [(task_id, jobs, Remapper(label_map, lambda i: mapping[i]).annotations(dataset.annotations))]
         if dataset.meta.get("flip_idx"):  # Ultralytics pose flip pairs survive a round trip through the project
             settings = project.settings()
             settings["yolo_flip_idx"] = list(dataset.meta["flip_idx"])
             project.set_settings(settings)
-        for job_id, part in _split_by_job(project, remapped, jobs).items():
-            if replace:
-                project.clear_annotations(job_id)
-            if len(part):
-                project.add_annotations(job_id, part)
-    return ImportResult(task_id=task_id, job_ids=jobs, report=report, counts=project.counts(task_id=task_id),
-                        warnings=list(dataset.meta.get("warnings", [])), created_task=created)
+        for _task, target_jobs, ann in targets:
+            if created:
+                ann = Remapper(label_map, lambda i: i).annotations(ann)
+            _check_types(project, ann, source)
+            for job_id, part in _split_by_job(project, ann, target_jobs).items():
+                if replace:
+                    project.clear_annotations(job_id)
+                if len(part):
+                    project.add_annotations(job_id, part)
+    task_ids = [t[0] for t in targets]
+    counts = project.counts(task_id=task_ids[0]) if len(task_ids) == 1 else _sum_counts(
+        [project.counts(task_id=t) for t in task_ids])
+    return ImportResult(task_id=task_ids[0], job_ids=[j for t in targets for j in t[1]], report=report,
+                        counts=counts, warnings=list(dataset.meta.get("warnings", [])), created_task=created,
+                        task_ids=task_ids)
+
+
+def _sum_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {"shapes": 0, "tracks": 0, "tags": 0, "by_type": {}, "track_types": {}, "by_label": {}}
+    for counts in parts:
+        for key in ("shapes", "tracks", "tags"):
+            total[key] += counts[key]
+        for key in ("by_type", "track_types", "by_label"):
+            for name, n in counts[key].items():
+                total[key][name] = total[key].get(name, 0) + n
+    return total

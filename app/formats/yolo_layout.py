@@ -15,6 +15,7 @@ from app.formats.errors import FormatError
 from app.formats.validate import path_entry, read_text
 from app.media.images import IMAGE_SUFFIXES
 
+_DARKNET_KEYS = {"classes", "names", "backup", "eval", "results", "map"}  # obj.data keys that are not subsets
 RESERVED = {"path", "names", "kpt_shape", "flip_idx", "backup", "classes", "nc", "download", "yaml_file", "channels",
             "kpt_names"}
 
@@ -142,9 +143,11 @@ def _darknet(root: Path, config_file: Path) -> Layout:
         raise FormatError(config_file, "names", f"the names file {names_file.name} does not exist")
     names = [n.strip() for n in read_text(names_file).splitlines() if n.strip()]
     layout = Layout(root=root, kind="darknet", names=names, config=entries, config_file=config_file)
-    for key in ("train", "valid", "test"):
-        if key in entries:
-            layout.subsets[key] = _subset_images(root, entries[key], config_file, key)
+    for key, value in entries.items():  # train, valid, val, test or any other subset Datumaro wrote
+        if key not in _DARKNET_KEYS and value:
+            layout.subsets[key] = _subset_images(root, value, config_file, key)
+    if not layout.subsets:
+        raise FormatError(config_file, "", "no subset (train = ..., valid = ...) is listed")
     return layout
 
 

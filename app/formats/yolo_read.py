@@ -29,7 +29,7 @@ _TOL = 0.011  # Ultralytics accepts coordinates within 1% outside [0, 1]
 
 def _frame_name(layout: Layout, subset: str, image: Path) -> str:
     for base in (layout.root / "images" / subset, layout.root / subset / "images", layout.root / "images",
-                 layout.root / "obj_train_data", layout.root / subset, layout.root):
+                 layout.root / "obj_train_data", layout.root / f"obj_{subset}_data", layout.root / subset, layout.root):
         try:
             return image.relative_to(base).as_posix()
         except ValueError:

@@ -52,9 +52,9 @@ class _Writer:
         self.by_frame: dict[int, list[tuple[Shape, int | None]]] = defaultdict(list)
         for shape in dataset.annotations.shapes:
             self.by_frame[shape.frame].append((shape, None))
-        n = len(dataset.frames)
+        ends = dataset.task_ends()
         for k, track in enumerate(dataset.annotations.tracks):
-            for shape in track_to_shapes(track, range(track.frame, n)):
+            for shape in track_to_shapes(track, range(track.frame, ends[track.frame] + 1)):
                 self.by_frame[shape.frame].append((shape, k))
         every = [s for items in self.by_frame.values() for s, _ in items]
         self.variant = _guess(every) if variant == "auto" else variant
