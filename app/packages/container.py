@@ -102,7 +102,7 @@ def read_manifest(path: Path) -> tuple[Manifest, dict[str, tuple[str, str]]]:
         try:
             meta = dict(db.execute("SELECT key, value FROM package_meta").fetchall())
             base = _base_rows(db)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # damaged text decodes badly too
             raise PackageError(f"{path} is not a readable field package ({exc}).") from exc
     finally:
         db.close()
