@@ -1,5 +1,6 @@
 """Field package benchmarks: export and merge back of a 10,000-frame job with 500k shapes (time and peak
-RSS of each, in its own process so the peaks are its own), and the package's size against its media.
+RSS of each, in its own process so the peaks are its own), and the package's size against its media; and a video job's package as one lossless FFV1 segment against
+lossless PNG frames.
 
 Each phase runs once at full size (tens of seconds each on a shared machine); the small case (1,000
 frames, 50k shapes) runs 3 times and its medians are reported too. Set FIELDMARK_BENCH_PACKAGE_SCALE to
@@ -99,12 +100,75 @@ def run(frames: int) -> dict:
             "package_over_media": round(size / media, 2)}
 
 
+def _make_video(folder: Path, frames: int, size: tuple[int, int] = (640, 360)) -> Path:
+    """A video project: a moving gradient with texture and noise (camera-like content), encoded MPEG-4 Part 2
+    (lossy, as an original from a camera would be); one task, one job of all its frames."""
+    import cv2
+
+    from app.domain import Label
+    from app.domain.project import FrameInfo
+    from app.storage import Project
+
+    w, h = size
+    path = folder / "clip.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25, (w, h))
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[0:h, 0:w]
+    texture = rng.integers(0, 40, (h, w), dtype=np.uint8)
+    for i in range(frames):
+        base = ((xx + 3 * i) % 256 * 0.6 + (yy + i) % 256 * 0.4).astype(np.uint8)
+        frame = np.stack([base, np.roll(base, i, axis=1), 255 - base], axis=-1)
+        frame = cv2.add(frame, np.repeat(np.roll(texture, 2 * i, axis=0)[..., None], 3, axis=2))
+        writer.write(cv2.add(frame, rng.integers(0, 8, frame.shape, dtype=np.uint8)))
+    writer.release()
+    location = folder / "video.fmproj"
+    project = Project.create(location, labels=[Label("car")])
+    project.create_task("clip", [FrameInfo(i, f"frame_{i:06d}", w, h) for i in range(frames)], media_type="video",
+                        video_path=str(path))
+    project.close()
+    return location
+
+
+def video(frames: int = 250) -> dict:
+    """A video job's package: one lossless FFV1 segment against lossless PNG frames (the fallback), with
+    the original clip's size for scale; export time of each (in this process)."""
+    from app.media import segment
+    from app.packages import export
+    from app.storage import Project
+
+    folder = Path(tempfile.mkdtemp(prefix="fm-bench-pkg-video-"))
+    location = _make_video(folder, frames)
+    out: dict = {"frames": frames, "size": "640x360", "ffv1_available": segment.can_write(),
+                 "original_mp4_mb": round((folder / "clip.mp4").stat().st_size / 1e6, 2)}
+    for kind in ("segment", "png"):
+        original = segment.can_write
+        if kind == "png":
+            segment.can_write = lambda: False  # type: ignore[assignment]
+        try:
+            with Project.open(location) as project:
+                job = project.jobs()[0].id
+                start = time.perf_counter()
+                manifest = export.export_package(project, [job], folder / f"{kind}.fmpkg")
+                seconds = time.perf_counter() - start
+                from app.packages.fieldwork import release
+
+                release(project, manifest.package_id)
+        finally:
+            segment.can_write = original  # type: ignore[assignment]
+        out[f"{kind}_media_mb"] = round(sum(m.size for m in manifest.media) / 1e6, 2)
+        out[f"{kind}_package_mb"] = round((folder / f"{kind}.fmpkg").stat().st_size / 1e6, 2)
+        out[f"{kind}_export_s"] = round(seconds, 2)
+    out["segment_over_png"] = round(out["segment_media_mb"] / out["png_media_mb"], 3)
+    return out
+
+
 def main() -> dict:
     scale = float(os.environ.get("FIELDMARK_BENCH_PACKAGE_SCALE", "1"))
     figures: dict = {"loadavg_before": open("/proc/loadavg").read().split()[:3]}
     small = [run(int(1000 * scale)) for _ in range(3)]
     figures["small_median"] = {k: statistics.median(r[k] for r in small) for k in small[0]}
     figures["full"] = run(int(10_000 * scale))
+    figures["video"] = video(max(10, int(250 * scale)))
     figures["loadavg_after"] = open("/proc/loadavg").read().split()[:3]
     print(json.dumps(figures, indent=2))
     return figures

@@ -14,7 +14,7 @@ def run_gui(path: str | None, *, demo: bool = False) -> int:
 
     if path and container.is_package(path):  # a field package: its media go beside it on first open
         try:
-            container.unpack_media(Path(path), container.read_manifest(Path(path))[0])
+            container.unpack_media(Path(path), container.read_manifest(Path(path)))
         except PackageError as exc:
             raise CliError(str(exc)) from exc
 

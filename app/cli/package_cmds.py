@@ -54,11 +54,17 @@ def cmd_merge(args: argparse.Namespace) -> int:
     with open_project(args.project) as project:
         try:
             preview = prepare_merge(project, path)
-            if args.dry_run:
-                print(json.dumps({"jobs": [{"job": j.job_id, "fast_forward": j.fast_forward, "counts": j.plan.counts()}
-                                           for j in preview.jobs], "conflicts": preview.conflicts()}, indent=2))
-                return 0
-            report = apply_merge(project, preview, args.policy)
+            try:
+                if args.dry_run:
+                    print(json.dumps({"jobs": [{"job": j.job_id, "fast_forward": j.fast_forward,
+                                                "counts": j.plan.counts()} for j in preview.jobs],
+                                      "conflicts": preview.conflicts()}, indent=2))
+                    for job in preview.jobs:
+                        project.untrack_job(job.job_id)
+                    return 0
+                report = apply_merge(project, preview, args.policy)
+            finally:
+                preview.close()
         except (PackageError, ProjectError) as exc:
             raise CliError(str(exc)) from exc
     _print_report(report)
@@ -70,7 +76,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     try:
-        manifest, _base = container.read_manifest(Path(args.package))
+        manifest = container.read_manifest(Path(args.package))
     except PackageError as exc:
         raise CliError(str(exc)) from exc
     print(json.dumps(describe(manifest), indent=2))
@@ -89,7 +95,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     package_id = args.package
     if Path(package_id).is_file():
         try:
-            package_id = container.read_manifest(Path(package_id))[0].package_id
+            package_id = container.read_manifest(Path(package_id)).package_id
         except PackageError as exc:
             raise CliError(str(exc)) from exc
     with open_project(args.project) as project:
@@ -106,7 +112,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
     package_id = args.package
     try:
         if Path(package_id).is_file():
-            package_id = container.read_manifest(Path(package_id))[0].package_id
+            package_id = container.read_manifest(Path(package_id)).package_id
         with open_project(args.project) as project:
             jobs = undo_merge(project, package_id)
     except PackageError as exc:
@@ -119,7 +125,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
 def cmd_unpack(args: argparse.Namespace) -> int:
     path = Path(args.package)
     try:
-        manifest, _base = container.read_manifest(path)
+        manifest = container.read_manifest(path)
         folder = container.unpack_media(path, manifest)
     except PackageError as exc:
         raise CliError(str(exc)) from exc

@@ -1,4 +1,5 @@
-"""`fieldmark import` and `fieldmark export`: CVAT XML 1.1, COCO 1.0 and Ultralytics YOLO."""
+"""`fieldmark import` and `fieldmark export`: CVAT XML 1.1, COCO 1.0, Ultralytics YOLO, labelme, Pascal VOC,
+mask PNGs, Datumaro JSON and MOT."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "import", help="import CVAT XML, COCO or YOLO annotations (creates the project if absent)")
+        "import", help="import CVAT XML, COCO, YOLO, labelme, Pascal VOC, mask PNG, Datumaro or MOT annotations "
+                         "(creates the project if absent)")
     p.add_argument("project", help="project file or postgresql://user@host:port/dbname URL; created with one task "
                                    "when the file does not exist or the database is empty")
     p.add_argument("path", help="dataset file, folder or .zip")
@@ -107,7 +109,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_import)
 
-    p = subparsers.add_parser("export", help="export a job, a task or the project as CVAT XML, COCO or YOLO")
+    p = subparsers.add_parser("export", help="export a job, a task or the project (CVAT XML, COCO, YOLO, labelme, "
+                                                    "VOC, masks, Datumaro, MOT)")
     p.add_argument("project", help="project file or postgresql:// URL")
     p.add_argument("out", help="output folder or .zip (an .xml file for CVAT without images)")
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS,

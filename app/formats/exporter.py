@@ -8,6 +8,7 @@ images) an ``.xml`` file.
 from __future__ import annotations
 
 import copy
+import importlib
 import re
 import shutil
 import zipfile
@@ -23,7 +24,16 @@ from app.formats.errors import FormatError
 from app.formats.export_media import copy_frames
 from app.storage.store import Project
 
-EXPORT_FORMATS = ("cvat", "cvat-images", "cvat-video", "coco", "yolo")
+EXPORT_FORMATS = ("cvat", "cvat-images", "cvat-video", "coco", "yolo", "labelme", "voc", "masks", "datumaro", "mot")
+
+#: Formats written by one module each: name → (module, function).
+_PLAIN_WRITERS = {
+    "labelme": ("app.formats.labelme", "write_labelme"),
+    "voc": ("app.formats.voc", "write_voc"),
+    "masks": ("app.formats.mask_png", "write_masks"),
+    "datumaro": ("app.formats.datumaro_json", "write_datumaro"),
+    "mot": ("app.formats.mot", "write_mot"),
+}
 
 
 @dataclass
@@ -194,6 +204,9 @@ def _write(dataset: Dataset, fmt: str, folder: Path, progress: Progress | None, 
             layout = fmt.split("-")[1]
         write_cvat_xml(dataset, folder / "annotations.xml", layout=layout, progress=progress)
         return layout
+    if fmt in _PLAIN_WRITERS:
+        module, function = _PLAIN_WRITERS[fmt]
+        return getattr(importlib.import_module(module), function)(dataset, folder, progress=progress)
     if fmt == "coco":
         from app.formats.coco_write import write_coco
         return write_coco(dataset, folder, progress=progress, **options)

@@ -7,6 +7,7 @@ removed again on error.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from app.storage.location import parse_location
 from app.storage.project_checks import discard
 from app.storage.store import Project
 
-FORMATS = ("cvat", "coco", "yolo")
+FORMATS = ("cvat", "coco", "yolo", "labelme", "voc", "masks", "datumaro", "mot")
 
 
 @dataclass
@@ -49,7 +50,7 @@ class ImportResult:
 
 def read_dataset(path: Path, fmt: str, *, create_missing_labels: bool = False, frame_sizes: dict[str, tuple[int, int]]
                  | None = None, label_hints: Sequence[Label] = (), progress: Progress | None = None) -> Dataset:
-    """Read ``path`` in format ``fmt`` (cvat, coco, yolo). ``frame_sizes`` (by image name) and
+    """Read ``path`` in format ``fmt`` (one of :data:`FORMATS`). ``frame_sizes`` (by image name) and
     ``label_hints`` (project labels: YOLO keypoint names) help formats that lack them."""
     path = Path(path)
     if fmt == "cvat":
@@ -62,7 +63,23 @@ def read_dataset(path: Path, fmt: str, *, create_missing_labels: bool = False, f
     if fmt == "yolo":
         from app.formats.yolo_read import read_yolo
         return read_yolo(path, frame_sizes=frame_sizes, label_hints=label_hints, progress=progress)
+    if fmt in _PLAIN_READERS:
+        module, function = _PLAIN_READERS[fmt]
+        reader = getattr(importlib.import_module(module), function)
+        if fmt == "voc":
+            return reader(path, create_missing_labels=True, progress=progress)
+        return reader(path, progress=progress)
     raise FormatError(path, "", f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+#: Formats read by one module each: name → (module, function).
+_PLAIN_READERS = {
+    "labelme": ("app.formats.labelme", "read_labelme"),
+    "voc": ("app.formats.voc", "read_voc"),
+    "masks": ("app.formats.mask_png", "read_masks"),
+    "datumaro": ("app.formats.datumaro_json", "read_datumaro"),
+    "mot": ("app.formats.mot", "read_mot"),
+}
 
 
 # ---------------------------------------------------------------------- new task / new project

@@ -15,9 +15,10 @@ from app.storage.store import Project
 
 
 def check_package(project: Project, path: Path,
-                  progress: Callable[[int, int], None] | None = None) -> tuple[Manifest, dict[str, tuple[str, str]]]:
-    """The verified manifest and export base of the package at ``path`` for a merge into ``project``."""
-    manifest, base = container.read_manifest(path)
+                  progress: Callable[[int, int], None] | None = None) -> Manifest:
+    """The verified manifest of the package at ``path`` for a merge into ``project`` (its export base is
+    covered by the manifest's checksum: :func:`container.iter_base` reads it afterwards)."""
+    manifest = container.read_manifest(path)
     if not is_known_revision(manifest.schema_revision):
         raise PackageError(f"{path} was made by a newer Fieldmark (schema {manifest.schema_revision}); "
                            "update Fieldmark to merge it.")
@@ -41,4 +42,4 @@ def check_package(project: Project, path: Path,
         holder = project.job_lease(job_id)
         if holder is not None and holder.token not in (manifest.package_id, project._lease_token):
             raise PackageError(f"Job {job_id} is being edited by {holder.describe()}; merge when it is closed.")
-    return manifest, base
+    return manifest

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from app.packages.manifest import PACKAGE_SUFFIX, Manifest, PackageError
@@ -45,7 +45,7 @@ def put_base(db: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str]]) 
     db.executemany("INSERT INTO package_base (uid, job_uid, kind, digest) VALUES (?, ?, ?, ?)", rows)
 
 
-def _checksum(manifest_text: str, base: list[tuple]) -> str:
+def _checksum(manifest_text: str, base: Iterable[tuple]) -> str:
     h = hashlib.sha256(manifest_text.encode())
     for row in base:
         h.update("|".join(row).encode())
@@ -53,8 +53,9 @@ def _checksum(manifest_text: str, base: list[tuple]) -> str:
     return h.hexdigest()
 
 
-def _base_rows(db: sqlite3.Connection) -> list[tuple]:
-    return db.execute("SELECT uid, job_uid, kind, digest FROM package_base ORDER BY uid").fetchall()
+def _base_rows(db: sqlite3.Connection) -> Iterator[tuple]:
+    """The base rows in uid order, streamed (the primary key's order: no sort, no list in memory)."""
+    return db.execute("SELECT uid, job_uid, kind, digest FROM package_base ORDER BY uid")
 
 
 def seal(db: sqlite3.Connection, manifest: Manifest) -> None:
@@ -95,24 +96,39 @@ def is_package(path: str | Path) -> bool:
         db.close()
 
 
-def read_manifest(path: Path) -> tuple[Manifest, dict[str, tuple[str, str]]]:
-    """The manifest and the base (uid -> (job uid, digest)), after checking the file and the checksum."""
+def read_manifest(path: Path) -> Manifest:
+    """The manifest, after checking the file and the checksum over the manifest and the export base (read as
+    a stream: memory does not grow with the number of objects)."""
     db = _open(path)
     try:
         try:
             meta = dict(db.execute("SELECT key, value FROM package_meta").fetchall())
-            base = _base_rows(db)
+            if "manifest" not in meta:
+                raise PackageError(f"{path} has no package manifest: the export did not finish, or this is not a "
+                                   "package.")
+            checksum = _checksum(meta["manifest"], _base_rows(db))
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # damaged text decodes badly too
             raise PackageError(f"{path} is not a readable field package ({exc}).") from exc
     finally:
         db.close()
-    if "manifest" not in meta:
-        raise PackageError(f"{path} has no package manifest: the export did not finish, or this is not a package.")
     manifest = Manifest.from_json(meta["manifest"], str(path))
-    if meta.get("checksum") != _checksum(meta["manifest"], base):
+    if meta.get("checksum") != checksum:
         raise PackageError(f"{path}: the package manifest or its export base was changed or damaged "
                            "(checksum mismatch); it cannot be merged safely.")
-    return manifest, {r[0]: (r[1], r[3]) for r in base}
+    return manifest
+
+
+def iter_base(path: Path, batch: int = 5000) -> Iterator[list[tuple[str, str, str, str]]]:
+    """The export base, ``(uid, job uid, kind, digest)`` rows in batches (checked by :func:`read_manifest`)."""
+    db = _open(path)
+    try:
+        cursor = db.execute("SELECT uid, job_uid, kind, digest FROM package_base")
+        while rows := cursor.fetchmany(batch):
+            yield rows
+    except sqlite3.DatabaseError as exc:
+        raise PackageError(f"{path} is damaged or truncated ({exc}).") from exc
+    finally:
+        db.close()
 
 
 def verify(path: Path, manifest: Manifest, progress: Callable[[int, int], None] | None = None) -> None:

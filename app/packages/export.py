@@ -11,6 +11,7 @@ import getpass
 import io
 import os
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from sqlalchemy import insert, select
 from app import __version__
 from app.domain.enums import JobType
 from app.domain.project import FrameInfo, JobInfo, TaskInfo
+from app.media import segment
 from app.media.errors import MediaError
 from app.media.sources import open_task_source
 from app.packages import container, fieldwork
@@ -79,6 +81,33 @@ def _frame_bytes(project: Project, task: TaskInfo, frames: list[FrameInfo], inde
     return ".png", buffer.getvalue()
 
 
+MAX_SEGMENT_BYTES = 768 * 1024 * 1024  # one media row; SQLite's blob limit is 1 GB
+
+
+def _video_segment(source, job: JobInfo, job_frames: list[int], progress: Progress | None) -> bytes | None:
+    """The job's video frames, decoded and encoded again as one lossless FFV1 segment (checked frame by frame
+    after writing); ``None`` when this OpenCV cannot, the check fails or the segment is too large for one
+    media row: the caller stores lossless PNG frames instead."""
+    if not segment.can_write():
+        return None
+    with tempfile.TemporaryDirectory(prefix="fm-segment-") as folder:
+        path = Path(folder) / f"job{job.id}{segment.SUFFIX}"
+
+        def frames():
+            for i, f in enumerate(job_frames):
+                yield source.read(f)
+                if progress is not None:
+                    progress(f"job {job.id} video", i + 1, len(job_frames))
+
+        try:
+            digests = segment.write_segment(frames(), path)
+        except OSError:
+            return None
+        if path.stat().st_size > MAX_SEGMENT_BYTES or not segment.verify_segment(path, digests):
+            return None
+        return path.read_bytes()
+
+
 def _frame_names(job: JobInfo, names: list[str]) -> list[str]:
     """The frames' names in the package. A job with honeypots gets neutral consecutive names (as the app shows
     it consecutive numbers, app.quality.honeypots.display_numbers), so its validation frames do not stand out."""
@@ -99,23 +128,36 @@ def _add_job(project: Project, package: Project, db_media: sqlite3.Connection, j
     media: list[MediaEntry] = []
     frame_infos: list[FrameInfo] = []
     names = _frame_names(job, [all_frames[f].name for f in job_frames])
+    video: dict[str, str] = {}
     try:
-        for i, f in enumerate(job_frames):
-            suffix, data = _frame_bytes(project, task, all_frames, f, source)
-            name = f"job{job.id}/{i:06d}{suffix.lower()}"
-            sha, size = container.put_media(db_media, name, data)
+        segment_data = _video_segment(source, job, job_frames, progress) if source is not None else None
+        if segment_data is not None:  # one lossless video segment: the package task is a video task
+            name = f"job{job.id}/frames{segment.SUFFIX}"
+            sha, size = container.put_media(db_media, name, segment_data)
+            del segment_data
             media.append(MediaEntry(name, sha, size))
-            info = all_frames[f]
-            frame_infos.append(FrameInfo(i, names[i], info.width, info.height, container.media_path(package_id, name)))
-            if progress is not None:
-                progress(f"job {job.id} media", i + 1, len(job_frames))
+            frame_infos = [FrameInfo(i, names[i], all_frames[f].width, all_frames[f].height)
+                           for i, f in enumerate(job_frames)]
+            video = {"media_type": "video", "video_path": container.media_path(package_id, name)}
+        else:
+            for i, f in enumerate(job_frames):
+                suffix, data = _frame_bytes(project, task, all_frames, f, source)
+                name = f"job{job.id}/{i:06d}{suffix.lower()}"
+                sha, size = container.put_media(db_media, name, data)
+                media.append(MediaEntry(name, sha, size))
+                info = all_frames[f]
+                frame_infos.append(FrameInfo(i, names[i], info.width, info.height,
+                                             container.media_path(package_id, name)))
+                if progress is not None:
+                    progress(f"job {job.id} media", i + 1, len(job_frames))
     except MediaError as exc:
         raise PackageError(f"Cannot read the media of job {job.id}: {exc}") from exc
     finally:
         if source is not None:
             source.close()
     db_media.commit()  # the package project writes next, on its own connection
-    new_task = package.create_task(f"{task.name} - job {job.id}", frame_infos, mode=task.mode, subset=task.subset)
+    new_task = package.create_task(f"{task.name} - job {job.id}", frame_infos, mode=task.mode, subset=task.subset,
+                                   **video)
     package_job = package.jobs(new_task.id)[0]
     annotations = project.annotations(job.id)
     base = [(o.uid, job_uid, kind, digest(o)) for kind, objs in

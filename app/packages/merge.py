@@ -14,7 +14,7 @@ project has it and the package's job comes in as a consensus replica of it, for 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,17 +23,20 @@ from sqlalchemy.exc import DBAPIError
 
 from app.domain.annotations import Annotations, Shape, Tag, Track
 from app.domain.enums import JobType
-from app.packages import fieldwork
+from app.packages import container, fieldwork
 from app.packages.checks import check_package
+from app.packages.comparison import Comparison
 from app.packages.frames import to_source
-from app.packages.identity import digest, job_by_uid, label_schema_hash
+from app.packages.identity import job_by_uid, label_schema_hash
 from app.packages.manifest import Manifest, PackagedJob, PackageError, frames_digest
-from app.packages.three_way import Plan, compare, resolve
+from app.packages.stream import read_job
+from app.packages.three_way import Plan
 from app.packages.undo import discard_snapshot, save_snapshot
 from app.storage.errors import ProjectError
 from app.storage.store import Project, now_iso
 
 POLICIES = ("ask", "package", "project", "replica")
+SIDES = ("package", "project")
 Obj = Shape | Track | Tag
 
 
@@ -46,32 +49,62 @@ class JobMerge:
     entry: PackagedJob
     job_id: int
     fast_forward: bool
-    plan: Plan
-    package: dict[str, Obj]  # uid -> object, in source frame numbers
-    project: dict[str, Obj]  # uid -> object as the project has it (with its row ids)
-    package_digests: dict[str, str]
+    plan: Plan  # counts and conflicts; which object goes where is in the comparison table
+    frames: list[int]  # package frame i is source frame frames[i]
+    comparison: Comparison = field(repr=False)
 
     def conflicts(self) -> list[dict[str, Any]]:
-        out = []
-        for uid, what in sorted(self.plan.conflicts.items()):
-            obj = self.package.get(uid) or self.project.get(uid)
-            kind = type(obj).__name__.lower()
-            out.append({"job": self.job_id, "frame": obj.frame, "kind": kind, "uid": uid, "what": what})  # type: ignore[union-attr]
-        return sorted(out, key=lambda c: (c["frame"], c["kind"], c["uid"]))
+        return [{"job": self.job_id, **c} for c in self.comparison.conflicts(self.entry.uid)]
 
 
 @dataclass
 class MergePreview:
+    """A verified, compared package, ready to apply. Holds a temporary comparison table: :meth:`close` it
+    when not applying (:func:`apply_merge` closes it after a successful merge)."""
+
     path: Path
     manifest: Manifest
+    comparison: Comparison = field(repr=False)
     jobs: list[JobMerge] = field(default_factory=list)
 
     def conflicts(self) -> list[dict[str, Any]]:
         return [c for job in self.jobs for c in job.conflicts()]
 
+    def close(self) -> None:
+        self.comparison.close()
 
-def _by_uid(annotations: Annotations) -> dict[str, Obj]:
-    return {o.uid: o for objs in (annotations.shapes, annotations.tracks, annotations.tags) for o in objs}  # type: ignore[misc]
+    def versions(self, project: Project, conflict: Mapping[str, Any]) -> tuple[Obj | None, Obj | None]:
+        """Both versions of a conflicting object, ``(package's, project's)`` (``None``: deleted on that side),
+        in the source task's frame numbers, read when asked (the merge dialog draws them)."""
+        job = next(j for j in self.jobs if j.job_id == conflict["job"])
+        uid, kind = conflict["uid"], conflict["kind"]
+
+        def find(handle: Project, job_id: int, frame: int | None) -> Obj | None:
+            if frame is None:
+                return None
+            if kind == "track":
+                objects: list[Obj] = list(handle.tracks(job_id))
+            elif kind == "tag":
+                objects = list(handle.frame_tags(job_id, frame))
+            else:
+                objects = list(handle.frame_shapes(job_id, frame))
+            return next((o for o in objects if o.uid == uid), None)
+
+        package = _open_package(self.path)
+        try:
+            frame = conflict.get("package_frame")
+            found = find(package, job.entry.package_job_id, None if frame is None else job.frames.index(frame))
+            if found is not None:
+                to_source(_group([found]), job.frames, self.path.name)
+        finally:
+            package.close()
+        return found, find(project, job.job_id, conflict.get("project_frame"))
+
+
+def _objects(annotations: Annotations) -> Iterator[Obj]:
+    yield from annotations.shapes
+    yield from annotations.tracks
+    yield from annotations.tags
 
 
 def _job_frames(project: Project, job_id: int, entry: PackagedJob) -> list[int]:
@@ -82,64 +115,96 @@ def _job_frames(project: Project, job_id: int, entry: PackagedJob) -> list[int]:
     return frames
 
 
-def _read_package_jobs(project: Project, path: Path, manifest: Manifest) -> dict[str, Annotations]:
+def _open_package(path: Path) -> Project:
     try:
-        package = Project.open(path, read_only=True)
+        return Project.open(path, read_only=True)
     except ProjectError as exc:
         raise PackageError(f"{path} cannot be read as a package ({exc})") from exc
+
+
+def _package_chunks(package: Project, path: Path, job: JobMerge) -> Iterator[Annotations]:
+    """The package job's objects chunk by chunk, renumbered to the source task's frames."""
     try:
-        if label_schema_hash(package) != manifest.label_schema:
-            raise PackageError(f"The labels or attributes in {path.name} were changed on the laptop; its annotations "
-                               "would not fit the project's labels. Nothing was merged.")
-        out = {}
-        for entry in manifest.jobs:
-            ids = [j.id for j in package.jobs()]
-            if entry.package_job_id not in ids:
-                raise PackageError(f"{path} lost its job {entry.source_job_id}: the package was changed outside "
-                                   "Fieldmark.")
-            frames = _job_frames(project, job_by_uid(project, entry.uid), entry)  # type: ignore[arg-type]
-            out[entry.uid] = to_source(package.annotations(entry.package_job_id), frames, path.name)
-        return out
+        for _range, chunk in read_job(package, job.entry.package_job_id, range(len(job.frames))):
+            yield to_source(chunk, job.frames, path.name)
     except (DBAPIError, sqlite3.DatabaseError, ValueError) as exc:  # damage the checks could not see
         raise PackageError(f"{path} is damaged: its annotations cannot be read ({exc}).") from exc
-    finally:
-        package.close()
 
 
 def prepare_merge(project: Project, path: str | Path,
                   progress: Callable[[int, int], None] | None = None) -> MergePreview:
-    """Verify the package and compare it with the project; writes nothing."""
+    """Verify the package and compare it with the project; writes nothing. Streams both sides chunk by chunk
+    into a temporary comparison table (:mod:`app.packages.comparison`): memory does not grow with the job."""
     path = Path(path)
-    manifest, base = check_package(project, path, progress)
-    package_jobs = _read_package_jobs(project, path, manifest)
-    preview = MergePreview(path, manifest)
-    for entry in manifest.jobs:
-        job_id = job_by_uid(project, entry.uid)
-        assert job_id is not None  # checked
-        revision = project.track_job(job_id)  # a write elsewhere before the apply is refused, not overwritten
-        package_objects = _by_uid(package_jobs[entry.uid])
-        project_objects = _by_uid(project.annotations(job_id))
-        package_digests = {uid: digest(o) for uid, o in package_objects.items()}
-        job_base = {uid: d for uid, (job_uid, d) in base.items() if job_uid == entry.uid}
-        plan = compare(job_base, package_digests, {uid: digest(o) for uid, o in project_objects.items()})
-        preview.jobs.append(JobMerge(entry, job_id, revision == entry.base_version, plan, package_objects,
-                                     project_objects, package_digests))
+    manifest = check_package(project, path, progress)
+    preview = MergePreview(path, manifest, Comparison())
+    try:
+        for rows in container.iter_base(path):
+            preview.comparison.add_base(rows)
+        package = _open_package(path)
+        try:
+            if label_schema_hash(package) != manifest.label_schema:
+                raise PackageError(f"The labels or attributes in {path.name} were changed on the laptop; its "
+                                   "annotations would not fit the project's labels. Nothing was merged.")
+            package_jobs = {j.id for j in package.jobs()}
+            for entry in manifest.jobs:
+                if entry.package_job_id not in package_jobs:
+                    raise PackageError(f"{path} lost its job {entry.source_job_id}: the package was changed outside "
+                                       "Fieldmark.")
+                job_id = job_by_uid(project, entry.uid)
+                assert job_id is not None  # checked
+                frames = _job_frames(project, job_id, entry)
+                revision = project.track_job(job_id)  # a write elsewhere before the apply is refused, not overwritten
+                job = JobMerge(entry, job_id, revision == entry.base_version, Plan(), frames, preview.comparison)
+                for chunk in _package_chunks(package, path, job):
+                    preview.comparison.add_package(entry.uid, _objects(chunk))
+                    if progress is not None:
+                        progress(0, 0)  # a chance to cancel
+                for _range, chunk in read_job(project, job_id, frames):
+                    preview.comparison.add_project(entry.uid, _objects(chunk))
+                job.plan = preview.comparison.classify(entry.uid)
+                preview.jobs.append(job)
+        finally:
+            package.close()
+    except BaseException:
+        for job in preview.jobs:
+            project.untrack_job(job.job_id)
+        for entry in manifest.jobs:
+            job_id = job_by_uid(project, entry.uid)
+            if job_id is not None:
+                project.untrack_job(job_id)
+        preview.close()
+        raise
     return preview
 
 
-def apply_merge(project: Project, preview: MergePreview, policy: str = "ask") -> dict[str, Any]:
-    """Write the merge in one transaction and return the report (also kept in each job's record)."""
+def apply_merge(project: Project, preview: MergePreview, policy: str = "ask",
+                choices: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Write the merge in one transaction and return the report (also kept in each job's record).
+
+    ``choices`` (conflict uid -> ``package`` or ``project``) settles conflicts one by one (the merge
+    dialog); with policy ``package`` or ``project`` it overrides the policy for those objects; with ``ask``
+    every conflict needs a choice. Under ``replica`` the job is left as it is and choices do not apply."""
     if policy not in POLICIES:
         raise PackageError(f"Unknown merge policy {policy!r}; use one of {', '.join(POLICIES)}.")
+    choices = dict(choices or {})
+    bad = sorted({side for side in choices.values() if side not in SIDES})
+    if bad:
+        raise PackageError(f"Unknown conflict choice {bad[0]!r}; use package or project.")
+    comparison = preview.comparison
+    for job in preview.jobs:
+        comparison.resolve(job.entry.uid, policy if policy in SIDES else None,
+                           {} if policy == "replica" else choices)
     conflicts = preview.conflicts()
-    if policy == "ask" and conflicts:
+    open_conflicts = [c for c in conflicts if c["uid"] not in choices]
+    if policy == "ask" and open_conflicts:
         for job in preview.jobs:
             project.untrack_job(job.job_id)
         shown = "; ".join(f"job {c['job']} frame {c['frame']} {c['kind']} {c['uid'][:8]}: {c['what']}"
-                          for c in conflicts[:10])
-        more = f" (and {len(conflicts) - 10} more)" if len(conflicts) > 10 else ""
+                          for c in open_conflicts[:10])
+        more = f" (and {len(open_conflicts) - 10} more)" if len(open_conflicts) > 10 else ""
         raise MergeConflictsError(
-            f"{preview.path.name} conflicts with changes made in the project: {len(conflicts)} object(s) "
+            f"{preview.path.name} conflicts with changes made in the project: {len(open_conflicts)} object(s) "
             f"changed on both sides: {shown}{more}. Nothing was merged; choose --policy package, project or "
             "replica.")
     manifest = preview.manifest
@@ -147,49 +212,60 @@ def apply_merge(project: Project, preview: MergePreview, policy: str = "ask") ->
                               "merged": now_iso(), "jobs": []}
     try:
         save_snapshot(project, manifest.package_id, [job.job_id for job in preview.jobs])  # for undo
+        package = _open_package(preview.path)
         try:
             with project.transaction():
                 fieldwork.release(project, manifest.package_id)
                 for job in preview.jobs:
-                    report["jobs"].append(_apply_job(project, job, policy, manifest.package_id))
+                    job_conflicts = [c for c in conflicts if c["job"] == job.job_id]
+                    report["jobs"].append(_apply_job(project, package, preview.path, job, policy, choices,
+                                                     job_conflicts, manifest.package_id))
         except BaseException:
             discard_snapshot(manifest.package_id)
             raise
+        finally:
+            package.close()
     finally:
         for job in preview.jobs:
             project.untrack_job(job.job_id)
     report["totals"] = {key: sum(j["counts"][key] for j in report["jobs"]) for key in report["jobs"][0]["counts"]}
+    preview.close()
     return report
 
 
-def _apply_job(project: Project, job: JobMerge, policy: str, package_id: str) -> dict[str, Any]:
-    plan = job.plan
-    conflicts = job.conflicts()
-    if policy in ("package", "project"):
-        resolve(plan, job.package_digests, policy)
+_RESOLVED = {"package": "package version kept", "project": "project version kept",
+             "replica": "package in the replica job"}
+
+
+def _apply_job(project: Project, package: Project, path: Path, job: JobMerge, policy: str,
+               choices: Mapping[str, str], conflicts: list[dict[str, Any]], package_id: str) -> dict[str, Any]:
+    """One job's part of the merge's transaction, written chunk by chunk (each chunk's write is checked
+    against the job's version, so a write elsewhere meanwhile rolls the whole merge back)."""
     if policy == "replica":
         mode = "replica"
         info = project.job(job.job_id)
         replica = project.create_job(info.task_id, JobType.CONSENSUS_REPLICA, info.frame_list(), parent_id=job.job_id)
-        project.add_annotations(replica.id, _group(list(job.package.values())))  # new ids and uids
+        for chunk in _package_chunks(package, path, job):
+            project.add_annotations(replica.id, chunk)  # new ids and uids
     elif job.fast_forward:
         mode = "fast-forward"
         project.clear_annotations(job.job_id)
-        project.add_annotations(job.job_id, _group(list(job.package.values())), keep_uids=True)  # new ids
+        for chunk in _package_chunks(package, path, job):
+            project.add_annotations(job.job_id, chunk, keep_uids=True)  # new ids
     else:
         mode = "three-way"
-        gone = [job.project[uid] for uid in (plan.take | plan.delete) if uid in job.project]
-        project.replace_annotations(
-            job.job_id,
-            remove_shapes=[o.id for o in gone if isinstance(o, Shape)],
-            remove_tracks=[o.id for o in gone if isinstance(o, Track)],
-            remove_tags=[o.id for o in gone if isinstance(o, Tag)],
-            add=_group([job.package[uid] for uid in plan.take]),
-            keep_ids=False, keep_uids=True)
-    counts = plan.counts()
+        gone = job.comparison.removals(job.entry.uid)
+        project.delete_annotations(job.job_id, shape_ids=gone["shape"], track_ids=gone["track"],
+                                   tag_ids=gone["tag"])
+        for chunk in _package_chunks(package, path, job):
+            take = job.comparison.to_take(job.entry.uid, (o.uid for o in _objects(chunk)))
+            if take:
+                project.add_annotations(job.job_id, _group([o for o in _objects(chunk) if o.uid in take]),
+                                        keep_uids=True)
+    counts = job.plan.counts()
     for conflict in conflicts:
-        conflict["resolved"] = {"package": "package version kept", "project": "project version kept",
-                                "replica": "package in the replica job"}[policy]
+        side = policy if policy == "replica" else choices.get(conflict["uid"], policy)
+        conflict["resolved"] = _RESOLVED[side]
     result = {"job": job.job_id, "mode": mode, "counts": counts, "conflicts": conflicts}
     if policy == "replica":
         result["replica_job"] = replica.id
@@ -205,6 +281,11 @@ def _group(objects: list[Obj]) -> Annotations:
                        tags=[o for o in objects if isinstance(o, Tag)])
 
 
-def merge_package(project: Project, path: str | Path, policy: str = "ask") -> dict[str, Any]:
+def merge_package(project: Project, path: str | Path, policy: str = "ask",
+                  choices: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Verify, compare and apply in one call (the CLI's ``fieldmark package merge``)."""
-    return apply_merge(project, prepare_merge(project, path), policy)
+    preview = prepare_merge(project, path)
+    try:
+        return apply_merge(project, preview, policy, choices)
+    finally:
+        preview.close()

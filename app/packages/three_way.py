@@ -31,6 +31,13 @@ class Plan:
     project_changes: int = 0  # changes made in the project only (kept)
     resolved_as: str = ""  # the side every conflict was settled for ("" while unsettled)
 
+    def count(self, uid: str, counter: str, what: str) -> None:
+        """Tally one uid's outcome (see :func:`classify`)."""
+        if what:
+            self.conflicts[uid] = what
+        else:
+            setattr(self, counter, getattr(self, counter) + 1)
+
     def counts(self) -> dict[str, int]:
         return {"added": self.added, "changed": self.changed, "deleted": self.deleted,
                 "conflicts": len(self.conflicts), "unchanged": self.unchanged,
@@ -43,40 +50,43 @@ class Plan:
         return out
 
 
+TAKE, DELETE, KEEP, CONFLICT = "take", "delete", "keep", "conflict"
+
+
+def classify(b: str | None, p: str | None, j: str | None) -> tuple[str, str, str]:
+    """One uid's outcome from its three digests (``None``: absent on that side): ``(action, counter,
+    conflict)``; action is take (the package's version), delete, keep (the project's) or conflict;
+    counter the :class:`Plan` count it adds to ("" for a conflict); conflict which kind ("" otherwise)."""
+    if b is None:
+        if p is not None and j is None:
+            return TAKE, "added", ""
+        if p is not None and p != j:
+            return CONFLICT, "", BOTH_CHANGED  # both sides made it (only a copied uid can do that)
+        return KEEP, ("project_changes" if p is None else "unchanged"), ""
+    package_changed, project_changed = p != b, j != b
+    if not package_changed:
+        return KEEP, ("project_changes" if project_changed else "unchanged"), ""
+    if not project_changed:
+        return (DELETE, "deleted", "") if p is None else (TAKE, "changed", "")
+    if p == j:
+        return KEEP, "unchanged", ""  # the same change (or deletion) on both sides
+    if p is None:
+        return CONFLICT, "", DELETED_IN_PACKAGE
+    if j is None:
+        return CONFLICT, "", DELETED_IN_PROJECT
+    return CONFLICT, "", BOTH_CHANGED
+
+
 def compare(base: Mapping[str, str], package: Mapping[str, str], project: Mapping[str, str]) -> Plan:
     """Each argument maps uid -> content digest."""
     plan = Plan()
     for uid in base.keys() | package.keys() | project.keys():
-        b, p, j = base.get(uid), package.get(uid), project.get(uid)
-        if b is None:
-            if p is not None and j is None:
-                plan.take.add(uid)
-                plan.added += 1
-            elif p is not None and p != j:
-                plan.conflicts[uid] = BOTH_CHANGED  # both sides made it (only a copied uid can do that)
-            elif j is not None:
-                plan.project_changes += p is None
-                plan.unchanged += p is not None
-            continue
-        package_changed, project_changed = p != b, j != b
-        if not package_changed:
-            plan.unchanged += not project_changed
-            plan.project_changes += project_changed
-        elif not project_changed:
-            if p is None:
-                plan.delete.add(uid)
-                plan.deleted += 1
-            else:
-                plan.take.add(uid)
-                plan.changed += 1
-        elif p == j:
-            plan.unchanged += 1  # the same change (or deletion) on both sides
-        elif p is None:
-            plan.conflicts[uid] = DELETED_IN_PACKAGE
-        elif j is None:
-            plan.conflicts[uid] = DELETED_IN_PROJECT
-        else:
-            plan.conflicts[uid] = BOTH_CHANGED
+        action, counter, what = classify(base.get(uid), package.get(uid), project.get(uid))
+        plan.count(uid, counter, what)
+        if action == TAKE:
+            plan.take.add(uid)
+        elif action == DELETE:
+            plan.delete.add(uid)
     return plan
 
 

@@ -14,6 +14,7 @@ from app import paths
 from app.domain.project import FrameInfo
 from app.packages import fieldwork
 from app.packages.manifest import PackageError
+from app.packages.stream import read_job
 from app.storage.errors import ProjectError
 from app.storage.store import Project
 
@@ -38,7 +39,9 @@ def save_snapshot(project: Project, package_id: str, job_ids: list[int]) -> Path
             size = len(project.frames(project.job(job_id).task_id))
             task = snapshot.create_task(f"job {job_id}", [FrameInfo(i, str(i), 1, 1) for i in range(size)])
             snapshot.update_task_options(task.id, {"job_id": job_id})
-            snapshot.add_annotations(snapshot.jobs(task.id)[0].id, project.annotations(job_id), keep_uids=True)
+            snapshot_job = snapshot.jobs(task.id)[0].id
+            for _range, chunk in read_job(project, job_id, project.job(job_id).frame_list()):  # bounded memory
+                snapshot.add_annotations(snapshot_job, chunk, keep_uids=True)
     except BaseException:
         snapshot.close()
         discard_snapshot(package_id)
@@ -80,20 +83,28 @@ def undo_merge(project: Project, package_id: str) -> list[int]:
     except ProjectError as exc:
         raise PackageError(f"The undo data {path} cannot be read ({exc}).") from exc
     try:
-        saved = {int(t.options["job_id"]): snapshot.annotations(snapshot.jobs(t.id)[0].id) for t in snapshot.tasks()}
+        saved = {int(t.options["job_id"]): (snapshot.jobs(t.id)[0].id, len(snapshot.frames(t.id)))
+                 for t in snapshot.tasks()}
+        with project.transaction():
+            fieldwork.check_free(project, [j for j, _ in jobs])
+            for job_id, record in jobs:
+                if "replica_job" in record:
+                    project.delete_job(int(record["replica_job"]))
+                project.clear_annotations(job_id)
+                snapshot_job, size = saved[job_id]
+                for _range, chunk in read_job(snapshot, snapshot_job, range(size)):  # bounded memory
+                    project.add_annotations(job_id, chunk, keep_uids=True)
+                _unmark(project, job_id, package_id)
+            fieldwork.lease_for_package(project, [j for j, _ in jobs], package_id)
     finally:
         snapshot.close()
-    with project.transaction():
-        fieldwork.check_free(project, [j for j, _ in jobs])
-        for job_id, record in jobs:
-            if "replica_job" in record:
-                project.delete_job(int(record["replica_job"]))
-            project.clear_annotations(job_id)
-            project.add_annotations(job_id, saved[job_id], keep_uids=True)
-            options = project.job(job_id).options
-            entry = {k: v for k, v in options[fieldwork.RECORDS][package_id].items() if k not in MERGED_KEYS}
-            options[fieldwork.RECORDS][package_id] = {**entry, "merge_undone": True}
-            project.update_job(job_id, options=options)
-        fieldwork.lease_for_package(project, [j for j, _ in jobs], package_id)
     discard_snapshot(package_id)
     return [j for j, _ in jobs]
+
+
+def _unmark(project: Project, job_id: int, package_id: str) -> None:
+    """The job's record of the package: the merge undone (its merge keys dropped)."""
+    options = project.job(job_id).options
+    entry = {k: v for k, v in options[fieldwork.RECORDS][package_id].items() if k not in MERGED_KEYS}
+    options[fieldwork.RECORDS][package_id] = {**entry, "merge_undone": True}
+    project.update_job(job_id, options=options)

@@ -272,6 +272,26 @@ def select_tracks(conn: Connection, job_id: int, track_ids: Sequence[int] | None
     return tops
 
 
+def select_frame_range(conn: Connection, job_id: int, first: int | None, stop: int | None) -> Annotations:
+    """The shapes (with their skeleton elements: same frame) and tags of frames ``first <= frame < stop``
+    (``None``: unbounded on that side). No tracks: they span frames, see :func:`select_tracks`."""
+    where, params = "job_id = ?", [job_id]
+    if first is not None:
+        where += " AND frame >= ?"
+        params.append(int(first))
+    if stop is not None:
+        where += " AND frame < ?"
+        params.append(int(stop))
+    shapes = _assemble_shapes(raw_rows(conn, f"SELECT {SHAPE_COLUMNS} FROM shape WHERE {where} ORDER BY id",
+                                       tuple(params)))
+    tags = [
+        Tag(id=r[0], frame=r[2], label_id=r[3], group=r[4], source=r[5], attributes=unpack_attributes(r[6]),
+            score=r[7], uid=uid_text(r[8]))
+        for r in raw_rows(conn, f"SELECT {TAG_COLUMNS} FROM tag WHERE {where} ORDER BY id", tuple(params))
+    ]
+    return Annotations(shapes=shapes, tags=tags)
+
+
 def select_annotations(conn: Connection, job_id: int) -> Annotations:
     return Annotations(
         shapes=select_shapes(conn, job_id), tracks=select_tracks(conn, job_id), tags=select_tags(conn, job_id)

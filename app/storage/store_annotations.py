@@ -58,6 +58,11 @@ class AnnotationsMixin(StoreBase):
         """Every shape, track and tag of a job."""
         return rows.select_annotations(self.conn, job_id)
 
+    def frame_range_annotations(self, job_id: int, first: int | None, stop: int | None) -> Annotations:
+        """Shapes and tags of frames ``first <= frame < stop`` (``None``: unbounded); no tracks. For reading
+        a large job in bounded memory, chunk by chunk."""
+        return rows.select_frame_range(self.conn, job_id, first, stop)
+
     def frame_shapes(self, job_id: int, frame: int) -> list[Shape]:
         """The plain shapes of one frame (tracks are per job: see :meth:`tracks`)."""
         return rows.select_shapes(self.conn, job_id, frame)

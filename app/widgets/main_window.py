@@ -225,6 +225,7 @@ class MainWindow(QMainWindow):
 
         self.close_project()
         self.project = workers.gui_owned(project)  # background writers' changes reach the GUI thread
+        self.prefs = settings.load()  # keep what other windows saved meanwhile
         self.prefs.add_recent(project.location.display)  # a URL without password: libpq supplies it
         settings.save(self.prefs)
         project.add_listener(self._on_project_changed)

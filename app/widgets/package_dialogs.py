@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPlainTextEdit,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -27,13 +28,17 @@ from PySide6.QtWidgets import (
 
 from app.core.work import CancelToken, Progress, ProgressFn
 from app.domain.enums import JobType
+from app.media.errors import MediaError
+from app.media.sources import open_task_source
 from app.packages import container
 from app.packages.export import export_package
 from app.packages.manifest import PACKAGE_SUFFIX, PackageError
 from app.packages.merge import MergePreview, apply_merge, prepare_merge
 from app.packages.undo import undo_merge
+from app.storage.errors import ProjectError
 from app.storage.store import Project
 from app.widgets import workers
+from app.widgets.merge_conflicts import ConflictView
 from app.widgets.progress_dialog import run_with_progress
 
 
@@ -49,6 +54,8 @@ class PackageHost(Protocol):
 
     def open_project(self, path: Path) -> Any: ...
 
+KEEP_CHOICES = [("", "as the policy says"), ("package", "package"), ("project", "project")]
+ASK_CHOICE = [("ask", "Decide each conflict in the Keep column")]
 POLICY_CHOICES = [
     ("package", "Keep the package's version (the field work wins)"),
     ("project", "Keep the project's version"),
@@ -144,29 +151,45 @@ def merge_package_dialog(window: PackageHost) -> None:
 
 class MergePackageDialog(QDialog):
     """What the merge will do (per job: fast-forward or three-way, the counts, each conflict by frame and
-    object) and the policy for conflicts; Merge writes it in one transaction."""
+    object) and how to settle the conflicts: a policy for all, or a side per conflict in the table's Keep
+    column; the selected conflict's two versions are drawn on the frame. Merge writes it in one transaction
+    through the same core as the CLI (:func:`apply_merge` with the policy and the per-conflict choices)."""
 
     def __init__(self, project: Project, preview: MergePreview, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.project, self.preview, self.report = project, preview, None
+        self.busy = False
         self.setWindowTitle(f"Merge {preview.path.name}")
         layout = QVBoxLayout(self)
         lines = [f"Job #{j.job_id}: {'fast-forward' if j.fast_forward else 'three-way'} — "
                  + ", ".join(f"{n} {k}" for k, n in j.plan.counts().items()) for j in preview.jobs]
         layout.addWidget(QLabel("\n".join(lines)))
-        conflicts = preview.conflicts()
-        self.table = QTableWidget(len(conflicts), 5)
-        self.table.setHorizontalHeaderLabels(["Job", "Frame", "Object", "Id", "Conflict"])
-        for row, c in enumerate(conflicts):
+        self.conflicts = preview.conflicts()
+        self.table = QTableWidget(len(self.conflicts), 6)
+        self.table.setHorizontalHeaderLabels(["Job", "Frame", "Object", "Id", "Conflict", "Keep"])
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.keep: list[QComboBox] = []
+        for row, c in enumerate(self.conflicts):
             for column, value in enumerate((c["job"], c["frame"], c["kind"], c["uid"][:8], c["what"])):
                 self.table.setItem(row, column, QTableWidgetItem(str(value)))
-        self.table.setVisible(bool(conflicts))
-        layout.addWidget(self.table)
+            keep = QComboBox()
+            for key, text in KEEP_CHOICES:
+                keep.addItem(text, key)
+            self.table.setCellWidget(row, 5, keep)
+            self.keep.append(keep)
+        self.view = ConflictView()
+        split = QSplitter()
+        split.addWidget(self.table)
+        split.addWidget(self.view)
+        split.setVisible(bool(self.conflicts))
+        layout.addWidget(split, 1)
         form = QFormLayout()
         self.policy = QComboBox()
-        for key, text in POLICY_CHOICES:
+        for key, text in POLICY_CHOICES + (ASK_CHOICE if self.conflicts else []):
             self.policy.addItem(text, key)
-        form.addRow("Conflicts" if conflicts else "No conflicts", self.policy)
+        self.policy.currentIndexChanged.connect(self._policy_changed)
+        form.addRow("Conflicts" if self.conflicts else "No conflicts", self.policy)
         layout.addLayout(form)
         self.output = QPlainTextEdit(readOnly=True)
         self.output.setVisible(False)
@@ -176,15 +199,64 @@ class MergePackageDialog(QDialog):
         self.merge_button.clicked.connect(self.merge)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        self.table.currentCellChanged.connect(lambda row, *_: self.show_conflict(row))
+        if self.conflicts:
+            self.table.selectRow(0)
+            self.show_conflict(0)
+
+    def show_conflict(self, row: int) -> None:
+        """Draw the two versions of conflict ``row`` over its frame (read now, from the package and the
+        project)."""
+        if not 0 <= row < len(self.conflicts):
+            return
+        conflict = self.conflicts[row]
+        try:
+            package_obj, project_obj = self.preview.versions(self.project, conflict)
+        except (PackageError, ProjectError) as exc:
+            self.view.legend.setText(str(exc))
+            return
+        self.view.show_conflict(self.project, conflict, package_obj, project_obj,
+                                self._frame_image(conflict["job"], int(conflict["frame"])))
+
+    def _frame_image(self, job_id: int, frame: int) -> Any:
+        try:
+            source = open_task_source(self.project, self.project.job(job_id).task_id)
+        except (MediaError, ProjectError, OSError):
+            return None
+        try:
+            return source.read(frame)
+        except (MediaError, OSError, IndexError):
+            return None  # the media are not here: the versions are drawn without the image
+        finally:
+            source.close()
+
+    def choices(self) -> dict[str, str]:
+        """The per-conflict sides chosen in the Keep column (conflict uid -> package or project)."""
+        return {c["uid"]: keep.currentData() for c, keep in zip(self.conflicts, self.keep, strict=True)
+                if keep.currentData() in ("package", "project")}
+
+    def _policy_changed(self) -> None:
+        per_object = self.policy.currentData() != "replica"  # a replica takes the package whole
+        for keep in self.keep:
+            keep.setEnabled(per_object)
 
     def merge(self) -> None:
-        policy = self.policy.currentData()
+        policy, choices = self.policy.currentData(), self.choices()
         self.merge_button.setEnabled(False)
+        self.busy = True
         project, preview = self.project, self.preview
-        self.worker = workers.start(_on_writer(project, lambda handle, _t, _p: apply_merge(handle, preview, policy)),
-                                    on_finished=self._merged, on_failed=self._failed)
+        self.worker = workers.start(
+            _on_writer(project, lambda handle, _t, _p: apply_merge(handle, preview, policy, choices)),
+            on_finished=self._merged, on_failed=self._failed)
+
+    def done(self, result: int) -> None:
+        if self.busy:
+            return  # the merge is being written: it ends by itself, all or nothing
+        self.preview.close()  # its temporary comparison table
+        super().done(result)
 
     def _merged(self, report: dict[str, Any]) -> None:
+        self.busy = False
         self.report = report
         self.output.setPlainText(json.dumps(report, indent=2))
         self.output.setVisible(True)
@@ -206,6 +278,7 @@ class MergePackageDialog(QDialog):
         self.undo_button.setVisible(False)
 
     def _failed(self, message: str, _trace: str) -> None:
+        self.busy = False
         self.merge_button.setEnabled(True)
         QMessageBox.warning(self, "Merge package", message)
 
@@ -216,7 +289,7 @@ def unpack_before_open(window: PackageHost, path: Path) -> bool:
     if not container.is_package(path):
         return True
     try:
-        manifest, _base = container.read_manifest(path)
+        manifest = container.read_manifest(path)
     except PackageError as exc:
         QMessageBox.warning(window, "Open package", str(exc))
         return False

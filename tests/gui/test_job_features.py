@@ -180,13 +180,15 @@ def test_objects_panel_has_the_per_object_tracking_switch(window: JobWindow, qtb
     track_id = marked[0]
     model = window.objects_panel.model
     row = next(i for i, obj in enumerate(model.rows) if obj.key == ("track", track_id))
-    index = model.index(row, 5)
-    assert model.headerData(5, Qt.Orientation.Horizontal) == "Tracking"
+    from app.widgets.panels.objects import TRACKING
+
+    index = model.index(row, TRACKING)
+    assert model.headerData(TRACKING, Qt.Orientation.Horizontal) == "Tracking"
     assert model.data(index, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
     assert model.setData(index, Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
     assert tab.tracking_state(track_id) is False
     row = next(i for i, obj in enumerate(model.rows) if obj.key == ("track", track_id))
-    assert model.data(model.index(row, 5), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    assert model.data(model.index(row, TRACKING), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
 
 
 def test_interactors_tab_follows_label_edits(window: JobWindow) -> None:

@@ -96,3 +96,49 @@ def _moved(shape, by: float):
     from app.domain.annotations import Annotations
 
     return Annotations(shapes=[shape.copy(points=[p + by for p in shape.points])])
+
+
+def test_merge_dialog_draws_both_versions_and_takes_a_side_per_conflict(window: MainWindow, tmp_path: Path,
+                                                                          qtbot) -> None:
+    from app.domain.annotations import Annotations
+    from app.packages import fieldwork
+    from app.widgets.merge_conflicts import PACKAGE_COLOR, PROJECT_COLOR
+
+    project = make_project(str(tmp_path / "p.fmproj"), tmp_path)
+    job_id = project.jobs()[0].id
+    annotate(project, job_id, seed=2)
+    manifest = export_package(project, [job_id], tmp_path / "j.fmpkg")
+    with Project.open(tmp_path / "j.fmpkg") as package:
+        boxes = package.annotations(package.jobs()[0].id).shapes[:2]
+        package.replace_annotations(package.jobs()[0].id, remove_shapes=[b.id for b in boxes],
+                                    add=Annotations(shapes=[b.copy(points=[1.0, 1.0, 9.0, 9.0]) for b in boxes]))
+    fieldwork.release(project, manifest.package_id)
+    home = {s.uid: s for s in project.annotations(job_id).shapes}
+    project.replace_annotations(job_id, remove_shapes=[home[b.uid].id for b in boxes],
+                                add=Annotations(shapes=[home[b.uid].copy(points=[20.0, 12.0, 30.0, 22.0])
+                                                        for b in boxes]))
+    window._set_project(project)
+    dialog = package_dialogs.MergePackageDialog(project, prepare_merge(project, tmp_path / "j.fmpkg"), window)
+    qtbot.addWidget(dialog)
+    dialog.resize(900, 600)
+    dialog.show()
+    assert dialog.table.rowCount() == 2
+    row = next(i for i, c in enumerate(dialog.conflicts) if c["uid"] == boxes[1].uid)
+    dialog.table.selectRow(row)
+    canvas = dialog.view.canvas
+    drawn = {color.name(): shape.points for shape, color in canvas.shapes}
+    assert drawn == {PACKAGE_COLOR.name(): [1.0, 1.0, 9.0, 9.0], PROJECT_COLOR.name(): [20.0, 12.0, 30.0, 22.0]}
+    assert canvas.image is not None and (canvas.image.width(), canvas.image.height()) == (32, 24)  # the frame
+    assert "package" in dialog.view.legend.text() and "car" in dialog.view.legend.text()
+    image = canvas.grab().toImage()
+    colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)}
+    assert PACKAGE_COLOR.name() in colours and PROJECT_COLOR.name() in colours  # both outlines painted
+    dialog.policy.setCurrentIndex(dialog.policy.findData("ask"))
+    sides = {boxes[0].uid: "package", boxes[1].uid: "project"}
+    for i, c in enumerate(dialog.conflicts):
+        dialog.keep[i].setCurrentIndex(dialog.keep[i].findData(sides[c["uid"]]))
+    assert dialog.choices() == sides
+    dialog.merge_button.click()
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)
+    merged = {s.uid: s.points for s in project.annotations(job_id).shapes}
+    assert merged[boxes[0].uid] == [1.0, 1.0, 9.0, 9.0] and merged[boxes[1].uid] == [20.0, 12.0, 30.0, 22.0]

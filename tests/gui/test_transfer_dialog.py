@@ -101,3 +101,20 @@ def test_export_yolo_with_its_task_option(qtbot, tmp_path: Path) -> None:
         _wait_idle(qtbot, dialog)
         assert "Exported 6 frames" in dialog.status.text(), dialog.status.text()
         assert (tmp_path / "yolo" / "data.yaml").is_file()
+
+
+def test_dialogs_list_every_format_and_export_labelme(qtbot, tmp_path: Path) -> None:
+    ds = bulk_dataset(3, 2, width=64, height=48)
+    import_new_project(tmp_path / "l.fmproj", ds, tmp_path / "x.xml")
+    with Project.open(tmp_path / "l.fmproj") as project:
+        for mode in ("import", "export"):
+            dialog = TransferDialog(project, mode)
+            qtbot.addWidget(dialog)
+            listed = [dialog.format.itemText(k) for k in range(dialog.format.count())]
+            assert {"labelme", "voc", "masks", "datumaro", "mot"} <= set(listed), (mode, listed)
+        dialog.format.setCurrentText("labelme")
+        dialog.path.setText(str(tmp_path / "lm"))
+        dialog.start()
+        _wait_idle(qtbot, dialog)
+        assert "Exported 3 frames" in dialog.status.text(), dialog.status.text()
+        assert len(list((tmp_path / "lm").glob("*.json"))) == 3

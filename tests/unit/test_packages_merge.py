@@ -288,3 +288,88 @@ def test_a_merge_can_be_undone_until_the_job_changes(project: Project, tmp_path:
     project.add_shapes(job_id, [Shape(ShapeType.POINTS, 2, car(project)[0], [1.0, 1.0])])  # work after it
     with pytest.raises(PackageError, match="changed after the merge"):
         undo_merge(project, manifest.package_id)
+
+
+def test_conflicts_settled_one_by_one(project: Project, tmp_path: Path) -> None:
+    """The merge dialog's path through the core: each conflict gets its own side; ``ask`` refuses while one
+    is left open, and an unknown side is refused."""
+    job_id, manifest, path = _export(project, tmp_path)
+    with Project.open(path) as package:
+        (pjob,) = package.jobs()
+        boxes = package.annotations(pjob.id).shapes[:2]
+        package.replace_annotations(pjob.id, remove_shapes=[b.id for b in boxes],  # type: ignore[misc]
+                                    add=_many([b.copy(points=[0.0, 0.0, 5.0, 5.0]) for b in boxes]))
+    fieldwork.release(project, manifest.package_id)
+    home = {s.uid: s for s in project.annotations(job_id).shapes}
+    project.replace_annotations(job_id, remove_shapes=[home[b.uid].id for b in boxes],  # type: ignore[misc]
+                                add=_many([home[b.uid].copy(points=[7.0, 7.0, 8.0, 8.0]) for b in boxes]))
+    first, second = boxes[0].uid, boxes[1].uid
+    preview = prepare_merge(project, path)
+    try:
+        assert {c["uid"] for c in preview.conflicts()} == {first, second}
+        with pytest.raises(MergeConflictsError, match="1 object"):
+            apply_merge(project, preview, "ask", {first: "package"})
+        with pytest.raises(PackageError, match="Unknown conflict choice 'mine'"):
+            apply_merge(project, preview, "ask", {first: "mine"})
+        report = apply_merge(project, preview, "ask", {first: "package", second: "project"})
+    finally:
+        preview.close()
+    after = {s.uid: s.points for s in project.annotations(job_id).shapes}
+    assert after[first] == [0.0, 0.0, 5.0, 5.0] and after[second] == [7.0, 7.0, 8.0, 8.0]
+    resolved = {c["uid"]: c["resolved"] for c in report["jobs"][0]["conflicts"]}
+    assert resolved == {first: "package version kept", second: "project version kept"}
+
+
+def test_a_policy_with_choices_overrides_only_the_chosen(project: Project, tmp_path: Path) -> None:
+    job_id, manifest, path = _export(project, tmp_path)
+    done = _edit_package(path)
+    _release_and_edit_at_home(project, job_id, manifest.package_id, uid=done["changed"])
+    merge_package(project, path, "package", {done["changed"]: "project"})
+    box = {s.uid: s for s in project.annotations(job_id).shapes}[done["changed"]]
+    assert box.points == [7.0, 7.0, 8.0, 8.0]
+
+
+@pytest.mark.parametrize("fast_forward", [True, False])
+def test_the_streamed_merge_does_not_depend_on_the_chunk_size(project: Project, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               fast_forward: bool) -> None:
+    """One frame per chunk against the whole job in one chunk: the same report and the same job, equal to the
+    in-memory three-way rule (three_way.compare) applied to the whole job."""
+    from app.packages import stream
+    from app.packages.identity import digest
+    from app.packages.three_way import compare
+
+    job_id, manifest, path = _export(project, tmp_path, job_index=0)
+    done = _edit_package(path)
+    if not fast_forward:
+        _release_and_edit_at_home(project, job_id, manifest.package_id)
+    with Project.open(path, read_only=True) as package:
+        pkg = _source_frames(package.annotations(package.jobs()[0].id), project.job(job_id).frame_list())
+    base = {uid: d for rows in container.iter_base(path) for uid, _job, _kind, d in rows}
+    by_uid = {o.uid: digest(o) for objs in (pkg.shapes, pkg.tracks, pkg.tags) for o in objs}
+    home = project.annotations(job_id)
+    at_home = {o.uid: digest(o) for objs in (home.shapes, home.tracks, home.tags) for o in objs}
+    plan = compare(base, by_uid, at_home)
+    expected = plan.result(at_home, by_uid) if not fast_forward else by_uid
+    results = []
+    for size in (10_000, 1):
+        monkeypatch.setattr(stream, "FRAMES_PER_CHUNK", size)
+        preview = prepare_merge(project, path)
+        try:
+            results.append(preview.jobs[0].plan.counts())
+        finally:
+            for job in preview.jobs:
+                project.untrack_job(job.job_id)
+            preview.close()
+    assert results[0] == results[1] == plan.counts()
+    report = merge_package(project, path)  # written one frame per chunk
+    ann = project.annotations(job_id)
+    assert sorted({o.uid: digest(o) for objs in (ann.shapes, ann.tracks, ann.tags) for o in objs}.items()) == \
+        sorted(expected.items())
+    assert report["jobs"][0]["counts"] == plan.counts() and done["added"] in expected
+
+
+def _many(shapes: list[Shape]):
+    from app.domain.annotations import Annotations
+
+    return Annotations(shapes=shapes)
