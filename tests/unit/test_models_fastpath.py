@@ -84,7 +84,7 @@ def test_to_sdk_builds_what_cvat_sdk_helpers_build() -> None:
     built, expected = to_sdk(_batches()), _helper_built(_batches())
     assert built == expected
     assert _state(built) == _state(expected)
-    with pytest.raises(Exception):  # type checks stay on for later assignments, as with the helpers
+    with pytest.raises(TypeError):  # type checks stay on for later assignments, as with the helpers
         built[0].label_id = "not an id"
 
 
