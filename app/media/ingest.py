@@ -124,7 +124,10 @@ def prepare_media(inputs: Sequence[Path]) -> PreparedMedia:
 def media_folder(project: Project) -> Path:
     """Where copied media go: ``<stem>_media`` beside a project file, or a team project's media root."""
     if project.location.path is not None:
-        return project.media_root() / f"{project.location.stem}_media"
+        # a project file still being built (``.<name>.part-<pid>``, renamed at the end) copies for its final name
+        building = re.fullmatch(r"\.(.+)\.part-\d+", project.location.path.name)
+        stem = Path(building.group(1)).stem if building else project.location.stem
+        return project.media_root() / f"{stem}_media"
     if not project.has_media_root():
         raise MediaError(
             f"{project.location.display} has no media root to copy the media into: create the team project with "
