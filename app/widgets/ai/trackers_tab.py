@@ -223,7 +223,9 @@ class TrackersTab(QWidget):
         self.resolution_combo.currentIndexChanged.connect(self._choice_changed)
 
     def _build_concept(self) -> QGroupBox:
-        box = QGroupBox("SAM 3 concept tracking (every instance, to the frame above)")
+        box = QGroupBox("SAM 3 concept tracking")  # short: the AI panel must not widen (tests/gui/test_job_layout.py)
+        box.setToolTip("Every instance of a concept becomes a track, from the current frame to the frame chosen "
+                       "above (a frame before it: backward)")
         self.concept_combo = QComboBox()
         self.concept_label = QComboBox()
         self.concept_text = QLineEdit()
