@@ -81,6 +81,8 @@ def parse_stream(stream: BinaryIO, file: str | Path) -> Node:
     except expat.ExpatError as exc:
         raise FormatError(file, f"line {exc.lineno}, column {exc.offset + 1}",
                           f"malformed XML: {expat.ErrorString(exc.code)}") from exc
+    except (LookupError, ValueError) as exc:  # an XML declaration naming an unknown encoding
+        raise FormatError(file, "line 1", f"malformed XML: {exc}") from None
     if not root:
         raise FormatError(file, "", "the file has no XML root element")
     return root[0]

@@ -104,6 +104,8 @@ def open_project(window: OpenHost, path: str | Path | Location) -> bool:
         QMessageBox.warning(window, "Open project", str(exc))
         return False
     window._set_project(project)
+    if project.read_only_reason:
+        window.statusBar().showMessage(f"Opened read-only: {project.read_only_reason}; changes cannot be saved.")
     return True
 
 
