@@ -7,7 +7,8 @@ process, so every run is its own interpreter. Variants run alternating, side by 
 - ``new``: this tree;
 - ``old``: another Fieldmark tree (``FM_BENCH_CVAT_OLD`` = a checkout of an earlier commit, e.g. a git
   worktree of main), to compare before/after on the same machine and load;
-- ``datumaro``: Datumaro's CVAT importer + exporter, when the ``datumaro`` package imports.
+- ``datumaro``: Datumaro's CVAT importer + exporter, when the ``datumaro`` package imports (from the venv,
+  or from ``FM_BENCH_DATUMARO_PATH``, e.g. a ``pip install --target`` folder kept out of the app's venv).
 
 ``FM_BENCH_CVAT_FRAMES`` (default 10000) and ``FM_BENCH_CVAT_REPEATS`` (default 3) scale it.
 """
@@ -26,6 +27,7 @@ FRAMES = int(os.environ.get("FM_BENCH_CVAT_FRAMES", "10000"))
 REPEATS = int(os.environ.get("FM_BENCH_CVAT_REPEATS", "3"))
 SHAPES_PER_FRAME = 50
 ROOT = Path(__file__).resolve().parent.parent
+DATUMARO_PATH = os.environ.get("FM_BENCH_DATUMARO_PATH", "")
 
 # The child: run in a fresh interpreter with the tree to test first on sys.path. It prints one JSON line.
 _FIELDMARK_CHILD = r"""
@@ -69,7 +71,8 @@ print(json.dumps({"import_cpu": cpu1 - cpu0, "export_cpu": cpu3 - cpu1, "import_
 
 
 def _has_datumaro() -> bool:
-    probe = subprocess.run([sys.executable, "-c", "import datumaro"], capture_output=True, check=False)
+    env = {**os.environ, "PYTHONPATH": DATUMARO_PATH} if DATUMARO_PATH else None
+    probe = subprocess.run([sys.executable, "-c", "import datumaro"], capture_output=True, check=False, env=env)
     return probe.returncode == 0
 
 
@@ -79,6 +82,8 @@ def _run(variant: str, tree: Path | None, xml: Path, work: Path) -> dict:
     code = _DATUMARO_CHILD if variant == "datumaro" else _FIELDMARK_CHILD
     if tree is not None:
         env["PYTHONPATH"] = str(tree)
+    elif DATUMARO_PATH:
+        env["PYTHONPATH"] = DATUMARO_PATH
     done = subprocess.run([sys.executable, "-c", code, str(xml), str(work)], cwd=tree or ROOT, env=env,
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -97,6 +102,11 @@ def main() -> dict:
     dataset = bulk_dataset(FRAMES, SHAPES_PER_FRAME)
     total = len(dataset.annotations.shapes)
     write_cvat_xml(dataset, xml)
+    xml_bytes = xml.stat().st_size
+    images = source / "images"  # Datumaro 1.13 refuses a CVAT file whose images are not beside it
+    images.mkdir()
+    for frame in dataset.frames:
+        (images / frame.name).touch()
     del dataset
     variants: dict[str, Path | None] = {"new": ROOT}
     old = os.environ.get("FM_BENCH_CVAT_OLD")
@@ -115,7 +125,7 @@ def main() -> dict:
     subprocess.run(["rm", "-rf", str(folder)], check=False)
 
     figures: dict[str, object] = {"frames": FRAMES, "shapes": total, "repeats": REPEATS,
-                                  "xml_mib": None, "load_average": list(os.getloadavg())}
+                                  "xml_mib": round(xml_bytes / 2**20), "load_average": list(os.getloadavg())}
     print(f"{'variant':<10}{'import cpu s':>13}{'export cpu s':>13}{'total cpu s':>12}{'wall s':>8}"
           f"{'peak RSS MiB':>14}{'after import':>14}")
     for name, results in runs.items():
