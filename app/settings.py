@@ -30,6 +30,9 @@ class Preferences:
     shortcuts: dict[str, str] = field(default_factory=dict)  # action id -> key sequence overrides
     welcome_shown: bool = False
     tool_options: dict[str, Any] = field(default_factory=dict)  # brush size, propagate count (app.widgets.tool_memory)
+    # Quality reports may use a GT job that is not yet accepted/completed (CVAT's rule says no): one
+    # choice shared by the project window's reports and the job window's quality panel.
+    quality_allow_unfinished_gt: bool = False
 
     def add_recent(self, path: str | Path) -> None:
         """A project file (stored resolved) or a team project URL (stored as given: it never holds a password)."""
@@ -61,3 +64,14 @@ def save(prefs: Preferences) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2)
     os.replace(tmp, path)
+
+
+def update(**changes: Any) -> Preferences:
+    """Load, change the named fields, save: keeps what other windows saved meanwhile."""
+    prefs = load()
+    for name, value in changes.items():
+        if name not in Preferences.__dataclass_fields__:
+            raise KeyError(f"no preference {name!r}")
+        setattr(prefs, name, value)
+    save(prefs)
+    return prefs

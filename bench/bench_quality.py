@@ -9,6 +9,11 @@ average before and after, and the ratio to CVAT v2.73's ~600 s on a 1,000-frame 
 (measured by the issue's author on their input; CVAT itself cannot run here). Generating the files is
 not timed. ``FIELDMARK_BENCH_QUALITY_SIZES`` (e.g. ``1000,10000``) and ``FIELDMARK_BENCH_QUALITY_RUNS``
 override the sizes and the run count.
+
+``FIELDMARK_BENCH_QUALITY_BASELINE=DIR`` (a source tree of another revision, e.g. ``git archive REV | tar -x
+-C DIR``) alternates runs of that code and of this one on the same files (baseline, current, baseline, ...),
+so that both see the same machine load, reports both medians and whether their JSON outputs are equal
+byte for byte. Every run starts in an empty folder (no source tree there can shadow the code under test).
 """
 
 from __future__ import annotations
@@ -53,14 +58,22 @@ def loadavg() -> str:
         return "?"
 
 
-def run_once(args: list[str], code: str = _RUNNER) -> dict:
+def run_once(args: list[str], code: str = _RUNNER, root: str | None = None) -> dict:
     """One fresh process; memory sampled every 50 ms with psutil (the main process, and the main process
     plus its workers together). ``ru_maxrss`` would not do: Linux carries it over fork and exec."""
-    import psutil
-
     before = os.times()
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+    root = root or str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=root)
+    with tempfile.TemporaryDirectory() as cwd:
+        proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True, env=env,
+                                cwd=cwd)
+        return _watch(proc, before, start)
+
+
+def _watch(proc: subprocess.Popen, before: os.times_result, start: float) -> dict:
+    import psutil
+
     main_peak = total_peak = 0
     watched = psutil.Process(proc.pid)
     while proc.poll() is None:
@@ -88,8 +101,12 @@ def measure(frames: int, folder: Path, runs: int) -> dict:
     write_cvat_xml(ds, folder / "ds.xml")
     del gt, ds
     load_before = loadavg()
-    args = ["quality", "compare", str(folder / "gt.xml"), str(folder / "ds.xml"), "--json", str(folder / "out.json")]
-    results = [run_once(args) for _ in range(runs)]
+    baseline = os.environ.get("FIELDMARK_BENCH_QUALITY_BASELINE")
+    results, old_results = [], []
+    for _ in range(runs):
+        if baseline:
+            old_results.append(run_once(_args(folder, "old.json"), root=baseline))
+        results.append(run_once(_args(folder, "out.json")))
     summary = json.loads((folder / "out.json").read_text())["summary"]
     wall = statistics.median(r["wall_s"] for r in results)
     out = {
@@ -100,10 +117,21 @@ def measure(frames: int, folder: Path, runs: int) -> dict:
         "load_before": load_before, "load_after": loadavg(), "limit_s": LIMITS.get(frames),
         "accuracy": round(summary["accuracy"], 4), "conflicts": summary["conflict_count"],
     }
+    if baseline:
+        out["baseline"] = {
+            "root": baseline, "wall_s": round(statistics.median(r["wall_s"] for r in old_results), 2),
+            "cpu_s": round(statistics.median(r["cpu_s"] for r in old_results), 2),
+            "total_rss_mib": round(max(r["total_rss_mib"] for r in old_results), 1),
+            "same_json": (folder / "old.json").read_bytes() == (folder / "out.json").read_bytes(),
+        }
     if frames == 1000:
         out["speedup_vs_cvat"] = round(CVAT_SECONDS_1000 / wall, 1)
         out["app_path"] = measure_app(folder, frames)
     return out
+
+
+def _args(folder: Path, out: str) -> list[str]:
+    return ["quality", "compare", str(folder / "gt.xml"), str(folder / "ds.xml"), "--json", str(folder / out)]
 
 
 def measure_app(folder: Path, frames: int) -> dict:
@@ -139,6 +167,10 @@ def main() -> dict:
             print(f"{'(app)':>7} {1:>4} {a['wall_s']:>7} {a['cpu_s']:>7} {a['main_rss_mib']:>9} "
                   f"{a['total_rss_mib']:>8}  {a['load_before']} / {a['load_after']}")
             print(f"  {CVAT_SECONDS_1000:.0f} s (CVAT v2.73) / {f['wall_s']} s = {f['speedup_vs_cvat']}x")
+        if "baseline" in f:
+            b = f["baseline"]
+            print(f"  baseline {b['root']}: wall {b['wall_s']} s, CPU {b['cpu_s']} s, all {b['total_rss_mib']} MiB; "
+                  f"same JSON: {b['same_json']}")
     return figures
 
 

@@ -6,8 +6,10 @@ import contextlib
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from app.core.work import CancelToken
 from app.media.errors import MediaError
@@ -71,3 +73,20 @@ def ctrl_c_cancels(token: CancelToken, what: str = "the current frame") -> Itera
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def progress_printer() -> Any:
+    """Progress on stderr: updated in place on a terminal, else a line a second and the last one."""
+    last = [0.0]
+
+    def report(progress: Any) -> None:
+        now = time.monotonic()
+        final = progress.done >= progress.total
+        if sys.stderr.isatty():
+            print(f"\r{progress.done}/{progress.total} frames: {progress.message}", end="\n" if final else "",
+                  file=sys.stderr, flush=True)
+        elif final or now - last[0] >= 1.0:
+            last[0] = now
+            print(f"{progress.done}/{progress.total} frames: {progress.message}", file=sys.stderr, flush=True)
+
+    return report

@@ -141,14 +141,15 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_gt_job(args: argparse.Namespace) -> int:
-    from app.quality.gt_frames import FrameSelection, FrameSelectionError, create_gt_job
+    from app.quality.gt_frames import FrameSelection, FrameSelectionError, create_gt_job, parse_frames
 
-    selection = FrameSelection(method=args.method, frame_count=args.count, frame_share=args.share,
-                               frames_per_job_count=args.per_job_count, frames_per_job_share=args.per_job_share,
-                               frames=[int(f) for f in (args.frames or "").split(",") if f.strip()], seed=args.seed)
     with open_project(args.project) as project:
         task_id = resolve_task(project, args.task)
         try:
+            selection = FrameSelection(method=args.method, frame_count=args.count, frame_share=args.share,
+                                       frames_per_job_count=args.per_job_count,
+                                       frames_per_job_share=args.per_job_share,
+                                       frames=parse_frames(args.frames or ""), seed=args.seed)
             job = create_gt_job(project, task_id, selection)
         except FrameSelectionError as exc:
             raise CliError(str(exc)) from exc
@@ -262,7 +263,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--share", type=float)
     p.add_argument("--per-job-count", type=int)
     p.add_argument("--per-job-share", type=float)
-    p.add_argument("--frames", help="comma-separated frame numbers (manual)")
+    p.add_argument("--frames", help="frame numbers and ranges, e.g. 1,3,5-9 (manual)")
     p.add_argument("--seed", type=int)
     p.set_defaults(func=cmd_gt_job)
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from typing import Any
 
-from app.cli.common import CliError, ctrl_c_cancels, open_project
+from app.cli.common import CliError, ctrl_c_cancels, open_project, progress_printer
 from app.cli.models_admin import add_function_args
 
 
@@ -27,23 +26,6 @@ def _job(project: Any, job: str) -> Any:
     if not job.isdigit():
         raise CliError(f"--job takes a job id (a number), got {job!r}")
     return project.job(int(job))
-
-
-def progress_printer() -> Any:
-    """Progress on stderr: updated in place on a terminal, else a line a second and the last one."""
-    last = [0.0]
-
-    def report(progress: Any) -> None:
-        now = time.monotonic()
-        final = progress.done >= progress.total
-        if sys.stderr.isatty():
-            print(f"\r{progress.done}/{progress.total} frames: {progress.message}", end="\n" if final else "",
-                  file=sys.stderr, flush=True)
-        elif final or now - last[0] >= 1.0:
-            last[0] = now
-            print(f"{progress.done}/{progress.total} frames: {progress.message}", file=sys.stderr, flush=True)
-
-    return report
 
 
 def _user_code_error(exc: BaseException, where: str) -> CliError:
@@ -66,6 +48,10 @@ def cmd_track(args: argparse.Namespace) -> int:
     from app.models.trackers.request import objects_for, parse_objects, tracker_for
     from app.models.trackers.runner import track_objects
 
+    if (args.tracker or "").split(":", 1)[0].strip().lower() == "sam3":
+        from app.cli.concept_cmds import track_concept_cli
+
+        return track_concept_cli(args)
     params = _params(args)
     try:
         chosen = parse_objects(args.objects) if args.objects else None
@@ -197,13 +183,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--job", required=True, help="job id")
     p.add_argument("--frame", type=int, required=True, help="the frame the objects are on")
     p.add_argument("--to-frame", type=int, required=True, help="the last frame to track to (before --frame: backward)")
-    _function_source(p, "tracker", "mil (OpenCV TrackerMIL, rectangles), sam2 or sam2:MODEL (polygons, masks); "
-                                   "default mil")
+    _function_source(p, "tracker", "mil (OpenCV TrackerMIL, rectangles), sam2 or sam2:MODEL (polygons, masks), "
+                                   "sam3[:PATH] (a concept, see below); default mil")
     p.add_argument("--objects", help="ids to track: ID, shape:ID or track:ID, comma-separated (default: every "
                                      "object on --frame the tracker supports)")
     p.add_argument("--convert-shapes-to-tracks", action="store_true",
                    help="plain shapes become tracks with a keyframe per tracked frame (default: a new plain "
                         "shape per frame)")
+    concept = p.add_argument_group("SAM 3 concept tracking (--tracker sam3[:PATH]): every instance of a concept "
+                                   "becomes a track")
+    concept.add_argument("--prompt", help="a saved SAM 3 prompt's name")
+    concept.add_argument("--label", help="the label the tracks get")
+    concept.add_argument("--text", help="the text prompt (default: none)")
+    concept.add_argument("--box", action="append", metavar="X1,Y1,X2,Y2[,neg]", help="an example box (repeat)")
+    concept.add_argument("--box-frame", type=int, help="the frame the example boxes were drawn on")
+    concept.add_argument("--threshold", type=float, default=None, help="score threshold 0-1 (default 0.5)")
+    concept.add_argument("--device", default="", help="auto (CUDA when present), cpu or cuda[:N]")
+    concept.add_argument("--max-points", type=int, default=32, help="polygon vertex budget")
+    concept.add_argument("--polygons", action="store_true", help="'any' labels get polygons instead of masks")
     p.set_defaults(func=cmd_track)
 
     p = subparsers.add_parser("interact", help="run an interactor (SAM 2 or a CVAT interaction function) on one frame")

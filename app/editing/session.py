@@ -11,7 +11,12 @@ it). Changes made by anybody else (another panel writing the project directly, a
 worker's batches) are noticed through the project's :attr:`~app.storage.store.Project.changed` event
 and trigger a full reload of the frame; the session runs its commands inside
 ``project.writes_as(self)``, so the store's echo of its own edits carries it as ``origin`` and is
-recognised by :meth:`EditSession._is_own_change`.
+recognised by :meth:`EditSession._is_own_change`. Other clients' changes (another workstation of a team
+project, seen by ``Project.watch``) reload the frame the same way.
+
+A team project's server can drop the connection in the middle of an edit: the edit is then kept
+(:attr:`EditSession.pending`), reported once, and saved by :meth:`EditSession.retry_pending` (the job
+window retries every few seconds); nothing is lost silently.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from app.editing import track_bridge, view_flags
 from app.editing.commands import ReplaceAnnotations, as_new_objects
 from app.editing.frame_objects import FrameObject, FrameObjects, ObjectKey
 from app.editing.stack import Direction, StackChange, UndoStack
-from app.storage.errors import JobLeasedError, StaleJobError
+from app.storage.errors import ConnectionLostError, JobLeasedError, StaleJobError
+from app.storage.live import REMOTE
 
 if TYPE_CHECKING:
     from app.domain.labels import LabelSet
@@ -65,6 +71,7 @@ class EditSession:
         self.changed: Event[SessionChange] = Event("session.changed")
         self.status_posted: Event[str] = Event("session.status")  # a short message for the status bar
         self.stale: tuple[str, Command | None] | None = None  # a refused write waiting for resolve_stale
+        self.pending: tuple[str, Callable[[], object], Command | None] | None = None  # kept while the server is away
         project.track_job(job_id)  # writes from here on are checked against the job's version
         project.changed.connect(self._on_project_changed, project.on_owner_thread)
         self.undo_stack.changed.connect(self._on_stack_changed)
@@ -85,6 +92,10 @@ class EditSession:
 
     def _on_project_changed(self, change: StoreChange) -> None:
         if change.kind == "annotations" and change.job_id == self.job_id and not self._is_own_change(change):
+            if change.origin is REMOTE and not self.undo_stack.can_undo() and self.pending is None:
+                # Another client wrote the job and nothing here is based on the older state: what is
+                # shown next is the current version, so edits from it are not stale.
+                self.project.track_job(self.job_id)
             self.reload_tracks()
             self.load_frame(self._frame)
 
@@ -92,10 +103,15 @@ class EditSession:
         if change.direction not in (Direction.CLEAR, Direction.DISCARD):
             self._apply(change.command, forward=change.forward)
 
-    def _run(self, step: Callable[[], object], command: Command | None = None) -> object:
+    def _run(self, step: Callable[[], object], command: Command | None = None, what: str = "") -> object:
         """Run a stack step as this session's write. A team project may refuse it: the job changed
-        elsewhere (:class:`StaleJobError`: nothing saved, :attr:`stale` set, ``STALE`` told) or someone
-        else holds the job (:class:`JobLeasedError`: nothing saved, a status message)."""
+        elsewhere (:class:`StaleJobError`: nothing saved, :attr:`stale` set, ``STALE`` told), someone
+        else holds the job (:class:`JobLeasedError`: nothing saved, a status message) or the connection
+        broke (:class:`ConnectionLostError`: nothing saved, the step kept in :attr:`pending`)."""
+        if self.pending is not None:
+            self.status(f"Not done: {self.pending[0]} is still waiting for the server; "
+                        "edit again once it is saved.")
+            return False
         try:
             with self.project.writes_as(self):
                 return step()
@@ -103,7 +119,33 @@ class EditSession:
             self._refused(exc, command)
         except JobLeasedError as exc:
             self.status(str(exc))
+        except ConnectionLostError as exc:
+            self.pending = (what or (command.text if command is not None else "your edit"), step, command)
+            self.status(f"{exc} Your edit ({self.pending[0]}) is kept and saved when the server answers again.")
         return False
+
+    def retry_pending(self) -> bool:
+        """Try again to save the edit kept while the server was away. True when it is saved (or when
+        none was waiting); False while the server still does not answer (it stays kept)."""
+        if self.pending is None:
+            return True
+        what, step, command = self.pending
+        try:
+            with self.project.writes_as(self):
+                step()
+        except ConnectionLostError:
+            return False
+        except StaleJobError as exc:
+            self.pending = None
+            self._refused(exc, command)  # written elsewhere meanwhile: reload, or keep it as a copy
+            return True
+        except JobLeasedError as exc:
+            self.pending = None
+            self.status(f"{what} was not saved: {exc}")
+            return True
+        self.pending = None
+        self.status(f"Connection back: {what} is saved.")
+        return True
 
     # ------------------------------------------------------------ someone else wrote this job
 
@@ -143,10 +185,12 @@ class EditSession:
         self._run(lambda: self.undo_stack.push(command), command)
 
     def undo(self) -> bool:
-        return bool(self._run(self.undo_stack.undo))
+        what = f"undo of {self.undo_stack.undo_text()}" if self.undo_stack.can_undo() else "undo"
+        return bool(self._run(self.undo_stack.undo, what=what))
 
     def redo(self) -> bool:
-        return bool(self._run(self.undo_stack.redo))
+        what = f"redo of {self.undo_stack.redo_text()}" if self.undo_stack.can_redo() else "redo"
+        return bool(self._run(self.undo_stack.redo, what=what))
 
     def status(self, text: str) -> None:
         """A short message for the status bar."""

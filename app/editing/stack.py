@@ -82,7 +82,11 @@ class UndoStack:
         if not self._done:
             return False
         command = self._done.pop()
-        command.undo()
+        try:
+            command.undo()
+        except BaseException:
+            self._done.append(command)  # refused (e.g. by a team project's server): still undoable
+            raise
         self._undone.append(command)
         self.changed.emit(StackChange(command, Direction.UNDO))
         return True
@@ -91,7 +95,11 @@ class UndoStack:
         if not self._undone:
             return False
         command = self._undone.pop()
-        command.redo()
+        try:
+            command.redo()
+        except BaseException:
+            self._undone.append(command)
+            raise
         self._done.append(command)
         self.changed.emit(StackChange(command, Direction.REDO))
         return True

@@ -70,10 +70,12 @@ class FrameCache:
         size = len(self.source)
         with self._lock:
             wanted = [i for i in indices if 0 <= i < size and i not in self._frames and i not in self._pending]
-            for i in wanted:
-                future = self._pool.submit(self._decode, i)
-                self._pending[i] = future
-                future.add_done_callback(lambda _f, i=i: self._forget(i))
+            futures = {i: self._pool.submit(self._decode, i) for i in wanted}
+            self._pending.update(futures)
+        # Outside the lock: a future already done (a fast decode, a missing file) runs its callback at
+        # once on this thread, and _forget takes the lock (it deadlocked here when held).
+        for i, future in futures.items():
+            future.add_done_callback(lambda _f, i=i: self._forget(i))
 
     def _forget(self, index: int) -> None:
         with self._lock:

@@ -48,7 +48,7 @@ def put_base(db: sqlite3.Connection, rows: Iterable[tuple[str, str, str, str]]) 
 def _checksum(manifest_text: str, base: Iterable[tuple]) -> str:
     h = hashlib.sha256(manifest_text.encode())
     for row in base:
-        h.update("|".join(row).encode())
+        h.update("|".join(map(str, row)).encode())  # a damaged file may hold other types: no match, not a crash
         h.update(b"\n")
     return h.hexdigest()
 

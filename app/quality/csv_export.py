@@ -1,4 +1,5 @@
-"""CSV export of quality reports: one table with a ``row_type`` column.
+"""CSV export of quality reports: one table with a ``row_type`` column (:func:`to_csv`), or one row per
+conflict (:func:`conflicts_to_csv`).
 
 - ``summary``: one row per report given (job/task/project): frames, conflict counts, counts and metrics;
 - ``label``: per-label metrics of the main report's confusion matrix;
@@ -12,7 +13,9 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.quality.conflicts import AnnotationRef
 from app.quality.report import Report
+from app.quality.review import conflict_sides
 
 COLUMNS = [
     "row_type", "scope", "target_id", "frame", "frame_name", "type", "severity", "annotation_ids", "shape_types",
@@ -68,4 +71,39 @@ def write_csv(path: str | Path, reports: Sequence[tuple[str, int, Report]],
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(to_csv(reports, frame_names), encoding="utf-8")
+    tmp.replace(path)
+
+
+CONFLICT_COLUMNS = ["frame", "frame_name", "type", "severity", "job_annotations", "gt_annotations", "shape_types"]
+
+
+def _refs(refs: Sequence[AnnotationRef]) -> str:
+    return ";".join(f"{a.type}:{a.obj_id}@job{a.job_id}" for a in refs)
+
+
+def conflict_rows(report: Report, frame_names: dict[int, str] | None = None) -> list[dict]:
+    """One row per conflict of ``report``, in frame order: the job's and the GT's annotations apart."""
+    names = {**report.frame_names, **(frame_names or {})}
+    out = []
+    for c in sorted(report.conflicts, key=lambda c: c.frame_id):
+        job_side, gt_side = conflict_sides(c)
+        out.append({"frame": c.frame_id, "frame_name": names.get(c.frame_id, ""), "type": str(c.type),
+                    "severity": str(c.severity), "job_annotations": _refs(job_side), "gt_annotations": _refs(gt_side),
+                    "shape_types": ";".join(c.shape_types())})
+    return out
+
+
+def conflicts_to_csv(report: Report, frame_names: dict[int, str] | None = None) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CONFLICT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(conflict_rows(report, frame_names))
+    return buffer.getvalue()
+
+
+def write_conflicts_csv(path: str | Path, report: Report, frame_names: dict[int, str] | None = None) -> None:
+    """The per-conflict CSV, written atomically."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(conflicts_to_csv(report, frame_names), encoding="utf-8")
     tmp.replace(path)

@@ -47,6 +47,22 @@ class FrameSelection:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
+def parse_frames(text: str) -> list[int]:
+    """Frame numbers from ``"1, 3, 5-9"`` (commas or spaces; ``a-b`` is inclusive), sorted and unique."""
+    out: set[int] = set()
+    for part in text.replace(",", " ").split():
+        first, dash, last = part.partition("-")
+        try:
+            lo = int(first)
+            hi = int(last) if dash else lo
+        except ValueError:
+            raise FrameSelectionError(f"{part!r} is not a frame number or a range such as 5-9") from None
+        if lo < 0 or hi < lo:
+            raise FrameSelectionError(f"{part!r} is not a valid frame range")
+        out.update(range(lo, hi + 1))
+    return sorted(out)
+
+
 def _count(n: int, count: int | None, share: float | None, what: str) -> int:
     if (count is None) == (share is None):
         raise FrameSelectionError(f"give exactly one of {what}_count and {what}_share")

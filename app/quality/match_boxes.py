@@ -46,24 +46,32 @@ def box_polygon(obj: QObject, *, rotate: bool = True) -> list[float]:
     return round2(_rotate(points, (xy[0] + xy[2]) / 2, obj.rotation))
 
 
-def ellipse_polygon(obj: QObject, *, rotate: bool = True) -> list[float]:
-    """Datumaro's 720-point ellipse outline; with ``rotate`` turned about the centre and rounded."""
+def ellipse_polygon(obj: QObject, *, rotate: bool = True) -> np.ndarray:
+    """Datumaro's 720-point ellipse outline (flat x, y array); with ``rotate`` turned about the centre and
+    rounded. Kept as an array from start to rasterization (the same doubles as Datumaro's lists)."""
     x1, y1, x2, y2 = obj.box_corners()
     cx, cy = 0.5 * (x1 + x2), 0.5 * (y1 + y2)
     xs = cx + 0.5 * (x2 - x1) * _COS
     ys = cy + 0.5 * (y2 - y1) * _SIN
     points = np.column_stack([xs, ys]).ravel()
     if not rotate:
-        return points.tolist()
+        return points
     if obj.rotation:
-        points = np.asarray(_rotate(points.tolist(), np.array([cx, cy]), obj.rotation))
-    return np.around(points, 2).tolist()
+        angle = obj.rotation / 180 * math.pi
+        center = np.array([cx, cy])
+        cos, sin = np.cos(angle), np.sin(angle)
+        points = (np.matmul(points.reshape(-1, 2) - center, ((cos, sin), (-sin, cos))) + center).ravel()
+    return np.around(points, 2)
 
 
 def bbox_iou_matrix(a: Sequence[QObject], b: Sequence[QObject]) -> np.ndarray:
     """Datumaro's ``bbox_iou`` for all pairs, vectorized with the same arithmetic (-1: no intersection)."""
-    ab = np.array([o.bbox() for o in a], dtype=float).reshape(-1, 4)
-    bb = np.array([o.bbox() for o in b], dtype=float).reshape(-1, 4)
+    return box_iou_arrays(np.array([o.bbox() for o in a], dtype=float).reshape(-1, 4),
+                          np.array([o.bbox() for o in b], dtype=float).reshape(-1, 4))
+
+
+def box_iou_arrays(ab: np.ndarray, bb: np.ndarray) -> np.ndarray:
+    """:func:`bbox_iou_matrix` for boxes given as ``[x, y, w, h]`` rows."""
     ax, ay, aw, ah = (ab[:, k][:, None] for k in range(4))
     bx, by, bw, bh = (bb[:, k][None, :] for k in range(4))
     in_right = np.minimum(ax + aw, bx + bw)
@@ -79,28 +87,18 @@ def bbox_iou_matrix(a: Sequence[QObject], b: Sequence[QObject]) -> np.ndarray:
 
 
 class _Rasters:
-    """Cached rasterized outlines of one frame's boxes/ellipses, with outline bounds for prefiltering."""
+    """Cached rasterized outlines of one frame's boxes/ellipses."""
 
     def __init__(self, height: int, width: int) -> None:
         self.height, self.width = height, width
-        self._cache: dict[int, tuple[rle.Region | None, list[float], tuple[float, float, float, float]]] = {}
-
-    def get(self, obj: QObject) -> tuple[list[float], tuple[float, float, float, float]]:
-        entry = self._cache.get(id(obj))
-        if entry is None:
-            poly = box_polygon(obj) if obj.kind == "bbox" else ellipse_polygon(obj)
-            xs, ys = poly[0::2], poly[1::2]
-            entry = (None, poly, (min(xs), min(ys), max(xs), max(ys)))
-            self._cache[id(obj)] = entry
-        return entry[1], entry[2]
+        self._cache: dict[int, rle.Region] = {}
 
     def region(self, obj: QObject) -> rle.Region:
-        poly, bounds = self.get(obj)
-        entry = self._cache[id(obj)]
-        if entry[0] is None:
-            entry = (rle.from_polygons([poly], self.height, self.width), poly, bounds)
-            self._cache[id(obj)] = entry
-        return entry[0]  # type: ignore[return-value]
+        region = self._cache.get(id(obj))
+        if region is None:
+            poly = box_polygon(obj) if obj.kind == "bbox" else ellipse_polygon(obj)
+            region = self._cache[id(obj)] = rle.from_polygons([poly], self.height, self.width)
+        return region
 
 
 def outline_bounds(objs: Sequence[QObject]) -> np.ndarray:

@@ -23,53 +23,65 @@ def _bbox_circle(points: list[float]) -> tuple[float, float, float]:
     return (x0 + x1) / 2, (y0 + y1) / 2, ((x1 - x0) ** 2 + (y1 - y0) ** 2) / 4
 
 
-def _cumulative(p: np.ndarray) -> tuple[np.ndarray, list[float]]:
-    lengths = np.linalg.norm(p[1:] - p[:-1], axis=1)
-    ends = [0]
+def _cumulative(xs: list[float], ys: list[float]) -> tuple[list[float], list[float]]:
+    """Segment lengths and each segment's end position along the line (the last repeated), as floats:
+    the values of ``numpy.linalg.norm`` over the segments and a running sum."""
+    dx = np.subtract(xs[1:], xs[:-1])
+    dy = np.subtract(ys[1:], ys[:-1])
+    lengths = np.sqrt(dx * dx + dy * dy).tolist()
+    ends = []
+    total = 0
     for value in lengths:
-        ends.append(ends[-1] + value)
-    ends.pop(0)
+        total = total + value
+        ends.append(total)
     ends.append(ends[-1])
     return lengths, ends
 
 
 def approximate_points(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Resample two lines to one point count, inserting each line's breakpoints into the other by
-    relative arc length, so corners survive (CVAT's LineMatcher.approximate_points)."""
-    a_count, b_count = len(a) - 1, len(b) - 1
-    a_lengths, a_ends = _cumulative(a)
-    b_lengths, b_ends = _cumulative(b)
+    relative arc length, so corners survive (CVAT's LineMatcher.approximate_points).
+
+    Runs on Python floats (the same IEEE operations per coordinate as CVAT's numpy rows)."""
+    ax, ay = a[:, 0].tolist(), a[:, 1].tolist()
+    bx, by = b[:, 0].tolist(), b[:, 1].tolist()
+    a_count, b_count = len(ax) - 1, len(bx) - 1
+    a_lengths, a_ends = _cumulative(ax, ay)
+    b_lengths, b_ends = _cumulative(bx, by)
     a_length, b_length = a_ends[-1], b_ends[-1]
-    size = len(a) + len(b) - 1
-    a_new, b_new = np.zeros((size, 2)), np.zeros((size, 2))
-    a_new[0], b_new[0] = a[0], b[0]
+    size = a_count + b_count + 1
+    a_new, b_new = [(ax[0], ay[0])], [(bx[0], by[0])]
     ai = bi = 0
-    nxt = 0
     while ai < a_count or bi < b_count:
-        nxt = ai + bi + 1
         a_pos = a_ends[ai] / (a_length or 1)
         b_pos = b_ends[bi] / (b_length or 1)
         if ai < a_count and a_pos <= b_pos:
             if bi < b_count:
                 q = (b_pos - a_pos) * (b_length / (b_lengths[bi] or 1))
-                b_new[nxt] = b[1 + bi] if abs(q) <= EPSILON else b[bi] * q + b[1 + bi] * (1 - q)
-            elif bi == b_count:
-                b_new[nxt] = b[bi]
+                if abs(q) <= EPSILON:
+                    b_new.append((bx[1 + bi], by[1 + bi]))
+                else:
+                    b_new.append((bx[bi] * q + bx[1 + bi] * (1 - q), by[bi] * q + by[1 + bi] * (1 - q)))
+            else:  # bi == b_count
+                b_new.append((bx[bi], by[bi]))
             ai += 1
-            a_new[nxt] = a[ai]
+            a_new.append((ax[ai], ay[ai]))
         elif bi < b_count:
             if ai < a_count:
                 q = (a_pos - b_pos) * (a_length / (a_lengths[ai] or 1))
-                a_new[nxt] = a[1 + ai] if abs(q) <= EPSILON else a[ai] * q + a[1 + ai] * (1 - q)
-            elif ai == a_count:
-                a_new[nxt] = a[ai]
+                if abs(q) <= EPSILON:
+                    a_new.append((ax[1 + ai], ay[1 + ai]))
+                else:
+                    a_new.append((ax[ai] * q + ax[1 + ai] * (1 - q), ay[ai] * q + ay[1 + ai] * (1 - q)))
+            else:  # ai == a_count
+                a_new.append((ax[ai], ay[ai]))
             bi += 1
-            b_new[nxt] = b[bi]
+            b_new.append((bx[bi], by[bi]))
         else:  # pragma: no cover - unreachable by construction
             raise AssertionError("line approximation lost its position")
-    if nxt < size:
-        a_new, b_new = a_new[:nxt], b_new[:nxt]
-    return a_new, b_new
+    # CVAT cuts its arrays to the index of the last row it wrote, so that row is dropped
+    del a_new[size - 1 :], b_new[size - 1 :]
+    return np.array(a_new, dtype=float).reshape(-1, 2), np.array(b_new, dtype=float).reshape(-1, 2)
 
 
 class LineSimilarity:
@@ -90,8 +102,9 @@ class LineSimilarity:
         return max(self._compare(a, c) for c in candidates)
 
     def _compare(self, a: np.ndarray, b: np.ndarray) -> float:
-        dists = np.linalg.norm(a - b, axis=1)
-        return sum(np.exp(-(dists**2) / (2 * self.scale * (2 * self.thickness) ** 2))) / len(a)
+        d = a - b
+        dists = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])  # numpy.linalg.norm(d, axis=1), same values
+        return sum(np.exp(-(dists**2) / (2 * self.scale * (2 * self.thickness) ** 2)).tolist()) / len(a)
 
 
 def match_lines(gt: Sequence[QObject], ds: Sequence[QObject], height: int, width: int, threshold: float,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from app.quality.assignment import assign, same_label_attr
+from app.quality.match_boxes import box_iou_arrays
 from app.quality.objects import QFrame, QObject
 from app.quality.typeresult import TypeResult, fill_best, record_pairs
 
@@ -140,10 +141,16 @@ def match_points(gt_frame: QFrame, ds_frame: QFrame, gt: Sequence[QObject], ds: 
         dy = pa[:, None, 1] - pb[None, :, 1]
         d = np.sqrt(dx * dx + dy * dy)
         sim[np.ix_(ia, ib)] = np.exp(-(d**2) / (2 * gt_sim.area * (2 * sigma) ** 2)) / 1.0
-    for i, x in enumerate(gt):
-        for j, y in enumerate(ds):
-            if not (lone_a[i] and lone_b[j]):
-                sim[i, j] = gt_sim(x, y)
+    # Pairs PointsSimilarity scores 0 without looking at the points (group boxes that do not meet, unless
+    # both are points in image space) are left at 0; the rest go through it one by one.
+    ga = np.array([boxes[id(o)] for o in gt], dtype=float).reshape(-1, 4)
+    gb = np.array([boxes[id(o)] for o in ds], dtype=float).reshape(-1, 4)
+    todo = ~(np.array(lone_a, dtype=bool)[:, None] & np.array(lone_b, dtype=bool)[None, :])
+    if not image_size_base:
+        both_zero = (ga[:, 2] * ga[:, 3] == 0)[:, None] & (gb[:, 2] * gb[:, 3] == 0)[None, :]
+        todo &= both_zero | (box_iou_arrays(ga, gb) > 0)
+    for i, j in zip(*np.nonzero(todo)):
+        sim[i, j] = gt_sim(gt[i], ds[j])
     result = TypeResult(assignment=assign(list(gt), list(ds), sim, threshold, same_label_attr))
     record_pairs(result, sim, gt, ds)
     fill_best(result, gt, ds, sim)

@@ -172,7 +172,6 @@ def convert_shape(shape: Shape, labels: LabelIndex, ref: AnnotationRef, *, round
     """One shape (or a track's shape on a frame) as a comparable object; None for unusable geometry.
 
     With ``rounding=False`` coordinates are left unrounded for :func:`round_objects` to round in bulk."""
-    r2 = round2 if rounding else list
     kind = _KIND[shape.type]
     attrs = labels.convert_attributes(shape.label_id, shape.attributes)
     attrs["occluded"] = bool(shape.occluded)
@@ -180,37 +179,49 @@ def convert_shape(shape: Shape, labels: LabelIndex, ref: AnnotationRef, *, round
         attrs["rotation"] = float(shape.rotation)
     obj = QObject(kind=kind, label=labels.index_of[shape.label_id], ref=ref, group=shape.group,
                   z_order=shape.z_order, attributes=attrs, rotation=float(shape.rotation))
-    pts = list(shape.points)
+    if kind == "skeleton":
+        obj.elements = _skeleton_elements(shape, labels, rounding)
+        return obj
+    return obj if set_geometry(obj, list(shape.points), rounding) else None
+
+
+def set_geometry(obj: QObject, pts: list[float], rounding: bool = True) -> bool:
+    """Give a (non-skeleton) object its compared geometry from CVAT's points (``pts`` is kept, not copied);
+    False for unusable geometry. Without ``rounding`` :func:`round_objects` rounds later, in bulk."""
+    r2 = round2 if rounding else _same
+    kind = obj.kind
     if kind == "bbox":
         if len(pts) < 4:
-            return None
+            return False
         x0, y0, x1, y1 = pts[:4]
         w, h = x1 - x0, y1 - y0
         obj.points = r2([x0, y0, x0 + w, y0 + h])
     elif kind == "ellipse":
         if len(pts) < 4:
-            return None
+            return False
         cx, cy, rx_pt, ty = pts[:4]
         obj.points = r2([2 * cx - rx_pt, ty, rx_pt, 2 * cy - ty])
     elif kind == "mask":
         if len(pts) < 5:
-            return None
+            return False
         obj.mask_points = pts
-    elif kind == "skeleton":
-        obj.elements = _skeleton_elements(shape, labels, rounding)
     elif kind == "polygon":
         if len(pts) < 6:
-            return None
+            return False
         obj.points = r2(pts)
     elif kind == "polyline":
         if len(pts) < 4:  # a line needs two points (CVAT cannot compare shorter ones either)
-            return None
+            return False
         obj.points = r2(pts)
     else:
         if len(pts) < 2:
-            return None
+            return False
         obj.points = r2(pts)
-    return obj
+    return True
+
+
+def _same(values: list[float]) -> list[float]:
+    return values
 
 
 def _skeleton_elements(shape: Shape, labels: LabelIndex, rounding: bool = True) -> list[tuple[int, float, float, int]]:

@@ -103,8 +103,12 @@ class _Worker:
     """One worker process: a feeder thread writes its tasks (so a full pipe never blocks the reader)."""
 
     def __init__(self, init: tuple) -> None:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-        command = [sys.executable, WORKER_FLAG] if getattr(sys, "frozen", False) else [sys.executable, "-m", __name__]
+        # The worker must import the caller's code: its search path ('' = the current folder), and -P so
+        # that ``-m`` does not put the current folder first (a source tree there would shadow the caller's).
+        paths = [p or os.getcwd() for p in sys.path]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(dict.fromkeys(paths)))
+        frozen = getattr(sys, "frozen", False)
+        command = [sys.executable, WORKER_FLAG] if frozen else [sys.executable, "-P", "-m", __name__]
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, env=env)
         self.tasks: queue.Queue = queue.Queue()

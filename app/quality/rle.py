@@ -220,8 +220,9 @@ def from_counts(counts: np.ndarray, height: int, width: int) -> Region:
 
 
 def from_polygons(polygons: Sequence[Sequence[float]], height: int, width: int) -> Region:
-    """Rasterize polygons (flat ``[x0, y0, ...]`` lists, >= 3 points each) with pycocotools, united."""
-    polys = [p if isinstance(p, list) else list(p) for p in polygons if len(p) >= 6]
+    """Rasterize polygons (flat ``[x0, y0, ...]`` lists or float arrays, >= 3 points each) with pycocotools,
+    united."""
+    polys = [p if isinstance(p, (list, np.ndarray)) else list(p) for p in polygons if len(p) >= 6]
     if not polys or height <= 0 or width <= 0:
         return Region(height, width)
     rles = coco_mask.frPyObjects(polys, height, width)
@@ -232,7 +233,8 @@ def from_polygons(polygons: Sequence[Sequence[float]], height: int, width: int) 
 def from_cvat_mask(points: Sequence[float], height: int, width: int) -> Region:
     """A CVAT mask (runs over its inclusive box, then ``x1, y1, x2, y2``), clipped to the frame."""
     left, top, right, bottom = (int(v) for v in points[-4:])
-    crop = decode_runs([int(v) for v in points[:-4]], right - left + 1, bottom - top + 1)
+    runs = np.asarray(points[:-4], dtype=float).astype(np.int64)  # int() of each value, in one call
+    crop = decode_runs(runs, right - left + 1, bottom - top + 1)
     y0, x0 = max(top, 0), max(left, 0)
     y1, x1 = min(bottom + 1, height), min(right + 1, width)
     if y1 <= y0 or x1 <= x0:

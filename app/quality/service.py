@@ -42,14 +42,42 @@ def job_filter_passes(job: JobInfo, task_name: str, rule: object) -> bool:
     return bool(jsonlogic.evaluate(rule, data))
 
 
-def check_gt_ready(gt: JobInfo | None, task_id: int, require_accepted: bool) -> JobInfo:
+GT_RULE = ("Quality reports count a task's Ground Truth job only once it is accepted and completed "
+           "(CVAT's rule), unless unfinished Ground Truth is allowed ('Allow unfinished Ground Truth' in the "
+           "Quality menu or the quality panel; --any-gt on the command line).")
+
+
+def gt_is_finished(gt: JobInfo) -> bool:
+    """CVAT's rule: the GT job is at the acceptance stage and in the completed state."""
+    return gt.stage is JobStage.ACCEPTANCE and gt.state is JobState.COMPLETED
+
+
+def gt_problem(gt: JobInfo | None, task_id: int, require_accepted: bool) -> str | None:
+    """Why the task's GT job cannot be used under the rule (None when it can)."""
     if gt is None:
-        raise QualityError(f"task {task_id} has no Ground Truth job")
-    if require_accepted and not (gt.stage is JobStage.ACCEPTANCE and gt.state is JobState.COMPLETED):
-        raise QualityError(
-            f"quality reports require the Ground Truth job {gt.id} of task {task_id} at the acceptance stage "
-            f"and in the completed state (it is {gt.stage.value}/{gt.state.value})")
-    return gt
+        return f"task {task_id} has no Ground Truth job"
+    if require_accepted and not gt_is_finished(gt):
+        return (f"the Ground Truth job {gt.id} of task {task_id} is {gt.stage.value}/{gt.state.value}, "
+                f"not acceptance/completed")
+    return None
+
+
+def check_gt_ready(gt: JobInfo | None, task_id: int, require_accepted: bool) -> JobInfo:
+    problem = gt_problem(gt, task_id, require_accepted)
+    if problem is not None:
+        hint = f". {GT_RULE}" if gt is not None else ""
+        raise QualityError(problem + hint)
+    return gt  # type: ignore[return-value]
+
+
+def skipped_tasks(project, *, require_accepted_gt: bool = True) -> dict[int, str]:
+    """Tasks a project report leaves out as not configured, with the reason for each."""
+    out = {}
+    for task in project.tasks():
+        problem = gt_problem(gt_job(project, task.id), task.id, require_accepted_gt)
+        if problem is not None:
+            out[task.id] = problem
+    return out
 
 
 def compute_task(project, task_id: int, *, require_accepted_gt: bool = True, progress: ProgressFn | None = None,

@@ -1,10 +1,11 @@
 """Stream a CVAT for images 1.1 export image by image, for ``quality compare`` on large jobs.
 
 The ``<meta>`` head is read with the formats reader (labels get the ids :func:`read_cvat_xml` gives
-them). The images are then read twice, both times streaming: the C XML parser (``iterparse``) checks the
-whole file and gives each image's name, id, size and its numbers of shapes and tags; a byte scanner cuts
-the same ``<image>`` elements out of the file so that worker processes parse and convert them (see
-:mod:`app.quality.xml_frames`). Memory holds a few images, not the file.
+them). The images are then read once, streaming: a byte scanner cuts the ``<image>`` elements out of the
+file (only white space may stand between them), the C XML parser reads each start tag (name, id, size)
+and the objects are counted by their tags (objects are numbered by file position); worker processes parse
+and convert the elements (see :mod:`app.quality.xml_frames`), check the counts and the XML, and raise
+:class:`FastPathUnsupported` where either is off. Memory holds a few images, not the file.
 
 Anything this lean path does not handle the way :func:`app.formats.cvat_xml_read.read_cvat_xml` does —
 tracks or top-level tags (video layout), comments, CDATA, a non-UTF-8 encoding, duplicate image names or
@@ -99,7 +100,21 @@ def read_head(path: Path) -> tuple[list[Label], dict]:
     return LabelRegistry(labels).labels, meta
 
 
-def _image_info(el: ET.Element, index: int, path: Path) -> tuple[str, int, int, int, int, int]:
+_GAP = re.compile(rb"\s*")
+_TAIL = re.compile(rb"\s*</annotations>\s*")
+# Children of an image that are objects (``points`` also inside skeletons, where they are keypoints).
+_CHILD = re.compile(rb"<(/?)(box|polygon|polyline|points|ellipse|cuboid|mask|skeleton|tag)[\s/>]")
+
+
+def _image_info(data: bytes, start_end: int, index: int, path: Path) -> tuple[str, int, int, int, int, int]:
+    """Name, id, width, height and the numbers of shapes and tags of one ``<image>`` element's bytes
+    (``start_end``: the offset of the ``>`` closing its start tag). The start tag is parsed by the C
+    parser; the objects are counted by their tags (the worker's parse checks the counts)."""
+    tag = data[: start_end + 1]
+    try:
+        el = ET.fromstring(tag if tag.endswith(b"/>") else tag[:-1] + b"/>")
+    except ET.ParseError as exc:
+        raise FastPathUnsupported(f"malformed image element: {exc}") from exc
     attrib = el.attrib
     name = attrib.get("name")
     at = ElementAttrs(attrib)
@@ -111,42 +126,30 @@ def _image_info(el: ET.Element, index: int, path: Path) -> tuple[str, int, int, 
     if not name or width <= 0 or height <= 0:
         raise FastPathUnsupported("an image without a name or a positive size")
     tags = shapes = 0
-    for child in el:
-        if child.tag == "tag":
+    in_skeleton = False
+    for found in _CHILD.finditer(data, start_end):
+        closing, kind = found.group(1), found.group(2)
+        if kind == b"skeleton":
+            if closing:
+                in_skeleton = False
+                continue
+            shapes += 1
+            close = data.find(b">", found.end() - 1)
+            in_skeleton = close > 0 and data[close - 1 : close] != b"/"
+        elif closing:
+            continue
+        elif kind == b"tag":
             tags += 1
-        elif child.tag in xs.SHAPE_TAGS:
+        elif not (in_skeleton and kind == b"points"):
             shapes += 1
     return name, number, width, height, shapes, tags
 
 
-def _infos(path: Path) -> Iterator[tuple[str, int, int, int, int, int]]:
-    """Per image (in file order): name, id, width, height, shape count, tag count."""
-    depth = 0
-    root = None
-    index = 0
-    try:
-        for event, el in ET.iterparse(path, events=("start", "end")):
-            if event == "start":
-                depth += 1
-                if root is None:
-                    root = el
-                continue
-            depth -= 1
-            if depth != 1:
-                continue
-            if el.tag in ("track", "tag"):
-                raise FastPathUnsupported(f"top-level <{el.tag}> (video layout)")
-            if el.tag == "image":
-                yield _image_info(el, index, path)
-                index += 1
-            root.clear()  # type: ignore[union-attr]
-    except ET.ParseError as exc:
-        raise FastPathUnsupported(f"malformed XML: {exc}") from exc
-
-
-def _chunks(path: Path) -> Iterator[bytes]:
-    """The bytes of every top-level ``<image>`` element, in file order."""
+def _chunks(path: Path) -> Iterator[tuple[bytes, int]]:
+    """The bytes of every top-level ``<image>`` element in file order, with the offset of the end of its
+    start tag. Between images only white space may stand, after them only ``</annotations>``."""
     buffer = b""
+    first = True
     with open(path, "rb") as stream:
         eof = False
         while not eof:
@@ -161,6 +164,8 @@ def _chunks(path: Path) -> Iterator[bytes]:
                 if not found:
                     break
                 start = found.start()
+                if not first and _GAP.fullmatch(buffer, pos, start) is None:
+                    raise FastPathUnsupported("elements other than images after the first image")
                 tag_end = buffer.find(b">", start)
                 if tag_end < 0:
                     break
@@ -171,11 +176,14 @@ def _chunks(path: Path) -> Iterator[bytes]:
                     if close < 0:
                         break
                     end = close + len(b"</image>")
-                yield buffer[start:end]
+                first = False
+                yield buffer[start:end], tag_end - start
                 pos = end
             buffer = buffer[pos:] if pos else buffer
-            if eof and _IMAGE_START.search(buffer):
-                raise FastPathUnsupported("an <image> element is not closed")
+    if first:
+        raise FastPathUnsupported("no <image> element")
+    if _TAIL.fullmatch(buffer) is None:
+        raise FastPathUnsupported("an <image> element is not closed, or other elements follow the images")
 
 
 def iter_images(path: Path) -> Iterator[ImageChunk]:
@@ -183,11 +191,8 @@ def iter_images(path: Path) -> Iterator[ImageChunk]:
     names: set[str] = set()
     numbers: set[int] = set()
     shapes_before = tags_before = 0
-    chunks = _chunks(plain_file(path))
-    for name, number, width, height, shape_count, tag_count in _infos(path):
-        data = next(chunks, None)
-        if data is None:
-            raise FastPathUnsupported("the image scanner lost its place")
+    for index, (data, start_end) in enumerate(_chunks(plain_file(path))):
+        name, number, width, height, shape_count, tag_count = _image_info(data, start_end, index, path)
         if name in names or number in numbers:
             raise FastPathUnsupported("duplicate image names or ids")
         names.add(name)
@@ -195,5 +200,3 @@ def iter_images(path: Path) -> Iterator[ImageChunk]:
         yield ImageChunk(name, number, width, height, shapes_before, tags_before, shape_count, tag_count, data)
         shapes_before += shape_count
         tags_before += tag_count
-    if next(chunks, None) is not None:
-        raise FastPathUnsupported("the image scanner found more images than the parser")

@@ -2,6 +2,7 @@
 and the store API."""
 
 from app.storage.errors import (
+    ConnectionLostError,
     EmptyDatabaseError,
     JobLeasedError,
     LeaseLostError,
@@ -13,6 +14,6 @@ from app.storage.errors import (
 from app.storage.store import Project
 
 __all__ = [
-    "EmptyDatabaseError", "JobLeasedError", "LeaseLostError", "Project", "ProjectError", "ProjectLockedError",
-    "ProjectReadOnlyError", "StaleJobError",
+    "ConnectionLostError", "EmptyDatabaseError", "JobLeasedError", "LeaseLostError", "Project", "ProjectError",
+    "ProjectLockedError", "ProjectReadOnlyError", "StaleJobError",
 ]

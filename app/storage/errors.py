@@ -36,3 +36,10 @@ class LeaseLostError(ProjectError):
 
 class EmptyDatabaseError(ProjectError):
     """A PostgreSQL database with no tables: a team project can be created in it."""
+
+
+class ConnectionLostError(ProjectError):
+    """The connection to a team project's server broke (server down, network gone, session killed).
+
+    The transaction in flight was rolled back by the server: nothing of it was written. The handle
+    reconnects at its next use."""

@@ -61,3 +61,25 @@ def database_state(tables: list[str]) -> str:
     if {"alembic_version", "project"} <= set(tables):
         return "project"
     return "foreign"
+
+
+# SQLSTATE classes of a broken session: 08 connection exception, 57P01-57P03 server shut down / restarting.
+_LOST_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` (SQLAlchemy's or psycopg's) says the server connection broke, as opposed to a
+    refusal of the statement itself (a constraint, a privilege, a serialisation failure)."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    orig = getattr(exc, "orig", None) or exc
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency; without it there is no PostgreSQL
+        return False
+    if not isinstance(orig, psycopg.OperationalError):
+        return False
+    state = getattr(orig, "sqlstate", None)
+    if state is None:
+        return True  # "the connection is closed", "server closed the connection unexpectedly", ...
+    return state.startswith(_LOST_STATES)

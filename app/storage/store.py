@@ -35,9 +35,11 @@ from app.storage.database import (
     make_engine,
     upgrade,
 )
-from app.storage.errors import ProjectError, ProjectReadOnlyError
+from app.storage.errors import ConnectionLostError, ProjectError, ProjectReadOnlyError
+from app.storage.live import REMOTE, ChangeWatcher, RemoteChange, notify_statement
 from app.storage.location import Location, parse_location
 from app.storage.locking import ProjectLock
+from app.storage.pg_connect import describe_connect_error, is_connection_lost
 from app.storage.project_checks import check_schema, discard, ensure_empty_database
 from app.storage.store_annotations import AnnotationsMixin
 from app.storage.store_labels import LabelsMixin
@@ -48,13 +50,14 @@ from app.storage.timeutil import now_iso
 
 PROJECT_SUFFIX = ".fmproj"
 
-__all__ = ["PROJECT_SUFFIX", "Project", "StoreChange", "now_iso", "segment_ranges"]
+__all__ = ["PROJECT_SUFFIX", "REMOTE", "Project", "StoreChange", "now_iso", "segment_ranges"]
 
 
 @dataclass(frozen=True)
 class StoreChange:
     """One committed change. ``kind``: annotations, labels, jobs, tasks, settings; ``job_id`` when it
-    concerns one job; ``origin``: the opaque token the writer passed (e.g. an undo stack), None = unknown."""
+    concerns one job; ``origin``: the opaque token the writer passed (e.g. an undo stack), None = unknown,
+    :data:`~app.storage.live.REMOTE` = another client (another process or workstation; see :meth:`Project.watch`)."""
 
     kind: str
     job_id: int | None = None
@@ -85,6 +88,12 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
       through :attr:`dispatcher` (the Qt layer sets one that posts to the GUI thread), so an
       :meth:`open_writer` handle's commits reach the GUI's listeners on the GUI thread.
     - Write inside :meth:`writes_as` ``(origin)`` so listeners can tell your own edits from others'.
+    - :meth:`watch` makes other clients' commits (another process, another workstation) reach
+      :attr:`changed` too, with origin :data:`REMOTE`, on the owner's thread (it needs a dispatcher).
+
+    A team project's connection can break (server restarted, network gone): the write in flight is
+    rolled back by the server and refused with :class:`ConnectionLostError`; the handle reconnects at
+    its next write.
     """
 
     def __init__(self, location: Location, *, read_only: bool) -> None:
@@ -102,6 +111,9 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
         self._origin: object = None
         self._parent: Project | None = None
         self._job_versions: dict[int, int] = {}  # job id -> version this handle last saw (track_job)
+        self._job_written: dict[int, int] = {}  # job id -> version this process's last write of it made
+        self._watcher: ChangeWatcher | None = None
+        self._lost = False  # the server connection broke: reconnect at the next use
         self._lease_token = new_token()  # this handle's identity in job leases
         self._lease_ttl: dict[int, float] = {}  # leases this handle holds -> their time to live
         # One writer at a time per process: an owner and its open_writer handles share this lock and the
@@ -165,6 +177,16 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
             raise
         return project
 
+    def adopt(self) -> Project:
+        """Make the calling thread this handle's owner. Connecting to a server can take seconds, so the GUI
+        opens a team project on a worker thread and its GUI thread adopts the handle once it is open; the
+        worker must not use it afterwards (its thread rule moves with it). PostgreSQL handles only: an
+        SQLite connection stays on the thread that opened it, and opening a file is quick."""
+        if not self.location.is_postgres or self._parent is not None:
+            raise ProjectError("Only a team project's own handle can move to another thread.")
+        self._owner = threading.get_ident()
+        return self
+
     def open_writer(self) -> Project:
         """A writable handle for a background writer in this process (open it on the writer's thread).
 
@@ -177,11 +199,13 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
         writer._parent = self
         writer._lease_token = self._lease_token  # the same holder of the job leases as its owner
         writer._job_versions = self._job_versions  # and the versions this process last saw
+        writer._job_written = self._job_written
         writer._write_mutex = self._write_mutex
         writer._conn = connect(make_engine(self.location, read_only=False), self.location)
         return writer
 
     def close(self) -> None:
+        self.stop_watching()
         if self._parent is not None:
             self._parent._labels = None  # labels the writer may have added
         if self._conn is not None:
@@ -201,8 +225,37 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
     @property
     def conn(self) -> Connection:
         if self._conn is None:
+            if self._lost:
+                self._reconnect()
+                assert self._conn is not None
+                return self._conn
             raise ProjectError("The project is closed.")
         return self._conn
+
+    def _drop_connection(self) -> None:
+        """The server connection broke: forget it; the next use reconnects (:meth:`_reconnect`)."""
+        conn, self._conn = self._conn, None
+        self._lost = True
+        if conn is not None:
+            engine = conn.engine
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:  # noqa: BLE001, S110 - a dead connection may fail to close; it is gone either way
+                pass
+            engine.dispose()
+
+    def _reconnect(self) -> None:
+        try:
+            self._conn = connect(make_engine(self.location, read_only=self.read_only), self.location)
+        except ProjectError as exc:
+            raise ConnectionLostError(f"{exc} Nothing was written.") from exc
+        self._lost = False
+        self._labels = None
+
+    def _lost_message(self, exc: BaseException) -> str:
+        detail = describe_connect_error(self.location, exc) if self.location.is_postgres else str(exc)
+        return f"The connection to {self.location.display} was lost ({detail}); nothing of this change was written."
 
     # ------------------------------------------------------------ transactions and change events
 
@@ -224,7 +277,7 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
             # Reads autobegin SQLAlchemy's bookkeeping transaction; the driver holds nothing open for them.
             conn.commit()
         self._write_mutex.acquire()
-        versions = dict(self._job_versions)
+        versions = dict(self._job_versions), dict(self._job_written)
         try:
             with conn.begin():
                 begin_write(conn)
@@ -232,6 +285,9 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
         except Exception as exc:
             self._labels = None
             self._restore_versions(versions)
+            if self.location.is_postgres and is_connection_lost(exc):
+                self._drop_connection()
+                raise ConnectionLostError(self._lost_message(exc)) from exc
             # Through SQLAlchemy (DBAPIError.orig) or straight from the driver (the hot paths).
             orig = exc.orig if isinstance(exc, DBAPIError) else exc
             if getattr(orig, "sqlstate", None) in ("42501", "25006"):  # no privilege / read-only transaction
@@ -246,9 +302,10 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
             self._tx_depth = 0
             self._write_mutex.release()
 
-    def _restore_versions(self, versions: dict[int, int]) -> None:
-        self._job_versions.clear()  # in place: writer handles share the dict
-        self._job_versions.update(versions)
+    def _restore_versions(self, versions: tuple[dict[int, int], dict[int, int]]) -> None:
+        for shared, saved in zip((self._job_versions, self._job_written), versions, strict=True):
+            shared.clear()  # in place: writer handles share the dicts
+            shared.update(saved)
 
     def on_owner_thread(self, fn: Callable[[], None]) -> None:
         """The dispatcher of this handle's thread (its owner's, for an :meth:`open_writer` handle):
@@ -286,7 +343,64 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
     def _notify(self, kind: str, job_id: int | None = None) -> None:
         if kind == "labels" and self._parent is not None:
             self._parent._labels = None  # the owner's label cache is stale after a writer handle's change
+        if kind != "annotations":  # annotation writes tell the other clients in their own transaction (_touch)
+            self._tell_others(kind, job_id)
         self.changed.emit(StoreChange(kind, job_id, self._origin))
+
+    def _tell_others(self, kind: str, job_id: int | None, revision: int | None = None) -> None:
+        """NOTIFY the other clients of a team project (:mod:`app.storage.live`). Inside a transaction it is
+        delivered at commit and dropped on rollback; outside, it is its own statement, and a failure only
+        costs the others a poll (their watchers resynchronise after a broken connection)."""
+        if not self.location.is_postgres or self._conn is None:
+            return
+        sql, params = notify_statement(kind, job_id, self._lease_token, revision)
+        if self._tx_depth:
+            self._conn.execute(sql, params)
+            return
+        try:
+            self._conn.execute(sql, params)
+        except Exception as exc:  # noqa: BLE001 - the change itself is committed; see the docstring
+            if is_connection_lost(exc):
+                self._drop_connection()
+
+    # ------------------------------------------------------------ other clients' changes (live updates)
+
+    def watch(self, *, poll_s: float | None = None, listen: bool = True) -> ChangeWatcher:
+        """Start telling :attr:`changed` listeners of other clients' commits, with origin :data:`REMOTE`:
+        PostgreSQL LISTEN/NOTIFY (within a second), else polling the jobs' versions every ``poll_s``
+        seconds (SQLite, or when LISTEN is not possible). The watcher thread has its own connection and
+        hands its findings to the owner's thread through :attr:`dispatcher`, which must be set (the GUI
+        sets one with ``workers.gui_owned``)."""
+        if self.dispatcher is None:
+            raise ProjectError("Watching a project needs a dispatcher to the thread that owns the handle.")
+        self.stop_watching()
+        self._watcher = ChangeWatcher(self.location, self._lease_token, self._deliver_remote,
+                                      poll_s=poll_s, listen=listen)
+        self._watcher.start()
+        return self._watcher
+
+    def stop_watching(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def _deliver_remote(self, changes: list[RemoteChange]) -> None:
+        """From the watcher thread: emit the changes on the owner's thread (skipping this process's own
+        writes, which a poll cannot tell from others')."""
+        self.on_owner_thread(lambda: self._emit_remote(changes))
+
+    def _emit_remote(self, changes: list[RemoteChange]) -> None:
+        if self._conn is None and not self._lost:
+            return  # closed meanwhile
+        for change in changes:
+            job_id, revision = change.job_id, change.revision
+            if change.kind == "annotations" and job_id is not None and revision is not None:
+                seen = max(self._job_versions.get(job_id, -1), self._job_written.get(job_id, -1))
+                if revision <= seen:
+                    continue
+            if change.kind == "labels":
+                self._labels = None
+            self.changed.emit(StoreChange(change.kind, job_id, REMOTE))
 
     # ------------------------------------------------------------ project record and settings
 

@@ -16,13 +16,13 @@ from app.storage.timeutil import now_iso
 
 _TOUCH = text(
     "UPDATE job SET revision = revision + 1, updated = :updated, "
-    "state = CASE WHEN state = 'new' THEN 'in progress' ELSE state END WHERE id = :job_id"
+    "state = CASE WHEN state = 'new' THEN 'in progress' ELSE state END WHERE id = :job_id RETURNING revision"
 )
 # The version check: the bump only happens when the job is still at the version this handle last saw.
 _TOUCH_CHECKED = text(
     "UPDATE job SET revision = revision + 1, updated = :updated, "
     "state = CASE WHEN state = 'new' THEN 'in progress' ELSE state END "
-    "WHERE id = :job_id AND revision = :expected"
+    "WHERE id = :job_id AND revision = :expected RETURNING revision"
 )
 
 
@@ -47,12 +47,17 @@ class AnnotationsMixin(StoreBase):
         self._check_lease(conn, job_id)
         expected = self._job_versions.get(job_id)
         if expected is None:
-            conn.execute(_TOUCH, {"updated": now_iso(), "job_id": job_id})
-            return
-        if conn.execute(_TOUCH_CHECKED, {"updated": now_iso(), "job_id": job_id, "expected": expected}).rowcount != 1:
-            current = conn.execute(text("SELECT revision FROM job WHERE id = :id"), {"id": job_id}).scalar()
-            raise StaleJobError(job_id, expected, current)
-        self._job_versions[job_id] = expected + 1
+            revision = conn.execute(_TOUCH, {"updated": now_iso(), "job_id": job_id}).scalar()
+        else:
+            revision = conn.execute(
+                _TOUCH_CHECKED, {"updated": now_iso(), "job_id": job_id, "expected": expected}).scalar()
+            if revision is None:
+                current = conn.execute(text("SELECT revision FROM job WHERE id = :id"), {"id": job_id}).scalar()
+                raise StaleJobError(job_id, expected, current)
+            self._job_versions[job_id] = int(revision)
+        if revision is not None:
+            self._job_written[job_id] = int(revision)  # live updates skip the echo of this process's own writes
+        self._tell_others("annotations", job_id, None if revision is None else int(revision))
 
     def annotations(self, job_id: int) -> Annotations:
         """Every shape, track and tag of a job."""

@@ -16,6 +16,7 @@ class StoreBase:
     if TYPE_CHECKING:
         _labels: LabelSet | None
         _job_versions: dict[int, int]
+        _job_written: dict[int, int]
 
         @property
         def conn(self) -> Connection: ...
@@ -23,6 +24,8 @@ class StoreBase:
         def transaction(self) -> Any: ...
 
         def _notify(self, kind: str, job_id: int | None = None) -> None: ...
+
+        def _tell_others(self, kind: str, job_id: int | None, revision: int | None = None) -> None: ...
 
         def labels(self) -> LabelSet: ...
 

@@ -107,6 +107,7 @@ class LeasesMixin(StoreBase):
             info = self._lease_row(conn, job_id)
         assert info is not None
         self._lease_ttl[job_id] = ttl
+        self._notify("jobs", job_id)  # who is on which job: the other clients' job lists follow
         taken = previous if previous is not None and previous.token != self._lease_token else None
         return Lease(info, taken)
 
@@ -130,6 +131,7 @@ class LeasesMixin(StoreBase):
         with self.transaction() as conn:
             conn.execute(text("DELETE FROM job_lease WHERE job_id = :j AND token = :t"),
                          {"j": job_id, "t": self._lease_token})
+        self._notify("jobs", job_id)
 
     def _check_lease(self, conn: Connection, job_id: int) -> None:
         """Writes of a job leased by someone else are refused (in the write's own transaction)."""

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.widgets.ai import interactors_tab, trackers_tab
+from app.domain.geometry import bbox
+from app.quality.review import gt_refs, gt_shapes
+from app.widgets.ai import concept_tab, interactors_tab, trackers_tab
 from app.widgets.ai.detectors_tab import DetectorsTab
 from app.widgets.ai.panel import AIToolsPanel
 from app.widgets.quality.panel import QualityPanel
@@ -30,6 +32,7 @@ class FeatureHost(Protocol):
     undo_stack: UndoStack
     frame_changed: Any  # Signal(int)
     destroyed: Any  # QObject.destroyed
+    canvas: Any  # app.widgets.canvas.view.CanvasView (set_reference, set_reference_visible)
 
     @property
     def frame(self) -> int: ...
@@ -43,6 +46,7 @@ class AITools:
     detectors: DetectorsTab
     interactors: Any  # interactors_tab.InteractorsTab
     trackers: trackers_tab.TrackersTab
+    concept: concept_tab.ConceptTab
 
 
 def build_ai_tools(window: FeatureHost) -> AITools:
@@ -62,23 +66,33 @@ def build_ai_tools(window: FeatureHost) -> AITools:
     def labels_changed(kind: str, _job_id: int | None) -> None:
         if kind == "labels":  # label edits happen on the GUI thread (labels dialog)
             interactors.set_labels(project.labels())
+            concept.set_labels()
 
     project.add_listener(labels_changed)
     window.destroyed.connect(lambda *_: project.remove_listener(labels_changed))
     trackers = trackers_tab.install(window, panel)
-    return AITools(panel, detectors, interactors, trackers)
+    concept = concept_tab.install(window, panel)
+    return AITools(panel, detectors, interactors, trackers, concept)
 
 
 def build_quality_panel(window: FeatureHost) -> QualityPanel:
-    """The job's quality report; a click on a conflict jumps to its frame and selects its shapes."""
+    """The job's quality report; a click on a conflict jumps to its frame, selects the job's shapes and
+    draws the Ground Truth shapes involved over the frame (toggle: the panel's "Show GT")."""
     panel = QualityPanel(window, writer=window.project)  # type: ignore[arg-type]
 
     def show_conflict(frame: int, annotation_ids: list) -> None:
-        shape_ids = [int(a["obj_id"]) for a in annotation_ids
-                     if isinstance(a, dict) and a.get("type") == "shape" and a.get("job_id") == window.job_id]
+        ids = [a for a in annotation_ids if isinstance(a, dict)]
+        shape_ids = [int(a["obj_id"]) for a in ids if a.get("type") == "shape" and a.get("job_id") == window.job_id]
+        # One frame's GT shapes, read on the GUI thread's handle: a small query per click.
+        reference = gt_shapes(window.project, frame, gt_refs(ids, window.job_id))
+        window.canvas.set_reference(frame, reference)
         window.goto_frame(frame, highlight_ids=shape_ids)
+        if reference and not shape_ids and window.frame == frame:  # a missing shape: show where it should be
+            x1, y1, x2, y2 = bbox(reference[0])
+            window.canvas.center_on_image((x1 + x2) / 2, (y1 + y2) / 2)
 
     panel.conflict_activated.connect(show_conflict)
+    panel.show_gt_toggled.connect(window.canvas.set_reference_visible)
     panel.frame_activated.connect(lambda frame: window.goto_frame(frame))
     panel.set_job(window.project.location, window.job_id)
     return panel

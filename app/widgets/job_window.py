@@ -44,7 +44,7 @@ from app.widgets.job_sidebar import build_sidebar
 from app.widgets.job_toolbar import JobToolBar
 from app.widgets.key_router import KeyRouter
 from app.widgets.shortcuts import SHORTCUTS, ShortcutsDialog, bindings
-from app.widgets.stale_job import install_stale_handler
+from app.widgets.stale_job import install_pending_retry, install_stale_handler, may_close_with_pending
 from app.widgets.tool_memory import remember_tool_options
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ class JobWindow(QMainWindow):
         self.session = EditSession(project, job_id, self.undo_stack)
         self.canvas = CanvasView(self.session, self)
         install_stale_handler(self, self.session)  # a team project's job written elsewhere
+        install_pending_retry(self, self.session)  # an edit kept while the server was away
         self.holds_lease = holds_lease
         if holds_lease:
             install_heartbeat(self, project, job_id)
@@ -322,6 +323,9 @@ class JobWindow(QMainWindow):
             redo.setText(f"Redo {self.undo_stack.redo_text()}".strip())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not may_close_with_pending(self, self.session):
+            event.ignore()
+            return
         if self.canvas.tool is not None:
             self.canvas.tool.deactivate()
         self.session.status_posted.disconnect(self._show_status)

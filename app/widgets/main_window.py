@@ -184,7 +184,6 @@ class MainWindow(QMainWindow):
         """Open a project file, a field package or a team project (a ``postgresql://`` URL or :class:`Location`)."""
         from app.storage.errors import EmptyDatabaseError, ProjectError, ProjectLockedError
         from app.storage.location import parse_location
-        from app.storage.store import Project
         from app.widgets.package_dialogs import unpack_before_open
         from app.widgets.team_project import offer_to_initialise
 
@@ -192,7 +191,9 @@ class MainWindow(QMainWindow):
                 self, Path(path)):
             return False
         try:
-            project = Project.open(path)
+            project = self._open_store(path)
+            if project is None:
+                return False  # cancelled while connecting
         except EmptyDatabaseError as exc:
             created = offer_to_initialise(self, parse_location(path), str(exc))
             if created is None:
@@ -203,7 +204,10 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 return False
             try:
-                project = Project.open(path, read_only=True)
+                opened = self._open_store(path, read_only=True)
+                if opened is None:
+                    return False
+                project = opened
             except ProjectError as exc2:
                 QMessageBox.warning(self, "Open project", str(exc2))
                 return False
@@ -212,6 +216,22 @@ class MainWindow(QMainWindow):
             return False
         self._set_project(project)
         return True
+
+    def _open_store(self, target: str | Path | Location, *, read_only: bool = False) -> Project | None:
+        """Open a project: a file here, a team project on a worker thread (connecting may take seconds;
+        the GUI keeps running and the user can cancel: None)."""
+        from app.storage.errors import ProjectError
+        from app.storage.location import parse_location
+        from app.storage.store import Project
+        from app.widgets.team_project import connect_in_background
+
+        location = parse_location(target)
+        if not location.is_postgres:
+            return Project.open(location, read_only=read_only)
+        result = connect_in_background(self, location, read_only=read_only)
+        if isinstance(result, ProjectError):
+            raise result
+        return result
 
     def open_demo(self) -> None:
         from app.demo import demo_path
@@ -223,6 +243,8 @@ class MainWindow(QMainWindow):
 
         self.close_project()
         self.project = workers.gui_owned(project)  # background writers' changes reach the GUI thread
+        project.watch()  # other clients' changes (a team's workstations, another process) reach it too
+        self.prefs = settings.load()  # keep what other windows saved meanwhile
         self.prefs.add_recent(project.location.display)  # a URL without password: libpq supplies it
         settings.save(self.prefs)
         project.add_listener(self._on_project_changed)

@@ -1,39 +1,57 @@
-"""The main window's Quality menu: settings (project and task), Ground Truth job, consensus merge,
-task and project reports computed in the background, stored, and exportable to CSV."""
+"""The main window's Quality menu: settings (project and task), Ground Truth job (CVAT's frame
+selection methods), consensus merge, task and project reports computed in the background, stored,
+shown in a report dialog (summary table, charts, raw JSON) and exportable to CSV.
+
+Which Ground Truth counts follows one rule, shared with the job window's quality panel: the GT job
+must be accepted and completed (CVAT's rule) unless "Allow unfinished Ground Truth" is on (one
+preference for both, :attr:`app.settings.Preferences.quality_allow_unfinished_gt`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox
 
+from app import settings as preferences
 from app.core.work import CancelToken, Outcome, ProgressFn
+from app.domain.enums import JobType
 from app.quality import gt_frames, honeypots, storage, workflow
 from app.quality.consensus_run import MergeRun, merge_task_job
-from app.quality.csv_export import write_csv
-from app.quality.gt_frames import FrameSelection, FrameSelectionError
-from app.quality.service import compute_project, compute_task
+from app.quality.gt_frames import FrameSelectionError
+from app.quality.service import (
+    GT_RULE,
+    QualityError,
+    check_gt_ready,
+    compute_project,
+    compute_task,
+    skipped_tasks,
+)
 from app.quality.settings import SettingsError, effective_settings, save_settings
 from app.storage.store import Project
 from app.widgets import workers
 from app.widgets.progress_dialog import run_with_progress
+from app.widgets.quality.gt_job_dialog import GroundTruthJobDialog
+from app.widgets.quality.report_dialog import QualityReportDialog
 from app.widgets.quality.settings_dialog import QualitySettingsDialog
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction
     from PySide6.QtWidgets import QMenu
 
-SUMMARY_KEYS = ("total_frames", "validation_frames", "conflict_count", "error_count", "warning_count",
-                "valid_count", "ds_count", "gt_count", "accuracy", "precision", "recall")
 
 
-def summary_text(summary: dict[str, Any]) -> str:
-    lines = []
-    for key in SUMMARY_KEYS:
-        value = summary.get(key)
-        lines.append(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
-    return "\n".join(lines)
+def allow_unfinished_gt() -> bool:
+    """The user's choice on the GT rule (read at each computation: the panel may have changed it)."""
+    return preferences.load().quality_allow_unfinished_gt
+
+
+def gt_rule_note(allow_unfinished: bool) -> str:
+    """One sentence: which Ground Truth this report counted."""
+    if allow_unfinished:
+        return ("Ground Truth: unfinished GT jobs were used too ('Allow unfinished Ground Truth' is on; "
+                "CVAT would count only accepted, completed ones).")
+    return "Ground Truth: only accepted, completed GT jobs were used (CVAT's rule)."
 
 
 class MenuHost(Protocol):
@@ -54,6 +72,7 @@ class QualityMenu:
         self.window = window
         self.host = host
         menu = window.menuBar().addMenu("&Quality")
+        self.menu = menu
         window.menuBar().insertMenu(host.help_menu.menuAction(), menu)
         add = host.add_action
         add(menu, "Project quality settings…", self.project_settings, needs_project=True)
@@ -66,7 +85,16 @@ class QualityMenu:
         menu.addSeparator()
         add(menu, "Task quality report…", self.task_report, needs_project=True)
         add(menu, "Project quality report…", self.project_report, needs_project=True)
+        self.allow_unfinished = menu.addAction("Allow unfinished Ground Truth")
+        self.allow_unfinished.setCheckable(True)
+        self.allow_unfinished.setToolTip(GT_RULE)
+        self.allow_unfinished.setChecked(allow_unfinished_gt())
+        self.allow_unfinished.toggled.connect(
+            lambda on: preferences.update(quality_allow_unfinished_gt=bool(on)))
+        menu.aboutToShow.connect(lambda: self.allow_unfinished.setChecked(allow_unfinished_gt()))
         self.last_reports: list[tuple[str, int, Any]] = []
+        self.last_dialog: QualityReportDialog | None = None
+        self.last_worker: workers.Worker | None = None
         self.last_outcome: Any = None
         self.last_message = ""  # what the last workflow action said
 
@@ -104,17 +132,22 @@ class QualityMenu:
         task_id = self._task()
         if task_id is None:
             return
+        if gt_frames.gt_job(self.project, task_id) is not None:
+            QMessageBox.information(self.window, "Ground Truth job", f"Task {task_id} already has a Ground Truth job.")
+            return
         size = self.project.task(task_id).size
-        count, ok = QInputDialog.getInt(self.window, "Ground Truth job",
-                                        f"Frames to validate (random, uniform; of {size})", max(1, size // 10), 1, size)
-        if not ok:
+        jobs = [j.frame_list() for j in self.project.jobs(task_id) if j.type is JobType.ANNOTATION]
+        dialog = GroundTruthJobDialog(size, jobs, self.window)
+        if not dialog.exec():
             return
         try:
-            job = gt_frames.create_gt_job(self.project, task_id, FrameSelection("random_uniform", frame_count=count))
+            job = gt_frames.create_gt_job(self.project, task_id, dialog.selection())
         except (FrameSelectionError, ValueError) as exc:
             QMessageBox.warning(self.window, "Ground Truth job", str(exc))
             return
-        self.window.statusBar().showMessage(f"Ground Truth job #{job.id} with {len(job.frame_list())} frames", 5000)
+        seed = job.options.get("frame_selection", {}).get("seed")
+        self.last_message = f"Ground Truth job #{job.id} with {len(job.frame_list())} frames (seed {seed})"
+        self.window.statusBar().showMessage(self.last_message, 8000)
 
     def setup_honeypots(self) -> None:
         """A validation pool (the GT job) whose frames are mixed, hidden, into every annotation job."""
@@ -241,21 +274,31 @@ class QualityMenu:
             QMessageBox.warning(self.window, title, message)
 
         def cancelled(_outcome: Outcome[Any]) -> None:
-            self.window.statusBar().showMessage(f"{title}: cancelled, nothing was stored", 8000)
+            self.last_message = f"{title}: cancelled, nothing was stored"
+            self.window.statusBar().showMessage(self.last_message, 8000)
 
-        run_with_progress(self.window, title, work, store, failed, cancelled)
+        self.last_worker = run_with_progress(self.window, title, work, store, failed, cancelled)
 
     def task_report(self) -> None:
         task_id = self._task()
         if task_id is None:
             return
 
+        allow = allow_unfinished_gt()
+        try:  # the rule is checked here too, so its message comes at once and not from a worker
+            check_gt_ready(gt_frames.gt_job(self.project, task_id), task_id, not allow)
+        except QualityError as exc:
+            message = str(exc)
+            QMessageBox.warning(self.window, "Task quality report", message[:1].upper() + message[1:])
+            return
+
         def compute(project: Project, token: CancelToken, progress: ProgressFn) -> Any:
-            return compute_task(project, task_id, require_accepted_gt=False, token=token, progress=progress)
+            return compute_task(project, task_id, require_accepted_gt=not allow, token=token, progress=progress)
 
         def store(result: Any) -> None:
             storage.save_task_result(self.project, task_id, result)
-            self.show_report("task", task_id, result.task, [("job", j, r) for j, r in result.jobs.items()])
+            self.show_report("task", task_id, result.task, [("job", j, r) for j, r in result.jobs.items()],
+                             notes=[gt_rule_note(allow)])
 
         self._run("Task quality report", compute, store)
 
@@ -263,28 +306,34 @@ class QualityMenu:
         if self.project is None:
             return
 
+        allow = allow_unfinished_gt()
+
         def compute(project: Project, token: CancelToken, progress: ProgressFn) -> Any:
-            return compute_project(project, require_accepted_gt=False, token=token, progress=progress)
+            report, tasks = compute_project(project, require_accepted_gt=not allow, token=token, progress=progress)
+            return report, tasks, skipped_tasks(project, require_accepted_gt=not allow)
 
         def store(result: Any) -> None:
-            report, tasks = result
+            report, tasks, skipped = result
             storage.save_project_report(self.project, report, tasks)
-            self.show_report("project", 0, report, [("task", t, r.task) for t, r in tasks.items()])
+            notes = [gt_rule_note(allow)]
+            if skipped:
+                reasons = "; ".join(f"{why}" for why in list(skipped.values())[:5])
+                more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+                notes.append(f"{len(skipped)} task(s) left out: {reasons}{more}.")
+            self.show_report("project", 0, report, [("task", t, r.task) for t, r in tasks.items()], notes=notes)
 
         self._run("Project quality report", compute, store)
 
-    def show_report(self, scope: str, target: int, report: Any, parts: list[tuple[str, int, Any]]) -> None:
+    def show_report(self, scope: str, target: int, report: Any, parts: list[tuple[str, int, Any]],
+                    notes: list[str] | None = None) -> QualityReportDialog:
+        """The report dialog (not modal: the user can keep it open beside the project)."""
         self.last_reports = [(scope, target, report), *parts]
-        box = QMessageBox(self.window)
-        box.setWindowTitle(f"Quality report ({scope})")
-        box.setText(summary_text(report.summary()))
-        export = box.addButton("Export CSV…", QMessageBox.ButtonRole.ActionRole)
-        box.addButton(QMessageBox.StandardButton.Close)
-        box.exec()
-        if box.clickedButton() is export:
-            path, _ = QFileDialog.getSaveFileName(self.window, "Export report", f"quality-{scope}.csv", "CSV (*.csv)")
-            if path:
-                write_csv(path, self.last_reports)
+        history = storage.history(self.project, scope, target) if self.project is not None else []
+        dialog = QualityReportDialog(scope, target, report, parts, history, notes or [], self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self.last_dialog = dialog
+        dialog.show()
+        return dialog
 
 
 def submission_text(job_id: int, outcome: workflow.SubmitOutcome) -> str:

@@ -254,8 +254,10 @@ def test_objects_panel_hide_and_lock_toggles(window: JobWindow) -> None:
     model = window.objects_panel.model
     row = next(i for i, o in enumerate(model.rows) if o.shape.type is ShapeType.RECTANGLE)
     key = model.rows[row].key
-    model.setData(model.index(row, 3), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
-    model.setData(model.index(row, 4), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    from app.widgets.panels.objects import HIDE, LOCK
+
+    model.setData(model.index(row, HIDE), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    model.setData(model.index(row, LOCK), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
     assert window.session.is_hidden(key) and window.session.is_locked(key)
     window.trigger("edit.hide_all")
     assert all(window.session.is_hidden(o.key) for o in window.session.objects())

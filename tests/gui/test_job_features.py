@@ -51,10 +51,10 @@ def window(qtbot, tmp_path: Path) -> JobWindow:
 
 def test_ai_panel_has_the_three_tabs_and_no_torch_loaded(window: JobWindow) -> None:
     titles = [window.ai_dock.widget().tabText(i) for i in range(window.ai_dock.widget().count())]
-    assert titles == ["Detectors", "Interactors", "Trackers"]
+    assert titles == ["Detectors", "Interactors", "Trackers", "SAM 3 concept"]
     if not window.detectors.choices:  # no model in the (test) models folder: the tab says what to do
         assert "No detectors yet" in window.detectors.status.text()
-    assert "ai:sam2" in window.tools and "ai:scissors" in window.tools
+    assert "ai:sam2" in window.tools and "ai:scissors" in window.tools and "ai:sam3-concept" in window.tools
     assert window.detectors.frame == window.frame and window.detectors.job_id == window.job_id
     window.step(1)
     assert window.detectors.frame == window.frame

@@ -1,4 +1,5 @@
-"""The Quality menu: GT job creation, task report computed in the background and stored, CSV export."""
+"""The Quality menu: GT job creation (CVAT's frame selection dialog), the GT rule shared with the
+side panel, task and project reports computed in the background, stored, shown and exported."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app.domain.project import FrameInfo
 from app.quality import storage
 from app.storage import Project
 from app.widgets.main_window import MainWindow
+from app.widgets.quality.gt_job_dialog import GroundTruthJobDialog
 
 pytestmark = pytest.mark.gui
 
@@ -27,35 +29,174 @@ def with_gt_job(qtbot, tmp_path: Path, monkeypatch) -> tuple[MainWindow, Project
     task = project.create_task("t", [FrameInfo(i, f"{i}.jpg", 100, 100) for i in range(4)])
     window._set_project(project)
     window.tree.setCurrentItem(window.tree.topLevelItem(0))
-    monkeypatch.setattr(QInputDialog, "getInt", lambda *a, **k: (4, True))
+    def choose_all(dialog: GroundTruthJobDialog) -> int:  # random_uniform, count 4 of 4
+        dialog.uniform.count.setValue(4)
+        return 1
+
+    monkeypatch.setattr(GroundTruthJobDialog, "exec", choose_all)
     window.quality_menu.create_gt_job()
     gt = next(j for j in project.jobs(task.id) if j.type is JobType.GROUND_TRUTH)
     job = next(j for j in project.jobs(task.id) if j.type is JobType.ANNOTATION)
     return window, project, gt, job
 
 
+def table_rows(dialog) -> dict[str, str]:  # noqa: ANN001 - QualityReportDialog
+    t = dialog.table
+    return {t.item(r, 0).text().strip(): t.item(r, 1).text() for r in range(t.rowCount())}
+
+
 def test_gt_job_then_task_report_is_stored_and_exported(qtbot, tmp_path: Path, monkeypatch) -> None:
+    from app.quality import workflow
+
     window, project, gt, job = with_gt_job(qtbot, tmp_path, monkeypatch)
     task = project.task(job.task_id)
     assert gt.frame_list() == [0, 1, 2, 3]
     car = project.labels().by_name("car").id
     project.add_shapes(gt.id, [Shape("rectangle", 1, car, [0, 0, 10, 10]), Shape("rectangle", 2, car, [0, 0, 10, 10])])
     project.add_shapes(job.id, [Shape("rectangle", 1, car, [0, 0, 10, 10])])
-    shown = []
-    monkeypatch.setattr(QMessageBox, "exec", lambda self: shown.append(self.text()))
+    workflow.accept(project, gt.id)
     window.quality_menu.task_report()
-    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
-    assert "gt_count: 2" in shown[0] and "valid_count: 1" in shown[0] and "ds_count: 1" in shown[0]
+    qtbot.waitUntil(lambda: window.quality_menu.last_dialog is not None, timeout=20000)
+    dialog = window.quality_menu.last_dialog
+    rows = table_rows(dialog)
+    assert rows["Ground Truth annotations"] == "2" and rows["Matched annotations"] == "1"
+    assert rows["Job annotations"] == "1" and rows["Accuracy"] == "50.0%" and rows["Missing annotation"] == "1"
+    assert rows["Frames checked"] == "4 of 4 (100.0%)"
+    assert "sums over the jobs" in dialog.note.text() and "accepted, completed" in dialog.note.text()
+    assert dialog.conflicts_chart.bars == [("Missing annotation", 1.0)]
+    assert dialog.parts_chart.bars == [(f"job {job.id}", 0.5)]
+    assert [v for _k, v in dialog.history_chart.points] == [0.5]
+    dialog.show_raw_json()  # one click away
+    assert '"comparison_summary"' in dialog.json_view.toPlainText()
     assert storage.latest(project, "task", task.id) is not None
     assert storage.latest(project, "job", job.id) is not None
     out = tmp_path / "report.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
-    from app.quality.csv_export import write_csv
-
-    write_csv(out, window.quality_menu.last_reports)
+    assert dialog.export_csv() == str(out)
     with out.open() as handle:
         rows = list(csv.DictReader(handle))
-    assert rows, "the CSV has rows"
+    assert {r["row_type"] for r in rows} == {"summary", "label", "conflict"}
+    assert [r["target_id"] for r in rows if r["row_type"] == "summary"] == [str(task.id), str(job.id)]
+    assert dialog.export_conflicts_csv() == str(out)
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["frame"], r["type"], r["job_annotations"]) for r in rows] == [("2", "missing_annotation", "")]
+    assert rows[0]["gt_annotations"].endswith(f"@job{gt.id}")
+    window.close_project()
+
+
+def test_the_gt_rule_is_the_same_in_the_menu_and_the_panel(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """CVAT's rule (accepted and completed GT) in both front ends, said in the message; one shared
+    choice lets unfinished GT count in both."""
+    from app.quality.service import GT_RULE
+    from app.widgets.quality import QualityPanel
+
+    window, project, gt, job = with_gt_job(qtbot, tmp_path, monkeypatch)
+    car = project.labels().by_name("car").id
+    project.add_shapes(gt.id, [Shape("rectangle", 1, car, [0, 0, 10, 10])])
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings.append(text))
+    window.quality_menu.task_report()
+    assert len(warnings) == 1 and GT_RULE in warnings[0] and "annotation/in progress" in warnings[0]
+    assert storage.latest(project, "task", job.task_id) is None
+    panel = QualityPanel()
+    qtbot.addWidget(panel)
+    panel.set_job(project.location, job.id)
+    qtbot.waitUntil(lambda: "No report" in panel.status.text(), timeout=5000)
+    assert not panel.any_gt.isChecked()
+    with qtbot.waitSignal(panel.failed, timeout=10000) as blocker:
+        panel.compute()
+    assert GT_RULE in blocker.args[0]
+    # The user allows unfinished GT in the panel: the menu follows the same choice.
+    panel.any_gt.setChecked(True)
+    window.quality_menu.menu.aboutToShow.emit()
+    assert window.quality_menu.allow_unfinished.isChecked()
+    window.quality_menu.task_report()
+    qtbot.waitUntil(lambda: window.quality_menu.last_dialog is not None, timeout=20000)
+    assert "unfinished GT jobs were used" in window.quality_menu.last_dialog.note.text()
+    with qtbot.waitSignal(panel.report_shown, timeout=10000):
+        panel.compute()
+    assert "Unfinished Ground Truth allowed" in panel.status.text()
+    # ... and back: turning it off in the menu turns it off for the panel too.
+    window.quality_menu.allow_unfinished.setChecked(False)
+    panel.sync_gt_rule()
+    assert not panel.any_gt.isChecked()
+    window.close_project()
+
+
+def test_project_report_says_which_tasks_were_left_out_and_that_counts_are_scaled(
+        qtbot, tmp_path: Path, monkeypatch) -> None:
+    from app.quality import workflow
+
+    window, project, gt, job = with_gt_job(qtbot, tmp_path, monkeypatch)
+    project.update_job(gt.id, frames=[1])  # one GT frame of four: counts are scaled by 4
+    car = project.labels().by_name("car").id
+    project.add_shapes(gt.id, [Shape("rectangle", 1, car, [0, 0, 10, 10]), Shape("rectangle", 1, car, [50, 50, 60, 60]),
+                               Shape("rectangle", 1, car, [20, 20, 30, 30])])
+    project.add_shapes(job.id, [Shape("rectangle", 1, car, [0, 0, 10, 10])])
+    workflow.accept(project, gt.id)
+    other = project.create_task("u", [FrameInfo(0, "0.jpg", 100, 100)])
+    window.quality_menu.project_report()
+    qtbot.waitUntil(lambda: window.quality_menu.last_dialog is not None, timeout=20000)
+    dialog = window.quality_menu.last_dialog
+    note = dialog.note.text()
+    assert "extrapolated to whole tasks" in note
+    assert f"task {job.task_id} has 3 Ground Truth annotations on 1 of 4 frames; the project counts them as 12" in note
+    assert f"1 task(s) left out: task {other.id} has no Ground Truth job" in note
+    assert table_rows(dialog)["Ground Truth annotations"] == "12"
+    window.close_project()
+
+
+def test_cancelling_a_task_report_says_cancelled(qtbot, tmp_path: Path, monkeypatch) -> None:
+    import time
+
+    from app.quality import workflow
+    from app.widgets import quality_menu
+
+    window, project, gt, job = with_gt_job(qtbot, tmp_path, monkeypatch)
+    workflow.accept(project, gt.id)
+    started = []
+
+    def slow(_project, _task_id, *, token, **_kw):  # noqa: ANN001, ANN202 - stands in for a long report
+        started.append(True)
+        while True:
+            token.check()
+            time.sleep(0.01)
+
+    monkeypatch.setattr(quality_menu, "compute_task", slow)
+    window.quality_menu.task_report()
+    qtbot.waitUntil(lambda: bool(started), timeout=5000)
+    window.quality_menu.last_worker.cancel()
+    qtbot.waitUntil(lambda: "cancelled" in window.quality_menu.last_message, timeout=5000)
+    assert window.quality_menu.last_message == "Task quality report: cancelled, nothing was stored"
+    assert window.statusBar().currentMessage() == window.quality_menu.last_message
+    assert window.quality_menu.last_dialog is None and storage.latest(project, "task", job.task_id) is None
+    window.close_project()
+
+
+def test_gt_job_dialog_methods_from_the_menu(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """The dialog's manual list (with a range) and seed reach the GT job the menu creates."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    project = Project.create(tmp_path / "g.fmproj", labels=[Label("car")])
+    task = project.create_task("t", [FrameInfo(i, f"{i}.jpg", 100, 100) for i in range(12)], segment_size=6)
+    window._set_project(project)
+    window.tree.setCurrentItem(window.tree.topLevelItem(0))
+
+    def per_job(dialog: GroundTruthJobDialog) -> int:
+        dialog.set_method("random_per_job")
+        dialog.per_job.count.setValue(2)
+        dialog.random_seed.setChecked(False)
+        dialog.seed.setValue(11)
+        return 1
+
+    monkeypatch.setattr(GroundTruthJobDialog, "exec", per_job)
+    window.quality_menu.create_gt_job()
+    gt = next(j for j in project.jobs(task.id) if j.type is JobType.GROUND_TRUTH)
+    frames = gt.frame_list()
+    assert len([f for f in frames if f < 6]) == 2 and len([f for f in frames if f >= 6]) == 2
+    assert gt.options["frame_selection"] == {"method": "random_per_job", "frames_per_job_count": 2, "seed": 11}
+    assert "(seed 11)" in window.quality_menu.last_message
     window.close_project()
 
 

@@ -87,7 +87,10 @@ def test_gui_dispatcher_runs_posted_functions_on_the_gui_thread(qtbot) -> None:
 def test_cancelled_quality_report_is_no_error(qtbot, tmp_path: Path, monkeypatch, scope: str) -> None:
     """Was: the quality service raised its own Cancelled, the worker only knew its own, so a traceback was
     logged and a warning box shown."""
-    window, project, _gt, job = with_gt_job(qtbot, tmp_path, monkeypatch)
+    from app.quality import workflow
+
+    window, project, gt, job = with_gt_job(qtbot, tmp_path, monkeypatch)
+    workflow.accept(project, gt.id)  # the GT rule: reports count only an accepted, completed GT job
     import app.widgets.quality_menu as quality_menu
 
     real = quality_menu.compute_task if scope == "task" else quality_menu.compute_project

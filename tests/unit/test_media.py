@@ -147,3 +147,31 @@ def test_corrupt_image_is_a_media_error_even_with_a_patched_image_open(tmp_path:
         probe_image(bad)
     with pytest.raises(MediaError, match="bad.jpg"):
         load_image(bad)
+
+
+def test_prefetch_of_frames_that_fail_at_once_returns() -> None:
+    """A decode that ends before prefetch adds its done-callback (a missing file) used to deadlock on the
+    cache's lock; prefetch returns, and the failure is the frame's own (raised when it is read)."""
+    import threading
+
+    from app.media.errors import MediaError
+
+    class Missing:
+        def __len__(self) -> int:
+            return 8
+
+        def read(self, index: int):
+            raise MediaError(f"frame {index}: file not found")
+
+    cache = FrameCache(Missing(), workers=1)  # type: ignore[arg-type]
+    done = threading.Event()
+
+    def go() -> None:
+        for _ in range(50):
+            cache.prefetch(range(8))
+        done.set()
+
+    threading.Thread(target=go, daemon=True).start()
+    assert done.wait(30), "prefetch deadlocked"
+    with pytest.raises(MediaError, match="frame 3: file not found"):
+        cache.get(3)

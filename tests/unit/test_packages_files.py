@@ -154,3 +154,19 @@ def test_fieldmark_open_unpacks_a_package_before_the_window_opens(copies, tmp_pa
         assert all(package.resolve_media(f.path).is_file() for f in frames)
     (laptop / "j.fmpkg").write_bytes((laptop / "j.fmpkg").read_bytes()[:5000])
     assert main(["open", str(laptop / "j.fmpkg")]) == 2  # a damaged package: one message, no window
+
+
+def test_a_base_row_of_another_type_is_a_checksum_mismatch(copies) -> None:
+    """Damage that leaves a blob where the base holds text (found by the random-damage test): the
+    checksum does not match, one PackageError, not a TypeError."""
+    import sqlite3
+
+    project, path = copies
+    original = path.read_bytes()
+    try:
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE package_base SET digest = x'00ff' WHERE uid = (SELECT min(uid) FROM package_base)")
+        with pytest.raises(PackageError):
+            prepare_merge(project, path)
+    finally:
+        path.write_bytes(original)

@@ -127,6 +127,27 @@ def test_worker_exceptions_reach_the_caller() -> None:
         list(compare_chunks(QualitySettings(), job_labels(), [[2], [3]], _failing_load, workers=2))
 
 
+def _path_load(chunk, labels, context):  # a Loader that tells which code the worker imported
+    import app
+
+    raise ValueError(app.__file__)
+
+
+def test_workers_import_the_callers_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source tree in the current folder must not shadow the caller's code in the workers (``-m`` puts the
+    current folder first on the path; a decoy ``app`` there once answered for the caller's)."""
+    import app
+
+    decoy = tmp_path / "app"
+    (decoy / "quality").mkdir(parents=True)
+    (decoy / "__init__.py").write_text("raise ImportError('decoy app imported')\n", encoding="utf-8")
+    (decoy / "quality" / "__init__.py").write_text("", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError) as caught:
+        list(compare_chunks(QualitySettings(), job_labels(), [[1]], _path_load, workers=2))
+    assert str(caught.value) == app.__file__
+
+
 def test_streamed_json_equals_the_report_data(files: tuple[Path, Path], tmp_path: Path) -> None:
     report = compare_files(*files, workers=1)
     write_report_json(tmp_path / "out.json", report)

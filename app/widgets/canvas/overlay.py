@@ -115,6 +115,9 @@ def draw_preview(painter: QPainter, preview: Preview, color: QColor, scale: floa
         x1, y1, x2, y2 = preview.box
         painter.setPen(_pen(color, 1.5, Qt.PenStyle.DashLine))
         painter.drawRect(QRectF(QPointF(min(x1, x2), min(y1, y2)), QPointF(max(x1, x2), max(y1, y2))))
+    for (x1, y1, x2, y2), positive in preview.extra.get("exemplars", ()):  # SAM 3 example boxes
+        painter.setPen(_pen(QColor("#24b353" if positive else "#fa3253"), 2.0))
+        painter.drawRect(QRectF(QPointF(x1, y1), QPointF(x2, y2)))
     if len(preview.polyline) >= 4:
         painter.setPen(_pen(color, 1.5))
         xy = np.asarray(preview.polyline).reshape(-1, 2)
@@ -125,3 +128,36 @@ def draw_preview(painter: QPainter, preview: Preview, color: QColor, scale: floa
         painter.setPen(_pen(QColor("black"), 1))
         painter.setBrush(QBrush(colors.get(role, color)))
         painter.drawEllipse(QPointF(x, y), r, r)
+
+
+REFERENCE_COLOR = QColor("#ff2bd6")  # Ground Truth overlay: a colour no label palette default uses
+
+
+def draw_reference(painter: QPainter, shape: Shape, scale: float, edges: list[tuple[int, int]] | None = None,
+                   text: str = "GT") -> None:
+    """A Ground Truth shape over the job's frame (review of a conflict): dashed outline, hatched fill
+    and a ``GT`` tag, so it reads as "should be here" and not as one of the job's objects."""
+    from app.domain.geometry import bbox  # local: only the overlay needs it
+
+    color = REFERENCE_COLOR
+    painter.save()
+    if shape.type is ShapeType.MASK:
+        draw_mask(painter, shape, color, 0.15)
+    if shape.type in (ShapeType.POINTS, ShapeType.SKELETON):
+        _draw_points(painter, shape, color, scale, edges or [])
+    painter.setPen(_pen(color, 2.0, Qt.PenStyle.DashLine))
+    if shape.type in (ShapeType.POLYLINE, ShapeType.CUBOID):
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPolyline(_polygon(outline(shape)))
+    elif shape.type not in (ShapeType.POINTS, ShapeType.SKELETON):
+        painter.setBrush(QBrush(color, Qt.BrushStyle.BDiagPattern))
+        painter.drawPolygon(_polygon(outline(shape)))
+    x1, y1, _x2, _y2 = bbox(shape)
+    painter.translate(x1, y1)
+    painter.scale(1 / max(scale, 1e-6), 1 / max(scale, 1e-6))  # the tag keeps its screen size at every zoom
+    painter.setPen(QPen(QColor("black")))
+    metrics = painter.fontMetrics()
+    box = QRectF(0, -metrics.height() - 2, metrics.horizontalAdvance(text) + 8, metrics.height() + 2)
+    painter.fillRect(box, color)
+    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+    painter.restore()

@@ -37,10 +37,11 @@ from app.tools.base import CursorRole, EventKind, KeyEvent, Modifier, Preview, T
 from app.tools.host import ToolHost
 from app.widgets.canvas.input_map import CURSORS, buttons_of, key_name, modifiers_of
 from app.widgets.canvas.layers import CanvasLayers
-from app.widgets.canvas.overlay import draw_preview, draw_shape
+from app.widgets.canvas.overlay import draw_preview, draw_reference, draw_shape
 from app.widgets.canvas.shape_raster import View
 
 if TYPE_CHECKING:
+    from app.domain.annotations import Shape
     from app.editing.frame_objects import ObjectKey
     from app.editing.session import EditSession
 
@@ -84,6 +85,8 @@ class CanvasView(QGraphicsView):
         self.layers = CanvasLayers(session, lambda: self.preview, on_ready=self.viewport().update,
                                    on_zooming=self._refine_timer.start)
         self._pan_from: QPointF | None = None
+        self.reference: tuple[int, list[Shape]] | None = None  # Ground Truth shapes of a frame (review)
+        self.reference_visible = True
         self._space = False
         self._fitted = True
         session.changed.connect(self._on_session)
@@ -145,6 +148,22 @@ class CanvasView(QGraphicsView):
         self.fill_opacity = max(0.0, min(1.0, value))
         self.layers.opacity = self.fill_opacity
         self.viewport().update()
+
+    def set_reference(self, frame: int | None, shapes: list[Shape] | None = None) -> None:
+        """Draw ``shapes`` (Ground Truth, reviewing a conflict) over ``frame`` whenever it is shown;
+        ``None`` removes the overlay."""
+        self.reference = None if frame is None else (int(frame), list(shapes or []))
+        self.viewport().update()
+
+    def set_reference_visible(self, visible: bool) -> None:
+        self.reference_visible = bool(visible)
+        self.viewport().update()
+
+    def reference_shown(self) -> list[Shape]:
+        """The Ground Truth shapes drawn on the current frame now."""
+        if self.reference is None or not self.reference_visible or self.reference[0] != self.session.frame:
+            return []
+        return self.reference[1]
 
     def refresh(self) -> None:
         """Repaint after view flags (hidden, locked) changed."""
@@ -368,6 +387,8 @@ class CanvasView(QGraphicsView):
             color = QColor(self._colors.get(obj.shape.label_id, "#ffffff"))
             draw_shape(painter, obj.shape, color, scale, opacity=self.fill_opacity, selected=True,
                        edges=self._edges.get(obj.shape.label_id))
+        for shape in self.reference_shown():
+            draw_reference(painter, shape, scale, self._edges.get(shape.label_id))
         preview = self.preview
         if preview is not None:
             label = self.session.current_label_id

@@ -36,8 +36,9 @@ from app.editing.session import EditSession, SessionChange
 if TYPE_CHECKING:
     from app.editing.frame_objects import FrameObject, ObjectKey
 
-COLUMNS = ("Object", "Label", "Type", "Hide", "Lock", "Pin", "Occluded", "Tracking")
-LABEL, HIDE, LOCK, PIN, OCCLUDED, TRACKING = 1, 3, 4, 5, 6, 7
+COLUMNS = ("Object", "Label", "Hide", "Lock", "Pin", "Occl.", "Tracking")  # the type is in the Object column
+HEADER_TIPS = {5: "Occluded"}
+LABEL, HIDE, LOCK, PIN, OCCLUDED, TRACKING = 1, 2, 3, 4, 5, 6
 FLAG_COLUMNS = (HIDE, LOCK, PIN)  # the session's view flags
 ORDERS = {"id": "Order: by id", "z": "Order: top-most first"}
 
@@ -60,7 +61,7 @@ class ObjectsModel(QAbstractTableModel):
         super().__init__()
         self.session = session
         self.rows: list[FrameObject] = []
-        self._text: list[tuple[str, str, str, QColor | None]] = []  # per row, computed once per reload
+        self._text: list[tuple[str, str, QColor | None]] = []  # per row, computed once per reload
         self.label_filter: int | None = None
         self.type_filter: str | None = None
         self.order = "id"  # "id": stable, by id (tracks after shapes of the same id); "z": top-most first
@@ -82,9 +83,8 @@ class ObjectsModel(QAbstractTableModel):
             label = labels.get(obj.shape.label_id)
             kind, oid = obj.key
             extra = "" if not obj.is_track else (" key" if obj.keyframe else " interp.")
-            self._text.append((f"{'T' if kind == 'track' else '#'}{oid}{extra}",
+            self._text.append((f"{'T' if kind == 'track' else '#'}{oid} {obj.shape.type.value}{extra}",
                                label.name if label else str(obj.shape.label_id),
-                               obj.shape.type.value,
                                QColor(label.color or "#ffffff") if label is not None else None))
         self.endResetModel()
 
@@ -97,16 +97,18 @@ class ObjectsModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
+            return HEADER_TIPS.get(section)
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
         row, col = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole and col < 3:
+        if role == Qt.ItemDataRole.DisplayRole and col <= LABEL:
             return self._text[row][col]
         if role == Qt.ItemDataRole.CheckStateRole and col in (*FLAG_COLUMNS, OCCLUDED):
             return Qt.CheckState.Checked if self._flag(row, col) else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DecorationRole and col == LABEL:
-            return self._text[row][3]
+            return self._text[row][2]
         if role == Qt.ItemDataRole.EditRole and col == LABEL:
             return self.rows[row].shape.label_id
         if role == Qt.ItemDataRole.ToolTipRole and col == LABEL:

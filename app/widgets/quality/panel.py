@@ -1,11 +1,16 @@
 """The annotation window's quality side panel: the current job's report against Ground Truth.
 
-Shows the summary (with an out-of-date mark), conflicts grouped by type, a per-label table and a
-per-frame chart (pyqtgraph). "Compute" runs the report in a worker thread (own read-only connection)
-with progress and cancel; the result is stored through ``writer`` (the window's open project) when
-one is given. Activating a conflict emits ``conflict_activated(frame, annotation_ids)`` (ids as dicts:
-obj_id, job_id, type, shape_type) so the window can jump to the frame and highlight the objects;
-clicking the chart emits ``frame_activated(frame)``.
+Shows the summary (with an out-of-date mark), conflicts grouped by type, a per-label table, a
+per-frame chart and charts of the conflicts by type and of the accuracy over the job's report
+history (pyqtgraph). "Compute" runs the report in a worker thread (own read-only connection) with
+progress and cancel; the result is stored through ``writer`` (the window's open project) when one is
+given. Activating a conflict emits ``conflict_activated(frame, annotation_ids)`` (ids as dicts:
+obj_id, job_id, type, shape_type) so the window can jump to the frame, select the job's objects and
+draw the Ground Truth ones; "Show GT" (``show_gt_toggled``) shows or hides that overlay. Clicking the
+frame chart emits ``frame_activated(frame)``. The report exports to CSV (whole, or one row per conflict).
+
+Which Ground Truth counts is the rule of :mod:`app.quality.service` (accepted and completed, as in
+CVAT) unless "Allow unfinished Ground Truth" is on: one preference shared with the project window.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -33,10 +40,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import settings as preferences
 from app.core.work import CancelToken, Progress, ProgressFn
+from app.quality.csv_export import write_conflicts_csv, write_csv
 from app.quality.report import Report
+from app.quality.review import conflicts_by_type
+from app.quality.service import GT_RULE
 from app.storage.location import Location
 from app.widgets import workers
+from app.widgets.quality.charts import BarChart, LineChart, conflict_bars, history_points
 
 SEVERITY_COLOR = {"error": "#c0392b", "warning": "#d68910"}
 MAX_ROWS_PER_TYPE = 500  # keeps filling the tree well under the GUI thread's time budget; CSV has them all
@@ -66,7 +78,7 @@ def _load_latest(path: Location | str | Path, job_id: int) -> dict[str, Any] | N
         if info is None:
             return None
         return {"report": storage.load(project, info.id), "stale": storage.outdated_reason(project, info),
-                "created": info.created}
+                "created": info.created, "history": storage.history(project, "job", job_id)}
 
 
 class QualityPanel(QWidget):
@@ -74,6 +86,7 @@ class QualityPanel(QWidget):
     frame_activated = Signal(int)
     report_shown = Signal()
     failed = Signal(str)
+    show_gt_toggled = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None, *, writer: Any = None) -> None:
         super().__init__(parent)
@@ -82,12 +95,24 @@ class QualityPanel(QWidget):
         self.job_id: int | None = None
         self.report: Report | None = None
         self._worker: workers.Worker | None = None
+        self._allow_unfinished = False
 
         self.compute_button = QPushButton("Compute report")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
-        self.any_gt = QCheckBox("Allow unfinished GT")
-        self.any_gt.setToolTip("CVAT requires the Ground Truth job to be accepted and completed")
+        self.any_gt = QCheckBox("Allow unfinished Ground Truth")
+        self.any_gt.setToolTip(GT_RULE + " The same choice applies to the project window's reports.")
+        self.any_gt.setChecked(preferences.load().quality_allow_unfinished_gt)
+        self.any_gt.toggled.connect(lambda on: preferences.update(quality_allow_unfinished_gt=bool(on)))
+        self.show_gt = QCheckBox("Show GT")
+        self.show_gt.setToolTip("Draw the Ground Truth shapes of the selected conflict over the frame")
+        self.show_gt.setChecked(True)
+        self.show_gt.toggled.connect(self.show_gt_toggled)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_conflicts_button = QPushButton("Conflicts CSV…")
+        self.export_button.setEnabled(False)
+        self.export_conflicts_button.setEnabled(False)
+        self.history: list[Any] = []  # stored reports of the job, newest first
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.status = QLabel("No report yet.")
@@ -103,23 +128,40 @@ class QualityPanel(QWidget):
         self.chart.setLabel("bottom", "frame")
         self.chart.setLabel("left", "conflicts / accuracy")
         self.chart.setMinimumHeight(120)
+        self.type_chart = BarChart("conflicts")
+        self.history_chart = LineChart("accuracy")
+        charts = QWidget()
+        charts_layout = QVBoxLayout(charts)
+        charts_layout.setContentsMargins(0, 0, 0, 0)
+        charts_layout.addWidget(QLabel("Conflicts by type"))
+        charts_layout.addWidget(self.type_chart)
+        charts_layout.addWidget(QLabel("Accuracy over the job's reports"))
+        charts_layout.addWidget(self.history_chart)
         tabs = QTabWidget()
         tabs.addTab(self.conflicts, "Conflicts")
         tabs.addTab(self.labels, "Labels")
         tabs.addTab(self.chart, "Frames")
+        tabs.addTab(charts, "Charts")
         self.tabs = tabs
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.compute_button)
         buttons.addWidget(self.cancel_button)
+        exports = QHBoxLayout()
+        exports.addWidget(self.export_button)
+        exports.addWidget(self.export_conflicts_button)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.any_gt)  # its own line: the panel stays narrow beside the canvas
+        layout.addWidget(self.show_gt)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.summary)
         layout.addWidget(tabs, 1)
+        layout.addLayout(exports)
 
+        self.export_button.clicked.connect(self.export_csv)
+        self.export_conflicts_button.clicked.connect(self.export_conflicts_csv)
         self.compute_button.clicked.connect(self.compute)
         self.cancel_button.clicked.connect(self.cancel)
         self.conflicts.itemActivated.connect(self._conflict_item)
@@ -141,8 +183,10 @@ class QualityPanel(QWidget):
         """Compute the current job's report in a worker thread."""
         if self.path is None or self.job_id is None or self._busy():
             return
+        self.sync_gt_rule()
         path, job, any_gt = self.path, self.job_id, self.any_gt.isChecked()
         self._set_busy(True)
+        self._allow_unfinished = any_gt
         self.status.setText("Computing…")
         self._worker = workers.start(lambda token, progress: _compute(path, job, not any_gt, token, progress),
                                      on_finished=self._if_alive(self._computed), on_failed=self._if_alive(self._failed),
@@ -158,6 +202,18 @@ class QualityPanel(QWidget):
 
         return call
 
+    def sync_gt_rule(self) -> None:
+        """Show the shared choice (the project window may have changed it)."""
+        wanted = preferences.load().quality_allow_unfinished_gt
+        if self.any_gt.isChecked() != wanted:
+            self.any_gt.blockSignals(True)
+            self.any_gt.setChecked(wanted)
+            self.any_gt.blockSignals(False)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.sync_gt_rule()
+        super().showEvent(event)
+
     def cancel(self) -> None:
         if self._worker is not None:
             self._worker.cancel()
@@ -168,6 +224,10 @@ class QualityPanel(QWidget):
         self.conflicts.clear()
         self.labels.setRowCount(0)
         self.chart.clear()
+        self.type_chart.set_bars([])
+        self.history_chart.set_points([])
+        self.export_button.setEnabled(False)
+        self.export_conflicts_button.setEnabled(False)
 
     def show_report(self, report: Report, *, stale: str | None = None, created: str = "") -> None:
         self.report = report
@@ -188,7 +248,40 @@ class QualityPanel(QWidget):
         self._fill_conflicts(report)
         self._fill_labels(report)
         self._fill_chart(report)
+        self.type_chart.set_bars(conflict_bars(conflicts_by_type(report)))
+        self.history_chart.set_points(history_points(self.history))
+        self.export_button.setEnabled(True)
+        self.export_conflicts_button.setEnabled(True)
         self.report_shown.emit()
+
+    # ------------------------------------------------------------------ CSV
+
+    def _csv_path(self, suggested: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, "Export quality report", suggested, "CSV (*.csv)")
+        return path
+
+    def export_csv(self) -> str:
+        """The job's report as CSV (summary, per-label and per-conflict rows); returns the path written."""
+        return self._export(f"quality-job-{self.job_id}.csv",
+                            lambda path, report: write_csv(path, [("job", int(self.job_id or 0), report)]))
+
+    def export_conflicts_csv(self) -> str:
+        """One row per conflict (frame, type, severity, the job's and the GT's annotations)."""
+        return self._export(f"quality-job-{self.job_id}-conflicts.csv", write_conflicts_csv)
+
+    def _export(self, suggested: str, write: Any) -> str:
+        if self.report is None:
+            return ""
+        path = self._csv_path(suggested)
+        if not path:
+            return ""
+        try:
+            write(path, self.report)
+        except OSError as exc:
+            QMessageBox.warning(self, "Export quality report", f"Cannot write {path}: {exc.strerror or exc}")
+            return ""
+        self.status.setText(f"Exported {Path(path).name}.")
+        return path
 
     # ------------------------------------------------------------------ worker callbacks
 
@@ -213,12 +306,18 @@ class QualityPanel(QWidget):
             from app.quality import storage
 
             storage.insert_prepared(self.writer, payload["prepared"])
+            if self.job_id is not None:
+                self.history = storage.history(self.writer, "job", self.job_id)
         self.show_report(payload["report"])
+        self.status.setText("Report computed. " + ("Unfinished Ground Truth allowed (CVAT would not count it)."
+                                                   if self._allow_unfinished else
+                                                   "Ground Truth: accepted and completed (CVAT's rule)."))
 
     def _loaded(self, payload: dict[str, Any] | None) -> None:
         if payload is None:
             self.status.setText("No report yet: press Compute report.")
             return
+        self.history = payload.get("history", [])
         self.show_report(payload["report"], stale=payload["stale"], created=payload["created"])
 
     def _failed(self, message: str, _trace: str = "") -> None:
