@@ -11,9 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DatabaseError
+
 from app.core.work import CancelToken
 from app.media.errors import MediaError
 from app.models.function_call import UserInterrupt
+from app.storage.database import damaged_message
 from app.storage.errors import ProjectError
 from app.storage.store import Project
 
@@ -33,10 +36,14 @@ def open_project(path: str | Path, *, read_only: bool = False) -> Iterator[Proje
         project = Project.open(path, read_only=read_only)
     except ProjectError as exc:
         raise CliError(str(exc)) from exc
+    if project.read_only_reason:
+        print(f"note: {project.location.display} opened read-only: {project.read_only_reason}", file=sys.stderr)
     try:
         yield project
     except (ProjectError, MediaError) as exc:
         raise CliError(str(exc)) from exc
+    except DatabaseError as exc:  # a page damaged past the header: found only when a query reaches it
+        raise CliError(damaged_message(project.location.display, exc)) from exc
     finally:
         project.close()
 

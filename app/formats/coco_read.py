@@ -33,6 +33,7 @@ from app.formats.coco_common import load_json, rle_to_bitmap, value_from_json
 from app.formats.coco_tracks import TrackCollector
 from app.formats.dataset import UNLABELED, Dataset, DatasetFrame, LabelRegistry, Progress
 from app.formats.errors import FormatError
+from app.formats.validate import check_coco_document
 
 _NAME = re.compile(r"^(instances|person_keypoints|labels|captions|image_info|panoptic|stuff)_(.+)\.json$",
                    re.IGNORECASE)
@@ -351,6 +352,7 @@ def read_coco(path: Path, *, create_missing_labels: bool = False, progress: Prog
         doc = load_json(raw, file)
         if not isinstance(doc, dict):
             raise FormatError(file, "", "a COCO file is a JSON object with images, annotations and categories")
+        check_coco_document(doc, file)
         reader.docs.append((file, _subset(file), doc))
     reader.build_labels()
     for done, (file, subset, doc) in enumerate(reader.docs):

@@ -29,6 +29,7 @@ from app.formats import cvat_xml_shapes as xs
 from app.formats.cvat_xml_meta import read_meta
 from app.formats.dataset import UNLABELED, Dataset, DatasetFrame, LabelRegistry, Progress, fresh_label
 from app.formats.errors import FormatError
+from app.formats.validate import frame_range
 from app.formats.xmltree import Node, OnChild, parse_file, parse_stream
 
 
@@ -237,6 +238,7 @@ class _Reader:
             seen = [xs.integer(s, "frame", self.file) for t in tracks for s in t.children if "frame" in s.attrib]
             stop = max(seen, default=start)
         width, height = meta.get("original_size") or self.meta.get("original_size") or (0, 0)
+        frame_range(start, stop, step, width, height, self.file)
         subset = str(meta.get("subset") or "") if task is not None else self.default_subset
         for number in range(start, stop + 1, step):
             self.frame_of[(task, number)] = len(self.frames)
@@ -322,7 +324,7 @@ class _Reader:
 
     def _tag(self, node: Node, frame: int) -> Tag:
         label = self._label(node, LabelType.TAG)
-        return Tag(frame=frame, label_id=label.id, group=xs.integer(node, "group_id", self.file),
+        return Tag(frame=frame, label_id=label.id, group=xs.integer(node, "group_id", self.file, lo=0),
                    source=xs.source(node, "manual", self.warnings), attributes=self._attributes(node, label))
 
     def _shape(self, node: Node, frame: int) -> Shape:
@@ -330,7 +332,8 @@ class _Reader:
         label = self._label(node, LabelType.ANY)
         shape = Shape(type=shape_type, frame=frame, label_id=label.id,
                       occluded=xs.flag(node, "occluded", self.file), z_order=xs.integer(node, "z_order", self.file),
-                      group=xs.integer(node, "group_id", self.file), source=xs.source(node, "manual", self.warnings),
+                      group=xs.integer(node, "group_id", self.file, lo=0),
+                      source=xs.source(node, "manual", self.warnings),
                       attributes=self._attributes(node, label))
         if shape_type is ShapeType.SKELETON:
             shape.elements = [self._element(child, label, frame) for child in node.findall("points")]
@@ -353,7 +356,7 @@ class _Reader:
             self.warnings.append(f"{node.where()}: a track without shapes was skipped")
             return
         label = self._label(node, LabelType.ANY)
-        track = Track(label_id=label.id, frame=0, group=xs.integer(node, "group_id", self.file),
+        track = Track(label_id=label.id, frame=0, group=xs.integer(node, "group_id", self.file, lo=0),
                       source=xs.source(node, "manual", self.warnings))
         skeleton = children[0].tag == "skeleton"
         task = self._task_of(node)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app.domain.enums import ShapeType, Source
 from app.formats.errors import FormatError
+from app.formats.validate import MAX_INT32, MAX_SIDE, coordinates, int_text
 from app.formats.xmltree import Node
 
 SHAPE_TAGS = {
@@ -41,23 +42,15 @@ def number(node: Node, key: str, file: Path) -> float:
         raise FormatError(file, node.where(), f"bad coordinates: {key}={raw!r} is not a number") from None
     if not math.isfinite(value):
         raise FormatError(file, node.where(), f"bad coordinates: {key}={raw!r} is not finite")
-    return value
+    return coordinates([value], file, node.where(), key)[0]
 
 
-def integer(node: Node, key: str, file: Path, default: int = 0) -> int:
+def integer(node: Node, key: str, file: Path, default: int = 0, lo: int = -MAX_INT32 - 1, hi: int = MAX_INT32) -> int:
+    """An integer attribute in [lo, hi] (CVAT's 32-bit integer fields by default)."""
     raw = node.attrib.get(key)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        try:
-            value = float(raw)
-        except ValueError:
-            value = math.nan
-        if value.is_integer():
-            return int(value)
-        raise FormatError(file, node.where(), f"{key}={raw!r} is not an integer") from None
+    return int_text(raw, file, node.where(), key, lo, hi)
 
 
 def flag(node: Node, key: str, file: Path, default: bool = False) -> bool:
@@ -94,8 +87,7 @@ def point_list(node: Node, file: Path, shape_type: ShapeType) -> list[float]:
         raise FormatError(file, node.where(), f"bad coordinates in points={raw[:60]!r}") from None
     if len(values) != 2 * len(pairs):
         raise FormatError(file, node.where(), f"bad coordinates: every point needs x,y in points={raw[:60]!r}")
-    if not all(map(math.isfinite, values)):
-        raise FormatError(file, node.where(), "bad coordinates: points are not finite")
+    coordinates(values, file, node.where(), "points")
     need = MIN_POINTS.get(shape_type, 1)
     if len(pairs) < need:
         raise FormatError(file, node.where(), f"a {shape_type.value} needs at least {need} points, got {len(pairs)}")
@@ -111,7 +103,7 @@ def mask_points(node: Node, file: Path) -> list[float]:
     except ValueError:
         raise FormatError(file, node.where(), "rle must be comma-separated integers") from None
     left, top = integer(node, "left", file), integer(node, "top", file)
-    width, height = integer(node, "width", file, -1), integer(node, "height", file, -1)
+    width, height = integer(node, "width", file, -1, hi=MAX_SIDE), integer(node, "height", file, -1, hi=MAX_SIDE)
     if width <= 0 or height <= 0:
         raise FormatError(file, node.where(), f"mask width/height must be positive, got {width}x{height}")
     if any(r < 0 for r in runs):

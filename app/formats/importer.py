@@ -8,6 +8,7 @@ removed again on error.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,16 +160,36 @@ def import_new_project(project_path: str | Path, dataset: Dataset, source: Path,
     location = parse_location(project_path)
     if location.path is not None and location.path.exists():
         raise ProjectError(f"{location.path} already exists")
-    project = Project.create(location, name or location.stem, [])
+    # A file project is built beside its final name and renamed at the end, so that an import killed
+    # half-way leaves no project behind (at most a hidden ``.<name>.part-<pid>`` file) and a re-run works.
+    building = location if location.path is None else parse_location(
+        location.path.with_name(f".{location.path.name}.part-{os.getpid()}"))
+    if building.path is not None:
+        discard(building)  # a leftover of an earlier run in this process id
+    project = Project.create(building, name or location.stem, [])
     try:
         result = import_into_project(project, dataset, source, new_task=True, create_missing=True,
                                      task_name=task_name)
+        project.close()
+        if building.path is not None:
+            _move_into_place(building.path, location.path)
     except BaseException:
         project.close()
-        discard(location)
+        discard(building)
         raise
-    project.close()
     return result
+
+
+def _move_into_place(built: Path, final: Path | None) -> None:
+    assert final is not None
+    if final.exists():
+        raise ProjectError(f"{final} was created by someone else during the import; the import was not kept")
+    for suffix in ("-wal", "-shm"):  # normally gone after close; kept with the file if a checkpoint left them
+        side = Path(str(built) + suffix)
+        if side.exists():
+            os.replace(side, str(final) + suffix)
+    os.replace(built, final)
+    Path(str(built) + ".lock").unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------- existing project

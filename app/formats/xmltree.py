@@ -74,10 +74,18 @@ def parse_stream(stream: BinaryIO, file: str | Path, on_child: OnChild | None = 
             root.append(node)
         stack.append(node)
 
+    failed: list[BaseException] = []  # what ``on_child`` raised: it propagates as it is, never as bad XML
+
     def end(_tag: str) -> None:
         node = stack.pop()
-        if on_child is not None and len(stack) == 1 and on_child(stack[0], node, parser.CurrentByteIndex):
-            stack[0].children.pop()
+        if on_child is not None and len(stack) == 1:
+            try:
+                drop = on_child(stack[0], node, parser.CurrentByteIndex)
+            except BaseException as exc:
+                failed.append(exc)
+                raise
+            if drop:
+                stack[0].children.pop()
 
     def data(text: str) -> None:
         if stack:
@@ -91,6 +99,10 @@ def parse_stream(stream: BinaryIO, file: str | Path, on_child: OnChild | None = 
     except expat.ExpatError as exc:
         raise FormatError(file, f"line {exc.lineno}, column {exc.offset + 1}",
                           f"malformed XML: {expat.ErrorString(exc.code)}") from exc
+    except (LookupError, ValueError) as exc:  # an XML declaration naming an unknown encoding
+        if failed and exc is failed[0]:
+            raise
+        raise FormatError(file, "line 1", f"malformed XML: {exc}") from None
     if not root:
         raise FormatError(file, "", "the file has no XML root element")
     return root[0]

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from app.formats.errors import FormatError
+from app.formats.validate import path_entry, read_text
 from app.media.images import IMAGE_SUFFIXES
 
 _DARKNET_KEYS = {"classes", "names", "backup", "eval", "results", "map"}  # obj.data keys that are not subsets
@@ -31,7 +32,7 @@ class Layout:
 
 def _load_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(read_text(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -73,15 +74,16 @@ def _images_in(folder: Path) -> list[Path]:
 
 def _subset_images(root: Path, value: Any, file: Path, key: str) -> list[Path]:
     if isinstance(value, list):
-        return [root / clean_entry(str(v)) for v in value]
+        return [root / clean_entry(path_entry(str(v), file, f"{key}[{i}]")) for i, v in enumerate(value)]
     if not isinstance(value, str):
         raise FormatError(file, key, f"subset {key!r} must be a folder, a list file or a list of images")
-    target = root / clean_entry(value)
+    target = root / clean_entry(path_entry(value, file, key))
     if target.suffix == ".txt":
         if not target.is_file():
             raise FormatError(target, "", f"the image list of subset {key!r} does not exist")
-        lines = target.read_text(encoding="utf-8-sig").splitlines()
-        return [root / clean_entry(line) for line in lines if line.strip()]
+        lines = read_text(target).splitlines()
+        return [root / clean_entry(path_entry(line.strip(), target, f"line {n + 1}"))
+                for n, line in enumerate(lines) if line.strip()]
     images = _images_in(target) if target.is_dir() else []
     if images:
         return images
@@ -132,14 +134,14 @@ def find_layout(path: Path) -> Layout:
 
 def _darknet(root: Path, config_file: Path) -> Layout:
     entries = {}
-    for line in config_file.read_text(encoding="utf-8").splitlines():
+    for line in read_text(config_file).splitlines():
         if "=" in line:
             key, value = line.split("=", 1)
             entries[key.strip()] = value.strip()
-    names_file = root / clean_entry(entries.get("names", "obj.names"))
+    names_file = root / clean_entry(path_entry(entries.get("names", "obj.names"), config_file, "names"))
     if not names_file.is_file():
         raise FormatError(config_file, "names", f"the names file {names_file.name} does not exist")
-    names = [n.strip() for n in names_file.read_text(encoding="utf-8").splitlines() if n.strip()]
+    names = [n.strip() for n in read_text(names_file).splitlines() if n.strip()]
     layout = Layout(root=root, kind="darknet", names=names, config=entries, config_file=config_file)
     for key, value in entries.items():  # train, valid, val, test or any other subset Datumaro wrote
         if key not in _DARKNET_KEYS and value:

@@ -19,6 +19,7 @@ from app.domain.labels import Label
 from app.formats.coco_tracks import TrackCollector
 from app.formats.dataset import Dataset, DatasetFrame, LabelRegistry, Progress
 from app.formats.errors import FormatError
+from app.formats.validate import flip_idx, kpt_shape, read_text
 from app.formats.yolo_layout import Layout, find_layout, label_path
 from app.media.errors import MediaError
 from app.media.images import probe_image
@@ -39,7 +40,7 @@ def _frame_name(layout: Layout, subset: str, image: Path) -> str:
 def _rows(file: Path) -> list[tuple[int, list[str]]]:
     if not file.is_file():
         return []
-    lines = file.read_text(encoding="utf-8-sig").splitlines()
+    lines = read_text(file).splitlines()
     return [(n + 1, line.split()) for n, line in enumerate(lines) if line.strip()]
 
 
@@ -54,10 +55,8 @@ class _YoloReader:
         self.files: list[str | None] = []
         self.ann = Annotations()
         self.tracks = TrackCollector()
-        kpt = layout.config.get("kpt_shape")
-        self.kpt = (int(kpt[0]), int(kpt[1])) if isinstance(kpt, list) and len(kpt) == 2 else None
-        if self.kpt and self.kpt[1] not in (2, 3):
-            raise FormatError(layout.config_file or layout.root, "kpt_shape", "kpt_shape must be [K, 2] or [K, 3]")
+        self.kpt = kpt_shape(layout.config.get("kpt_shape"), layout.config_file or layout.root)
+        self.flip_idx = flip_idx(layout.config.get("flip_idx"), self.kpt, layout.config_file or layout.root)
         hint = {label.name: label for label in hints}
         self.registry = LabelRegistry([self._label(name, hint.get(name)) for name in layout.names])
 
@@ -210,8 +209,8 @@ def read_yolo(path: Path, *, variant: str = "auto", frame_sizes: dict[str, tuple
     kind = "classify" if layout.kind == "classification" else reader.variant
     meta = {"format": "yolo", "layout": "images", "yolo_kind": layout.kind, "yolo_variant": kind,
             "warnings": reader.warnings, "image_files": reader.files, "subsets": list(layout.subsets)}
-    if "flip_idx" in layout.config:
-        meta["flip_idx"] = list(layout.config["flip_idx"])
+    if reader.flip_idx is not None:
+        meta["flip_idx"] = reader.flip_idx
     if reader.kpt is not None:
         meta["kpt_shape"] = list(reader.kpt)
     return Dataset(labels=reader.registry.labels, frames=reader.frames, annotations=reader.ann, meta=meta)

@@ -66,6 +66,14 @@ class BatchDetector:
 
         return Image.fromarray(rgb)
 
+    def prepare_image(self, rgb: Any) -> Any:
+        """The PIL image ``detect`` (the CVAT protocol) gets for a decoded RGB array, made on the
+        runner's decoding thread. Adapters may attach their own input conversion to it (ready before
+        inference); the image itself is the plain ``Image.fromarray`` of the frame."""
+        from PIL import Image
+
+        return Image.fromarray(rgb)
+
     def detect_batches(self, context: Any, image: Any) -> list[DetectionBatch]:
         raise NotImplementedError
 
@@ -73,27 +81,68 @@ class BatchDetector:
         return to_sdk(self.detect_batches(context, image))
 
 
-def _keypoints(cvataa: Any, batch: DetectionBatch, index: int) -> list[Any]:
-    return [cvataa.keypoint(int(sub), [float(x), float(y)], outside=bool(out))
-            for sub, (x, y), out in zip(batch.sublabels, batch.keypoints[index], batch.outside[index])]
+class _Builders:
+    """cvat-sdk request objects built from values whose types are known (``int`` label ids, ``float``
+    points and scores, the ``ShapeType`` enum itself): cvat-sdk's per-field type check is skipped
+    while building (most of the cost), and ``_check_type`` is restored afterwards, so each object is
+    the one ``cvataa.shape`` / ``keypoint`` / ``tag`` would build, state for state (tested)."""
+
+    def __init__(self) -> None:
+        from cvat_sdk import models
+
+        self.models = models
+        # as the checked constructor converts a "type" string (read-only values, shared by the objects)
+        self.types = {name: models.ShapeType(name, _path_to_item=["type"])
+                      for name in ("rectangle", "polygon", "mask", "skeleton", "points")}
+
+    @staticmethod
+    def _checked(obj: Any) -> Any:
+        obj.__dict__["_check_type"] = True  # as built by cvataa's helpers: later assignments are checked
+        return obj
+
+    def shape(self, label: int, shape_type: str, **kwargs: Any) -> Any:
+        return self._checked(self.models.LabeledShapeRequest(
+            type=self.types[shape_type], label_id=label, frame=0, _check_type=False, **kwargs))
+
+    def keypoint(self, label: int, points: list[float], outside: bool) -> Any:
+        return self._checked(self.models.SubLabeledShapeRequest(
+            type=self.types["points"], label_id=label, frame=0, points=points, outside=outside, _check_type=False))
+
+    def tag(self, label: int) -> Any:
+        return self._checked(self.models.LabeledImageRequest(label_id=label, frame=0, _check_type=False))
+
+
+_builders: _Builders | None = None
+
+
+def _sdk_builders() -> _Builders:
+    global _builders
+    if _builders is None:
+        _builders = _Builders()
+    return _builders
 
 
 def to_sdk(batches: Sequence[DetectionBatch]) -> list[Any]:
-    """The same objects as cvat-sdk ``LabeledShapeRequest`` / ``LabeledImageRequest`` (CVAT protocol)."""
-    import cvat_sdk.auto_annotation as cvataa
-
+    """The same objects as cvat-sdk ``LabeledShapeRequest`` / ``LabeledImageRequest`` (CVAT protocol),
+    equal to what ``cvataa.shape`` / ``skeleton`` / ``keypoint`` / ``tag`` build from these values."""
+    build = _sdk_builders()
     out: list[Any] = []
     for batch in batches:
+        kind = batch.type
         for i, label in enumerate(batch.labels):
-            if batch.type == "tag":
-                out.append(cvataa.tag(int(label)))
+            if kind == "tag":
+                out.append(build.tag(int(label)))
                 continue
-            kwargs: dict[str, Any] = {"score": float(batch.scores[i])}
-            if batch.type == "skeleton":
-                out.append(cvataa.skeleton(int(label), _keypoints(cvataa, batch, i), **kwargs))
+            score = float(batch.scores[i])
+            if kind == "skeleton":
+                elements = [build.keypoint(int(sub), [float(x), float(y)], bool(out_))
+                            for sub, (x, y), out_ in zip(batch.sublabels, batch.keypoints[i], batch.outside[i])]
+                out.append(build.shape(int(label), kind, elements=elements, score=score))
                 continue
-            if batch.rotations is not None:
-                kwargs["rotation"] = float(batch.rotations[i])
             points = [float(v) for v in batch.points[i]]
-            out.append(cvataa.shape(int(label), type=batch.type, points=points, **kwargs))
+            if batch.rotations is not None:
+                out.append(build.shape(int(label), kind, points=points, score=score,
+                                       rotation=float(batch.rotations[i])))
+            else:
+                out.append(build.shape(int(label), kind, points=points, score=score))
     return out

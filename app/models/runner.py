@@ -210,7 +210,9 @@ class FrameAnnotator:
         self.options = options
         mapper = build_mapper(function, task_labels, options)
         fast = options.fast_path and isinstance(function, BatchDetector)
-        self.prepare = function.prepare if fast else _pil
+        # the sdk route's PIL image; a built-in adapter attaches its input conversion on the decoding thread
+        self.prepare = function.prepare if fast else (
+            function.prepare_image if isinstance(function, BatchDetector) else _pil)
         self._detect = function.detect_batches if fast else function.detect
         self._map = mapper.map_batches if fast else mapper.map_frame
 

@@ -103,8 +103,11 @@ class OutputMapper:
     def __init__(self, spec_labels: Sequence[Any], task_labels: LabelSet | Sequence[Label], *,
                  allow_unmatched_labels: bool = False, conv_mask_to_poly: bool = False,
                  mapping: LabelMapping | None = None) -> None:
+        from cvat_sdk import models
+
         self.conv_mask_to_poly = conv_mask_to_poly
         self.allow_unmatched = allow_unmatched_labels
+        self._request_types = (models.LabeledImageRequest, models.LabeledShapeRequest)
         by_name = {label.name: label for label in task_labels}
         self.labels: dict[int, _LabelMap | None] = {}
         for fun_label in spec_labels:
@@ -189,16 +192,15 @@ class OutputMapper:
     # ------------------------------------------------------------------------------- per frame
     def map_frame(self, annotations: Sequence[Any], frame: int) -> tuple[list[Shape], list[Tag]]:
         """Validate one frame's outputs and return task shapes and tags (``source=auto``)."""
-        from cvat_sdk import models
-
+        image_request, shape_request = self._request_types
         shapes: list[Shape] = []
         tags: list[Tag] = []
         for annotation in annotations:
-            if isinstance(annotation, models.LabeledImageRequest):
+            if isinstance(annotation, image_request):
                 tag = self._map_tag(annotation, frame)
                 if tag is not None:
                     tags.append(tag)
-            elif isinstance(annotation, models.LabeledShapeRequest):
+            elif isinstance(annotation, shape_request):
                 shape = self._map_shape(annotation, frame)
                 if shape is not None:
                     shapes.append(shape)
@@ -207,8 +209,7 @@ class OutputMapper:
                            "(expected 'LabeledImageRequest' or 'LabeledShapeRequest')")
         return shapes, tags
 
-    def _common(self, annotation: Any, kind: str) -> _LabelMap | None:
-        fields = _fields(annotation)
+    def _common(self, fields: Any, kind: str) -> _LabelMap | None:
         if "id" in fields:
             raise _bad(f"function output {kind} with preset id")
         if "source" in fields:
@@ -220,11 +221,15 @@ class OutputMapper:
         except KeyError:
             raise _bad(f"function output {kind} with unknown label ID ({fields['label_id']})") from None
 
-    def _attributes(self, annotation: Any, mapping: _SubMap) -> dict[int, str]:
+    def _attributes(self, fields: Any, mapping: _SubMap) -> dict[int, str]:
         values = dict(mapping.defaults)
+        raw = fields.get("attributes")
+        if not raw:
+            return values
         seen: set[int] = set()
-        for attribute in _fields(annotation).get("attributes") or []:
-            spec_id, value = _fields(attribute)["spec_id"], _fields(attribute)["value"]
+        for attribute in raw:
+            attribute_fields = _fields(attribute)
+            spec_id, value = attribute_fields["spec_id"], attribute_fields["value"]
             try:
                 attr_map = mapping.attributes[spec_id]
             except KeyError:
@@ -241,19 +246,20 @@ class OutputMapper:
         return values
 
     def _map_tag(self, annotation: Any, frame: int) -> Tag | None:
-        mapping = self._common(annotation, "tag")
+        fields = _fields(annotation)
+        mapping = self._common(fields, "tag")
         if mapping is None:
             return None
         if not _compatible("tag", mapping.expected_type):
             raise _bad(f"function output tag (expected shape of type {mapping.expected_type!r})")
-        return Tag(frame=frame, label_id=mapping.id, group=_fields(annotation).get("group", 0) or 0,
-                   source=Source.AUTO, attributes=self._attributes(annotation, mapping))
+        return Tag(frame=frame, label_id=mapping.id, group=fields.get("group", 0) or 0,
+                   source=Source.AUTO, attributes=self._attributes(fields, mapping))
 
     def _map_shape(self, annotation: Any, frame: int) -> Shape | None:
-        mapping = self._common(annotation, "shape")
+        fields = _fields(annotation)
+        mapping = self._common(fields, "shape")
         if mapping is None:
             return None
-        fields = _fields(annotation)
         shape_type = _value(fields["type"])
         if not _compatible(shape_type, mapping.expected_type):
             raise _bad(f"function output shape of type {shape_type!r} (expected {mapping.expected_type!r})")
@@ -273,7 +279,7 @@ class OutputMapper:
             group=int(fields.get("group", 0) or 0),
             source=Source.AUTO,
             score=float(fields.get("score", 1.0) or 0.0),
-            attributes=self._attributes(annotation, mapping),
+            attributes=self._attributes(fields, mapping),
             elements=elements,
         )
 
@@ -324,7 +330,7 @@ class OutputMapper:
             occluded=bool(fields.get("occluded", False)),
             outside=bool(fields.get("outside", False)),
             source=Source.AUTO,
-            attributes=self._attributes(element, sub_map),
+            attributes=self._attributes(fields, sub_map),
         )
 
     # ------------------------------------------------------------------------------- built-in batches

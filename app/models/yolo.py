@@ -119,10 +119,21 @@ class YoloFunction(BatchDetector):
             return BgrFrame(cv2.cvtColor(array, cv2.COLOR_RGB2BGR))
         return BgrFrame(np.ascontiguousarray(array[:, :, 2::-1]))
 
+    def prepare_image(self, rgb: Any) -> Any:
+        """The CVAT protocol's PIL image of the frame, carrying its BGR copy (made here, on the
+        runner's decoding thread, instead of in :meth:`predict` on the inference thread)."""
+        image = super().prepare_image(rgb)
+        if image.mode == "RGB":
+            image.fieldmark_bgr = self.prepare(rgb)
+        return image
+
     def predict(self, image: Any, conf: float | None = None, retina_masks: bool = False) -> Any:
         """The raw Ultralytics result for one PIL image, RGB array or :class:`BgrFrame`."""
+        ready = getattr(image, "fieldmark_bgr", None)
         if isinstance(image, BgrFrame):
             bgr = image.array
+        elif isinstance(ready, BgrFrame) and image.mode == "RGB" and ready.array.shape[:2] == image.size[::-1]:
+            bgr = ready.array  # converted by prepare_image on the decoding thread
         else:
             if hasattr(image, "mode") and image.mode != "RGB":
                 image = image.convert("RGB")

@@ -107,7 +107,7 @@ def read_manifest(path: Path) -> Manifest:
                 raise PackageError(f"{path} has no package manifest: the export did not finish, or this is not a "
                                    "package.")
             checksum = _checksum(meta["manifest"], _base_rows(db))
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # damaged text decodes badly too
             raise PackageError(f"{path} is not a readable field package ({exc}).") from exc
     finally:
         db.close()

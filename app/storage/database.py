@@ -3,6 +3,7 @@ database (psycopg 3), the schema check and the Alembic migration on open."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -35,20 +36,40 @@ def head_revision() -> str:
 
 
 def is_known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this version's schema revisions: exactly (Alembic's own lookup also
+    accepts a prefix, which would take a newer revision for a known older one)."""
     try:
-        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+        return revision in {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     except CommandError:
         return False
 
 
-def make_engine(target: Path | Location, *, read_only: bool, transactional_ddl: bool = False) -> Engine:
+def make_engine(target: Path | Location, *, read_only: bool, transactional_ddl: bool = False,
+                immutable: bool = False) -> Engine:
+    """``immutable``: a file on a read-only folder or drive (SQLite then needs no -shm/-wal beside it)."""
     location = parse_location(target) if isinstance(target, Path) else target
     if location.is_postgres:
         return pg_engine(location, read_only=read_only)
-    return _sqlite_engine(location.path, read_only=read_only, transactional_ddl=transactional_ddl)  # type: ignore[arg-type]
+    return _sqlite_engine(location.path, read_only=read_only, transactional_ddl=transactional_ddl,  # type: ignore[arg-type]
+                          immutable=immutable)
 
 
-def _sqlite_engine(path: Path, *, read_only: bool, transactional_ddl: bool = False) -> Engine:
+def read_only_reason(path: Path) -> str:
+    """Why the project file at ``path`` can only be opened read-only ("" when it can be written)."""
+    if not os.access(path, os.W_OK):
+        return f"{path.name} is a read-only file"
+    if not os.access(path.parent, os.W_OK):
+        return f"the folder of {path.name} is read-only"
+    return ""
+
+
+def damaged_message(where: str, exc: Exception) -> str:
+    """One message for an SQLite file that cannot be read as a database (truncated, overwritten, garbage)."""
+    detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(getattr(exc, "orig", exc)).strip() else ""
+    return f"{where} is damaged or not a Fieldmark project (SQLite: {detail or type(exc).__name__})."
+
+
+def _sqlite_engine(path: Path, *, read_only: bool, transactional_ddl: bool = False, immutable: bool = False) -> Engine:
     """One connection per project handle; WAL so readers never block and a killed writer loses nothing committed.
 
     The sqlite3 driver's own transaction handling is kept for normal use: SELECTs run outside any
@@ -57,7 +78,7 @@ def _sqlite_engine(path: Path, *, read_only: bool, transactional_ddl: bool = Fal
     emit BEGIN itself so that schema changes are atomic too.
     """
     if read_only:
-        uri = f"file:{path.resolve().as_posix()}?mode=ro"
+        uri = f"file:{path.resolve().as_posix()}?mode=ro" + ("&immutable=1" if immutable else "")
         engine = create_engine(
             "sqlite://",
             creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False),
@@ -152,7 +173,12 @@ def check_is_project(path: Path) -> None:
     """Raise a clear error when ``path`` is not an SQLite file."""
     if not path.exists():
         raise ProjectError(f"No project file at {path}.")
-    with path.open("rb") as handle:
-        header = handle.read(16)
+    if path.is_dir():
+        raise ProjectError(f"{path} is a folder, not a Fieldmark project file.")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as exc:
+        raise ProjectError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
     if header and header != b"SQLite format 3\x00":
         raise ProjectError(f"{path} is not a Fieldmark project (not an SQLite database).")

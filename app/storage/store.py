@@ -31,8 +31,10 @@ from app.storage.database import (
     check_is_project,
     connect,
     current_revision,
+    damaged_message,
     head_revision,
     make_engine,
+    read_only_reason,
     upgrade,
 )
 from app.storage.errors import ConnectionLostError, ProjectError, ProjectReadOnlyError
@@ -119,6 +121,8 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
         # One writer at a time per process: an owner and its open_writer handles share this lock and the
         # job versions, so a background run's batches never make the owner's next edit look stale.
         self._write_mutex = threading.RLock()
+        #: Why a project asked for writing was opened read-only (a read-only file, folder or drive); "" if not.
+        self.read_only_reason = ""
 
     # ------------------------------------------------------------ lifecycle
 
@@ -133,10 +137,16 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
             assert path is not None
             if path.exists():
                 raise ProjectError(f"{path} already exists; open it instead.")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ProjectError(f"Cannot create {path}: {exc.strerror or exc}.") from exc
         project = cls(location, read_only=False)
         if project._lock is not None:
-            project._lock.acquire()
+            try:
+                project._lock.acquire()
+            except OSError as exc:  # a read-only folder or drive: the lock file cannot be made
+                raise ProjectError(f"Cannot create {location.path}: {exc.strerror or exc}.") from exc
         try:
             upgrade(location)
             project._conn = connect(make_engine(location, read_only=False), location)
@@ -158,13 +168,17 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
     def open(cls, target: str | Path | Location, *, read_only: bool = False) -> Project:
         """Open an existing project, migrating an older schema. Raises ProjectLockedError when in use."""
         location = parse_location(target)
+        reason = ""
         if location.path is not None:
             check_is_project(location.path)
+            reason = read_only_reason(location.path) if not read_only else ""
+            read_only = read_only or bool(reason)
         project = cls(location, read_only=read_only)
+        project.read_only_reason = reason
         if project._lock is not None and not read_only:
             project._lock.acquire()
         try:
-            engine = make_engine(location, read_only=read_only)
+            engine = make_engine(location, read_only=read_only, immutable=bool(reason))
             conn = connect(engine, location)
             check_schema(conn, location, read_only=read_only)
             if current_revision(conn) != head_revision():
@@ -172,6 +186,12 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
                 upgrade(location)
                 conn = connect(engine, location)
             project._conn = conn
+            project.settings()  # a damaged file or record fails here, with one message, not on first use
+        except DBAPIError as exc:
+            project.close()
+            if location.is_postgres:
+                raise
+            raise ProjectError(damaged_message(location.display, exc)) from exc
         except BaseException:
             project.close()
             raise
@@ -263,7 +283,8 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
     def transaction(self) -> Iterator[Connection]:
         """One atomic commit for everything inside; nested uses join the outer transaction."""
         if self.read_only:
-            raise ProjectReadOnlyError(f"{self.location.name} is open read-only.")
+            why = f" ({self.read_only_reason}); nothing was saved" if self.read_only_reason else ""
+            raise ProjectReadOnlyError(f"{self.location.name} is open read-only{why}.")
         conn = self.conn
         if self._tx_depth:
             self._tx_depth += 1
@@ -419,7 +440,17 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
             conn.execute(text("UPDATE project SET name = :name"), {"name": name})
 
     def settings(self) -> dict[str, Any]:
-        return json.loads(self._project_row()[2])
+        return self._json_setting(self._project_row()[2], "settings")
+
+    def _json_setting(self, raw: str | None, what: str) -> dict[str, Any]:
+        try:
+            value = json.loads(raw or "{}")
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise ProjectError(f"{self.location.display}: the project's {what} are damaged (not a JSON object); "
+                               "the project cannot be used until they are repaired.")
+        return value
 
     def set_settings(self, values: dict[str, Any]) -> None:
         with self.transaction() as conn:
@@ -430,8 +461,8 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
         if task_id is not None:
             row = self.conn.execute(text("SELECT quality_settings FROM task WHERE id = :id"), {"id": task_id}).first()
             if row and row[0]:
-                return json.loads(row[0])
-        return json.loads(self._project_row()[3])
+                return self._json_setting(row[0], f"quality settings of task {task_id}")
+        return self._json_setting(self._project_row()[3], "quality settings")
 
     def set_quality_settings(self, values: dict[str, Any] | None, task_id: int | None = None) -> None:
         """Store settings for the project, or for a task (``None`` makes the task inherit again)."""

@@ -67,11 +67,14 @@ def build_ai_tools(window: FeatureHost) -> AITools:
         if kind == "labels":  # label edits happen on the GUI thread (labels dialog)
             interactors.set_labels(project.labels())
             concept.set_labels()
+            trackers.refresh_concept_labels()
 
     project.add_listener(labels_changed)
     window.destroyed.connect(lambda *_: project.remove_listener(labels_changed))
     trackers = trackers_tab.install(window, panel)
     concept = concept_tab.install(window, panel)
+    trackers.set_concept_segmenter(concept.segmenter)  # one SAM 3 model for both tabs
+    concept.prompts_changed.connect(trackers.refresh_concept_prompts)
     return AITools(panel, detectors, interactors, trackers, concept)
 
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
@@ -25,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings
-from app.domain.enums import JobStage, JobState
-from app.widgets.project_tree import fill_tree
+from app.widgets import project_open
+from app.widgets.project_tree import fill_tree, job_context_menu
 
 if TYPE_CHECKING:
     from app.storage.location import Location
@@ -139,99 +138,22 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- project lifecycle
 
+    # The open/create flows live in app/widgets/project_open.py; these are the menu slots.
     def new_project(self) -> None:
-        from app.storage.errors import ProjectError
-        from app.storage.store import PROJECT_SUFFIX, Project
-
-        path, _ = QFileDialog.getSaveFileName(self, "New project", "", f"Fieldmark project (*{PROJECT_SUFFIX})")
-        if not path:
-            return
-        path = Path(path)
-        if path.suffix != PROJECT_SUFFIX:
-            path = path.with_suffix(PROJECT_SUFFIX)
-        try:
-            project = Project.create(path, path.stem)
-        except ProjectError as exc:
-            QMessageBox.warning(self, "New project", str(exc))
-            return
-        self._set_project(project)
-        self.edit_labels()
+        project_open.new_project(self)
 
     def open_project_dialog(self) -> None:
-        from app.storage.store import PROJECT_SUFFIX
-
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "",
-                                              f"Fieldmark project or field package (*{PROJECT_SUFFIX} *.fmpkg)")
-        if path:
-            self.open_project(Path(path))
+        project_open.open_project_dialog(self)
 
     def new_team_project(self) -> None:
-        from app.widgets.team_project import create_team_project
-
-        project = create_team_project(self)
-        if project is not None:
-            self._set_project(project)
-            self.edit_labels()
+        project_open.new_team_project(self)
 
     def open_team_project_dialog(self) -> None:
-        from app.widgets.team_project import ask_location
-
-        location = ask_location(self, "Open team project")
-        if location is not None:
-            self.open_project(location)
+        project_open.open_team_project_dialog(self)
 
     def open_project(self, path: str | Path | Location) -> bool:
         """Open a project file, a field package or a team project (a ``postgresql://`` URL or :class:`Location`)."""
-        from app.storage.errors import EmptyDatabaseError, ProjectError, ProjectLockedError
-        from app.storage.location import parse_location
-        from app.widgets.package_dialogs import unpack_before_open
-        from app.widgets.team_project import offer_to_initialise
-
-        if isinstance(path, Path | str) and not str(path).startswith("postgres") and not unpack_before_open(
-                self, Path(path)):
-            return False
-        try:
-            project = self._open_store(path)
-            if project is None:
-                return False  # cancelled while connecting
-        except EmptyDatabaseError as exc:
-            created = offer_to_initialise(self, parse_location(path), str(exc))
-            if created is None:
-                return False
-            project = created
-        except ProjectLockedError as exc:
-            answer = QMessageBox.question(self, "Project in use", f"{exc}\n\nOpen it read-only?")
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
-            try:
-                opened = self._open_store(path, read_only=True)
-                if opened is None:
-                    return False
-                project = opened
-            except ProjectError as exc2:
-                QMessageBox.warning(self, "Open project", str(exc2))
-                return False
-        except ProjectError as exc:
-            QMessageBox.warning(self, "Open project", str(exc))
-            return False
-        self._set_project(project)
-        return True
-
-    def _open_store(self, target: str | Path | Location, *, read_only: bool = False) -> Project | None:
-        """Open a project: a file here, a team project on a worker thread (connecting may take seconds;
-        the GUI keeps running and the user can cancel: None)."""
-        from app.storage.errors import ProjectError
-        from app.storage.location import parse_location
-        from app.storage.store import Project
-        from app.widgets.team_project import connect_in_background
-
-        location = parse_location(target)
-        if not location.is_postgres:
-            return Project.open(location, read_only=read_only)
-        result = connect_in_background(self, location, read_only=read_only)
-        if isinstance(result, ProjectError):
-            raise result
-        return result
+        return project_open.open_project(self, path)
 
     def open_demo(self) -> None:
         from app.demo import demo_path
@@ -340,25 +262,8 @@ class MainWindow(QMainWindow):
 
     def _job_menu(self, pos: object) -> None:
         job_id = self.selected_job_id()
-        if job_id is None or self.project is None or self.project.read_only:
-            return
-        menu = QMenu(self)
-        menu.addAction("Open", lambda: self.open_job(job_id))
-        stage_menu = menu.addMenu("Stage")
-        for stage in JobStage:
-            stage_menu.addAction(stage.value, lambda s=stage: self.project.update_job(job_id, stage=s))
-        state_menu = menu.addMenu("State")
-        for state in JobState:
-            state_menu.addAction(state.value, lambda s=state: self.project.update_job(job_id, state=s))
-        menu.addAction("Assignee…", lambda: self._set_assignee(job_id))
-        menu.addSeparator()
-        self.quality_menu.add_workflow_actions(menu, job_id)
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
-
-    def _set_assignee(self, job_id: int) -> None:
-        name, ok = QInputDialog.getText(self, "Assignee", "Name", text=self.project.job(job_id).assignee)
-        if ok:
-            self.project.update_job(job_id, assignee=name.strip())
+        if job_id is not None and self.project is not None and not self.project.read_only:
+            job_context_menu(self, self.project, job_id, self.tree.viewport().mapToGlobal(pos))
 
     def edit_preferences(self) -> None:
         from app.widgets.preferences_dialog import PreferencesDialog

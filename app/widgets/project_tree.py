@@ -8,12 +8,12 @@ In a team project the user's own jobs come first and a job being edited says by 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QInputDialog, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 
-from app.domain.enums import JobType
+from app.domain.enums import JobStage, JobState, JobType
 
 if TYPE_CHECKING:
     from app.storage.store import Project
@@ -76,3 +76,26 @@ def fill_tree(tree: QTreeWidget, project: Project, columns: int) -> None:
         tree.setCurrentItem(again)
     for column in range(columns):
         tree.resizeColumnToContents(column)
+
+
+def job_context_menu(window: Any, project: Project, job_id: int, at: QPoint) -> None:
+    """A job row's menu: open it, its stage, state and assignee, and the quality workflow actions
+    (``window.quality_menu``)."""
+    menu = QMenu(window)
+    menu.addAction("Open", lambda: window.open_job(job_id))
+    stage_menu = menu.addMenu("Stage")
+    for stage in JobStage:
+        stage_menu.addAction(stage.value, lambda s=stage: project.update_job(job_id, stage=s))
+    state_menu = menu.addMenu("State")
+    for state in JobState:
+        state_menu.addAction(state.value, lambda s=state: project.update_job(job_id, state=s))
+    menu.addAction("Assignee…", lambda: ask_assignee(window, project, job_id))
+    menu.addSeparator()
+    window.quality_menu.add_workflow_actions(menu, job_id)
+    menu.exec(at)
+
+
+def ask_assignee(parent: QWidget, project: Project, job_id: int) -> None:
+    name, ok = QInputDialog.getText(parent, "Assignee", "Name", text=project.job(job_id).assignee)
+    if ok:
+        project.update_job(job_id, assignee=name.strip())

@@ -74,14 +74,14 @@ def test_example_boxes_preview_and_one_undo_step(qtbot, setup) -> None:
     _drag(tool, (2, 2, 16, 20))
     _drag(tool, (20, 2, 30, 12), Button.LEFT, Modifier.SHIFT)  # a wrong hit
     assert [ex.positive for ex in tool.exemplars] == [True, False]
-    qtbot.waitUntil(lambda: not tool.busy, timeout=30000)
+    qtbot.waitUntil(lambda: not tool.busy, timeout=90_000)
     assert tool.found and all(f.type.value == "polygon" for f in tool.found) and tool.last_error == ""
     assert [positive for _box, positive in view.preview.extra["exemplars"]] == [True, False]
     assert len(view.preview.shapes) == len(tool.found) and loads == [1]
     tool.press(ToolEvent(EventKind.PRESS, 25, 7, Button.LEFT, Button.LEFT))  # a click in the negative box
     tool.release(ToolEvent(EventKind.RELEASE, 25, 7, Button.LEFT))
     assert [ex.positive for ex in tool.exemplars] == [True]
-    qtbot.waitUntil(lambda: not tool.busy, timeout=30000)
+    qtbot.waitUntil(lambda: not tool.busy, timeout=90_000)
     count = len(tool.found)
     tab.add_found()
     shapes = project.frame_shapes(session.job_id, session.frame)
@@ -105,7 +105,7 @@ def test_saved_prompts_and_concept_tracking_with_cancel(qtbot, setup) -> None:
     tab.saved_list.setCurrentRow(0)
     tab.use_selected()
     assert tab.text.text() == "car" and tool.text == "car"
-    qtbot.waitUntil(lambda: not tool.busy, timeout=30000)
+    qtbot.waitUntil(lambda: not tool.busy, timeout=90_000)
     assert tool.found and all(f.type.value == "rectangle" for f in tool.found)
 
     tab.to_frame.setValue(3)

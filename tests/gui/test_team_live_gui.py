@@ -75,18 +75,18 @@ def test_a_viewed_job_follows_the_editor_and_the_list_follows_the_leases(main_wi
     try:
         assert main_window.open_project(pg_url)
         editor.acquire_job(1)
-        qtbot.waitUntil(lambda: "being edited by" in _assignee(main_window, 1), timeout=10_000)
+        qtbot.waitUntil(lambda: "being edited by" in _assignee(main_window, 1), timeout=30_000)
         monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
         viewer = main_window.open_job(1)
         assert viewer is not None and not viewer.holds_lease
         assert len(viewer.session.objects()) == 0
         editor.add_shapes(1, [box(1)])
-        qtbot.waitUntil(lambda: len(viewer.session.objects()) == 1, timeout=10_000)
+        qtbot.waitUntil(lambda: len(viewer.session.objects()) == 1, timeout=30_000)
         editor.add_shapes(1, [box(5)])
-        qtbot.waitUntil(lambda: len(viewer.session.objects()) == 2, timeout=10_000)
+        qtbot.waitUntil(lambda: len(viewer.session.objects()) == 2, timeout=30_000)
         viewer.close()
         editor.release_job(1)
-        qtbot.waitUntil(lambda: "being edited by" not in _assignee(main_window, 1), timeout=10_000)
+        qtbot.waitUntil(lambda: "being edited by" not in _assignee(main_window, 1), timeout=30_000)
     finally:
         editor.close()
 
@@ -114,10 +114,10 @@ def test_an_edit_while_the_server_is_away_is_kept_and_saved(main_window: MainWin
                                  f"WHERE datname = '{dbname}' AND pid <> pg_backend_pid()")
         window.session.push(add_shapes(window.project, 1, [box(2)]))
         assert window.session.pending is not None
-        qtbot.waitUntil(lambda: "waits for the server" in window.statusBar().currentMessage(), timeout=5000)
+        qtbot.waitUntil(lambda: "waits for the server" in window.statusBar().currentMessage(), timeout=15_000)
     finally:
         pg_cluster.admin_execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS true')
-    qtbot.waitUntil(lambda: window.session.pending is None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.pending is None, timeout=30_000)
     assert len(window.session.objects()) == 1 and window.undo_stack.can_undo()
     with Project.open(pg_url, read_only=True) as other:
         assert len(other.frame_shapes(1, 0)) == 1

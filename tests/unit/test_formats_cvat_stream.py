@@ -115,3 +115,11 @@ def test_new_uids_are_random_version_4() -> None:
     for text in uids[:500]:
         value = uuid.UUID(text)
         assert str(value) == text and value.version == 4 and value.variant == uuid.RFC_4122
+
+
+def test_an_error_of_the_callback_is_not_called_bad_xml() -> None:
+    def on_child(root, node, offset):  # noqa: ANN001, ANN202
+        raise KeyError("a bug in the reader")
+
+    with pytest.raises(KeyError, match="a bug in the reader"):
+        parse_stream(io.BytesIO(b"<a><image/></a>"), "x.xml", on_child)

@@ -153,6 +153,9 @@ def test_yolo_fast_route_matches_sdk_route(yolo_files: dict[str, Path], model: s
     fast = mapper.map_batches(function.detect_batches(context, function.prepare(array)), 3)
     sdk = mapper.map_frame(function.detect(context, image), 3)
     assert fast == sdk and len(fast[0]) + len(fast[1]) > 0
+    prepared = function.prepare_image(array)  # the sdk route's image, BGR attached on the decoding thread
+    assert isinstance(prepared, Image.Image) and np.array_equal(np.asarray(prepared), array)
+    assert mapper.map_frame(function.detect(context, prepared), 3) == sdk
 
 
 def test_missing_or_foreign_checkpoints(tmp_path: Path) -> None:

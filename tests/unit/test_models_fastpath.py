@@ -51,6 +51,43 @@ def _batches() -> list[DetectionBatch]:
     ]
 
 
+def _helper_built(batches: list[DetectionBatch]) -> list:
+    """What cvat-sdk's own helpers build from the same columns (the pre-optimisation ``to_sdk``)."""
+    out = []
+    for batch in batches:
+        for i, label in enumerate(batch.labels):
+            if batch.type == "tag":
+                out.append(cvataa.tag(int(label)))
+            elif batch.type == "skeleton":
+                out.append(cvataa.skeleton(int(label), [
+                    cvataa.keypoint(int(s), [float(x), float(y)], outside=bool(o))
+                    for s, (x, y), o in zip(batch.sublabels, batch.keypoints[i], batch.outside[i])],
+                    score=float(batch.scores[i])))
+            else:
+                extra = {"rotation": float(batch.rotations[i])} if batch.rotations is not None else {}
+                out.append(cvataa.shape(int(label), type=batch.type, points=[float(v) for v in batch.points[i]],
+                                        score=float(batch.scores[i]), **extra))
+    return out
+
+
+def _state(obj) -> object:
+    """An SDK object's whole state (field values with their types, flags, nested objects), in order."""
+    if isinstance(obj, list):
+        return [_state(v) for v in obj]
+    if hasattr(obj, "_data_store"):
+        flags = {k: v for k, v in vars(obj).items() if k != "_data_store"}
+        return (type(obj), [(k, type(v), _state(v)) for k, v in obj._data_store.items()], flags)
+    return obj
+
+
+def test_to_sdk_builds_what_cvat_sdk_helpers_build() -> None:
+    built, expected = to_sdk(_batches()), _helper_built(_batches())
+    assert built == expected
+    assert _state(built) == _state(expected)
+    with pytest.raises(TypeError):  # type checks stay on for later assignments, as with the helpers
+        built[0].label_id = "not an id"
+
+
 @pytest.mark.parametrize("mapping", [None, LabelMapping({
     "car": LabelMatch("car"), "person": LabelMatch("person", sublabels={"foot": SublabelMatch("foot"),
                                                                          "head": SublabelMatch("head")}),

@@ -65,6 +65,7 @@ class SharedSegmenter:
 
 class ConceptTab(QWidget):
     tool_requested = Signal(str)
+    prompts_changed = Signal()  # a prompt was saved or deleted (the Trackers tab lists them too)
 
     def __init__(self, project: Any, job_id: int, frames: Any, tool: ConceptTool, *, push: Callable[[Any], None],
                  frame: int = 0, frame_list: list[int] | None = None, segmenter: Any = None,
@@ -191,6 +192,7 @@ class ConceptTab(QWidget):
             return
         self.status.setText(f"Saved prompt {self.name.text().strip()!r}")
         self.refresh_saved()
+        self.prompts_changed.emit()
 
     def selected(self) -> ConceptPrompt | None:
         row = self.saved_list.currentRow()
@@ -220,6 +222,7 @@ class ConceptTab(QWidget):
             return
         delete_prompt(self.project, prompt.name)
         self.refresh_saved()
+        self.prompts_changed.emit()
 
     # ------------------------------------------------------------------ tracking
     def is_running(self) -> bool:

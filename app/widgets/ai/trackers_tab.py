@@ -11,6 +11,11 @@
 - "Track to frame" follows the selected objects (or every object the tracker can follow) from the
   current frame to the target frame, forward or backward, with progress and Cancel. A cancelled run
   keeps the frames already tracked, for every object alike, as one undo step.
+- "SAM 3 concept tracking" follows every instance of a concept (a saved prompt, or a label and its
+  text) from the current frame to the target frame, forward or backward, with the same progress,
+  Cancel and partial result (the frames done become tracks, one undo step). It runs
+  :func:`app.models.sam3.video.track_concept` (per-frame detection + box association, bounded memory)
+  with the SAM 3 model the "SAM 3 concept" tab shares (:meth:`TrackersTab.set_concept_segmenter`).
 
 Integration: :func:`install` puts the tab into a :class:`~app.widgets.job_window.JobWindow` (and into
 an :class:`~app.widgets.ai.panel.AIToolsPanel` when given one).
@@ -29,8 +34,10 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGraphicsItem,
     QGraphicsSimpleTextItem,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
@@ -43,6 +50,10 @@ from PySide6.QtWidgets import (
 from app.core.work import CancelToken, Outcome, Progress, ProgressFn
 from app.editing.session import SessionChange
 from app.models.manager import models_changed
+from app.models.sam3.prompting import CONCEPT_TYPES, ConceptPrompt, concept_label, load_segmenter
+from app.models.sam3.saved import saved_prompts
+from app.models.sam3.tokens import PromptError
+from app.models.sam3.video import ConceptTracking, track_concept, tracks_command
 from app.models.trackers.base import Tracker, TrackerError
 from app.models.trackers.choices import TrackerChoice, builtin_choices, create_tracker, function_choices
 from app.models.trackers.interactive import InteractiveTracking
@@ -52,6 +63,8 @@ from app.models.trackers.runner import TrackingOutcome, run_plan
 from app.tools.host import ToolHost
 from app.tools.tracking import TrackingTool, captions
 from app.widgets import workers
+from app.widgets.ai.concept_tab import SharedSegmenter
+from app.widgets.ai.threshold_field import ThresholdField
 from app.widgets.event_bridge import connect_event
 
 if TYPE_CHECKING:
@@ -62,6 +75,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RESOLUTIONS = [("Model default", 0), ("512 px (faster)", 512), ("256 px (fastest, coarse)", 256)]
 TITLE = "Trackers"
+LABEL_AND_TEXT = "Label and text below"
 
 
 class TrackerCaptions:
@@ -102,6 +116,10 @@ class TrackersTab(QWidget):
         current label). Optional (tests, headless use).
     choices, factory:
         Trackers offered and ``factory(key, image_size) -> Tracker`` (default: :func:`create_tracker`).
+    concept_segmenter:
+        What runs SAM 3 concept prompts (``find(key, rgb, frame, prompt, label_type)``, called on a
+        worker thread): the concept tab's shared model in a job window; default: the imported
+        checkpoint, loaded on first use.
     """
 
     tool_requested = Signal(object)  # the TrackingTool to activate on the canvas
@@ -110,7 +128,8 @@ class TrackersTab(QWidget):
 
     def __init__(self, project: Project, job_id: int, undo_stack: UndoStack, frames: Any, *,
                  canvas: Any = None, frame: int | None = None, choices: list[TrackerChoice] | None = None,
-                 factory: Callable[[str, int | None], Tracker] | None = None, parent: QWidget | None = None) -> None:
+                 factory: Callable[[str, int | None], Tracker] | None = None, concept_segmenter: Any = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.project, self.job_id, self.undo_stack = project, job_id, undo_stack
         self.frames, self.canvas = frames, canvas
@@ -128,6 +147,9 @@ class TrackersTab(QWidget):
         self.captions = TrackerCaptions(canvas, self.session) if canvas is not None else None
         self._pending: list[tuple[int, int]] = []
         self._worker: workers.Worker | None = None
+        self.concept_segmenter = concept_segmenter or SharedSegmenter(lambda: load_segmenter("sam3"))
+        self.concept_prompts: list[ConceptPrompt] = []
+        self.last_outcome: Outcome[Any] | None = None
         self._build()
         if canvas is not None:
             canvas.session.changed.connect(self._on_edit_session)
@@ -172,6 +194,7 @@ class TrackersTab(QWidget):
         self.cancel_button.clicked.connect(self.cancel)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.concept_box = self._build_concept()
 
         form = QFormLayout()
         form.addRow("Tracker", self.tracker_combo)
@@ -190,6 +213,7 @@ class TrackersTab(QWidget):
         layout.addWidget(self.objects_list, 1)
         layout.addWidget(self.convert_check)
         layout.addLayout(target)
+        layout.addWidget(self.concept_box)
         progress = QHBoxLayout()
         progress.addWidget(self.progress, 1)
         progress.addWidget(self.cancel_button)
@@ -197,6 +221,110 @@ class TrackersTab(QWidget):
         layout.addWidget(self.message)
         self.tracker_combo.currentIndexChanged.connect(self._choice_changed)
         self.resolution_combo.currentIndexChanged.connect(self._choice_changed)
+
+    def _build_concept(self) -> QGroupBox:
+        box = QGroupBox("SAM 3 concept tracking")  # short: the AI panel must not widen (tests/gui/test_job_layout.py)
+        box.setToolTip("Every instance of a concept becomes a track, from the current frame to the frame chosen "
+                       "above (a frame before it: backward)")
+        self.concept_combo = QComboBox()
+        self.concept_label = QComboBox()
+        self.concept_text = QLineEdit()
+        self.concept_text.setPlaceholderText("e.g. parked car")
+        self.concept_threshold = ThresholdField()
+        self.concept_threshold.set_value(0.5)
+        self.concept_button = QPushButton("Track concept to frame")
+        self.concept_button.clicked.connect(lambda: self.track_concept_to_frame(self.target_spin.value()))
+        self.concept_combo.currentIndexChanged.connect(self._concept_choice_changed)
+        form = QFormLayout(box)
+        form.addRow("Prompt", self.concept_combo)
+        form.addRow("Label", self.concept_label)
+        form.addRow("Text", self.concept_text)
+        form.addRow("Threshold", self.concept_threshold)
+        form.addRow(self.concept_button)
+        self.refresh_concept_labels()
+        self.refresh_concept_prompts()
+        return box
+
+    # ------------------------------------------------------------------ SAM 3 concept tracking
+    def set_concept_segmenter(self, segmenter: Any) -> None:
+        """Share a model (the concept tab's) so SAM 3 is never in memory twice."""
+        self.concept_segmenter = segmenter
+
+    def refresh_concept_labels(self) -> None:
+        current = self.concept_label.currentText()
+        self.concept_label.clear()
+        for label in self.project.labels():
+            if str(getattr(label.type, "value", label.type)) in CONCEPT_TYPES:
+                self.concept_label.addItem(label.name)
+        self.concept_label.setCurrentIndex(max(0, self.concept_label.findText(current)))
+
+    def refresh_concept_prompts(self) -> None:
+        """Re-read the project's saved prompts (call after one is saved or deleted)."""
+        current = self.concept_combo.currentText()
+        prompts, problems = saved_prompts(self.project)
+        self.concept_prompts = prompts
+        self.concept_combo.blockSignals(True)
+        self.concept_combo.clear()
+        self.concept_combo.addItem(LABEL_AND_TEXT)
+        for prompt in prompts:
+            self.concept_combo.addItem(prompt.name)
+        self.concept_combo.setCurrentIndex(max(0, self.concept_combo.findText(current)))
+        self.concept_combo.blockSignals(False)
+        self._concept_choice_changed()
+        if problems:
+            self.message.setText("; ".join(problems))
+
+    def _concept_choice_changed(self, *_args: object) -> None:
+        manual = self.concept_combo.currentIndex() <= 0
+        for widget in (self.concept_label, self.concept_text, self.concept_threshold):
+            widget.setEnabled(manual)
+
+    def concept_prompt(self) -> ConceptPrompt:
+        """The chosen saved prompt, or the label and text typed here (:class:`PromptError` when unusable)."""
+        index = self.concept_combo.currentIndex()
+        if index > 0:
+            return self.concept_prompts[index - 1]
+        text = self.concept_text.text().strip()
+        if not text:
+            raise PromptError("type the text of the concept to track (or choose a saved prompt)")
+        return ConceptPrompt(self.concept_label.currentText(), text,
+                             threshold=float(self.concept_threshold.value() or 0.0))
+
+    def track_concept_to_frame(self, target: int) -> bool:
+        """Follow every instance of the concept from the current frame to ``target`` (backward when before)."""
+        if self.busy:
+            self.message.setText("A tracking run is in progress")
+            return False
+        if self._media_missing():
+            return False
+        order = [f for f in self.job_frames if min(self.frame, target) <= f <= max(self.frame, target)]
+        order = order if target >= self.frame else order[::-1]
+        try:
+            prompt = self.concept_prompt()
+            prompt.check()
+            label = concept_label(self.project.labels(), prompt.label)
+            blocked = next((f for f in order if not prompt.runs_on(f)), None)
+            if blocked is not None:
+                prompt.for_frame(blocked)  # raises, naming the exemplars' frame
+        except PromptError as exc:
+            self.message.setText(str(exc))
+            return False
+        kind, frames, segmenter = str(label.type.value), self.frames, self.concept_segmenter
+        key = (self.job_id, "concept")
+        name = prompt.name or prompt.text
+
+        def work(token: CancelToken, progress: ProgressFn) -> ConceptTracking:
+            return track_concept(frames, order, segmenter, prompt, kind, key=key, token=token, progress=progress)
+
+        def store(result: ConceptTracking) -> None:
+            """Finished or cancelled: the frames done become tracks, one undo step."""
+            command = tracks_command(self.project, self.job_id, label, result, text=f"SAM 3 tracks: {name}")
+            self._push(command)
+            self.message.setText(result.summary() + ("; one undo step" if command is not None else ""))
+
+        self._start(work, store, f"Tracking {name!r} over {len(order)} frames…",
+                    on_cancelled=lambda outcome: store(outcome.value))
+        return True
 
     # ------------------------------------------------------------------ tracker choice
     @property
@@ -352,10 +480,13 @@ class TrackersTab(QWidget):
         self.progress.setRange(0, 0)
         self.cancel_button.setEnabled(True)
         self.run_button.setEnabled(False)
+        self.concept_button.setEnabled(False)
         self.busy_changed.emit(True)
 
         def finish(outcome: Outcome[Any]) -> None:
             self._worker = None
+            self.last_outcome = outcome
+            self.concept_button.setEnabled(True)
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
             self.cancel_button.setEnabled(False)
@@ -370,7 +501,7 @@ class TrackersTab(QWidget):
                         self.message.setText("Cancelled")
                 else:
                     done(outcome.value)
-            except (TrackerError, ValueError) as exc:
+            except (TrackerError, PromptError, ValueError) as exc:
                 self.message.setText(f"Tracking failed: {exc}")
             self.busy_changed.emit(False)
             self.refresh()
