@@ -16,10 +16,9 @@ Decisions (see docs/formats.md):
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +30,12 @@ from app.formats.cvat_xml_meta import read_meta
 from app.formats.dataset import UNLABELED, Dataset, DatasetFrame, LabelRegistry, Progress, fresh_label
 from app.formats.errors import FormatError
 from app.formats.validate import frame_range
-from app.formats.xmltree import Node, parse_file, parse_stream
+from app.formats.xmltree import Node, OnChild, parse_file, parse_stream
 
 
-def load_roots(path: Path) -> list[tuple[Path, Node]]:
-    """The ``<annotations>`` roots of an .xml file, a folder or a .zip export.
+def _sources(path: Path) -> list[tuple[Path, Callable[[OnChild | None], Node], int]]:
+    """The XML files of an .xml file, a folder or a .zip export, each with a function that parses it and
+    its size in bytes (for progress).
 
     A folder or archive with ``annotations.xml`` is a CVAT export (that file is read); otherwise every
     ``.xml`` in it is read (Datumaro writes one file per subset: ``train.xml``, ``val.xml``).
@@ -48,18 +48,29 @@ def load_roots(path: Path) -> list[tuple[Path, Node]]:
             files = sorted(p for p in path.glob("*.xml") if p.is_file())
         if not files:
             raise FormatError(path, "", "the folder has no annotations.xml (and no other .xml file)")
-        return [(f, parse_file(f)) for f in files]
+        return [(f, lambda on_child, f=f: parse_file(f, on_child), f.stat().st_size) for f in files]
     if not path.exists():
         raise FormatError(path, "", "the file does not exist")
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             names = sorted(n for n in archive.namelist() if n.lower().endswith(".xml"))
-            if not names:
-                raise FormatError(path, "", "the archive has no .xml file")
-            if "annotations.xml" in names:
-                names = ["annotations.xml"]
-            return [(Path(f"{path}!{n}"), parse_stream(io.BytesIO(archive.read(n)), f"{path}!{n}")) for n in names]
-    return [(path, parse_file(path))]
+            sizes = {n: archive.getinfo(n).file_size for n in names}
+        if not names:
+            raise FormatError(path, "", "the archive has no .xml file")
+        if "annotations.xml" in names:
+            names = ["annotations.xml"]
+
+        def member(on_child: OnChild | None, name: str) -> Node:
+            with zipfile.ZipFile(path) as archive, archive.open(name) as stream:
+                return parse_stream(stream, f"{path}!{name}", on_child)
+
+        return [(Path(f"{path}!{n}"), lambda on_child, n=n: member(on_child, n), sizes[n]) for n in names]
+    return [(path, lambda on_child: parse_file(path, on_child), path.stat().st_size)]
+
+
+def load_roots(path: Path) -> list[tuple[Path, Node]]:
+    """The ``<annotations>`` roots of an .xml file, a folder or a .zip export (see :func:`_sources`)."""
+    return [(file, parse(None)) for file, parse, _size in _sources(Path(path))]
 
 
 def load_root(path: Path) -> tuple[Path, Node]:
@@ -76,26 +87,53 @@ def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, label_hint
     by name. ``label_hints`` (e.g. the target project's labels) define labels that the file uses but its
     ``<meta>`` does not declare (files written without meta), before ``create_missing_labels`` applies.
 
+    The file is streamed: each ``<image>`` becomes frames and shapes as soon as the parser has it and its
+    XML is dropped, so memory holds the dataset but never the whole XML tree (``<meta>`` must come before
+    the images, as CVAT and Datumaro write it; otherwise the images are read after the whole file).
+
     Raises
     ------
     FormatError
         Naming the file, the element (with its line) and the reason.
     """
-    roots = load_roots(Path(path))
+    sources = _sources(Path(path))
     registry = LabelRegistry()
     frames: list[DatasetFrame] = []
     ann = Annotations()
     merged: dict[str, Any] | None = None
-    for file, root in roots:
-        if root.tag != "annotations":
-            raise FormatError(file, root.where(), "not a CVAT XML file (the root element must be <annotations>)")
-        labels, meta = read_meta(root, file)
-        _merge_labels(registry, labels, file)
-        reader = _Reader(file, registry, meta, create_missing_labels, progress)
-        reader.hints = {label.name: label for label in label_hints}
-        reader.frames, reader.ann = frames, ann
-        if len(roots) > 1:
-            reader.default_subset = str(meta.get("subset") or Path(str(file).split("!")[-1]).stem)
+    hints = {label.name: label for label in label_hints}
+    for number, (file, parse, size) in enumerate(sources):
+        state: dict[str, Any] = {}
+
+        def start(root: Node, file: Path = file, state: dict[str, Any] = state) -> _Reader:
+            if "reader" not in state:
+                if root.tag != "annotations":
+                    raise FormatError(file, root.where(),
+                                      "not a CVAT XML file (the root element must be <annotations>)")
+                labels, meta = read_meta(root, file)
+                _merge_labels(registry, labels, file)
+                reader = _Reader(file, registry, meta, create_missing_labels, progress)
+                reader.hints = hints
+                reader.frames, reader.ann = frames, ann
+                if len(sources) > 1:
+                    reader.default_subset = str(meta.get("subset") or Path(str(file).split("!")[-1]).stem)
+                state["reader"] = reader
+            return state["reader"]
+
+        def on_child(root: Node, node: Node, offset: int, state: dict[str, Any] = state,
+                     start: Callable[[Node], _Reader] = start, number: int = number, size: int = size) -> bool:
+            if node.tag != "image" or ("reader" not in state and root.find("meta") is None):
+                return False
+            reader = start(root)
+            reader.streamed += 1
+            reader._image(node)
+            if progress is not None and reader.streamed % 256 == 1:
+                progress(number * 1000 + min(999, offset * 1000 // max(1, size)), len(sources) * 1000)
+            return True
+
+        root = parse(on_child)
+        reader = start(root)
+        meta = reader.meta
         reader.read(root)
         if merged is None:
             merged = meta
@@ -108,7 +146,7 @@ def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, label_hint
             merged["warnings"].extend(meta["warnings"])
             merged.pop("name", None)
     assert merged is not None
-    if len(roots) > 1:
+    if len(sources) > 1:
         merged["subsets"] = list(dict.fromkeys(f.subset for f in frames))
     return Dataset(labels=registry.labels, frames=frames, annotations=ann, meta=merged)
 
@@ -147,13 +185,14 @@ class _Reader:
         self.hints: dict[str, Label] = {}
         self.default_subset = str(meta.get("subset") or "") if meta.get("scope") in ("task", "job") else ""
         self.project = meta.get("scope") == "project"
+        self.streamed = 0  # <image> elements already read while parsing (see read_cvat_xml)
 
     # ------------------------------------------------------------------ entry
 
     def read(self, root: Node) -> Dataset:
         images = root.findall("image")
         tracks = root.findall("track")
-        video = not images and (bool(tracks) or self.meta.get("mode") == "interpolation")
+        video = not images and not self.streamed and (bool(tracks) or self.meta.get("mode") == "interpolation")
         self.meta["layout"] = "video" if video else "images"
         if video and not self.meta.get("tasks"):
             self.project = False  # a project file without its task list: one range of frames
@@ -172,7 +211,7 @@ class _Reader:
         for node in root.findall("tag"):
             tag = self._tag(node, self._frame_index(node, self._task_of(node)))
             self.ann.tags.append(tag)
-        if self.progress is not None:
+        if self.progress is not None and (total or not self.streamed):
             self.progress(total, total)
         return Dataset(labels=self.registry.labels, frames=self.frames, annotations=self.ann, meta=self.meta)
 

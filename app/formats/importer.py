@@ -34,6 +34,11 @@ from app.storage.location import parse_location
 from app.storage.project_checks import check_media_root, discard
 from app.storage.store import Project
 
+#: Shapes written per insert. A dataset with more shapes than this has each batch dropped from it once written
+#: (an import consumes its dataset: its ``annotations.shapes`` is empty afterwards), so a 500k-shape import
+#: does not hold every shape and every row at once; a smaller one keeps its shapes for the caller.
+IMPORT_BATCH = 20_000
+
 FORMATS = ("cvat", "coco", "yolo", "labelme", "voc", "masks", "datumaro", "mot")
 
 
@@ -352,13 +357,28 @@ def _import(project: Project, dataset: Dataset, source: Path, report: LabelRepor
                 if replace:
                     project.clear_annotations(job_id)
                 if len(part):
-                    project.add_annotations(job_id, part)
+                    _add_consuming(project, job_id, part)
     task_ids = [t[0] for t in targets]
     counts = project.counts(task_id=task_ids[0]) if len(task_ids) == 1 else _sum_counts(
         [project.counts(task_id=t) for t in task_ids])
     return ImportResult(task_id=task_ids[0], job_ids=[j for t in targets for j in t[1]], report=report,
                         counts=counts, warnings=list(dataset.meta.get("warnings", [])), created_task=created,
                         task_ids=task_ids)
+
+
+def _add_consuming(project: Project, job_id: int, ann: Annotations) -> None:
+    """Insert ``ann`` (inside the caller's transaction) in batches of shapes; past :data:`IMPORT_BATCH` shapes
+    each batch is released once written and the list is emptied at the end (the dataset is consumed)."""
+    shapes: list[Any] = ann.shapes
+    if len(shapes) <= IMPORT_BATCH:
+        project.add_annotations(job_id, ann)
+        return
+    for start in range(0, len(shapes), IMPORT_BATCH):
+        project.add_annotations(job_id, Annotations(shapes=shapes[start:start + IMPORT_BATCH]))
+        shapes[start:start + IMPORT_BATCH] = [None] * len(shapes[start:start + IMPORT_BATCH])
+    shapes.clear()
+    if ann.tracks or ann.tags:
+        project.add_annotations(job_id, Annotations(tracks=ann.tracks, tags=ann.tags))
 
 
 def _sum_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Only elements, attributes and text are kept (no comments, processing instruction
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 from xml.parsers import expat
@@ -50,8 +50,16 @@ class Node:
         return f"line {self.line}, <{self.tag}>"
 
 
-def parse_stream(stream: BinaryIO, file: str | Path) -> Node:
-    """Parse ``stream`` into a :class:`Node` tree; malformed XML raises FormatError with the line."""
+#: ``on_child(root, child, byte_offset)`` is called when a child of the root element is complete; when it
+#: returns True the child is dropped from the tree (streaming: big files are never held whole).
+OnChild = Callable[[Node, Node, int], bool]
+
+
+def parse_stream(stream: BinaryIO, file: str | Path, on_child: OnChild | None = None) -> Node:
+    """Parse ``stream`` into a :class:`Node` tree; malformed XML raises FormatError with the line.
+
+    With ``on_child`` each complete child of the root is handed over as soon as it ends (see
+    :data:`OnChild`); an exception it raises stops the parse and propagates unchanged."""
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.ordered_attributes = False
@@ -66,8 +74,18 @@ def parse_stream(stream: BinaryIO, file: str | Path) -> Node:
             root.append(node)
         stack.append(node)
 
+    failed: list[BaseException] = []  # what ``on_child`` raised: it propagates as it is, never as bad XML
+
     def end(_tag: str) -> None:
-        stack.pop()
+        node = stack.pop()
+        if on_child is not None and len(stack) == 1:
+            try:
+                drop = on_child(stack[0], node, parser.CurrentByteIndex)
+            except BaseException as exc:
+                failed.append(exc)
+                raise
+            if drop:
+                stack[0].children.pop()
 
     def data(text: str) -> None:
         if stack:
@@ -82,15 +100,17 @@ def parse_stream(stream: BinaryIO, file: str | Path) -> Node:
         raise FormatError(file, f"line {exc.lineno}, column {exc.offset + 1}",
                           f"malformed XML: {expat.ErrorString(exc.code)}") from exc
     except (LookupError, ValueError) as exc:  # an XML declaration naming an unknown encoding
+        if failed and exc is failed[0]:
+            raise
         raise FormatError(file, "line 1", f"malformed XML: {exc}") from None
     if not root:
         raise FormatError(file, "", "the file has no XML root element")
     return root[0]
 
 
-def parse_file(path: Path) -> Node:
+def parse_file(path: Path, on_child: OnChild | None = None) -> Node:
     try:
         with open(path, "rb") as stream:
-            return parse_stream(stream, path)
+            return parse_stream(stream, path, on_child)
     except OSError as exc:
         raise FormatError(path, "", f"cannot read the file: {exc.strerror or exc}") from exc

@@ -9,7 +9,7 @@ one re-inserted under its id (an edit, an undo) keeps its uid.
 from __future__ import annotations
 
 import gc
-import uuid
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from app.domain.annotations import Annotations, Shape, Tag, Track, TrackedShape
 from app.domain.enums import ShapeType, Source
 from app.storage.codec import pack_attributes, pack_points, unpack_attributes, unpack_points
-from app.storage.fastsql import allocate_ids, bulk_insert, execute_many, raw_rows, uid_text
+from app.storage.fastsql import allocate_ids, bulk_insert, execute_many, iter_rows, raw_rows, uid_text
 
 SHAPE_COLUMNS = (
     "id, job_id, frame, label_id, type, points, rotation, occluded, outside, z_order, group_id, "
@@ -27,10 +27,28 @@ SHAPE_COLUMNS = (
 TRACK_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes, parent_id, uid"
 TRACK_SHAPE_COLUMNS = "id, track_id, frame, type, points, rotation, occluded, outside, z_order, attributes"
 TAG_COLUMNS = "id, job_id, frame, label_id, group_id, source, attributes, score, uid"
+INSERT_BATCH = 20_000  # rows built and inserted at a time by the bulk inserts
+
+
+_UID_POOL: list[str] = []
+_UID_PID = [0]  # the process the pool was made in: a forked child must not reuse its parent's uids
 
 
 def new_uid() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID string. Made 4096 at a time from one ``os.urandom`` call: bulk inserts make
+    one per object, and ``uuid.uuid4()`` each (a system call and a UUID object) was a tenth of an import."""
+    if _UID_PID[0] != os.getpid():
+        _UID_POOL.clear()
+        _UID_PID[0] = os.getpid()
+    if not _UID_POOL:
+        raw = os.urandom(16 * 4096).hex()
+        for k in range(0, len(raw), 32):
+            h = raw[k:k + 32]
+            _UID_POOL.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}")
+    return _UID_POOL.pop()
+
+
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}  # RFC 4122 variant bits 10xx
 
 
 def _ids_for(conn: Connection, table: str, ids: list[int | None], keep_ids: bool) -> Iterator[int]:
@@ -90,7 +108,12 @@ def insert_shapes(
             add(element, shape.id)
         return shape.id
 
-    ids = [add(s, None) for s in shapes]
+    ids = []
+    for shape in shapes:  # rows go in batches: a 500k-shape import never holds all its rows at once
+        ids.append(add(shape, None))
+        if len(rows) >= INSERT_BATCH:
+            bulk_insert(conn, "shape", SHAPE_COLUMNS, rows)
+            rows.clear()
     bulk_insert(conn, "shape", SHAPE_COLUMNS, rows)
     return ids
 
@@ -209,8 +232,9 @@ def _assemble(rows: Iterable[Sequence]) -> list[Shape]:
 
 
 def select_shapes(conn: Connection, job_id: int, frame: int | None = None) -> list[Shape]:
+    rows: Iterable[Sequence]
     if frame is None:
-        rows = raw_rows(conn, f"SELECT {SHAPE_COLUMNS} FROM shape WHERE job_id = ? ORDER BY id", (job_id,))
+        rows = iter_rows(conn, f"SELECT {SHAPE_COLUMNS} FROM shape WHERE job_id = ? ORDER BY id", (job_id,))
     else:
         rows = raw_rows(conn, f"SELECT {SHAPE_COLUMNS} FROM shape WHERE job_id = ? AND frame = ? ORDER BY id",
                          (job_id, frame))

@@ -12,7 +12,7 @@ the dashed text the rest of the app uses.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -40,6 +40,16 @@ def raw_rows(conn: Connection, query: str, params: Sequence = ()) -> list[tuple]
     if is_postgres(conn):
         return _driver(conn).execute(_pg_sql(query), params).fetchall()
     return _driver(conn).execute(query, params).fetchall()
+
+
+def iter_rows(conn: Connection, query: str, params: Sequence = (), size: int = 5000) -> Iterator[tuple]:
+    """Like :func:`raw_rows`, fetched ``size`` rows at a time (a 500k-row read never holds every row at once)."""
+    cursor = _driver(conn).execute(_pg_sql(query) if is_postgres(conn) else query, params)
+    while True:
+        chunk = cursor.fetchmany(size)
+        if not chunk:
+            return
+        yield from chunk
 
 
 def execute_many(conn: Connection, query: str, rows: list[tuple]) -> None:
