@@ -165,3 +165,30 @@ def test_gt_dialog_preview_fixes_the_seed(qtbot) -> None:
     assert not dialog.random_seed.isChecked()
     frames, seed = dialog.selected_frames()
     assert dialog.preview.text().startswith(f"4 frames (seed {seed}): {', '.join(map(str, frames))}")
+
+
+def test_a_missing_annotation_on_a_honeypot_shows_the_gt_shape(qtbot, tmp_path: Path) -> None:
+    """Honeypots: the job's validation frame is a pool frame (stored on its real frame number); a click
+    on its missing annotation goes to that frame and draws the GT job's shape there."""
+    from app.quality.honeypots import setup_honeypots
+
+    project = make_project(tmp_path)
+    task_id = project.tasks()[0].id
+    gt = setup_honeypots(project, task_id, pool_frames=[1], frames_per_job=1, seed=0)
+    car = project.labels().by_name("car").id
+    (missing,) = project.add_shapes(gt.id, [Shape("rectangle", 1, car, [20, 20, 60, 60])])
+    workflow.accept(project, gt.id)
+    job = next(j for j in project.jobs(task_id) if j.type is JobType.ANNOTATION and 1 in j.frame_list())
+    window = JobWindow(project, job.id)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        with qtbot.waitSignal(window.quality_panel.report_shown, timeout=20000):
+            window.quality_panel.compute_button.click()
+        panel = window.quality_panel
+        panel.conflicts.itemClicked.emit(conflict_item(panel, "missing annotation"), 0)
+        assert window.frame == 1
+        assert [(s.id, s.points) for s in window.canvas.reference_shown()] == [(missing, [20, 20, 60, 60])]
+    finally:
+        window.close()
+        project.close()
