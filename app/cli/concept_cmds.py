@@ -140,33 +140,45 @@ def cmd_delete(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _over_frames(args: argparse.Namespace, start: int | None, stop: int | None, walk: Any, build: Any,
+                 title: str, refusal: str) -> Any:
+    """The shared run of ``concept run`` and ``track --tracker sam3``: the prompt and label from the
+    arguments, the job's frames ``start``..``stop``, ``walk`` (find or track) over them with Ctrl-C as
+    a cancel, then ``build``'s command written as one undoable change. ``refusal`` (``{frame}``: the
+    boxes' frame) is said when the prompt has example boxes only and a frame is not theirs."""
     from app.core.work import CancelToken
     from app.media.sources import open_task_source
     from app.models.sam3.tokens import PromptError
-    from app.models.sam3.video import find_on_frames, shapes_command
 
     token = CancelToken()
     with open_project(args.project) as project:
         prompt = prompt_from_args(project, args)
         label = _label(project, prompt.label)
-        job, order = _job_frames(project, args, args.from_frame, args.to_frame)
+        job, order = _job_frames(project, args, start, stop)
         if not all(prompt.runs_on(f) for f in order):
-            raise CliError(f"prompt {prompt.name or prompt.label!r} has example boxes on frame {prompt.frame} and "
-                           "no text: run it on that frame only (--from F --to F)")
+            why = refusal.format(frame=prompt.frame)
+            raise CliError(f"prompt {prompt.name or prompt.label!r} has example boxes {why}")
         segmenter = _segmenter(args, label)
         source = open_task_source(project, job.task_id)
         try:
             with ctrl_c_cancels(token, "the current frame (it is dropped)"):
-                result = find_on_frames(source, order, segmenter, prompt, str(label.type.value), key=job.task_id,
-                                        token=token, progress=_print_progress())
+                result = walk(source, order, segmenter, prompt, str(label.type.value), key=job.task_id,
+                              token=token, progress=_print_progress())
         except (PromptError, ValueError) as exc:
             raise CliError(f"{exc}; nothing was written") from exc
         finally:
             source.close()
-        command = shapes_command(project, job.id, label, result, text=f"SAM 3: {prompt.name or prompt.text}")
+        command = build(project, job.id, label, result, text=f"{title}: {prompt.name or prompt.text}")
         if command is not None:
             command.redo()
+    return result
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app.models.sam3.video import find_on_frames, shapes_command
+
+    result = _over_frames(args, args.from_frame, args.to_frame, find_on_frames, shapes_command, "SAM 3",
+                          "on frame {frame} and no text: run it on that frame only (--from F --to F)")
     print(f"{result.summary()}; one undoable change" if result.cancelled else result.summary(),
           file=sys.stderr if result.cancelled else sys.stdout)
     return 130 if result.cancelled else 0
@@ -175,36 +187,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 def track_concept_cli(args: argparse.Namespace) -> int:
     """``fieldmark track --tracker sam3[:PATH]``: tracks of every instance of the concept (--prompt or
     --label/--text) from --frame to --to-frame (backward when --to-frame is before --frame)."""
-    from app.core.work import CancelToken
-    from app.media.sources import open_task_source
-    from app.models.sam3.tokens import PromptError
     from app.models.sam3.video import track_concept, tracks_command
 
     if args.objects or args.function_file or args.function_module or args.param:
         raise CliError("--tracker sam3 follows a concept (--prompt or --label/--text); --objects, functions and "
                        "-p do not apply")
     args.model = args.tracker
-    token = CancelToken()
-    with open_project(args.project) as project:
-        prompt = prompt_from_args(project, args)
-        label = _label(project, prompt.label)
-        job, order = _job_frames(project, args, args.frame, args.to_frame)
-        if not all(prompt.runs_on(f) for f in order):
-            raise CliError(f"prompt {prompt.name or prompt.label!r} has example boxes and no text: tracking a "
-                           "concept through frames needs its text")
-        segmenter = _segmenter(args, label)
-        source = open_task_source(project, job.task_id)
-        try:
-            with ctrl_c_cancels(token, "the current frame (it is dropped)"):
-                result = track_concept(source, order, segmenter, prompt, str(label.type.value), key=job.task_id,
-                                       token=token, progress=_print_progress())
-        except (PromptError, ValueError) as exc:
-            raise CliError(f"{exc}; nothing was written") from exc
-        finally:
-            source.close()
-        command = tracks_command(project, job.id, label, result, text=f"SAM 3 tracks: {prompt.name or prompt.text}")
-        if command is not None:
-            command.redo()
+    result = _over_frames(args, args.frame, args.to_frame, track_concept, tracks_command, "SAM 3 tracks",
+                          "and no text: tracking a concept through frames needs its text")
     if result.cancelled:
         print(f"{result.summary()}; whole frames only, one undoable change", file=sys.stderr)
         return 130

@@ -10,6 +10,7 @@ functions, and both routes give identical shapes (tested).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,9 +63,7 @@ class BatchDetector:
     def prepare(self, rgb: Any) -> Any:
         """Turn a decoded RGB array into :meth:`detect_batches`' input; the runner calls it on its
         decoding thread, ahead of inference. The default is the PIL image of the CVAT protocol."""
-        from PIL import Image
-
-        return Image.fromarray(rgb)
+        return BatchDetector.prepare_image(self, rgb)
 
     def prepare_image(self, rgb: Any) -> Any:
         """The PIL image ``detect`` (the CVAT protocol) gets for a decoded RGB array, made on the
@@ -112,14 +111,9 @@ class _Builders:
         return self._checked(self.models.LabeledImageRequest(label_id=label, frame=0, _check_type=False))
 
 
-_builders: _Builders | None = None
-
-
+@functools.cache
 def _sdk_builders() -> _Builders:
-    global _builders
-    if _builders is None:
-        _builders = _Builders()
-    return _builders
+    return _Builders()
 
 
 def to_sdk(batches: Sequence[DetectionBatch]) -> list[Any]:
