@@ -12,18 +12,27 @@ A project export is written as CVAT's: every ``<image>`` (or ``<track>``/``<tag>
 carries ``task_id`` and ``subset``, and ``<meta><project>`` lists the tasks and the subsets.
 
 Numbers are written with 2 decimals when that is exact (as CVAT does) and in full otherwise, so our own
-export → import is lossless.
+export → import is lossless. A run of frames whose coordinates are all 2-decimal exact (:func:`two_decimals`,
+one numpy test) has each shape's coordinates formatted with one ``%``; the text is the same as :func:`num`'s.
+
+Shapes and tags are read through :meth:`Dataset.frame_chunks` (images) and :meth:`Dataset.batches` (video), so
+a streamed export dataset (:func:`app.formats.exporter.build_dataset` with ``stream``) is written a run of
+frames at a time and never held whole; a whole dataset goes through the same code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
+
 from app.domain.annotations import Shape, Tag, Track, TrackedShape
-from app.domain.enums import ShapeType
+from app.domain.enums import ShapeType, Source
 from app.domain.interpolation import expand_track, shape_at, track_to_shapes
 from app.domain.labels import Label
 from app.domain.labels_json import svg_from_skeleton
@@ -34,6 +43,7 @@ _TAG = {v: k for k, v in {
     "box": ShapeType.RECTANGLE, "polygon": ShapeType.POLYGON, "polyline": ShapeType.POLYLINE,
     "points": ShapeType.POINTS, "ellipse": ShapeType.ELLIPSE, "cuboid": ShapeType.CUBOID,
     "mask": ShapeType.MASK, "skeleton": ShapeType.SKELETON}.items()}
+_Z_ORDER = attrgetter("z_order")
 _META_KEYS = ("id", "name", "size", "mode", "overlap", "bugtracker", "created", "updated", "subset",
               "start_frame", "stop_frame", "frame_filter")
 
@@ -49,6 +59,89 @@ def num(value: float) -> str:
     if rounded == value:
         return f"{value:.2f}"
     return repr(float(value))
+
+
+_SAFE = 2.0 ** 40  # below this, numpy's round(v, 2) == v exactly when Python's is (see two_decimals)
+
+
+def two_decimals(values: Iterable[float]) -> bool:
+    """True when :func:`num` writes every one of ``values`` as ``f"{v:.2f}"`` (each equals its round(v, 2)).
+
+    One vectorised test for a run of shapes, so that their coordinates can be formatted with one ``%``
+    each. numpy rounds as ``rint(v * 100) / 100``: for a finite ``|v| < 2**40`` that is ``v`` exactly when
+    ``v`` is the double nearest a 2-decimal number, as for Python's correctly rounded ``round``; larger and
+    non-finite values answer False (they go through :func:`num`)."""
+    array = np.fromiter(values, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        return bool(np.all((np.abs(array) < _SAFE) & (np.round(array, 2) == array)))
+
+
+class _Templates(dict[int, str]):
+    """``%`` templates for ``count`` coordinates of one kind of element (``points``: ``count`` pairs), with
+    ``%.2f`` fields (every value known to be 2-decimal exact) or ``%s`` fields (filled by :func:`num`)."""
+
+    def __init__(self, kind: str, exact: bool) -> None:
+        super().__init__()
+        self.kind = kind
+        self.field = "%.2f" if exact else "%s"
+
+    def __missing__(self, count: int) -> str:
+        field = self.field
+        if self.kind == "points":
+            text = ";".join([f"{field},{field}"] * count)
+        else:
+            keys = ("xtl", "ytl", "xbr", "ybr") if self.kind == "box" else CUBOID_KEYS[:count]
+            text = "".join(f' {k}="{field}"' for k in keys)
+        self[count] = text
+        return text
+
+
+#: kind → exact → count → template.
+_TEMPLATES = {kind: {exact: _Templates(kind, exact) for exact in (False, True)} for kind in ("box", "cuboid", "points")}
+
+
+def _fill(kind: str, values: list[float], exact: bool) -> str:
+    """``values`` in the template of ``kind``: one ``%`` for the lot when they are 2-decimal exact."""
+    if exact:
+        return _TEMPLATES[kind][True][len(values) >> 1 if kind == "points" else len(values)] % tuple(values)
+    return _TEMPLATES[kind][False][len(values) >> 1 if kind == "points" else len(values)] % tuple(map(num, values))
+
+
+_RECTANGLE, _ELLIPSE, _CUBOID, _MASK, _SKELETON = (ShapeType.RECTANGLE, ShapeType.ELLIPSE, ShapeType.CUBOID,
+                                                   ShapeType.MASK, ShapeType.SKELETON)  # hot path: no enum lookups
+_POINTS_EXACT = _TEMPLATES["points"][True]
+
+
+def _geometry(shape_type: ShapeType, points: list[float], rotation: float, exact: bool = False) -> str:
+    """The coordinate attributes of a shape element (with a leading space). ``exact``: every point is known
+    to be 2-decimal exact (:func:`two_decimals`); the text is the same either way."""
+    if shape_type is _RECTANGLE:
+        out = _fill("box", points[:4], exact)
+    elif shape_type is _ELLIPSE:
+        cx, cy = points[0], points[1]
+        out = (f' cx="{num(cx)}" cy="{num(cy)}" rx="{num(points[2] - cx)}" ry="{num(cy - points[3])}"')
+    elif shape_type is _CUBOID:
+        out = _fill("cuboid", points[:len(CUBOID_KEYS)], exact)
+    elif shape_type is _MASK:
+        x1, y1, x2, y2 = (int(round(v)) for v in points[-4:])
+        runs = ", ".join(str(int(r)) for r in points[:-4])
+        out = f' rle="{runs}" left="{x1}" top="{y1}" width="{x2 - x1 + 1}" height="{y2 - y1 + 1}"'
+    elif exact and not len(points) & 1:  # the common case of polygons, polylines and points
+        return f' points="{_POINTS_EXACT[len(points) >> 1] % tuple(points)}"'
+    else:
+        out = f' points="{_fill("points", points[:len(points) >> 1 << 1], exact)}"'
+    if rotation and (shape_type is _RECTANGLE or shape_type is _ELLIPSE):
+        out += f' rotation="{num(rotation)}"'
+    return out
+
+
+def _coordinates(shapes: Iterable[Shape]) -> Iterator[float]:
+    lists = []
+    for shape in shapes:
+        lists.append(shape.points)
+        if shape.elements:
+            lists.extend(element.points for element in shape.elements)
+    return chain.from_iterable(lists)
 
 
 class _Names:
@@ -68,27 +161,6 @@ class _Names:
                        for k, v in values.items() if k in self.attr)
 
 
-def _geometry(shape_type: ShapeType, points: list[float], rotation: float) -> str:
-    """The coordinate attributes of a shape element (with a leading space)."""
-    if shape_type is ShapeType.RECTANGLE:
-        out = f' xtl="{num(points[0])}" ytl="{num(points[1])}" xbr="{num(points[2])}" ybr="{num(points[3])}"'
-    elif shape_type is ShapeType.ELLIPSE:
-        cx, cy = points[0], points[1]
-        out = (f' cx="{num(cx)}" cy="{num(cy)}" rx="{num(points[2] - cx)}" ry="{num(cy - points[3])}"')
-    elif shape_type is ShapeType.CUBOID:
-        out = "".join(f' {k}="{num(v)}"' for k, v in zip(CUBOID_KEYS, points))
-    elif shape_type is ShapeType.MASK:
-        x1, y1, x2, y2 = (int(round(v)) for v in points[-4:])
-        runs = ", ".join(str(int(r)) for r in points[:-4])
-        out = f' rle="{runs}" left="{x1}" top="{y1}" width="{x2 - x1 + 1}" height="{y2 - y1 + 1}"'
-    else:
-        out = ' points="' + ";".join(f"{num(points[i])},{num(points[i + 1])}"
-                                     for i in range(0, len(points) - 1, 2)) + '"'
-    if rotation and shape_type in (ShapeType.RECTANGLE, ShapeType.ELLIPSE):
-        out += f' rotation="{num(rotation)}"'
-    return out
-
-
 class CvatXmlWriter:
     """Writes one dataset; ``layout`` is ``"images"`` or ``"video"``."""
 
@@ -99,7 +171,7 @@ class CvatXmlWriter:
         self.layout = layout
         self.names = _Names(dataset.labels)
         self.progress = progress
-        self._common_cache: dict[tuple[int, str], str] = {}
+        self._common_cache: dict[tuple[int, Source], str] = {}
 
         self.project = dataset.meta.get("scope") == "project"
         self.task_end = dataset.task_ends()  # tracks and shape tracks never run into the next task
@@ -202,69 +274,89 @@ class CvatXmlWriter:
     # ------------------------------------------------------------------ images layout
 
     def _images(self, out: IO[str]) -> None:
-        ann = self.ds.annotations
+        """One ``<image>`` per frame, a run of frames at a time (:meth:`Dataset.frame_chunks`: a streamed
+        export never holds the task's shapes whole)."""
+        tracks = self.ds.annotations.tracks
         n = len(self.ds.frames)
-        shapes: list[list[Shape]] = [[] for _ in range(n)]
-        tags: list[list[Tag]] = [[] for _ in range(n)]
-        for shape in ann.shapes:
-            shapes[shape.frame].append(shape)
-        for track in ann.tracks:
-            for shape in track_to_shapes(track, range(track.frame, self.task_end[track.frame] + 1)):
-                shapes[shape.frame].append(shape)
-        for tag in ann.tags:
-            tags[tag.frame].append(tag)
-        for index, frame in enumerate(self.ds.frames):
-            buf = [f'  <image id="{self.number(index)}" name={quoteattr(frame.name)}{self._where(index)} '
-                   f'width="{frame.width}" height="{frame.height}">\n']
-            for shape in sorted(shapes[index], key=lambda s: s.z_order):
-                buf.append(self._image_shape(shape))
-            for tag in tags[index]:
-                buf.append(self._tag(tag, ""))
-            buf.append("  </image>\n")
-            out.write("".join(buf))
-            self._tick(index + 1, n)
+        for first, stop, chunk in self.ds.frame_chunks():
+            shapes: list[list[Shape]] = [[] for _ in range(stop - first)]
+            tags: list[list[Tag]] = [[] for _ in range(stop - first)]
+            for shape in chunk.shapes:
+                shapes[shape.frame - first].append(shape)
+            for track in tracks:  # flattened on this run's frames only (a state depends on its frame alone)
+                frames = range(max(track.frame, first), min(self.task_end[track.frame] + 1, stop))
+                for shape in track_to_shapes(track, frames):
+                    shapes[shape.frame - first].append(shape)
+            for tag in chunk.tags:
+                tags[tag.frame - first].append(tag)
+            exact = two_decimals(_coordinates(s for frame in shapes for s in frame))
+            for index in range(first, stop):
+                frame = self.ds.frames[index]
+                buf = [f'  <image id="{self.number(index)}" name={quoteattr(frame.name)}{self._where(index)} '
+                       f'width="{frame.width}" height="{frame.height}">\n']
+                for shape in sorted(shapes[index - first], key=_Z_ORDER):
+                    buf.append(self._image_shape(shape, exact))
+                for tag in tags[index - first]:
+                    buf.append(self._tag(tag, ""))
+                buf.append("  </image>\n")
+                out.write("".join(buf))
+                self._tick(index + 1, n)
 
-    def _common(self, label_id: int, source: str) -> str:
+    def _common(self, label_id: int, source: Source) -> str:
+        """``label="…" source="…"`` (cached: the same few pairs repeat on every shape)."""
         key = (label_id, source)
         text = self._common_cache.get(key)
         if text is None:
-            text = self._common_cache[key] = f'label={quoteattr(self.names.label[label_id])} source="{source}"'
+            text = self._common_cache[key] = (f'label={quoteattr(self.names.label[label_id])} '
+                                              f'source="{source.value}"')
         return text
 
-    def _image_shape(self, shape: Shape) -> str:
-        head = f"    <{_TAG[shape.type]} {self._common(shape.label_id, shape.source.value)}"
+    def _image_shape(self, shape: Shape, exact: bool = False) -> str:
+        head = f"    <{_TAG[shape.type]} {self._common(shape.label_id, shape.source)}"
         group = f' group_id="{shape.group}"' if shape.group else ""
-        if shape.type is ShapeType.SKELETON:
+        if shape.type is _SKELETON:
             body = [f'{head} z_order="{shape.z_order}"{group}>\n']
             for el in shape.elements:
-                body.append(f'      <points {self._common(el.label_id, el.source.value)} outside="{int(el.outside)}" '
-                            f'occluded="{int(el.occluded)}"{_geometry(ShapeType.POINTS, el.points, 0)}>\n')
+                body.append(f'      <points {self._common(el.label_id, el.source)} outside="{int(el.outside)}" '
+                            f'occluded="{int(el.occluded)}"{_geometry(ShapeType.POINTS, el.points, 0, exact)}>\n')
                 body.append(self.names.attributes(el.attributes, "        "))
                 body.append("      </points>\n")
             body.append(self.names.attributes(shape.attributes, "      "))
             body.append("    </skeleton>\n")
             return "".join(body)
-        return (f'{head} occluded="{int(shape.occluded)}"{_geometry(shape.type, shape.points, shape.rotation)} '
-                f'z_order="{shape.z_order}"{group}>\n{self.names.attributes(shape.attributes, "      ")}'
-                f"    </{_TAG[shape.type]}>\n")
+        attributes = self.names.attributes(shape.attributes, "      ") if shape.attributes else ""
+        return (f'{head} occluded="{"1" if shape.occluded else "0"}"'
+                f'{_geometry(shape.type, shape.points, shape.rotation, exact)} '
+                f'z_order="{shape.z_order}"{group}>\n{attributes}    </{_TAG[shape.type]}>\n')
 
     def _tag(self, tag: Tag, frame_attr: str, indent: str = "    ") -> str:
         group = f' group_id="{tag.group}"' if tag.group else ""
-        return (f"{indent}<tag{frame_attr} {self._common(tag.label_id, tag.source.value)}{group}>\n"
+        return (f"{indent}<tag{frame_attr} {self._common(tag.label_id, tag.source)}{group}>\n"
                 f"{self.names.attributes(tag.attributes, indent + '  ')}{indent}</tag>\n")
 
     # ------------------------------------------------------------------ video layout
 
     def _video(self, out: IO[str]) -> None:
-        ann = self.ds.annotations
+        """The tracks, then each plain shape as a track, then the tags; shapes and tags a batch at a time
+        (:meth:`Dataset.batches`)."""
+        tracks = self.ds.annotations.tracks
         ends = self.task_end
-        tracks = list(ann.tracks) + [self._shape_track(s, ends[s.frame] + 1) for s in ann.shapes]
+        total = len(tracks) + self.ds.count("shapes")
         for track_id, track in enumerate(tracks):
             out.write(self._track(track_id, track, ends[track.frame] + 1))
-            self._tick(track_id + 1, len(tracks))
-        for tag in ann.tags:
-            where = self._where(tag.frame) if self.project else ""
-            out.write(self._tag(tag, f' frame="{self.number(tag.frame)}"{where}', "  "))
+            self._tick(track_id + 1, total)
+        track_id = len(tracks)
+        for shapes in self.ds.batches("shapes"):
+            exact = two_decimals(_coordinates(shapes))
+            for shape in shapes:
+                out.write(self._track(track_id, self._shape_track(shape, ends[shape.frame] + 1),
+                                      ends[shape.frame] + 1, exact))
+                track_id += 1
+                self._tick(track_id, total)
+        for tags in self.ds.batches("tags"):
+            for tag in tags:
+                where = self._where(tag.frame) if self.project else ""
+                out.write(self._tag(tag, f' frame="{self.number(tag.frame)}"{where}', "  "))
 
     @staticmethod
     def _shape_track(shape: Shape, n: int) -> Track:
@@ -282,24 +374,25 @@ class CvatXmlWriter:
                                         shapes=[state(f, o or el.outside, el) for f, o in frames]))
         return track
 
-    def _track(self, track_id: int, track: Track, n: int) -> str:
+    def _track(self, track_id: int, track: Track, n: int, exact: bool = False) -> str:
+        """``exact``: every point of the track's states is 2-decimal exact (see :func:`two_decimals`)."""
         group = f' group_id="{track.group}"' if track.group else ""
         where = self._where(track.frame) if self.project else ""
-        buf = [f'  <track id="{track_id}" {self._common(track.label_id, track.source.value)}{where}{group}>\n']
+        buf = [f'  <track id="{track_id}" {self._common(track.label_id, track.source)}{where}{group}>\n']
         if track.elements:
-            buf.extend(self._skeleton_states(track, n))
+            buf.extend(self._skeleton_states(track, n, exact))
         else:
             for state in expand_track(track, track.frame, n - 1):
                 attrs = {**track.attributes, **state.attributes}
                 buf.append(f'    <{_TAG[state.type]} frame="{self.number(state.frame)}" '
                            f'keyframe="{int(state.keyframe)}" '
                            f'outside="{int(state.outside)}" occluded="{int(state.occluded)}"'
-                           f'{_geometry(state.type, state.points, state.rotation)} z_order="{state.z_order}">\n'
+                           f'{_geometry(state.type, state.points, state.rotation, exact)} z_order="{state.z_order}">\n'
                            f'{self.names.attributes(attrs, "      ")}    </{_TAG[state.type]}>\n')
         buf.append("  </track>\n")
         return "".join(buf)
 
-    def _skeleton_states(self, track: Track, n: int) -> Iterable[str]:
+    def _skeleton_states(self, track: Track, n: int, exact: bool) -> Iterable[str]:
         expanded = [{s.frame: s for s in expand_track(e, track.frame, n - 1)} for e in track.elements]
         if track.shapes:
             parents = expand_track(track, track.frame, n - 1)
@@ -314,10 +407,10 @@ class CvatXmlWriter:
                 state = states.get(f) or shape_at(element, f)
                 if state is None:
                     continue
-                yield (f'      <points {self._common(element.label_id, element.source.value)} '
+                yield (f'      <points {self._common(element.label_id, element.source)} '
                        f'keyframe="{int(state.keyframe)}" outside="{int(state.outside)}" '
                        f'occluded="{int(state.occluded)}"'
-                       f'{_geometry(ShapeType.POINTS, state.points, 0)}>\n'
+                       f'{_geometry(ShapeType.POINTS, state.points, 0, exact)}>\n'
                        f'{self.names.attributes({**element.attributes, **state.attributes}, "        ")}'
                        "      </points>\n")
             yield self.names.attributes({**track.attributes, **parent.attributes}, "      ")

@@ -9,9 +9,9 @@ about itself (mode, task name, frame range, subsets, warnings) or, for exports, 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from app.domain.annotations import Annotations, Track
 from app.domain.enums import AttributeType, LabelType
@@ -43,14 +43,69 @@ class DatasetFrame:
     task: int | None = None  # the task id a project export gives the frame (CVAT ``task_id``)
 
 
+#: Frames per chunk of :meth:`Dataset.frame_chunks` (at 50 shapes a frame: about 12,500 shapes at a time).
+FRAMES_PER_CHUNK = 250
+
+
+class AnnotationStream(Protocol):
+    """Where a streamed dataset's shapes and tags come from, read a part at a time (an export of a large task
+    never holds them whole). Frames are dataset indices, as in :attr:`Dataset.annotations`."""
+
+    def frame_chunks(self) -> Iterator[tuple[int, int, Annotations]]:
+        """``(first, stop, shapes and tags of frames first <= frame < stop)``, covering every frame in order."""
+
+    def batches(self, kind: str) -> Iterator[list[Any]]:
+        """The ``"shapes"`` or the ``"tags"``, in the order the whole dataset would list them, a batch at a time."""
+
+    def count(self, kind: str) -> int:
+        """How many ``"shapes"`` or ``"tags"`` the stream holds."""
+
+
 @dataclass
 class Dataset:
-    """Labels, frames and annotations read from (or to be written to) a file."""
+    """Labels, frames and annotations read from (or to be written to) a file.
+
+    A streamed dataset (``stream`` set, made for exports) holds only its tracks in ``annotations``; its shapes and
+    tags are read through :meth:`frame_chunks` / :meth:`batches`, which work the same on a whole dataset, so a
+    writer that reads them that way has one path for both."""
 
     labels: list[Label]
     frames: list[DatasetFrame]
     annotations: Annotations
     meta: dict[str, Any] = field(default_factory=dict)
+    stream: AnnotationStream | None = None
+
+    def frame_chunks(self, size: int = FRAMES_PER_CHUNK) -> Iterator[tuple[int, int, Annotations]]:
+        """``(first, stop, shapes and tags of frames first <= frame < stop)``: every frame, in order, a run of
+        frames at a time (``size`` frames for a whole dataset; the stream's own runs for a streamed one). Within
+        a frame, objects keep the dataset's order."""
+        if self.stream is not None:
+            yield from self.stream.frame_chunks()
+            return
+        n = len(self.frames)
+        size = max(size, 1)
+        chunks = [Annotations() for _ in range(max((n + size - 1) // size, 1))]
+        for shape in self.annotations.shapes:
+            chunks[shape.frame // size].shapes.append(shape)
+        for tag in self.annotations.tags:
+            chunks[tag.frame // size].tags.append(tag)
+        for k, chunk in enumerate(chunks):
+            yield k * size, min((k + 1) * size, n), chunk
+
+    def batches(self, kind: str) -> Iterator[list[Any]]:
+        """The ``"shapes"`` or the ``"tags"`` in dataset order, a batch at a time (one batch when not streamed)."""
+        if kind not in ("shapes", "tags"):
+            raise ValueError(f"kind must be 'shapes' or 'tags', not {kind!r}")
+        if self.stream is not None:
+            yield from self.stream.batches(kind)
+        elif getattr(self.annotations, kind):
+            yield getattr(self.annotations, kind)
+
+    def count(self, kind: str) -> int:
+        """How many ``"shapes"``, ``"tracks"`` or ``"tags"`` the dataset holds (streamed or not)."""
+        if self.stream is not None and kind != "tracks":
+            return self.stream.count(kind)
+        return len(getattr(self.annotations, kind))
 
     def label_set(self) -> LabelSet:
         return LabelSet(self.labels)

@@ -12,14 +12,15 @@ import importlib
 import re
 import shutil
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.domain.annotations import Annotations
+from app.domain.annotations import Annotations, Track
 from app.domain.enums import JobType
 from app.domain.project import TaskInfo
-from app.formats.dataset import Dataset, DatasetFrame, Progress, relocate
+from app.formats.dataset import FRAMES_PER_CHUNK, Dataset, DatasetFrame, Progress, relocate
 from app.formats.errors import FormatError
 from app.formats.export_media import copy_frames
 from app.storage.store import Project
@@ -34,6 +35,10 @@ _PLAIN_WRITERS = {
     "datumaro": ("app.formats.datumaro_json", "write_datumaro"),
     "mot": ("app.formats.mot", "write_mot"),
 }
+
+
+#: Objects per batch of a streamed export's :meth:`~app.formats.dataset.Dataset.batches` (the video layout).
+BATCH = 5000
 
 
 @dataclass
@@ -54,8 +59,40 @@ def task_numbering(info: TaskInfo) -> dict[str, Any]:
     return kept
 
 
+@dataclass
+class _Part:
+    """Where one task's (or job's) part of an export comes from: its frames' task numbers in dataset order from
+    dataset index ``offset`` on, and the jobs whose annotations it shows (several jobs: each frame's shapes and
+    tags come from its first job, ``owner``; one job: every shape of the job on the part's frames)."""
+
+    offset: int
+    numbers: list[int]
+    jobs: list[int]
+    owner: dict[int, int] | None
+
+    def mapping(self, first: int = 0, stop: int | None = None) -> dict[int, int]:
+        """Task frame number → dataset index, for the part's frames ``first:stop``."""
+        return {number: self.offset + first + k for k, number in enumerate(self.numbers[first:stop])}
+
+    def take(self, objects: list[Any], job_id: int, mapping: dict[int, int]) -> list[Any]:
+        """The shapes or tags of ``job_id`` this part shows on the frames of ``mapping``, moved to dataset indices."""
+        kept = []
+        owner = self.owner
+        for obj in objects:
+            frame = obj.frame
+            index = mapping.get(frame)
+            if index is None or (owner is not None and owner.get(frame) != job_id):
+                continue
+            if index != frame:
+                obj.frame = index
+                for element in getattr(obj, "elements", ()):
+                    element.frame = index
+            kept.append(obj)
+        return kept
+
+
 def _task_part(project: Project, task_id: int, offset: int, subset: str,
-               job_id: int | None) -> tuple[list[DatasetFrame], Annotations, list[str | None]]:
+               job_id: int | None) -> tuple[list[DatasetFrame], list[str | None], _Part]:
     infos = project.frames(task_id)
     task = project.task(task_id)
     numbering = task_numbering(task)
@@ -73,18 +110,80 @@ def _task_part(project: Project, task_id: int, offset: int, subset: str,
                                    subset=subset, number=numbering["start"] + number * numbering["step"],
                                    task=task_id))
         files.append(str(project.resolve_media(info.path, root)) if info.path else None)
-    mapping = {number: offset + k for k, number in enumerate(numbers)}
+    owner: dict[int, int] | None = None
+    if len(jobs) > 1:  # overlapping segments: a frame's shapes and tags come from its first job
+        owner = {}
+        for jid in jobs:
+            for frame in project.job(jid).frame_list():
+                owner.setdefault(frame, jid)
+    return frames, files, _Part(offset, numbers, jobs, owner)
+
+
+def _whole(project: Project, part: _Part) -> Annotations:
+    """Every shape, track and tag of a part, on dataset indices."""
     ann = Annotations()
-    owner: dict[int, int] = {}
-    for jid in jobs:
-        for frame in project.job(jid).frame_list():
-            owner.setdefault(frame, jid)
-        part = project.annotations(jid)
-        if len(jobs) > 1:  # overlapping segments: a frame's shapes and tags come from its first job
-            part.shapes = [s for s in part.shapes if owner.get(s.frame) == jid]
-            part.tags = [t for t in part.tags if owner.get(t.frame) == jid]
-        ann.extend(part)
-    return frames, relocate(ann, mapping), files
+    for jid in part.jobs:
+        job_ann = project.annotations(jid)
+        if part.owner is not None:
+            job_ann.shapes = [s for s in job_ann.shapes if part.owner.get(s.frame) == jid]
+            job_ann.tags = [t for t in job_ann.tags if part.owner.get(t.frame) == jid]
+        ann.extend(job_ann)
+    return relocate(ann, part.mapping())
+
+
+def _tracks(project: Project, parts: list[_Part]) -> list[Track]:
+    tracks: list[Track] = []
+    for part in parts:
+        mapping = part.mapping()
+        for jid in part.jobs:
+            tracks += relocate(Annotations(tracks=project.tracks(jid)), mapping).tracks
+    return tracks
+
+
+class _StoreStream:
+    """The shapes and tags of an export read from the store a run of frames (or a batch) at a time, in the same
+    order and with the same choice of jobs as :func:`_whole` (see :class:`~app.formats.dataset.AnnotationStream`)."""
+
+    def __init__(self, project: Project, parts: list[_Part], size: int | None = None) -> None:
+        self.project = project
+        self.parts = parts
+        self.size = size or FRAMES_PER_CHUNK
+        self._counted: dict[str, int] = {}  # what the last complete pass yielded, per kind
+
+    def frame_chunks(self) -> Iterator[tuple[int, int, Annotations]]:
+        seen = {"shapes": 0, "tags": 0}
+        for part in self.parts:
+            for first in range(0, len(part.numbers), self.size):
+                numbers = part.numbers[first:first + self.size]
+                mapping = part.mapping(first, first + self.size)
+                low, high = min(numbers), max(numbers) + 1
+                chunk = Annotations()
+                for jid in part.jobs:
+                    got = self.project.frame_range_annotations(jid, low, high, by_frame=True)
+                    chunk.shapes += part.take(got.shapes, jid, mapping)
+                    chunk.tags += part.take(got.tags, jid, mapping)
+                seen["shapes"] += len(chunk.shapes)
+                seen["tags"] += len(chunk.tags)
+                yield part.offset + first, part.offset + first + len(numbers), chunk
+        self._counted.update(seen)
+
+    def batches(self, kind: str) -> Iterator[list[Any]]:
+        read = self.project.shape_batches if kind == "shapes" else self.project.tag_batches
+        seen = 0
+        for part in self.parts:
+            mapping = part.mapping()
+            for jid in part.jobs:
+                for batch in read(jid, BATCH):
+                    kept = part.take(batch, jid, mapping)
+                    seen += len(kept)
+                    if kept:
+                        yield kept
+        self._counted[kind] = seen
+
+    def count(self, kind: str) -> int:
+        if kind not in self._counted:
+            self._counted[kind] = sum(1 for batch in self.batches(kind) for _ in batch)
+        return self._counted[kind]
 
 
 def _task_meta(project: Project, info: TaskInfo, frames: list[DatasetFrame]) -> dict[str, Any]:
@@ -107,38 +206,53 @@ def _task_meta(project: Project, info: TaskInfo, frames: list[DatasetFrame]) -> 
     return meta
 
 
-def build_dataset(project: Project, *, task: int | str | None = None, job: int | None = None) -> Dataset:
+def build_dataset(project: Project, *, task: int | str | None = None, job: int | None = None,
+                  stream: bool = False) -> Dataset:
     """The dataset of a job, a task, or (neither given) the whole project. ``meta['image_files']`` lists
-    each frame's media file (None for video frames; ``meta['video']`` then names the video)."""
-    dataset = _build(project, task, job)
+    each frame's media file (None for video frames; ``meta['video']`` then names the video). With ``stream``
+    only the tracks are read now: shapes and tags are read from the store as a writer asks for them
+    (:meth:`Dataset.frame_chunks`, :meth:`Dataset.batches`), so the project must stay open until it is written."""
+    dataset = _build(project, task, job, stream)
     flip = project.settings().get("yolo_flip_idx")
     if flip:
         dataset.meta["flip_idx"] = list(flip)
     return dataset
 
 
-def _build(project: Project, task: int | str | None, job: int | None) -> Dataset:
+def _annotations(project: Project, parts: list[_Part], stream: bool) -> tuple[Annotations, _StoreStream | None]:
+    if stream:
+        return Annotations(tracks=_tracks(project, parts)), _StoreStream(project, parts)
+    ann = Annotations()
+    for part in parts:
+        ann.extend(_whole(project, part))
+    return ann, None
+
+
+def _build(project: Project, task: int | str | None, job: int | None, stream: bool) -> Dataset:
     labels = copy.deepcopy(list(project.labels()))
     if job is not None or task is not None:
         task_id = project.job(job).task_id if job is not None else project.task(task).id
         info = project.task(task_id)
-        frames, ann, files = _task_part(project, task_id, 0, info.subset, job)
+        frames, files, part = _task_part(project, task_id, 0, info.subset, job)
         meta: dict[str, Any] = {**_task_meta(project, info, frames), "scope": "job" if job is not None else "task",
                                 "id": job if job is not None else task_id}
         meta.pop("mode")  # the writer says it from the layout
         if info.media_type == "video":
             meta["video"] = str(project.resolve_media(info.video_path))
         meta["task_modes"] = [info.mode.value]
-        return Dataset(labels=labels, frames=frames, annotations=ann, meta={**meta, "image_files": files})
-    frames, ann, files = [], Annotations(), []
+        ann, source = _annotations(project, [part], stream)
+        return Dataset(labels=labels, frames=frames, annotations=ann, meta={**meta, "image_files": files},
+                       stream=source)
+    frames, files, parts = [], [], []
     tasks = []
     for info in project.tasks():
-        part_frames, part_ann, part_files = _task_part(project, info.id, len(frames), info.subset or "default", None)
+        part_frames, part_files, part = _task_part(project, info.id, len(frames), info.subset or "default", None)
         tasks.append({**_task_meta(project, info, part_frames), "subset": info.subset or "default"})
         frames += part_frames
         files += part_files
-        ann.extend(part_ann)
-    return Dataset(labels=labels, frames=frames, annotations=ann,
+        parts.append(part)
+    ann, source = _annotations(project, parts, stream)
+    return Dataset(labels=labels, frames=frames, annotations=ann, stream=source,
                    meta={"scope": "project", "name": project.name, "tasks": tasks, "image_files": files})
 
 
@@ -191,9 +305,8 @@ def write_dataset(dataset: Dataset, fmt: str, out: Path, *, with_images: bool = 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    ann = dataset.annotations
     return ExportResult(path=out, frames=len(dataset.frames), layout=layout,
-                        counts={"shapes": len(ann.shapes), "tracks": len(ann.tracks), "tags": len(ann.tags)})
+                        counts={kind: dataset.count(kind) for kind in ("shapes", "tracks", "tags")})
 
 
 def _write(dataset: Dataset, fmt: str, folder: Path, progress: Progress | None, options: dict[str, Any]) -> str:
@@ -222,5 +335,6 @@ def export_project(project: Project, fmt: str, out: Path, *, task: int | str | N
                    with_images: bool = False, progress: Progress | None = None, **options: Any) -> ExportResult:
     """Export a job, a task or the project (neither given) as ``fmt`` to ``out``. Format options go in
     ``options`` (YOLO: ``yolo_task`` = auto/detect/segment/pose/obb, ``names_as``)."""
-    dataset = build_dataset(project, task=task, job=job)
+    # CVAT XML is written a run of frames at a time: its shapes and tags are read from the store as it goes.
+    dataset = build_dataset(project, task=task, job=job, stream=fmt.startswith("cvat"))
     return write_dataset(dataset, fmt, out, with_images=with_images, progress=progress, **options)

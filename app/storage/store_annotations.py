@@ -3,7 +3,7 @@ replace (edits and undo), counts. Part of :class:`~app.storage.store.Project`.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -63,10 +63,21 @@ class AnnotationsMixin(StoreBase):
         """Every shape, track and tag of a job."""
         return rows.select_annotations(self.conn, job_id)
 
-    def frame_range_annotations(self, job_id: int, first: int | None, stop: int | None) -> Annotations:
+    def frame_range_annotations(self, job_id: int, first: int | None, stop: int | None, *,
+                                by_frame: bool = False) -> Annotations:
         """Shapes and tags of frames ``first <= frame < stop`` (``None``: unbounded); no tracks. For reading
-        a large job in bounded memory, chunk by chunk."""
-        return rows.select_frame_range(self.conn, job_id, first, stop)
+        a large job in bounded memory, chunk by chunk. In id order (as :meth:`annotations`), or with ``by_frame``
+        in frame order then id order (faster: no sort)."""
+        return rows.select_frame_range(self.conn, job_id, first, stop, by_frame=by_frame)
+
+    def shape_batches(self, job_id: int, size: int = 5000) -> Iterator[list[Shape]]:
+        """A job's shapes in the order :meth:`annotations` lists them, ``size`` (with their skeleton elements)
+        at a time: for reading a large job in order in bounded memory."""
+        return rows.iter_shape_batches(self.conn, job_id, size)
+
+    def tag_batches(self, job_id: int, size: int = 5000) -> Iterator[list[Tag]]:
+        """A job's tags in the order :meth:`annotations` lists them, ``size`` at a time."""
+        return rows.iter_tag_batches(self.conn, job_id, size)
 
     def frame_shapes(self, job_id: int, frame: int) -> list[Shape]:
         """The plain shapes of one frame (tracks are per job: see :meth:`tracks`)."""
