@@ -41,7 +41,7 @@ from app.storage.errors import ConnectionLostError, ProjectError, ProjectReadOnl
 from app.storage.live import REMOTE, ChangeWatcher, RemoteChange, notify_statement
 from app.storage.location import Location, parse_location
 from app.storage.locking import ProjectLock
-from app.storage.pg_connect import describe_connect_error, is_connection_lost
+from app.storage.pg_connect import is_connection_lost, lost_message
 from app.storage.project_checks import check_schema, discard, ensure_empty_database
 from app.storage.store_annotations import AnnotationsMixin
 from app.storage.store_labels import LabelsMixin
@@ -94,8 +94,9 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
       :attr:`changed` too, with origin :data:`REMOTE`, on the owner's thread (it needs a dispatcher).
 
     A team project's connection can break (server restarted, network gone): the write in flight is
-    rolled back by the server and refused with :class:`ConnectionLostError`; the handle reconnects at
-    its next write.
+    rolled back by the server and refused with :class:`ConnectionLostError`, and so is the read in flight
+    (every statement, through SQLAlchemy or the driver: see :mod:`app.storage.pg_connect`); the handle
+    reconnects at its next use (:attr:`conn`).
     """
 
     def __init__(self, location: Location, *, read_only: bool) -> None:
@@ -244,6 +245,14 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
 
     @property
     def conn(self) -> Connection:
+        """The handle's connection. One that broke (a statement found it lost: SQLAlchemy's hook or
+        :mod:`app.storage.fastsql` invalidated it and raised :class:`ConnectionLostError`) is replaced here,
+        so the next read or write after the error reconnects; never in the middle of a transaction."""
+        if self._conn is not None and self._conn.invalidated:
+            if self._tx_depth:
+                raise ConnectionLostError(f"The connection to {self.location.display} was lost in the middle of "
+                                          "a change; nothing of it was written.")
+            self._drop_connection()
         if self._conn is None:
             if self._lost:
                 self._reconnect()
@@ -274,8 +283,7 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
         self._labels = None
 
     def _lost_message(self, exc: BaseException) -> str:
-        detail = describe_connect_error(self.location, exc) if self.location.is_postgres else str(exc)
-        return f"The connection to {self.location.display} was lost ({detail}); nothing of this change was written."
+        return lost_message(self.location, exc, "nothing of this change was written")
 
     # ------------------------------------------------------------ transactions and change events
 
