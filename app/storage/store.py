@@ -42,7 +42,7 @@ from app.storage.live import REMOTE, ChangeWatcher, RemoteChange, notify_stateme
 from app.storage.location import Location, parse_location
 from app.storage.locking import ProjectLock
 from app.storage.pg_connect import is_connection_lost, lost_message
-from app.storage.project_checks import check_schema, discard, ensure_empty_database
+from app.storage.project_checks import check_media_root, check_schema, discard, ensure_empty_database
 from app.storage.store_annotations import AnnotationsMixin
 from app.storage.store_labels import LabelsMixin
 from app.storage.store_leases import LeasesMixin, new_token
@@ -128,9 +128,15 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
     # ------------------------------------------------------------ lifecycle
 
     @classmethod
-    def create(cls, target: str | Path | Location, name: str = "", labels: Sequence[Label] = ()) -> Project:
-        """Create a project file, or the schema of a team project in an empty PostgreSQL database."""
+    def create(cls, target: str | Path | Location, name: str = "", labels: Sequence[Label] = (), *,
+               media_root: str | Path | None = None) -> Project:
+        """Create a project file, or the schema of a team project in an empty PostgreSQL database.
+
+        ``media_root`` (team projects only: ``fieldmark create URL --media-root``, the New team project
+        dialog's shared media folder) is the existing folder the project's media paths are relative to; it
+        is checked before anything is created and recorded in the project's ``media_root`` setting."""
         location = parse_location(target)
+        root = check_media_root(location, media_root)
         if location.is_postgres:
             ensure_empty_database(location)
         else:
@@ -154,8 +160,9 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
             with project.transaction() as conn:
                 conn.execute(
                     text("INSERT INTO project (id, name, created, settings, quality_settings) "
-                         "VALUES (1, :name, :created, '{}', '{}')"),
-                    {"name": name or location.stem, "created": now_iso()},
+                         "VALUES (1, :name, :created, :settings, '{}')"),
+                    {"name": name or location.stem, "created": now_iso(),
+                     "settings": json.dumps({"media_root": root} if root is not None else {})},
                 )
                 for label in labels:
                     project._insert_label(conn, label)
