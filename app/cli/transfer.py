@@ -12,7 +12,7 @@ from typing import Any
 from app.cli.common import CliError, open_project
 from app.formats.errors import FormatError
 from app.formats.exporter import EXPORT_FORMATS, export_project
-from app.formats.importer import FORMATS, ImportResult, import_into_project, import_new_project, read_dataset
+from app.formats.importer import FORMATS, ImportResult, import_file_as_new_project, import_into_project, read_dataset
 from app.media.errors import MediaError
 from app.storage.errors import ProjectError
 from app.storage.location import parse_location
@@ -42,10 +42,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not project_exists(project_path):
             if args.task or args.job:
                 raise CliError(f"{project_path} does not exist; --task/--job need an existing project")
-            dataset = read_dataset(source, args.format, create_missing_labels=args.create_labels,
-                                   progress=_progress(args.quiet))
-            result = import_new_project(project_path, dataset, source, task_name=args.task_name or "",
-                                        copy_media=args.copy_media, media_root=args.media_root)
+            result = import_file_as_new_project(project_path, source, args.format,
+                                                create_missing_labels=args.create_labels,
+                                                progress=_progress(args.quiet), task_name=args.task_name or "",
+                                                copy_media=args.copy_media, media_root=args.media_root)
         else:
             with open_project(project_path) as project:
                 hints = list(project.labels())

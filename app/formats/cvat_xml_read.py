@@ -27,7 +27,16 @@ from app.domain.enums import LabelType, ShapeType
 from app.domain.labels import Label
 from app.formats import cvat_xml_shapes as xs
 from app.formats.cvat_xml_meta import read_meta
-from app.formats.dataset import UNLABELED, Dataset, DatasetFrame, LabelRegistry, Progress, fresh_label
+from app.formats.dataset import (
+    STREAM_FRAMES,
+    UNLABELED,
+    Dataset,
+    DatasetFrame,
+    LabelRegistry,
+    Progress,
+    Sink,
+    fresh_label,
+)
 from app.formats.errors import FormatError
 from app.formats.validate import frame_range
 from app.formats.xmltree import Node, OnChild, parse_file, parse_stream
@@ -79,7 +88,7 @@ def load_root(path: Path) -> tuple[Path, Node]:
 
 
 def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, label_hints: Sequence[Label] = (),
-                  progress: Progress | None = None) -> Dataset:
+                  progress: Progress | None = None, sink: Sink | None = None) -> Dataset:
     """Read a CVAT for images / for video 1.1 file into a :class:`Dataset`.
 
     A folder (or zip) of several XML files without ``annotations.xml`` is read whole: each file's frames
@@ -90,6 +99,8 @@ def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, label_hint
     The file is streamed: each ``<image>`` becomes frames and shapes as soon as the parser has it and its
     XML is dropped, so memory holds the dataset but never the whole XML tree (``<meta>`` must come before
     the images, as CVAT and Datumaro write it; otherwise the images are read after the whole file).
+    With a ``sink`` the annotations are handed over every :data:`STREAM_FRAMES` images as they are read (see
+    :data:`app.formats.dataset.Sink`), and the dataset returned holds none.
 
     Raises
     ------
@@ -102,6 +113,16 @@ def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, label_hint
     ann = Annotations()
     merged: dict[str, Any] | None = None
     hints = {label.name: label for label in label_hints}
+    so_far = Dataset(labels=registry.labels, frames=frames, annotations=ann)
+
+    def hand_over(meta: dict[str, Any]) -> None:
+        if sink is not None and (len(ann) or len(frames) > handed[0]):
+            so_far.meta = meta
+            handed[0] = len(frames)
+            sink(so_far)
+            so_far.take_annotations()  # whatever the sink left: the reader holds no annotation it handed over
+
+    handed = [0]
     for number, (file, parse, size) in enumerate(sources):
         state: dict[str, Any] = {}
 
@@ -127,6 +148,8 @@ def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, label_hint
             reader = start(root)
             reader.streamed += 1
             reader._image(node)
+            if sink is not None and reader.streamed % STREAM_FRAMES == 0:
+                hand_over(reader.meta)
             if progress is not None and reader.streamed % 256 == 1:
                 progress(number * 1000 + min(999, offset * 1000 // max(1, size)), len(sources) * 1000)
             return True
@@ -135,6 +158,8 @@ def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, label_hint
         reader = start(root)
         meta = reader.meta
         reader.read(root)
+        if number < len(sources) - 1:
+            hand_over(meta)  # the rest of this file before the next one's
         if merged is None:
             merged = meta
             merged["files"] = [str(file)]
@@ -148,6 +173,7 @@ def read_cvat_xml(path: Path, *, create_missing_labels: bool = False, label_hint
     assert merged is not None
     if len(sources) > 1:
         merged["subsets"] = list(dict.fromkeys(f.subset for f in frames))
+    hand_over(merged)
     return Dataset(labels=registry.labels, frames=frames, annotations=ann, meta=merged)
 
 
@@ -183,6 +209,7 @@ class _Reader:
         self.frame_of: dict[tuple[int | None, int], int] = {}  # (task id of a project export, number) -> index
         self.ann = Annotations()
         self.hints: dict[str, Label] = {}
+        self.known: dict[str, Label] = {}  # shape labels by the name a shape gives (the hot path's lookup)
         self.default_subset = str(meta.get("subset") or "") if meta.get("scope") in ("task", "job") else ""
         self.project = meta.get("scope") == "project"
         self.streamed = 0  # <image> elements already read while parsing (see read_cvat_xml)
@@ -287,6 +314,8 @@ class _Reader:
     def _label(self, node: Node, kind: LabelType) -> Label:
         name = node.attrib.get("label", "")
         label = self.registry.get(name or UNLABELED) if (name or self.create) else None
+        if label is not None and label.type is not LabelType.TAG:
+            self.known[name] = label
         if label is not None:
             return label
         if name in self.hints:
@@ -329,12 +358,13 @@ class _Reader:
 
     def _shape(self, node: Node, frame: int) -> Shape:
         shape_type = xs.SHAPE_TAGS[node.tag]
-        label = self._label(node, LabelType.ANY)
+        label = self.known.get(node.attrib.get("label", "")) or self._label(node, LabelType.ANY)
+        file = self.file
         shape = Shape(type=shape_type, frame=frame, label_id=label.id,
-                      occluded=xs.flag(node, "occluded", self.file), z_order=xs.integer(node, "z_order", self.file),
-                      group=xs.integer(node, "group_id", self.file, lo=0),
+                      occluded=xs.flag(node, "occluded", file), z_order=xs.integer(node, "z_order", file),
+                      group=xs.integer(node, "group_id", file, lo=0),
                       source=xs.source(node, "manual", self.warnings),
-                      attributes=self._attributes(node, label))
+                      attributes=self._attributes(node, label) if node.children else {})
         if shape_type is ShapeType.SKELETON:
             shape.elements = [self._element(child, label, frame) for child in node.findall("points")]
         else:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from app.domain.enums import ShapeType, Source
 from app.formats.errors import FormatError
-from app.formats.validate import MAX_INT32, MAX_SIDE, coordinates, int_text
+from app.formats.validate import MAX_COORDINATE, MAX_INT32, MAX_SIDE, coordinates, int_text
 from app.formats.xmltree import Node
 
 SHAPE_TAGS = {
@@ -28,7 +28,10 @@ SHAPE_TAGS = {
 CUBOID_KEYS = ("xtl1", "ytl1", "xbl1", "ybl1", "xtr1", "ytr1", "xbr1", "ybr1",
                "xtl2", "ytl2", "xbl2", "ybl2", "xtr2", "ytr2", "xbr2", "ybr2")
 MIN_POINTS = {ShapeType.POLYGON: 3, ShapeType.POLYLINE: 2, ShapeType.POINTS: 1}
-_SOURCES = {s.value for s in Source}
+_SOURCES = {s.value: s for s in Source}
+
+# The helpers below run once per attribute of every shape (millions in a big file): each takes the common,
+# valid case in a few operations and leaves the exact error message to the general code.
 
 
 def number(node: Node, key: str, file: Path) -> float:
@@ -40,6 +43,8 @@ def number(node: Node, key: str, file: Path) -> float:
         value = float(raw)
     except ValueError:
         raise FormatError(file, node.where(), f"bad coordinates: {key}={raw!r} is not a number") from None
+    if -MAX_COORDINATE <= value <= MAX_COORDINATE:  # also false for NaN and infinities
+        return value
     if not math.isfinite(value):
         raise FormatError(file, node.where(), f"bad coordinates: {key}={raw!r} is not finite")
     return coordinates([value], file, node.where(), key)[0]
@@ -50,6 +55,8 @@ def integer(node: Node, key: str, file: Path, default: int = 0, lo: int = -MAX_I
     raw = node.attrib.get(key)
     if raw is None or raw == "":
         return default
+    if raw.isascii() and raw.isdigit() and len(raw) < 10 and lo <= (value := int(raw)) <= hi:
+        return value
     return int_text(raw, file, node.where(), key, lo, hi)
 
 
@@ -68,18 +75,21 @@ def flag(node: Node, key: str, file: Path, default: bool = False) -> bool:
 def source(node: Node, default: str, warnings: list[str]) -> Source:
     """The file's ``source``; unknown values are read as the default (with a warning)."""
     raw = node.attrib.get("source")
-    if not raw:
-        return Source(default)
-    if raw not in _SOURCES:
+    known = _SOURCES.get(raw) if raw else None
+    if known is not None:
+        return known
+    if raw:
         warnings.append(f"{node.where()}: unknown source {raw!r}, read as {default!r}")
-        return Source(default)
-    return Source(raw)
+    return _SOURCES[default]
 
 
 def point_list(node: Node, file: Path, shape_type: ShapeType) -> list[float]:
     raw = node.attrib.get("points")
     if raw is None:
         raise FormatError(file, node.where(), "attribute 'points' is missing")
+    fast = _point_values(raw)
+    if fast is not None and len(fast) >= 2 * MIN_POINTS.get(shape_type, 1):
+        return fast
     pairs = [p for p in raw.strip().split(";") if p.strip()]
     try:
         values = [float(v) for p in pairs for v in p.split(",")]
@@ -92,6 +102,23 @@ def point_list(node: Node, file: Path, shape_type: ShapeType) -> list[float]:
     if len(pairs) < need:
         raise FormatError(file, node.where(), f"a {shape_type.value} needs at least {need} points, got {len(pairs)}")
     return values
+
+
+def _point_values(raw: str) -> list[float] | None:
+    """The numbers of a well-formed ``x,y;x,y`` list within range, or None (the caller then finds the error)."""
+    try:
+        values = [float(v) for v in raw.replace(";", ",").split(",")]
+    except ValueError:
+        return None
+    total = sum(values)  # NaN or infinite when any value is; the range check below then sees finite values
+    if (len(values) & 1 or len(values) != 2 * (raw.count(";") + 1) or total != total or total in _INFINITE
+            or min(values) < -MAX_COORDINATE or max(values) > MAX_COORDINATE):
+        return None
+    return values
+
+
+_INFINITE = (math.inf, -math.inf)
+_ROTATING = (ShapeType.RECTANGLE, ShapeType.ELLIPSE)
 
 
 def mask_points(node: Node, file: Path) -> list[float]:
@@ -119,7 +146,8 @@ def geometry(node: Node, shape_type: ShapeType, file: Path) -> tuple[list[float]
     """(points, rotation) of a non-skeleton shape element."""
     rotation = 0.0
     if shape_type is ShapeType.RECTANGLE:
-        xtl, ytl, xbr, ybr = (number(node, k, file) for k in ("xtl", "ytl", "xbr", "ybr"))
+        xtl, ytl = number(node, "xtl", file), number(node, "ytl", file)
+        xbr, ybr = number(node, "xbr", file), number(node, "ybr", file)
         if xbr < xtl or ybr < ytl:
             raise FormatError(file, node.where(), f"bad coordinates: box corners ({xtl}, {ytl}) > ({xbr}, {ybr})")
         points = [xtl, ytl, xbr, ybr]
@@ -134,6 +162,6 @@ def geometry(node: Node, shape_type: ShapeType, file: Path) -> tuple[list[float]
         points = mask_points(node, file)
     else:
         points = point_list(node, file, shape_type)
-    if "rotation" in node.attrib and shape_type in (ShapeType.RECTANGLE, ShapeType.ELLIPSE):
+    if shape_type in _ROTATING and "rotation" in node.attrib:
         rotation = number(node, "rotation", file)
     return points, rotation

@@ -20,6 +20,9 @@ from app.domain.labels import AttributeSpec, Label, LabelSet
 #: ``progress(done, total)``; it may raise any exception to cancel: readers and writers unwind and write nothing.
 Progress = Callable[[int, int], None]
 
+#: Where a streaming reader hands what it has read, every few hundred frames (see :data:`Sink`).
+STREAM_FRAMES = 500
+
 #: Name of the label that unlabelled objects get when a reader is asked to create missing labels.
 UNLABELED = "unlabeled"
 
@@ -51,6 +54,13 @@ class Dataset:
     frames: list[DatasetFrame]
     annotations: Annotations
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def take_annotations(self) -> Annotations:
+        """The annotations, which the dataset then no longer holds (a streaming reader hands them over)."""
+        taken = Annotations(shapes=self.annotations.shapes, tracks=self.annotations.tracks,
+                            tags=self.annotations.tags)
+        self.annotations.shapes, self.annotations.tracks, self.annotations.tags = [], [], []
+        return taken
 
     def label_set(self) -> LabelSet:
         return LabelSet(self.labels)
@@ -236,3 +246,10 @@ def split_annotations(ann: Annotations, parts: list[DatasetPart]) -> list[Annota
     for track in ann.tracks:
         out[part_of(track.frame)].tracks.append(track)
     return [relocate(a, {i: k for k, i in enumerate(part.indices)}) for a, part in zip(out, parts)]
+
+
+#: A streaming reader calls its sink with the dataset read so far: all its labels and frames up to now, and
+#: the annotations read since the previous call (on frames already handed over), which the reader then
+#: forgets. The reader returns the whole dataset without annotations at the end. So a big file is never held
+#: whole: an import writes each part as it comes.
+Sink = Callable[[Dataset], None]

@@ -10,34 +10,27 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from app.domain.annotations import Annotations
-from app.domain.enums import JobType, LabelType, TaskMode
+from app.domain.enums import JobType
 from app.domain.labels import Label
-from app.domain.project import FrameInfo
-from app.formats.dataset import Dataset, Progress, dataset_parts, split_annotations
+from app.formats.dataset import Dataset, Progress
 from app.formats.errors import FormatError
 from app.formats.exporter import task_numbering
-from app.formats.frame_matching import FrameMatcher, image_files
+from app.formats.frame_matching import FrameMatcher
+from app.formats.import_common import check_types, write_consuming
+from app.formats.import_tasks import TaskBuilder
 from app.formats.label_mapping import LabelReport, build_map, compare_labels
 from app.formats.label_mapping import create_missing as add_missing_labels
 from app.formats.remap import Remapper
-from app.media.errors import MediaError
-from app.media.images import probe_image
-from app.media.ingest import copy_media_atomically, media_folder, stored_media_path
 from app.storage.errors import ProjectError
 from app.storage.location import parse_location
 from app.storage.project_checks import check_media_root, discard
 from app.storage.store import Project
-
-#: Shapes written per insert. A dataset with more shapes than this has each batch dropped from it once written
-#: (an import consumes its dataset: its ``annotations.shapes`` is empty afterwards), so a 500k-shape import
-#: does not hold every shape and every row at once; a smaller one keeps its shapes for the caller.
-IMPORT_BATCH = 20_000
 
 FORMATS = ("cvat", "coco", "yolo", "labelme", "voc", "masks", "datumaro", "mot")
 
@@ -92,91 +85,53 @@ _PLAIN_READERS = {
 # ---------------------------------------------------------------------- new task / new project
 
 
-def _copy_images(project: Project, files: list[Path | None], name: str, copies: list[Path]) -> list[Path | None]:
-    """The dataset's images copied (atomically) under the project's media folder; ``copies`` gets the new folder."""
-    present = [f.resolve() for f in files if f is not None]
-    if not present:
-        return files
-    common = present[0].parent if len(present) == 1 else Path(os.path.commonpath([str(f.parent) for f in present]))
-    names = [f.relative_to(common).as_posix() for f in present]
-    copy = copy_media_atomically(media_folder(project), name, present, names)
-    copies.append(copy)
-    copied = iter(copy / n for n in names)
-    return [next(copied) if f is not None else None for f in files]
-
-
-def _task_frames(project: Project, dataset: Dataset, source: Path, name: str,
-                 copies: list[Path] | None) -> list[FrameInfo]:
-    files = image_files(dataset, source)
-    if copies is not None:
-        files = _copy_images(project, files, name or source.stem, copies)
-    root = project.media_root()
-    frames = []
-    for frame, image in zip(dataset.frames, files):
-        width, height = frame.width, frame.height
-        if image is not None and (width <= 0 or height <= 0):
-            try:
-                width, height = probe_image(image)
-            except MediaError as exc:
-                raise FormatError(image, "", str(exc)) from exc
-        if width <= 0 or height <= 0:
-            raise FormatError(source, f"frame {frame.name!r}",
-                              "the frame size is unknown: the file gives none and the image is not beside it")
-        frames.append(FrameInfo(index=frame.index, name=frame.name, width=width, height=height,
-                                path=stored_media_path(project, image, root) if image is not None else ""))
-    return frames
-
-
-def _task_options(info: dict[str, Any], layout: str) -> dict[str, Any]:
-    """What a video-layout file says about its task's frames (kept so an export can go back into it)."""
-    if layout != "video":
-        return {}
-    keys = ("start_frame", "stop_frame", "frame_filter", "source")
-    kept = {k: info[k] for k in keys if info.get(k) not in (None, "")}
-    if info.get("original_size"):
-        kept["original_size"] = list(info["original_size"])
-    return {"cvat": kept} if kept else {}
-
-
-def _create_tasks(project: Project, dataset: Dataset, source: Path, name: str,
-                  copies: list[Path] | None = None) -> list[tuple[int, list[int], Annotations]]:
-    """One task per part of the dataset (subset, or task of a project export), as CVAT imports a dataset
-    into a project. Returns each task's id, jobs and annotations (frames renumbered to the task's)."""
-    if not dataset.frames:
-        raise FormatError(source, "", "the dataset has no frames")
-    frames = _task_frames(project, dataset, source, name, copies)
-    parts = dataset_parts(dataset)
-    layout = dataset.meta.get("layout")
-    if len(parts) == 1:
-        parts[0].info = {**dataset.meta, **parts[0].info} if parts[0].info else dict(dataset.meta)
-        annotations = [dataset.annotations]
-    else:
-        annotations = split_annotations(dataset.annotations, parts)
-    out = []
-    for part, ann in zip(parts, annotations):
-        mode = {"interpolation": TaskMode.INTERPOLATION, "annotation": TaskMode.ANNOTATION}.get(
-            str(part.info.get("mode", "")).lower(),
-            TaskMode.INTERPOLATION if layout == "video" else TaskMode.ANNOTATION)
-        if len(parts) == 1:
-            task_name = name or str(dataset.meta.get("name") or "") or part.name or source.stem
-        else:
-            task_name = f"{name} {part.name}".strip() if name else (part.name or source.stem)
-        task_frames = [FrameInfo(index=k, name=frames[i].name, width=frames[i].width, height=frames[i].height,
-                                 path=frames[i].path) for k, i in enumerate(part.indices)]
-        task = project.create_task(task_name, task_frames, mode=mode, subset=part.subset)
-        options = _task_options(part.info, "video" if mode is TaskMode.INTERPOLATION else str(layout))
-        if options:
-            project.update_task_options(task.id, {**task.options, **options})
-        out.append((task.id, [j.id for j in project.jobs(task.id)], ann))
-    return out
-
-
 def import_new_project(project_path: str | Path, dataset: Dataset, source: Path, *, name: str = "",
                        task_name: str = "", copy_media: bool = False, media_root: str | Path | None = None
                        ) -> ImportResult:
     """Create the project at ``project_path`` (a file, or a PostgreSQL URL of an empty database) with the
-    dataset's labels and one task holding its frames and annotations. ``media_root`` (team projects) is
-    recorded as the project's media root; ``copy_media`` copies the images under it (or beside the file)."""
+    dataset's labels and one task per subset holding its frames and annotations. ``media_root`` (team
+    projects) is recorded as the project's media root; ``copy_media`` copies the images under it (or beside
+    the file). :func:`import_file_as_new_project` reads the file as it writes (a big file is never held whole)."""
+
+    def fill(project: Project) -> ImportResult:
+        return import_into_project(project, dataset, source, new_task=True, create_missing=True,
+                                   task_name=task_name, copy_media=copy_media)
+    return _new_project(project_path, fill, name=name, media_root=media_root)
+
+
+def import_file_as_new_project(project_path: str | Path, source: Path, fmt: str, *, create_missing_labels: bool = False,
+                               progress: Progress | None = None, name: str = "", task_name: str = "",
+                               copy_media: bool = False, media_root: str | Path | None = None) -> ImportResult:
+    """Read ``source`` in format ``fmt`` into a new project, like :func:`import_new_project` of
+    :func:`read_dataset`; a format whose reader streams (CVAT XML) is written as it is read, a few hundred
+    frames at a time, so memory holds one batch of annotations rather than the whole file."""
+    source = Path(source)
+    if fmt != "cvat":
+        dataset = read_dataset(source, fmt, create_missing_labels=create_missing_labels, progress=progress)
+        return import_new_project(project_path, dataset, source, name=name, task_name=task_name,
+                                  copy_media=copy_media, media_root=media_root)
+    from app.formats.cvat_xml_read import read_cvat_xml
+
+    def fill(project: Project) -> ImportResult:
+        copies: list[Path] = []
+        builder = TaskBuilder(project, source, task_name=task_name, copies=copies if copy_media else None)
+        labels_before = list(project.labels())
+        try:
+            dataset = read_cvat_xml(source, create_missing_labels=create_missing_labels, progress=progress,
+                                    sink=builder.add)
+            targets = builder.finish(dataset)
+            _keep_flip_idx(project, dataset)
+        except BaseException:
+            for copy in copies:
+                shutil.rmtree(copy, ignore_errors=True)
+            raise
+        return _result(project, targets, compare_labels(labels_before, dataset.labels), dataset, created=True)
+    return _new_project(project_path, fill, name=name, media_root=media_root)
+
+
+def _new_project(project_path: str | Path, fill: Callable[[Project], ImportResult], *, name: str,
+                 media_root: str | Path | None) -> ImportResult:
+    """Create the project, ``fill`` it in one bulk transaction, and put it in place; nothing is left on error."""
     location = parse_location(project_path)
     if location.path is not None and location.path.exists():
         raise ProjectError(f"{location.path} already exists")
@@ -191,8 +146,8 @@ def import_new_project(project_path: str | Path, dataset: Dataset, source: Path,
     try:
         if root is not None:
             project.set_settings({**project.settings(), "media_root": root})
-        result = import_into_project(project, dataset, source, new_task=True, create_missing=True,
-                                     task_name=task_name, copy_media=copy_media)
+        with project.bulk_load():
+            result = fill(project)
         project.close()
         if building.path is not None:
             _move_into_place(building.path, location.path)
@@ -225,22 +180,6 @@ def _target_jobs(project: Project, task_id: int, job_id: int | None) -> list[int
     if not jobs:
         raise ProjectError(f"task {task_id} has no annotation job to import into")
     return jobs
-
-
-def _check_types(project: Project, ann: Annotations, source: Path) -> None:
-    labels = project.labels()
-    for kind, items in (("shape", ann.shapes), ("track", ann.tracks)):
-        for item in items:
-            label = labels.by_id(item.label_id)
-            shape_type = item.type if kind == "shape" else (item.shapes[0].type if item.shapes else None)
-            if shape_type is not None and label.type is not LabelType.ANY and label.type.value != shape_type.value:
-                raise FormatError(source, f"frame {item.frame}",
-                                  f"a {shape_type.value} uses label {label.name!r} of type {label.type.value}")
-    for tag in ann.tags:
-        label = labels.by_id(tag.label_id)
-        if label.type not in (LabelType.TAG, LabelType.ANY):
-            raise FormatError(source, f"frame {tag.frame}",
-                              f"a tag uses label {label.name!r} of type {label.type.value}")
 
 
 def _frame_map(project: Project, dataset: Dataset, task_id: int, job_id: int | None, source: Path) -> list[int | None]:
@@ -325,60 +264,50 @@ def _import(project: Project, dataset: Dataset, source: Path, report: LabelRepor
             job: int | None, creates: bool, replace: bool, task_name: str,
             copies: list[Path] | None) -> ImportResult:
     with project.transaction():
+        if creates:
+            targets = TaskBuilder(project, source, task_name=task_name, copies=copies).finish(dataset)
+            _keep_flip_idx(project, dataset)
+            return _result(project, targets, report, dataset, created=True)
         if not report.clean:
             add_missing_labels(project, dataset.labels, report)
         label_map = build_map(list(project.labels()), dataset.labels)
-        created = False
-        if creates:
-            targets = _create_tasks(project, dataset, source, task_name, copies)
-            created = True
+        if job is not None:
+            task_id = project.job(job).task_id
+        elif task is not None:
+            task_id = project.task(task).id
         else:
-            if job is not None:
-                task_id = project.job(job).task_id
-            elif task is not None:
-                task_id = project.task(task).id
-            else:
-                tasks = project.tasks()
-                if len(tasks) != 1:
-                    raise ProjectError(f"the project has {len(tasks)} tasks; choose one")
-                task_id = tasks[0].id
-            jobs = _target_jobs(project, task_id, job)
-            mapping = _frame_map(project, dataset, task_id, job, source)
-            targets = [(task_id, jobs, Remapper(label_map, lambda i: mapping[i]).annotations(dataset.annotations))]
-        if dataset.meta.get("flip_idx"):  # Ultralytics pose flip pairs survive a round trip through the project
-            settings = project.settings()
-            settings["yolo_flip_idx"] = list(dataset.meta["flip_idx"])
-            project.set_settings(settings)
-        for _task, target_jobs, ann in targets:
-            if created:
-                ann = Remapper(label_map, lambda i: i).annotations(ann)
-            _check_types(project, ann, source)
-            for job_id, part in _split_by_job(project, ann, target_jobs).items():
-                if replace:
-                    project.clear_annotations(job_id)
-                if len(part):
-                    _add_consuming(project, job_id, part)
+            tasks = project.tasks()
+            if len(tasks) != 1:
+                raise ProjectError(f"the project has {len(tasks)} tasks; choose one")
+            task_id = tasks[0].id
+        jobs = _target_jobs(project, task_id, job)
+        mapping = _frame_map(project, dataset, task_id, job, source)
+        ann = Remapper(label_map, lambda i: mapping[i]).annotations(dataset.annotations)
+        _keep_flip_idx(project, dataset)
+        check_types(project, ann, source)
+        for job_id, part in _split_by_job(project, ann, jobs).items():
+            if replace:
+                project.clear_annotations(job_id)
+            if len(part):
+                write_consuming(project, job_id, part)
+        return _result(project, [(task_id, jobs)], report, dataset, created=False)
+
+
+def _keep_flip_idx(project: Project, dataset: Dataset) -> None:
+    if dataset.meta.get("flip_idx"):  # Ultralytics pose flip pairs survive a round trip through the project
+        settings = project.settings()
+        settings["yolo_flip_idx"] = list(dataset.meta["flip_idx"])
+        project.set_settings(settings)
+
+
+def _result(project: Project, targets: list[tuple[int, list[int]]], report: LabelReport, dataset: Dataset, *,
+            created: bool) -> ImportResult:
     task_ids = [t[0] for t in targets]
     counts = project.counts(task_id=task_ids[0]) if len(task_ids) == 1 else _sum_counts(
         [project.counts(task_id=t) for t in task_ids])
     return ImportResult(task_id=task_ids[0], job_ids=[j for t in targets for j in t[1]], report=report,
                         counts=counts, warnings=list(dataset.meta.get("warnings", [])), created_task=created,
                         task_ids=task_ids)
-
-
-def _add_consuming(project: Project, job_id: int, ann: Annotations) -> None:
-    """Insert ``ann`` (inside the caller's transaction) in batches of shapes; past :data:`IMPORT_BATCH` shapes
-    each batch is released once written and the list is emptied at the end (the dataset is consumed)."""
-    shapes: list[Any] = ann.shapes
-    if len(shapes) <= IMPORT_BATCH:
-        project.add_annotations(job_id, ann)
-        return
-    for start in range(0, len(shapes), IMPORT_BATCH):
-        project.add_annotations(job_id, Annotations(shapes=shapes[start:start + IMPORT_BATCH]))
-        shapes[start:start + IMPORT_BATCH] = [None] * len(shapes[start:start + IMPORT_BATCH])
-    shapes.clear()
-    if ann.tracks or ann.tags:
-        project.add_annotations(job_id, Annotations(tracks=ann.tracks, tags=ann.tags))
 
 
 def _sum_counts(parts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -31,21 +31,21 @@ INSERT_BATCH = 20_000  # rows built and inserted at a time by the bulk inserts
 
 
 _UID_POOL: list[str] = []
-_UID_PID = [0]  # the process the pool was made in: a forked child must not reuse its parent's uids
 
 
 def new_uid() -> str:
     """A random (version 4) UUID string. Made 4096 at a time from one ``os.urandom`` call: bulk inserts make
     one per object, and ``uuid.uuid4()`` each (a system call and a UUID object) was a tenth of an import."""
-    if _UID_PID[0] != os.getpid():
-        _UID_POOL.clear()
-        _UID_PID[0] = os.getpid()
     if not _UID_POOL:
         raw = os.urandom(16 * 4096).hex()
-        for k in range(0, len(raw), 32):
-            h = raw[k:k + 32]
-            _UID_POOL.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}")
+        _UID_POOL.extend(
+            f"{raw[k:k + 8]}-{raw[k + 8:k + 12]}-4{raw[k + 13:k + 16]}-{_VARIANT[raw[k + 16]]}{raw[k + 17:k + 20]}-"
+            f"{raw[k + 20:k + 32]}" for k in range(0, len(raw), 32))
     return _UID_POOL.pop()
+
+
+# A forked child must not hand out uids its parent also has in its pool.
+os.register_at_fork(after_in_child=_UID_POOL.clear)
 
 
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}  # RFC 4122 variant bits 10xx
@@ -88,21 +88,19 @@ def insert_shapes(
     ``keep_uids`` an object that gets a new id keeps the uid it carries (a field package merged back)."""
     new_ids = _ids_for(conn, "shape", list(_shape_ids(shapes)), keep_ids)
     rows: list[tuple] = []
+    append, points, attributes, uid = rows.append, pack_points, pack_attributes, new_uid  # the hot loop's names
 
     def add(shape: Shape, parent_id: int | None) -> int:
         if not (keep_ids and shape.id is not None):
             shape.id = next(new_ids)
-            shape.uid = shape.uid if keep_uids and shape.uid else new_uid()
+            shape.uid = shape.uid if keep_uids and shape.uid else uid()
         elif shape.uid is None:
-            shape.uid = new_uid()
-        rows.append(
-            (
-                shape.id, job_id, shape.frame, shape.label_id, shape.type.value, pack_points(shape.points),
+            shape.uid = uid()
+        # str() of a StrEnum is its value, without the enum's slower ``.value`` property.
+        append((shape.id, job_id, shape.frame, shape.label_id, str(shape.type), points(shape.points),
                 float(shape.rotation), bool(shape.occluded), bool(shape.outside), int(shape.z_order),
-                int(shape.group), shape.source.value, float(shape.score), pack_attributes(shape.attributes),
-                parent_id, shape.uid,
-            )
-        )
+                int(shape.group), str(shape.source), float(shape.score), attributes(shape.attributes),
+                parent_id, shape.uid))
         for element in shape.elements:
             element.frame = shape.frame
             add(element, shape.id)

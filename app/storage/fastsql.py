@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -136,3 +137,27 @@ def fix_sequences(conn: Connection, tables: Iterable[str]) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, "
             "false)"
         )
+
+
+@contextmanager
+def indexes_deferred(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
+    """Inside the caller's transaction, drop ``tables``' indexes and build them again on the way out: a bulk
+    load into a project nobody else has open yet (a new project being imported) then writes plain rows and
+    sorts each index once, instead of updating every index per row (half of a 500k-shape CVAT import was
+    the random-uuid unique index). On an error the transaction's rollback brings the indexes back.
+    SQLite only; PostgreSQL loads with COPY, and its indexes stay."""
+    if is_postgres(conn):
+        yield
+        return
+    driver = _driver(conn)
+    if not driver.in_transaction:  # the driver begins on its own only before DML: the DROP must not autocommit
+        driver.execute("BEGIN IMMEDIATE")
+    marks = ", ".join("?" for _ in tables)
+    indexes = driver.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+        tuple(tables)).fetchall()
+    for name, _sql in indexes:
+        driver.execute(f'DROP INDEX "{name}"')
+    yield
+    for _name, sql in indexes:
+        driver.execute(sql)

@@ -65,26 +65,58 @@ class TasksMixin(StoreBase):
             raise ProjectError("A consensus task has between 2 and 10 replicas per job.")
         if mode is None:
             mode = TaskMode.INTERPOLATION if media_type == "video" else TaskMode.ANNOTATION
-        created = now_iso()
         with self.transaction() as conn:
-            task_id = int(conn.execute(text(
-                "INSERT INTO task (uid, name, mode, media_type, video_path, segment_size, overlap, consensus_replicas, "
-                "subset, created, options) VALUES (:uid, :name, :mode, :media_type, :video_path, :segment_size, "
-                ":overlap, :consensus_replicas, :subset, :created, '{}') RETURNING id"),
-                {"uid": new_uid(), "name": name, "mode": str(mode), "media_type": media_type,
-                 "video_path": video_path, "segment_size": segment_size, "overlap": overlap,
-                 "consensus_replicas": consensus_replicas, "subset": subset, "created": created},
-            ).scalar_one())
-            execute_many(
-                conn, "INSERT INTO frame (task_id, idx, name, path, width, height) VALUES (?, ?, ?, ?, ?, ?)",
-                [(task_id, i, f.name, f.path, f.width, f.height) for i, f in enumerate(frames)],
-            )
+            task_id = self._insert_task(conn, name, mode, media_type=media_type, video_path=video_path,
+                                        segment_size=segment_size, overlap=overlap,
+                                        consensus_replicas=consensus_replicas, subset=subset)
+            self._insert_frames(conn, task_id, frames)
             for start, stop in segment_ranges(len(frames), segment_size, overlap):
                 parent = self._insert_job(conn, task_id, JobType.ANNOTATION, start, stop)
                 for _ in range(consensus_replicas):
                     self._insert_job(conn, task_id, JobType.CONSENSUS_REPLICA, start, stop, parent_id=parent)
         self._notify("tasks")
         return self.task(task_id)
+
+    def begin_import_task(self, name: str, *, subset: str = "", mode: TaskMode = TaskMode.ANNOTATION
+                          ) -> tuple[int, int]:
+        """A task whose frames are not known yet: an import that streams its file creates it at the first frame
+        of a subset, writes annotations to its one annotation job as they are read, and gives the frames to
+        :meth:`finish_import_task` at the end (in the same transaction). Returns (task id, job id)."""
+        with self.transaction() as conn:
+            task_id = self._insert_task(conn, name, mode, subset=subset)
+            job_id = self._insert_job(conn, task_id, JobType.ANNOTATION, 0, 0)
+        return task_id, job_id
+
+    def finish_import_task(self, task_id: int, frames: Sequence[FrameInfo], *, name: str, mode: TaskMode,
+                           options: dict[str, Any]) -> None:
+        """Give a task made by :meth:`begin_import_task` its frames (its job then spans them all), name, mode
+        and options."""
+        if not frames:
+            raise ProjectError(f"Task {name!r} has no frames.")
+        with self.transaction() as conn:
+            self._insert_frames(conn, task_id, frames)
+            conn.execute(text("UPDATE job SET stop_frame = :stop WHERE task_id = :t"),
+                         {"stop": len(frames) - 1, "t": task_id})
+            conn.execute(text("UPDATE task SET name = :name, mode = :mode, options = :options WHERE id = :t"),
+                         {"name": name, "mode": str(mode), "options": json.dumps(options), "t": task_id})
+        self._notify("tasks")
+
+    def _insert_task(self, conn: Connection, name: str, mode: TaskMode, *, media_type: str = "images",
+                     video_path: str = "", segment_size: int = 0, overlap: int = 0, consensus_replicas: int = 0,
+                     subset: str = "") -> int:
+        return int(conn.execute(text(
+            "INSERT INTO task (uid, name, mode, media_type, video_path, segment_size, overlap, consensus_replicas, "
+            "subset, created, options) VALUES (:uid, :name, :mode, :media_type, :video_path, :segment_size, "
+            ":overlap, :consensus_replicas, :subset, :created, '{}') RETURNING id"),
+            {"uid": new_uid(), "name": name, "mode": str(mode), "media_type": media_type,
+             "video_path": video_path, "segment_size": segment_size, "overlap": overlap,
+             "consensus_replicas": consensus_replicas, "subset": subset, "created": now_iso()},
+        ).scalar_one())
+
+    @staticmethod
+    def _insert_frames(conn: Connection, task_id: int, frames: Sequence[FrameInfo]) -> None:
+        execute_many(conn, "INSERT INTO frame (task_id, idx, name, path, width, height) VALUES (?, ?, ?, ?, ?, ?)",
+                     [(task_id, i, f.name, f.path, f.width, f.height) for i, f in enumerate(frames)])
 
     def _insert_job(
         self,

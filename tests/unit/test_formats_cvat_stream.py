@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.formats import importer
+from app.formats import import_common
 from app.formats.cvat_xml_read import read_cvat_xml
 from app.formats.cvat_xml_write import write_cvat_xml
 from app.formats.errors import FormatError
@@ -75,7 +75,7 @@ def test_streamed_read_equals_the_written_dataset(tmp_path: Path) -> None:
 
 
 def test_batched_import_writes_everything_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "IMPORT_BATCH", 16)
+    monkeypatch.setattr(import_common, "IMPORT_BATCH", 16)
     write_cvat_xml(bulk_dataset(12, 5), tmp_path / "a.xml")
     expected = [(s.frame, s.points) for s in read_cvat_xml(tmp_path / "a.xml").annotations.shapes]
     dataset = read_cvat_xml(tmp_path / "a.xml")
@@ -88,7 +88,7 @@ def test_batched_import_writes_everything_in_order(tmp_path: Path, monkeypatch: 
 
 
 def test_a_failing_later_batch_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "IMPORT_BATCH", 16)
+    monkeypatch.setattr(import_common, "IMPORT_BATCH", 16)
     write_cvat_xml(bulk_dataset(12, 5), tmp_path / "a.xml")
     import_new_project(tmp_path / "p.fmproj", read_cvat_xml(tmp_path / "a.xml"), tmp_path / "a.xml")
     calls = []
@@ -123,3 +123,106 @@ def test_an_error_of_the_callback_is_not_called_bad_xml() -> None:
 
     with pytest.raises(KeyError, match="a bug in the reader"):
         parse_stream(io.BytesIO(b"<a><image/></a>"), "x.xml", on_child)
+
+
+# ---------------------------------------------------------------- writing while reading (import into a new project)
+
+LABELS_TWO = """<meta><task><name>t</name><labels><label><name>car</name><type>any</type><attributes>
+<attribute><name>color</name><mutable>False</mutable><input_type>text</input_type><default_value>x</default_value>
+<values>x</values></attribute></attributes></label><label><name>sky</name><type>tag</type><attributes/></label>
+</labels></task></meta>"""
+
+
+def _subset_file(path: Path, subset: str, frames: range, extra_label: str = "") -> None:
+    images = []
+    for k in frames:
+        label = extra_label if extra_label and k == frames[-1] else "car"
+        images.append(f'<image id="{k}" name="{subset}_{k}.jpg" width="64" height="48" subset="{subset}">'
+                      f'<box label="{label}" xtl="1" ytl="2" xbr="{k % 50 + 3}" ybr="9" occluded="{k % 2}" '
+                      f'z_order="{k % 3}"><attribute name="color">c{k}</attribute></box>'
+                      f'<polygon label="car" points="1,1;{k % 40 + 5},1;3,7"/><tag label="sky"/></image>\n')
+    path.write_text("<annotations><version>1.1</version>" + LABELS_TWO + "".join(images) + "</annotations>",
+                    encoding="utf-8")
+
+
+def _project_content(path: Path) -> list[tuple]:
+    with Project.open(path, read_only=True) as project:
+        labels = {label.id: label.name for label in project.labels()}
+        out = []
+        for task in project.tasks():
+            frames = [(f.index, f.name, f.width, f.height) for f in project.frames(task.id)]
+            jobs = project.jobs(task.id)
+            ann = project.annotations(jobs[0].id)
+            shapes = sorted((s.frame, labels[s.label_id], s.type.value, s.points, s.occluded, s.z_order,
+                             sorted(s.attributes.values())) for s in ann.shapes)
+            tags = sorted((t.frame, labels[t.label_id]) for t in ann.tags)
+            out.append((task.name, task.subset, task.mode.value, frames, [(j.start_frame, j.stop_frame) for j in jobs],
+                        shapes, tags))
+        return out
+
+
+def test_streamed_new_project_equals_reading_the_whole_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Datumaro's layout (one file per subset) with labels created on the way: the project built batch by
+    batch is the one built from the whole dataset (tasks per subset, frames, jobs, shapes, attributes, tags)."""
+    from app.formats import cvat_xml_read
+    from app.formats.importer import import_file_as_new_project
+
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    _subset_file(folder / "train.xml", "train", range(0, 23), extra_label="truck")
+    _subset_file(folder / "val.xml", "val", range(100, 111))
+    whole = import_new_project(tmp_path / "whole.fmproj", read_cvat_xml(folder, create_missing_labels=True), folder)
+    monkeypatch.setattr(cvat_xml_read, "STREAM_FRAMES", 4)
+    handed: list[tuple[int, int]] = []
+    original = cvat_xml_read.read_cvat_xml
+
+    def spying(*args, sink=None, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        def spy(ds):  # noqa: ANN001, ANN202
+            handed.append((len(ds.frames), len(ds.annotations.shapes)))
+            sink(ds)
+        return original(*args, sink=spy, **kwargs)
+
+    monkeypatch.setattr(cvat_xml_read, "read_cvat_xml", spying)
+    streamed = import_file_as_new_project(tmp_path / "streamed.fmproj", folder, "cvat", create_missing_labels=True)
+    assert len(handed) >= 8 and max(n for _f, n in handed) <= 2 * 4  # never more than one batch of shapes
+    assert streamed.counts == whole.counts and streamed.counts["shapes"] == 2 * 34
+    assert streamed.task_ids == whole.task_ids == [1, 2]
+    content = _project_content(tmp_path / "streamed.fmproj")
+    assert content == _project_content(tmp_path / "whole.fmproj")
+    assert [(name, subset) for name, subset, *_ in content] == [("train", "train"), ("val", "val")]
+    assert content[0][4] == [(0, 22)]  # the task's one job spans all its frames
+
+
+def test_streamed_new_project_failing_late_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.formats import cvat_xml_read
+    from app.formats.importer import import_file_as_new_project
+
+    monkeypatch.setattr(cvat_xml_read, "STREAM_FRAMES", 2)
+    xml = tmp_path / "a.xml"
+    xml.write_text("<annotations>" + META + "".join(_image(k) for k in range(9)) + _image(9, width="x")
+                   + "</annotations>", encoding="utf-8")
+    with pytest.raises(FormatError, match="width"):
+        import_file_as_new_project(tmp_path / "p.fmproj", xml, "cvat")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xml"]  # no project, no hidden part file
+
+
+def test_new_project_builds_its_indexes_once_and_keeps_them(tmp_path: Path) -> None:
+    """The bulk load drops the annotation indexes and builds them at the end: afterwards they are all there
+    (and the unique uid index still refuses a duplicate)."""
+    import sqlite3
+
+    from app.formats.importer import import_file_as_new_project
+
+    write_cvat_xml(bulk_dataset(6, 4), tmp_path / "a.xml")
+    fresh = Project.create(tmp_path / "empty.fmproj", "e", [])
+    fresh.close()
+
+    def indexes(path: Path) -> list[tuple]:
+        with sqlite3.connect(path) as db:
+            return sorted(db.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND "
+                                     "tbl_name IN ('shape', 'track', 'track_shape', 'tag')").fetchall())
+
+    import_file_as_new_project(tmp_path / "p.fmproj", tmp_path / "a.xml", "cvat")
+    assert indexes(tmp_path / "p.fmproj") == indexes(tmp_path / "empty.fmproj") != []
+    with sqlite3.connect(tmp_path / "p.fmproj") as db, pytest.raises(sqlite3.IntegrityError, match="uid"):
+        db.execute("UPDATE shape SET uid = (SELECT uid FROM shape WHERE id = 1) WHERE id = 2")

@@ -1,0 +1,90 @@
+"""Pieces both ways of importing share (into existing tasks, and into tasks an import creates): the frames of
+a new task (sizes probed, media copied), the label-type check, and writing annotations in batches."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from app.domain.annotations import Annotations
+from app.domain.enums import LabelType
+from app.domain.project import FrameInfo
+from app.formats.dataset import Dataset
+from app.formats.errors import FormatError
+from app.formats.frame_matching import image_files
+from app.media.errors import MediaError
+from app.media.images import probe_image
+from app.media.ingest import copy_media_atomically, media_folder, stored_media_path
+from app.storage.store import Project
+
+#: Shapes written per insert. A dataset with more shapes than this has each batch dropped from it once written
+#: (an import consumes its dataset: its ``annotations.shapes`` is empty afterwards), so a 500k-shape import
+#: does not hold every shape and every row at once; a smaller one keeps its shapes for the caller.
+IMPORT_BATCH = 20_000
+
+
+def copy_images(project: Project, files: list[Path | None], name: str, copies: list[Path]) -> list[Path | None]:
+    """The dataset's images copied (atomically) under the project's media folder; ``copies`` gets the new folder."""
+    present = [f.resolve() for f in files if f is not None]
+    if not present:
+        return files
+    common = present[0].parent if len(present) == 1 else Path(os.path.commonpath([str(f.parent) for f in present]))
+    names = [f.relative_to(common).as_posix() for f in present]
+    copy = copy_media_atomically(media_folder(project), name, present, names)
+    copies.append(copy)
+    copied = iter(copy / n for n in names)
+    return [next(copied) if f is not None else None for f in files]
+
+
+def task_frames(project: Project, dataset: Dataset, source: Path, name: str,
+                 copies: list[Path] | None) -> list[FrameInfo]:
+    files = image_files(dataset, source)
+    if copies is not None:
+        files = copy_images(project, files, name or source.stem, copies)
+    root = project.media_root()
+    frames = []
+    for frame, image in zip(dataset.frames, files):
+        width, height = frame.width, frame.height
+        if image is not None and (width <= 0 or height <= 0):
+            try:
+                width, height = probe_image(image)
+            except MediaError as exc:
+                raise FormatError(image, "", str(exc)) from exc
+        if width <= 0 or height <= 0:
+            raise FormatError(source, f"frame {frame.name!r}",
+                              "the frame size is unknown: the file gives none and the image is not beside it")
+        frames.append(FrameInfo(index=frame.index, name=frame.name, width=width, height=height,
+                                path=stored_media_path(project, image, root) if image is not None else ""))
+    return frames
+
+
+def check_types(project: Project, ann: Annotations, source: Path) -> None:
+    labels = project.labels()
+    for kind, items in (("shape", ann.shapes), ("track", ann.tracks)):
+        for item in items:
+            label = labels.by_id(item.label_id)
+            shape_type = item.type if kind == "shape" else (item.shapes[0].type if item.shapes else None)
+            if shape_type is not None and label.type is not LabelType.ANY and label.type.value != shape_type.value:
+                raise FormatError(source, f"frame {item.frame}",
+                                  f"a {shape_type.value} uses label {label.name!r} of type {label.type.value}")
+    for tag in ann.tags:
+        label = labels.by_id(tag.label_id)
+        if label.type not in (LabelType.TAG, LabelType.ANY):
+            raise FormatError(source, f"frame {tag.frame}",
+                              f"a tag uses label {label.name!r} of type {label.type.value}")
+
+
+def write_consuming(project: Project, job_id: int, ann: Annotations) -> None:
+    """Insert ``ann`` (inside the caller's transaction) in batches of shapes; past :data:`IMPORT_BATCH` shapes
+    each batch is released once written and the list is emptied at the end (the dataset is consumed)."""
+    shapes: list[Any] = ann.shapes
+    if len(shapes) <= IMPORT_BATCH:
+        project.add_annotations(job_id, ann)
+        return
+    for start in range(0, len(shapes), IMPORT_BATCH):
+        project.add_annotations(job_id, Annotations(shapes=shapes[start:start + IMPORT_BATCH]))
+        shapes[start:start + IMPORT_BATCH] = [None] * len(shapes[start:start + IMPORT_BATCH])
+    shapes.clear()
+    if ann.tracks or ann.tags:
+        project.add_annotations(job_id, Annotations(tracks=ann.tracks, tags=ann.tags))
