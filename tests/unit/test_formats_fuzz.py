@@ -99,8 +99,6 @@ def _written_samples() -> tuple[tuple[str, Path], ...]:
     from app.formats.dataset import Dataset, DatasetFrame, LabelRegistry
     from app.formats.exporter import write_dataset
 
-    import numpy as np
-
     reg = LabelRegistry([Label(name="car", color="#fa3253"), Label(name="person", color="#33ddff"),
                          Label(name="pose", type=LabelType.SKELETON, edges=[(0, 1)], sublabels=[
                              Label(name="head", type=LabelType.POINTS), Label(name="foot", type=LabelType.POINTS)]),
