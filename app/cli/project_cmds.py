@@ -12,7 +12,7 @@ from app.media.errors import MediaError
 from app.media.ingest import create_task_from_media
 from app.storage.errors import ProjectError
 from app.storage.location import parse_location
-from app.storage.project_checks import check_media_root, discard
+from app.storage.project_checks import discard
 from app.storage.store import Project
 
 
@@ -30,13 +30,11 @@ def cmd_create(args: argparse.Namespace) -> int:
         raise CliError(f"{path} already exists")
     # Validate the media before the project file exists, so a bad input leaves nothing behind.
     try:
-        media_root = check_media_root(path, args.media_root)
-        project = Project.create(path, args.name or path.stem, labels)
+        project = Project.create(path, args.name or path.stem, labels, media_root=args.media_root)
     except ProjectError as exc:
         raise CliError(str(exc)) from exc
     try:
-        if media_root is not None:
-            project.set_settings({**project.settings(), "media_root": media_root})
+        media_root = project.settings().get("media_root")
         if args.media:
             task = create_task_from_media(
                 project, args.task_name or "task", [Path(m) for m in args.media], copy_media=args.copy_media,

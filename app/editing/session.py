@@ -271,15 +271,19 @@ class EditSession:
         return FrameObject(("track", track.id or 0), shape, track=track, keyframe=keyframe)
 
     def load_frame(self, frame: int) -> None:
-        """Show ``frame``: read its shapes and tags and each track's state on it."""
+        """Show ``frame``: read its shapes and tags and each track's state on it. A read that fails (a team
+        project's lost connection: :class:`ConnectionLostError`) changes nothing: the session stays on the
+        frame it showed."""
+        shapes = self.project.frame_shapes(self.job_id, frame)
+        tags = self.project.frame_tags(self.job_id, frame)
         self._frame = frame
-        objects = [FrameObject(("shape", s.id or 0), s) for s in self.project.frame_shapes(self.job_id, frame)]
+        objects = [FrameObject(("shape", s.id or 0), s) for s in shapes]
         for track in self._tracks.values():
             obj = self._track_object(track, frame)
             if obj is not None:
                 objects.append(obj)
         self._objects.replace_all(objects)
-        self._tags = self.project.frame_tags(self.job_id, frame)
+        self._tags = tags
         self._selection = [k for k in self._selection if k in self._objects]
         self.changed.emit(SessionChange.OBJECTS)
 

@@ -137,17 +137,15 @@ def _new_project(project_path: str | Path, fill: Callable[[Project], ImportResul
     location = parse_location(project_path)
     if location.path is not None and location.path.exists():
         raise ProjectError(f"{location.path} already exists")
-    root = check_media_root(location, media_root)
+    check_media_root(location, media_root)  # before anything is built (Project.create records it)
     # A file project is built beside its final name and renamed at the end, so that an import killed
     # half-way leaves no project behind (at most a hidden ``.<name>.part-<pid>`` file) and a re-run works.
     building = location if location.path is None else parse_location(
         location.path.with_name(f".{location.path.name}.part-{os.getpid()}"))
     if building.path is not None:
         discard(building)  # a leftover of an earlier run in this process id
-    project = Project.create(building, name or location.stem, [])
+    project = Project.create(building, name or location.stem, [], media_root=media_root)
     try:
-        if root is not None:
-            project.set_settings({**project.settings(), "media_root": root})
         with project.bulk_load():
             result = fill(project)
         project.close()

@@ -7,17 +7,28 @@ PostgreSQL (binary format: points need no hex escaping). Row ids: SQLite has one
 lock), so ids are allocated as MAX(id) + 1; PostgreSQL has many, so they come from the table's sequence
 in blocks. ``uid`` columns are native uuid on PostgreSQL: :func:`uid_text` turns what it returns into
 the dashed text the rest of the app uses.
+
+Each function that talks to the driver is wrapped by :func:`_clear_when_lost`: a broken server connection
+raises :class:`~app.storage.errors.ConnectionLostError` here as it does through SQLAlchemy (the engine's
+``handle_error`` hook, :mod:`app.storage.pg_connect`), and the handle reconnects at its next use.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
+
+from app.storage.errors import ConnectionLostError
+from app.storage.pg_connect import connection_lost, is_connection_lost
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 COPY_MIN_ROWS = 64  # below this a pipelined executemany is as fast and simpler
 
@@ -32,10 +43,42 @@ def _driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
+def _clear_when_lost(fn: F) -> F:
+    """The driver's error for a broken PostgreSQL connection becomes :class:`ConnectionLostError` (with the
+    SQLAlchemy connection invalidated), as for statements run through SQLAlchemy. ``fn(conn, ...)``."""
+
+    def translate(conn: Connection, exc: Exception) -> None:
+        if conn.dialect.name == "postgresql" and not isinstance(exc, ConnectionLostError) and is_connection_lost(exc):
+            raise connection_lost(conn, exc) from exc
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def generator(conn: Connection, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from fn(conn, *args, **kwargs)
+            except Exception as exc:
+                translate(conn, exc)
+                raise
+
+        return generator  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def call(conn: Connection, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(conn, *args, **kwargs)
+        except Exception as exc:
+            translate(conn, exc)
+            raise
+
+    return call  # type: ignore[return-value]
+
+
 def is_postgres(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
+@_clear_when_lost
 def raw_rows(conn: Connection, query: str, params: Sequence = ()) -> list[tuple]:
     """Plain tuples from the driver for a ``?``-placeholder query."""
     if is_postgres(conn):
@@ -43,6 +86,7 @@ def raw_rows(conn: Connection, query: str, params: Sequence = ()) -> list[tuple]
     return _driver(conn).execute(query, params).fetchall()
 
 
+@_clear_when_lost
 def iter_rows(conn: Connection, query: str, params: Sequence = (), size: int = 5000) -> Iterator[tuple]:
     """Like :func:`raw_rows`, fetched ``size`` rows at a time (a 500k-row read never holds every row at once)."""
     cursor = _driver(conn).execute(_pg_sql(query) if is_postgres(conn) else query, params)
@@ -53,6 +97,7 @@ def iter_rows(conn: Connection, query: str, params: Sequence = (), size: int = 5
         yield from chunk
 
 
+@_clear_when_lost
 def execute_many(conn: Connection, query: str, rows: list[tuple]) -> None:
     if not rows:
         return
@@ -63,6 +108,7 @@ def execute_many(conn: Connection, query: str, rows: list[tuple]) -> None:
         _driver(conn).executemany(query, rows)
 
 
+@_clear_when_lost
 def bulk_insert(conn: Connection, table: str, columns: str, rows: list[tuple]) -> None:
     """Insert tuples in ``columns`` order: COPY on PostgreSQL for big batches, executemany otherwise."""
     if not rows:
@@ -114,6 +160,7 @@ def _binary_rows(rows: list[tuple], types: tuple[str, ...]) -> Iterable[tuple]:
     return map(convert, rows)
 
 
+@_clear_when_lost
 def allocate_ids(conn: Connection, table: str, count: int, kept: Iterable[int | None] = ()) -> Iterable[int]:
     """``count`` new row ids for ``table``, none equal to an id this same write keeps."""
     if count <= 0:

@@ -8,9 +8,11 @@ transaction (no locks, no snapshot) between calls; a write opens its transaction
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.pool import StaticPool
 
+from app.storage.errors import ConnectionLostError
 from app.storage.location import Location
 
 CONNECT_TIMEOUT_S = 5
@@ -18,12 +20,14 @@ CONNECT_TIMEOUT_S = 5
 
 def pg_engine(location: Location, *, read_only: bool) -> Engine:
     options = "-c default_transaction_read_only=on" if read_only else ""
-    return create_engine(
+    engine = create_engine(
         location.sqlalchemy_url(),
         poolclass=StaticPool,
         isolation_level="AUTOCOMMIT",
         connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "fieldmark", "options": options},
     )
+    event.listen(engine, "handle_error", _lost_connection_is_clear)
+    return engine
 
 
 def _server(location: Location) -> str:
@@ -68,9 +72,10 @@ _LOST_STATES = ("08", "57P01", "57P02", "57P03")
 
 
 def is_connection_lost(exc: BaseException) -> bool:
-    """Whether ``exc`` (SQLAlchemy's or psycopg's) says the server connection broke, as opposed to a
-    refusal of the statement itself (a constraint, a privilege, a serialisation failure)."""
-    if getattr(exc, "connection_invalidated", False):
+    """Whether ``exc`` (SQLAlchemy's or psycopg's, or the :class:`ConnectionLostError` made of them) says the
+    server connection broke, as opposed to a refusal of the statement itself (a constraint, a privilege,
+    a serialisation failure)."""
+    if isinstance(exc, ConnectionLostError) or getattr(exc, "connection_invalidated", False):
         return True
     orig = getattr(exc, "orig", None) or exc
     try:
@@ -83,3 +88,41 @@ def is_connection_lost(exc: BaseException) -> bool:
     if state is None:
         return True  # "the connection is closed", "server closed the connection unexpectedly", ...
     return state.startswith(_LOST_STATES)
+
+
+def lost_message(location: Location, exc: BaseException, consequence: str) -> str:
+    """``The connection to URL was lost (the server's words); <consequence>.``"""
+    if isinstance(exc, ConnectionLostError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # the driver's own error, not our sentence about it
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+    detail = lines[0] if lines else type(orig).__name__
+    return f"The connection to {location.display} was lost ({detail}); {consequence}."
+
+
+READ_CONSEQUENCE = "nothing was read; the next use reconnects, so try again"
+
+
+def connection_lost(conn: Connection, exc: BaseException) -> ConnectionLostError:
+    """The error for a broken connection found on ``conn`` outside SQLAlchemy's statement machinery (the
+    driver-level hot paths, :mod:`app.storage.fastsql`): the connection is marked invalid, as SQLAlchemy
+    does itself for its own statements, so the project handle reconnects at its next use."""
+    if not conn.invalidated:
+        try:
+            conn.invalidate(exc if isinstance(exc, Exception) else None)
+        except Exception:  # noqa: BLE001, S110 - a dead connection may fail to close; it is gone either way
+            pass
+    return ConnectionLostError(lost_message(Location(url=conn.engine.url), exc, READ_CONSEQUENCE))
+
+
+def _lost_connection_is_clear(ctx: ExceptionContext) -> None:
+    """SQLAlchemy's ``handle_error`` hook on every PostgreSQL engine: a statement that finds the server
+    connection broken (server restarted, network gone, session killed) raises :class:`ConnectionLostError`
+    instead of the driver's error, and the connection is invalidated, so the handle reconnects at its
+    next use (:attr:`app.storage.store.Project.conn`). A failure to connect at all is left to
+    :func:`describe_connect_error`; a refused statement is left as it is."""
+    if ctx.connection is None or ctx.is_pre_ping or not is_connection_lost(ctx.original_exception):
+        return
+    ctx.is_disconnect = True
+    location = Location(url=ctx.connection.engine.url)
+    raise ConnectionLostError(lost_message(location, ctx.original_exception, READ_CONSEQUENCE))

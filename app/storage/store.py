@@ -42,8 +42,8 @@ from app.storage.fastsql import indexes_deferred
 from app.storage.live import REMOTE, ChangeWatcher, RemoteChange, notify_statement
 from app.storage.location import Location, parse_location
 from app.storage.locking import ProjectLock
-from app.storage.pg_connect import describe_connect_error, is_connection_lost
-from app.storage.project_checks import check_schema, discard, ensure_empty_database
+from app.storage.pg_connect import is_connection_lost, lost_message
+from app.storage.project_checks import check_media_root, check_schema, discard, ensure_empty_database
 from app.storage.store_annotations import AnnotationsMixin
 from app.storage.store_labels import LabelsMixin
 from app.storage.store_leases import LeasesMixin, new_token
@@ -95,8 +95,9 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
       :attr:`changed` too, with origin :data:`REMOTE`, on the owner's thread (it needs a dispatcher).
 
     A team project's connection can break (server restarted, network gone): the write in flight is
-    rolled back by the server and refused with :class:`ConnectionLostError`; the handle reconnects at
-    its next write.
+    rolled back by the server and refused with :class:`ConnectionLostError`, and so is the read in flight
+    (every statement, through SQLAlchemy or the driver: see :mod:`app.storage.pg_connect`); the handle
+    reconnects at its next use (:attr:`conn`).
     """
 
     def __init__(self, location: Location, *, read_only: bool) -> None:
@@ -128,9 +129,15 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
     # ------------------------------------------------------------ lifecycle
 
     @classmethod
-    def create(cls, target: str | Path | Location, name: str = "", labels: Sequence[Label] = ()) -> Project:
-        """Create a project file, or the schema of a team project in an empty PostgreSQL database."""
+    def create(cls, target: str | Path | Location, name: str = "", labels: Sequence[Label] = (), *,
+               media_root: str | Path | None = None) -> Project:
+        """Create a project file, or the schema of a team project in an empty PostgreSQL database.
+
+        ``media_root`` (team projects only: ``fieldmark create URL --media-root``, the New team project
+        dialog's shared media folder) is the existing folder the project's media paths are relative to; it
+        is checked before anything is created and recorded in the project's ``media_root`` setting."""
         location = parse_location(target)
+        root = check_media_root(location, media_root)
         if location.is_postgres:
             ensure_empty_database(location)
         else:
@@ -154,8 +161,9 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
             with project.transaction() as conn:
                 conn.execute(
                     text("INSERT INTO project (id, name, created, settings, quality_settings) "
-                         "VALUES (1, :name, :created, '{}', '{}')"),
-                    {"name": name or location.stem, "created": now_iso()},
+                         "VALUES (1, :name, :created, :settings, '{}')"),
+                    {"name": name or location.stem, "created": now_iso(),
+                     "settings": json.dumps({"media_root": root} if root is not None else {})},
                 )
                 for label in labels:
                     project._insert_label(conn, label)
@@ -245,6 +253,14 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
 
     @property
     def conn(self) -> Connection:
+        """The handle's connection. One that broke (a statement found it lost: SQLAlchemy's hook or
+        :mod:`app.storage.fastsql` invalidated it and raised :class:`ConnectionLostError`) is replaced here,
+        so the next read or write after the error reconnects; never in the middle of a transaction."""
+        if self._conn is not None and self._conn.invalidated:
+            if self._tx_depth:
+                raise ConnectionLostError(f"The connection to {self.location.display} was lost in the middle of "
+                                          "a change; nothing of it was written.")
+            self._drop_connection()
         if self._conn is None:
             if self._lost:
                 self._reconnect()
@@ -275,8 +291,7 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
         self._labels = None
 
     def _lost_message(self, exc: BaseException) -> str:
-        detail = describe_connect_error(self.location, exc) if self.location.is_postgres else str(exc)
-        return f"The connection to {self.location.display} was lost ({detail}); nothing of this change was written."
+        return lost_message(self.location, exc, "nothing of this change was written")
 
     # ------------------------------------------------------------ transactions and change events
 

@@ -25,16 +25,27 @@ def setup_logging() -> None:
     root.setLevel(logging.INFO)
 
 
-def install_excepthook() -> None:
-    """Unhandled errors are logged and shown in a dialog instead of killing the app silently."""
-
-    def hook(kind: type[BaseException], value: BaseException, tb: object) -> None:
-        text = "".join(traceback.format_exception(kind, value, tb))  # type: ignore[arg-type]
-        log.error("unhandled error\n%s", text)
+def show_unhandled(kind: type[BaseException], value: BaseException, tb: object) -> None:
+    """The excepthook: an unhandled error is logged and shown in a dialog instead of killing the app
+    silently. A team project's lost server connection under any read is not a fault of the app: it gets
+    the same one warning as a frame that could not be read (no "details in the log"); the next read
+    reconnects."""
+    errors = sys.modules.get("app.storage.errors")  # loaded with the store; never imported here for this
+    if errors is not None and isinstance(value, errors.ConnectionLostError):
+        log.warning("%s", value)
         if QApplication.instance() is not None:
-            QMessageBox.critical(None, "Fieldmark error", f"{value}\n\nDetails are in {paths.log_file()}")
+            from app.widgets.stale_job import tell_connection_lost
 
-    sys.excepthook = hook
+            tell_connection_lost(QApplication.activeWindow(), str(value))
+        return
+    text = "".join(traceback.format_exception(kind, value, tb))  # type: ignore[arg-type]
+    log.error("unhandled error\n%s", text)
+    if QApplication.instance() is not None:
+        QMessageBox.critical(None, "Fieldmark error", f"{value}\n\nDetails are in {paths.log_file()}")
+
+
+def install_excepthook() -> None:
+    sys.excepthook = show_unhandled
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:

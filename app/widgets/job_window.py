@@ -31,6 +31,7 @@ from app.media.cache import FrameCache
 from app.media.errors import MediaError
 from app.media.sources import open_task_source
 from app.quality.honeypots import display_numbers
+from app.storage.errors import ConnectionLostError
 from app.tools import registry
 from app.tools.base import Modifier, Tool
 from app.widgets.canvas.frame_bar import FrameBar
@@ -44,7 +45,12 @@ from app.widgets.job_sidebar import build_sidebar
 from app.widgets.job_toolbar import JobToolBar
 from app.widgets.key_router import KeyRouter
 from app.widgets.shortcuts import SHORTCUTS, ShortcutsDialog, bindings
-from app.widgets.stale_job import install_pending_retry, install_stale_handler, may_close_with_pending
+from app.widgets.stale_job import (
+    install_pending_retry,
+    install_stale_handler,
+    may_close_with_pending,
+    tell_connection_lost,
+)
 from app.widgets.tool_memory import remember_tool_options
 
 if TYPE_CHECKING:
@@ -143,7 +149,11 @@ class JobWindow(QMainWindow):
             return
         if self.canvas.tool is not None:
             self.canvas.tool.cancel()
-        self.session.load_frame(frame)
+        try:
+            self.session.load_frame(frame)
+        except ConnectionLostError as exc:  # a team project's server went away: stay on the frame shown
+            tell_connection_lost(self, str(exc))
+            return
         self.canvas.set_image(self._image_for(frame, False))
         if self.cache is not None:
             index = self.frames.index(frame)

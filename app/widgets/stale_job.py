@@ -3,7 +3,8 @@ project): tell the user nothing was saved and let them reload the job or keep th
 
 When the server connection broke in the middle of an edit, the session keeps the edit
 (``EditSession.pending``): the window retries it every few seconds, says so in the status bar, and asks
-before closing with an edit still unsaved."""
+before closing with an edit still unsaved. When it broke under a read (a frame being shown), nothing
+changes on screen and :func:`tell_connection_lost` says so once; the next read reconnects."""
 
 from __future__ import annotations
 
@@ -69,3 +70,15 @@ def may_close_with_pending(window: QWidget, session: EditSession) -> bool:
         f"{session.pending[0]} is not saved: the server does not answer. Close anyway and lose it?",
         QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
     return answer == QMessageBox.StandardButton.Discard
+
+
+CONNECTION_LOST_TITLE = "Connection to the server lost"
+
+
+def tell_connection_lost(parent: QWidget | None, message: str) -> None:
+    """One warning for a read refused because a team project's server connection broke (the store's
+    :class:`~app.storage.errors.ConnectionLostError` message, which names the server and says to try again).
+    Also the excepthook's answer to that error from any other read of the GUI (app/widgets/application.py)."""
+    if isinstance(parent, QMainWindow):
+        parent.statusBar().showMessage(message)
+    QMessageBox.warning(parent, CONNECTION_LOST_TITLE, message)

@@ -1,5 +1,8 @@
 """File ▸ New team project… and File ▸ Open team project…: a PostgreSQL URL instead of a file.
 
+New team project asks for the URL and, optionally, the team's shared media folder (the project's media
+root, as ``fieldmark create URL --media-root PATH``; each workstation maps it to its own mount point).
+
 The URL names user, host, port and database only; the password comes from libpq's own sources
 (~/.pgpass, PGPASSWORD, a service file), so neither the dialog nor the recent list ever holds one.
 
@@ -10,14 +13,30 @@ runs; the GUI thread adopts the open handle (``Project.adopt``) and never waits 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, Qt
-from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.work import Cancelled, CancelToken, Outcome, Progress, ProgressFn
 from app.storage.errors import ProjectError
 from app.storage.location import Location, parse_location
+from app.storage.project_checks import check_media_root
 from app.storage.store import Project
 
 URL_HELP = (
@@ -39,11 +58,73 @@ def ask_location(parent: QWidget, title: str, text: str = "postgresql://") -> Lo
             text = url
 
 
+class NewTeamProjectDialog(QDialog):
+    """The database URL and the optional shared media folder of a new team project. OK checks both (a URL
+    without a password, an existing folder) and stays open with one message naming what is wrong."""
+
+    TITLE = "New team project"
+
+    def __init__(self, parent: QWidget | None, location: Location | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.TITLE)
+        self.location: Location | None = None
+        self.media_root: str | None = None
+        self.url_edit = QLineEdit(location.display if location is not None else "postgresql://")
+        self.url_edit.setToolTip(URL_HELP)
+        self.media_edit = QLineEdit()
+        self.media_edit.setPlaceholderText("optional: the folder every workstation reaches the media in")
+        self.media_edit.setToolTip("The project's media root: media paths are stored relative to it, and each "
+                                   "workstation maps it to its own mount point (Preferences).")
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.clicked.connect(self.browse)
+        media_row = QHBoxLayout()
+        media_row.addWidget(self.media_edit, 1)
+        media_row.addWidget(self.browse_button)
+        form = QFormLayout()
+        form.addRow("Database URL:", self.url_edit)
+        form.addRow("Shared media folder:", media_row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(URL_HELP))
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Shared media folder", self.media_edit.text().strip())
+        if folder:
+            self.media_edit.setText(folder)
+
+    def accept(self) -> None:
+        try:
+            location = parse_location(self.url_edit.text().strip())
+            if not location.is_postgres:
+                raise ProjectError("Give a PostgreSQL URL: postgresql://user@host:5432/dbname.")
+            media_root = check_media_root(location, self.media_edit.text().strip() or None)
+        except ProjectError as exc:
+            QMessageBox.warning(self, self.TITLE, str(exc))
+            return
+        self.location, self.media_root = location, media_root
+        super().accept()
+
+
+def ask_new_team_project(parent: QWidget | None, location: Location | None = None
+                         ) -> tuple[Location, str | None] | None:
+    """The URL and media root (None: none given) of a new team project, or None when cancelled."""
+    dialog = NewTeamProjectDialog(parent, location)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.location is None:
+        return None
+    return dialog.location, dialog.media_root
+
+
 def connect_in_background(parent: QWidget | None, location: Location, *, create: bool = False,
-                          read_only: bool = False) -> Project | ProjectError | None:
-    """Open (or create) a team project on a worker thread while a progress dialog offers Cancel; the GUI
-    keeps running meanwhile. Returns the handle (owned by the calling thread now), the refusal, or None
-    when the user cancelled (a connection that completes after that is closed on the worker)."""
+                          read_only: bool = False, media_root: str | Path | None = None
+                          ) -> Project | ProjectError | None:
+    """Open (or create, with ``media_root``: see :meth:`Project.create`) a team project on a worker thread
+    while a progress dialog offers Cancel; the GUI keeps running meanwhile. Returns the handle (owned by the
+    calling thread now), the refusal, or None when the user cancelled (a connection that completes after
+    that is closed on the worker)."""
     from app.widgets import workers
 
     server = f"{location.url.host or 'localhost'}:{location.url.port or 5432}" if location.url else location.display
@@ -58,7 +139,7 @@ def connect_in_background(parent: QWidget | None, location: Location, *, create:
     def job(token: CancelToken, progress: ProgressFn) -> Project | ProjectError:
         progress(Progress(0, 0, f"{verb} on {server}…"))
         try:
-            project = (Project.create(location, location.stem) if create
+            project = (Project.create(location, location.stem, media_root=media_root) if create
                        else Project.open(location, read_only=read_only))
         except ProjectError as exc:
             return exc
@@ -94,14 +175,15 @@ def connect_in_background(parent: QWidget | None, location: Location, *, create:
 
 
 def create_team_project(parent: QWidget, location: Location | None = None) -> Project | None:
-    """Create the schema of a team project in an empty database; None when cancelled or refused."""
-    title = "New team project"
-    location = location or ask_location(parent, title)
-    if location is None:
+    """Create the schema of a team project in an empty database (asking for its URL, ``location``
+    pre-filled, and its shared media folder); None when cancelled or refused."""
+    answer = ask_new_team_project(parent, location)
+    if answer is None:
         return None
-    result = connect_in_background(parent, location, create=True)
+    location, media_root = answer
+    result = connect_in_background(parent, location, create=True, media_root=media_root)
     if isinstance(result, ProjectError):
-        QMessageBox.warning(parent, title, str(result))
+        QMessageBox.warning(parent, NewTeamProjectDialog.TITLE, str(result))
         return None
     return result
 

@@ -4,6 +4,7 @@ while the server is away is kept, retried and saved."""
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 
@@ -122,3 +123,46 @@ def test_an_edit_while_the_server_is_away_is_kept_and_saved(main_window: MainWin
     with Project.open(pg_url, read_only=True) as other:
         assert len(other.frame_shapes(1, 0)) == 1
     window.close()
+
+
+def test_a_frame_read_on_a_lost_connection_is_one_warning_and_the_next_read_reconnects(
+        main_window: MainWindow, pg_cluster, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_team(pg_url)
+    with Project.open(pg_url) as other:
+        other.add_shapes(1, [Shape("rectangle", 1, 1, [0, 0, 3, 3])])  # on frame 1
+    warnings: list[tuple[str, str]] = []
+    criticals: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, title, text, *a: warnings.append((title, text)))
+    monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text, *a: criticals.append(text))
+    assert main_window.open_project(pg_url)
+    window = main_window.open_job(1)
+    assert window is not None and window.frame == 0
+    dbname = pg_url.rsplit("/", 1)[1]
+    pg_cluster.admin_execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                             f"WHERE datname = '{dbname}' AND pid <> pg_backend_pid()")
+    window.goto_frame(1)
+    assert len(warnings) == 1 and criticals == []
+    title, text = warnings[0]
+    assert title == stale_job.CONNECTION_LOST_TITLE
+    assert re.match(r"^The connection to postgresql://.* was lost", text) and "Traceback" not in text
+    assert window.frame == 0 and len(window.session.objects()) == 0  # nothing changed on screen
+    window.goto_frame(1)  # the next read reconnects
+    assert window.frame == 1 and len(window.session.objects()) == 1 and len(warnings) == 1
+    window.close()
+
+
+def test_a_lost_connection_under_any_other_read_is_the_same_warning_not_an_error_dialog(
+        qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.storage import ConnectionLostError
+    from app.widgets import application
+
+    warnings: list[tuple[str, str]] = []
+    criticals: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, title, text, *a: warnings.append((title, text)))
+    monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text, *a: criticals.append(text))
+    lost = ConnectionLostError("The connection to postgresql://ann@db/team was lost (x); nothing was read; "
+                               "the next use reconnects, so try again.")
+    application.show_unhandled(ConnectionLostError, lost, None)
+    assert warnings == [(stale_job.CONNECTION_LOST_TITLE, str(lost))] and criticals == []
+    application.show_unhandled(ValueError, ValueError("a bug"), None)  # a real fault still says where the log is
+    assert len(criticals) == 1 and "Details are in" in criticals[0]

@@ -164,7 +164,8 @@ def test_watching_needs_a_dispatcher(tmp_path: Path) -> None:
 
 
 def _kill_sessions(pg_cluster, dbname: str) -> None:
-    pg_cluster.admin_execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+    """Terminate every session on ``dbname``, waiting (up to 5 s each) until they are gone."""
+    pg_cluster.admin_execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                              f"WHERE datname = '{dbname}' AND pid <> pg_backend_pid()")
 
 
@@ -221,3 +222,59 @@ def test_a_raw_write_on_a_lost_connection_is_one_clear_error_and_the_handle_reco
             project.add_shapes(1, [box()])
         project.add_shapes(1, [box()])
         assert len(project.frame_shapes(1, 0)) == 1
+
+
+# Every read path: SQLAlchemy statements (the engine's handle_error hook) and the driver-level hot paths
+# (app/storage/fastsql.py: raw_rows for one frame, iter_rows for a whole job).
+READS: dict[str, Callable[[Project], object]] = {
+    "frame shapes (fastsql raw_rows)": lambda p: [s.points for s in p.frame_shapes(1, 0)],
+    "job annotations (fastsql iter_rows)": lambda p: [s.points for s in p.annotations(1).shapes],
+    "project name (SQLAlchemy)": lambda p: p.name,
+    "jobs (SQLAlchemy)": lambda p: [j.id for j in p.jobs()],
+}
+
+
+@pytest.mark.parametrize("read", list(READS.values()), ids=list(READS))
+def test_a_read_on_a_lost_connection_is_one_clear_error_and_the_next_read_reconnects(
+        pg_cluster, pg_url: str, read: Callable[[Project], object]) -> None:
+    make_team(pg_url)
+    with Project.open(pg_url) as project:
+        project.add_shapes(1, [box(3)])
+        expected = read(project)
+        _kill_sessions(pg_cluster, pg_url.rsplit("/", 1)[1])
+        with pytest.raises(ConnectionLostError, match=r"^The connection to postgresql://.* was lost") as lost:
+            read(project)
+        assert "try again" in str(lost.value) and "Traceback" not in str(lost.value)
+        assert read(project) == expected  # reconnected
+        project.add_shapes(1, [box(4)])  # and writes work again too
+        assert len(project.frame_shapes(1, 0)) == 2
+
+
+def test_a_write_through_sqlalchemy_on_a_lost_connection_says_nothing_was_written(pg_cluster, pg_url: str) -> None:
+    make_team(pg_url)
+    with Project.open(pg_url) as project:
+        _kill_sessions(pg_cluster, pg_url.rsplit("/", 1)[1])
+        with pytest.raises(ConnectionLostError, match=r"^The connection to postgresql://.* was lost .*nothing of "
+                                                      r"this change was written"):
+            project.rename("renamed")
+        assert project.name == "live"
+        project.rename("renamed")
+        assert project.name == "renamed"
+
+
+def test_a_refused_statement_is_not_taken_for_a_lost_connection(project_location: str) -> None:
+    """Only a broken connection is translated: a bad statement stays the driver's error, on both engines."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import ProgrammingError
+
+    from app.storage.fastsql import raw_rows
+
+    make_team(project_location)
+    with Project.open(project_location) as project:
+        with pytest.raises(Exception) as raw:
+            raw_rows(project.conn, "SELECT * FROM no_such_table")
+        assert not isinstance(raw.value, ConnectionLostError)
+        if project_location.startswith("postgresql"):
+            with pytest.raises(ProgrammingError):
+                project.conn.execute(text("SELECT * FROM no_such_table"))
+        assert project.name == "live"  # the handle is still fine
