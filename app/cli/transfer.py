@@ -32,7 +32,7 @@ def _progress(quiet: bool) -> Any:
 def _summary(result: ImportResult, project: str) -> dict[str, Any]:
     return {"project": project, "task_id": result.task_id, "task_ids": result.task_ids, "job_ids": result.job_ids,
             "created_task": result.created_task, "labels": result.report.describe(),
-            "annotations": result.counts, "warnings": result.warnings}
+            "annotations": result.counts, "warnings": result.warnings, "notes": result.notes}
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -67,6 +67,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             f"tasks {', '.join(map(str, result.task_ids))} (one per subset)"
         print(f"imported into {where} of {project_path}: shapes {c['shapes']}, tracks {c['tracks']}, "
               f"tags {c['tags']}; {summary['labels']}")
+        for note in result.notes:
+            print(f"note: {note}", file=sys.stderr)
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -99,9 +101,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("path", help="dataset file, folder or .zip")
     p.add_argument("--format", required=True, choices=FORMATS)
     target = p.add_mutually_exclusive_group()
-    target.add_argument("--task", help="task id or name (default: the only task)")
+    target.add_argument("--task", help="task id or name: everything goes into it, whatever the subsets (default: "
+                                       "a dataset with subsets goes to the task of each subset, or a new one, as "
+                                       "CVAT imports into a project; one without subsets to the only task)")
     target.add_argument("--job", help="job id")
-    target.add_argument("--new-task", action="store_true", help="add the dataset as a new task")
+    target.add_argument("--new-task", action="store_true", help="add the dataset as new tasks (one per subset)")
     p.add_argument("--task-name", help="name of a task created by the import")
     p.add_argument("--copy-media", action="store_true",
                    help="copy the dataset's images (when the import creates a task) beside the project file, or "
@@ -115,8 +119,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_import)
 
-    p = subparsers.add_parser("export", help="export a job, a task or the project (CVAT XML, COCO, YOLO, labelme, "
-                                                    "VOC, masks, Datumaro, MOT)")
+    p = subparsers.add_parser("export", help="export a job, a task or the project (CVAT XML, COCO, YOLO, Darknet "
+                                                    "YOLO 1.1, labelme, VOC, masks, Datumaro, MOT)")
     p.add_argument("project", help="project file or postgresql:// URL")
     p.add_argument("out", help="output folder or .zip (an .xml file for CVAT without images)")
     p.add_argument("--format", required=True, choices=EXPORT_FORMATS,

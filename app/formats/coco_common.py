@@ -29,13 +29,25 @@ def load_json(raw: bytes, file: str | Path) -> Any:
         raise FormatError(file, "", f"not UTF-8 text: {exc}") from exc
 
 
+#: Most pixels an RLE may cover (16384 x 16384): its mask is decoded whole, so a damaged size must not
+#: allocate gigabytes before the counts are found wrong.
+MAX_RLE_PIXELS = 1 << 28
+
+
 def rle_to_bitmap(segmentation: dict[str, Any], width: int, height: int, file: str | Path, where: str) -> np.ndarray:
     """Decode an uncompressed or compressed RLE; its size must be the image size."""
     size = segmentation.get("size")
     counts = segmentation.get("counts")
     if not (isinstance(size, list) and len(size) == 2):
         raise FormatError(file, where, "an RLE segmentation needs 'size': [height, width]")
+    if not all(not isinstance(v, bool) and isinstance(v, int | float) and float(v).is_integer() and v >= 0
+               for v in size):
+        raise FormatError(file, where, f"the RLE 'size' {str(size)[:60]} must be two non-negative integers "
+                                       "[height, width]")
     h, w = int(size[0]), int(size[1])
+    if w * h > MAX_RLE_PIXELS:
+        raise FormatError(file, where, f"the RLE size {w}x{h} is larger than an image can be here "
+                                       f"({MAX_RLE_PIXELS} pixels)")
     if (w, h) != (width, height) and width > 0 and height > 0:
         raise FormatError(file, where, f"the RLE size {w}x{h} differs from the image size {width}x{height}")
     if isinstance(counts, list):

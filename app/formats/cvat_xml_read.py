@@ -360,15 +360,18 @@ class _Reader:
         shape_type = xs.SHAPE_TAGS[node.tag]
         label = self.known.get(node.attrib.get("label", "")) or self._label(node, LabelType.ANY)
         file = self.file
-        shape = Shape(type=shape_type, frame=frame, label_id=label.id,
-                      occluded=xs.flag(node, "occluded", file), z_order=xs.integer(node, "z_order", file),
-                      group=xs.integer(node, "group_id", file, lo=0),
-                      source=xs.source(node, "manual", self.warnings),
-                      attributes=self._attributes(node, label) if node.children else {})
+        if shape_type is ShapeType.SKELETON:
+            points, rotation = [], 0.0
+        else:
+            points, rotation = xs.geometry(node, shape_type, file)
+        # Positional (the hot path of a big file): type, frame, label, points, rotation, occluded, outside,
+        # z_order, group, source, score, attributes.
+        shape = Shape(shape_type, frame, label.id, points, rotation, xs.flag(node, "occluded", file), False,
+                      xs.integer(node, "z_order", file), xs.integer(node, "group_id", file, lo=0),
+                      xs.source(node, "manual", self.warnings), 1.0,
+                      self._attributes(node, label) if node.children else {})
         if shape_type is ShapeType.SKELETON:
             shape.elements = [self._element(child, label, frame) for child in node.findall("points")]
-        else:
-            shape.points, shape.rotation = xs.geometry(node, shape_type, self.file)
         return shape
 
     def _element(self, node: Node, parent: Label, frame: int) -> Shape:

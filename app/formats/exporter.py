@@ -25,7 +25,8 @@ from app.formats.errors import FormatError
 from app.formats.export_media import copy_frames
 from app.storage.store import Project
 
-EXPORT_FORMATS = ("cvat", "cvat-images", "cvat-video", "coco", "yolo", "labelme", "voc", "masks", "datumaro", "mot")
+EXPORT_FORMATS = ("cvat", "cvat-images", "cvat-video", "coco", "yolo", "darknet", "labelme", "voc", "masks", "datumaro",
+                  "mot")
 
 #: Formats written by one module each: name → (module, function).
 _PLAIN_WRITERS = {
@@ -34,6 +35,7 @@ _PLAIN_WRITERS = {
     "masks": ("app.formats.mask_png", "write_masks"),
     "datumaro": ("app.formats.datumaro_json", "write_datumaro"),
     "mot": ("app.formats.mot", "write_mot"),
+    "darknet": ("app.formats.yolo_write", "write_darknet"),  # CVAT's "YOLO 1.1"; read back by the yolo importer
 }
 
 

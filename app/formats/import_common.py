@@ -61,8 +61,11 @@ def task_frames(project: Project, dataset: Dataset, source: Path, name: str,
 
 def check_types(project: Project, ann: Annotations, source: Path) -> None:
     labels = project.labels()
+    untyped = {label.id for label in labels if label.type is LabelType.ANY}  # any shape may use them
     for kind, items in (("shape", ann.shapes), ("track", ann.tracks)):
         for item in items:
+            if item.label_id in untyped:
+                continue
             label = labels.by_id(item.label_id)
             shape_type = item.type if kind == "shape" else (item.shapes[0].type if item.shapes else None)
             if shape_type is not None and label.type is not LabelType.ANY and label.type.value != shape_type.value:

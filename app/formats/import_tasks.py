@@ -53,6 +53,7 @@ class TaskBuilder:
         self.place: list[tuple[_Part, int]] = []  # for each dataset frame: its part and its index in that task
         self.label_map: LabelMap | None = None
         self._labels_seen: tuple[int, int] = (-1, -1)
+        self._same_ids = False  # every label and attribute id of the dataset is the project's
 
     # ------------------------------------------------------------------ while reading
 
@@ -73,8 +74,11 @@ class TaskBuilder:
             return
         label_map = self._label_map(dataset.labels)
         place = self.place
+        # One task, and the project's label and attribute ids are the file's (a new project): nothing to translate.
+        same = len(self.parts) == 1 and self._same_ids
         for part, part_ann in self._by_part(ann).items():
-            Remapper(label_map, lambda i: place[i][1]).annotations(part_ann)
+            if not same:
+                Remapper(label_map, lambda i: place[i][1]).annotations(part_ann)
             check_types(self.project, part_ann, self.source)
             write_consuming(self.project, part.job_id, part_ann)
 
@@ -91,6 +95,10 @@ class TaskBuilder:
                 add_missing_labels(self.project, labels, report)
             self.label_map = build_map(list(self.project.labels()), labels)
             self._labels_seen = seen
+            ids = [(x.id, self.label_map.labels.get(x.id)) for label in labels for x in [label, *label.sublabels]]
+            specs = [(a.id, self.label_map.attributes.get(a.id)) for label in labels
+                     for x in [label, *label.sublabels] for a in x.attributes]
+            self._same_ids = all(a == b for a, b in ids + specs)
         return self.label_map
 
     def _by_part(self, ann: Annotations) -> dict[_Part, Annotations]:

@@ -7,6 +7,7 @@ removed again on error.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import os
 import shutil
@@ -15,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.core.work import ReadAhead
 from app.domain.annotations import Annotations
 from app.domain.enums import JobType
 from app.domain.labels import Label
+from app.formats import subset_matching
 from app.formats.dataset import Dataset, Progress
 from app.formats.errors import FormatError
 from app.formats.exporter import task_numbering
@@ -46,6 +49,7 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
     created_task: bool = False
     task_ids: list[int] = field(default_factory=list)  # every task written to (one per subset when created)
+    notes: list[str] = field(default_factory=list)  # where the subsets went (see app.formats.subset_matching)
 
 
 def read_dataset(path: Path, fmt: str, *, create_missing_labels: bool = False, frame_sizes: dict[str, tuple[int, int]]
@@ -116,9 +120,17 @@ def import_file_as_new_project(project_path: str | Path, source: Path, fmt: str,
         copies: list[Path] = []
         builder = TaskBuilder(project, source, task_name=task_name, copies=copies if copy_media else None)
         labels_before = list(project.labels())
+        def read(hand: Callable[[Dataset], None]) -> Dataset:  # on the read-ahead thread: no project access
+            return read_cvat_xml(source, create_missing_labels=create_missing_labels, progress=progress,
+                                 sink=lambda so_far: hand(_batch(so_far)))
+
+        # The file is parsed on a thread while this one (the project's) writes the batches: SQLite works
+        # without the GIL, so the two overlap.
+        ahead: ReadAhead[Dataset] = ReadAhead(read)
         try:
-            dataset = read_cvat_xml(source, create_missing_labels=create_missing_labels, progress=progress,
-                                    sink=builder.add)
+            for batch in ahead:
+                builder.add(batch)
+            dataset = ahead.result
             targets = builder.finish(dataset)
             _keep_flip_idx(project, dataset)
         except BaseException:
@@ -127,6 +139,13 @@ def import_file_as_new_project(project_path: str | Path, source: Path, fmt: str,
             raise
         return _result(project, targets, compare_labels(labels_before, dataset.labels), dataset, created=True)
     return _new_project(project_path, fill, name=name, media_root=media_root)
+
+
+def _batch(so_far: Dataset) -> Dataset:
+    """What a streaming reader has read so far, handed to another thread: the reader goes on changing its own
+    lists and labels, so the batch gets copies (the labels are few; the frames list holds references)."""
+    return Dataset(labels=copy.deepcopy(so_far.labels), frames=list(so_far.frames),
+                   annotations=so_far.take_annotations(), meta=dict(so_far.meta))
 
 
 def _new_project(project_path: str | Path, fill: Callable[[Project], ImportResult], *, name: str,
@@ -234,9 +253,11 @@ def import_into_project(project: Project, dataset: Dataset, source: Path, *, tas
                         create_missing: bool = False, task_name: str = "", copy_media: bool = False) -> ImportResult:
     """Import ``dataset`` into an open project (one transaction).
 
-    ``new_task`` creates a task from the dataset's frames; otherwise the annotations go to ``job``, or to
-    the annotation jobs of ``task`` (the only task when omitted), frames matched by name (by number for
-    video). Unknown labels/attributes raise unless ``create_missing``. ``replace`` clears the target jobs first.
+    ``new_task`` creates a task from the dataset's frames (one per subset); otherwise the annotations go to
+    ``job``, or to the annotation jobs of ``task``, frames matched by name (by number for video). With neither,
+    a dataset with subsets goes into the project as CVAT imports one: each subset into the task with that
+    subset, or a new task (:mod:`app.formats.subset_matching`); one without goes to the only task.
+    Unknown labels/attributes raise unless ``create_missing``. ``replace`` clears the target jobs first.
     ``copy_media`` (with a new task) copies the images under the project's media folder first; if the import
     fails the copy is removed again.
     """
@@ -245,11 +266,15 @@ def import_into_project(project: Project, dataset: Dataset, source: Path, *, tas
     if not report.clean and not create_missing:
         raise FormatError(source, "", report.describe() + " (import with 'create missing labels' to add them)")
     creates = new_task or (task is None and job is None and not project.tasks())
-    if copy_media and not creates:
+    by_subset = subset_matching.applies(dataset, project.tasks(), task=task, job=job, new_task=new_task)
+    if copy_media and not (creates or by_subset):
         raise ProjectError("copying the media applies only to an import that creates a task (a new project or "
                            "--new-task): the frames of an existing task stay where they are")
     copies: list[Path] = []
     try:
+        if by_subset:
+            return _import_by_subset(project, dataset, source, report, replace=replace, task_name=task_name,
+                                     copies=copies if copy_media else None)
         return _import(project, dataset, source, report, task=task, job=job, creates=creates, replace=replace,
                        task_name=task_name, copies=copies if copy_media else None)
     except BaseException:
@@ -278,17 +303,56 @@ def _import(project: Project, dataset: Dataset, source: Path, report: LabelRepor
             if len(tasks) != 1:
                 raise ProjectError(f"the project has {len(tasks)} tasks; choose one")
             task_id = tasks[0].id
-        jobs = _target_jobs(project, task_id, job)
-        mapping = _frame_map(project, dataset, task_id, job, source)
-        ann = Remapper(label_map, lambda i: mapping[i]).annotations(dataset.annotations)
+        notice = subset_matching.merged_notice(dataset, project.task(task_id).name)
+        jobs = _into_task(project, dataset, source, label_map, task_id, job, replace)
         _keep_flip_idx(project, dataset)
-        check_types(project, ann, source)
-        for job_id, part in _split_by_job(project, ann, jobs).items():
-            if replace:
-                project.clear_annotations(job_id)
-            if len(part):
-                write_consuming(project, job_id, part)
-        return _result(project, [(task_id, jobs)], report, dataset, created=False)
+        result = _result(project, [(task_id, jobs)], report, dataset, created=False)
+        result.notes += [notice] if notice else []
+        return result
+
+
+def _into_task(project: Project, dataset: Dataset, source: Path, label_map: Any, task_id: int, job: int | None,
+               replace: bool) -> list[int]:
+    """Write the dataset's annotations into the task's annotation jobs (or ``job``); returns the jobs."""
+    jobs = _target_jobs(project, task_id, job)
+    mapping = _frame_map(project, dataset, task_id, job, source)
+    ann = Remapper(label_map, lambda i: mapping[i]).annotations(dataset.annotations)
+    check_types(project, ann, source)
+    for job_id, part in _split_by_job(project, ann, jobs).items():
+        if replace:
+            project.clear_annotations(job_id)
+        if len(part):
+            write_consuming(project, job_id, part)
+    return jobs
+
+
+def _import_by_subset(project: Project, dataset: Dataset, source: Path, report: LabelReport, *, replace: bool,
+                      task_name: str, copies: list[Path] | None) -> ImportResult:
+    """One task per part of the dataset: the existing task of its subset, else a new one (one transaction)."""
+    with project.transaction():
+        if not report.clean:
+            add_missing_labels(project, dataset.labels, report)
+        label_map = build_map(list(project.labels()), dataset.labels)
+        tasks = project.tasks()
+        parts = subset_matching.split(dataset)
+        targets, notes, created = [], [], False
+        for part, part_dataset in parts:
+            existing = subset_matching.match(tasks, part, [p for p, _d in parts])
+            what = f"subset {part.subset!r}" if part.subset else f"part {part.name!r}"
+            if existing is not None:
+                jobs = _into_task(project, part_dataset, source, label_map, existing.id, None, replace)
+                targets.append((existing.id, jobs))
+                notes.append(f"{what} went into task {existing.id} ({existing.name!r})")
+            else:
+                name = f"{task_name} {part_dataset.meta['name']}".strip() if task_name else ""
+                made = TaskBuilder(project, source, task_name=name, copies=copies).finish(part_dataset)
+                targets += made
+                created = True
+                notes.append(f"{what} became new task {made[0][0]}")
+        _keep_flip_idx(project, dataset)
+        result = _result(project, targets, report, dataset, created=created)
+        result.notes += notes
+        return result
 
 
 def _keep_flip_idx(project: Project, dataset: Dataset) -> None:

@@ -37,6 +37,7 @@ from app.formats.plain_common import (
 )
 from app.formats.seg_png import (
     Colormap,
+    check_pair,
     class_map,
     instance_map,
     masks,
@@ -128,6 +129,7 @@ def read_masks(path: Path, *, progress: Progress | None = None) -> Dataset:
         objects = instance_map(inst_file, width, height) if inst_file.is_file() else None
         if classes is None and objects is None:
             continue
+        check_pair(classes, objects, mask_file, inst_file)
         shape = (classes if classes is not None else objects).shape
         frame.height, frame.width = shape
         for cls, number, bitmap in masks(classes, objects, void=colors is None or len(colors) <= 255):

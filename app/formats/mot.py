@@ -30,7 +30,9 @@ from app.media.images import IMAGE_SUFFIXES, probe_image
 
 MOT_LABELS = ("pedestrian", "person on vehicle", "car", "bicycle", "motorbike", "non motorized vehicle",
               "static person", "distractor", "occluder", "occluder on the ground", "occluder full", "reflection")
-MAX_FRAMES = 10_000_000
+#: Longest sequence read (4.6 h at 30 fps): every frame up to the last becomes a frame of the task, so a
+#: damaged ``seqLength`` or frame number must not build millions of them.
+MAX_FRAMES = 500_000
 
 
 def _seqinfo(path: Path) -> dict[str, str]:

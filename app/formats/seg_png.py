@@ -128,6 +128,16 @@ def _index_map(image: Image.Image, path: Path, width: int, height: int) -> np.nd
     return array
 
 
+def check_pair(classes: np.ndarray | None, objects: np.ndarray | None, class_file: Path | None,
+               object_file: Path) -> None:
+    """A class map and an instance map of one image must be the same size (checked when the image's own size
+    is unknown, e.g. without the image file or a VOC ``<size>``)."""
+    if classes is not None and objects is not None and classes.shape != objects.shape:
+        (ch, cw), (oh, ow) = classes.shape[:2], objects.shape[:2]
+        raise FormatError(object_file, "", f"the instance mask is {ow}x{oh}, but the class mask {class_file} is "
+                                           f"{cw}x{ch}")
+
+
 def masks(classes: np.ndarray | None, instances: np.ndarray | None,
           void: bool) -> list[tuple[int, int, np.ndarray]]:
     """``(class index, instance number, bitmap)`` for every object: each instance number (with its most

@@ -39,6 +39,7 @@ from app.formats.plain_common import LabelIndex, parse_number, read_text, shapes
 from app.formats.seg_png import (
     VOC_LABELS,
     Colormap,
+    check_pair,
     class_map,
     instance_map,
     masks,
@@ -47,6 +48,7 @@ from app.formats.seg_png import (
     save_index_png,
     write_colormap,
 )
+from app.formats.validate import path_entry
 from app.formats.xmltree import Node, parse_file
 from app.media.images import IMAGE_SUFFIXES
 
@@ -64,12 +66,13 @@ def _subsets(root: Path) -> dict[str, str]:
         if "trainval" in lists and ("train" in lists or "val" in lists):
             del lists["trainval"]
         for subset, file in lists.items():
-            for line in read_text(file).splitlines():
+            for n, line in enumerate(read_text(file).splitlines(), start=1):
                 parts = line.split()
                 if not parts:
                     continue
                 if len(parts) > 1:  # a per-class list "<id> <1|-1|0>": not a subset
                     break
+                path_entry(parts[0] + ".xml", file, f"line {n}")  # the item's files must be nameable
                 if parts[0] in out and out[parts[0]] != subset:
                     continue
                 out[parts[0]] = subset
@@ -197,6 +200,7 @@ class _Reader:
         objects = instance_map(obj_file, f.width, f.height) if obj_file.is_file() else None
         if classes is None and objects is None:
             return
+        check_pair(classes, objects, cls_file, obj_file)
         shape_of = objects if objects is not None else classes
         if f.width <= 0 or f.height <= 0:
             f.height, f.width = shape_of.shape

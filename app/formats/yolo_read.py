@@ -107,6 +107,8 @@ class _YoloReader:
                 self.ann.tags.append(Tag(frame=frame.index, label_id=label.id))
             else:
                 lf = Path(label_path(str(image)))
+                if self.layout.kind == "darknet" and image.with_suffix(".txt").is_file():
+                    lf = image.with_suffix(".txt")  # Darknet keeps labels beside the images (an images/ folder too)
                 parsed.append((frame, lf, _rows(lf)))
         if self.variant == "auto":
             self.variant = self._guess(parsed)

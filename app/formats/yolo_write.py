@@ -7,6 +7,13 @@ triples, v = 0 absent, 1 occluded, 2 visible). ``auto`` picks pose, obb, segment
 Coordinates are normalised, clipped to [0, 1] and written with 6 decimals. Frames without a subset go to
 ``train``; Ultralytics needs a ``val`` entry, so without a val subset ``val`` names the train list.
 Tracks are flattened; with ``track_ids`` their index is appended to each line (CVAT's "Detection Track").
+
+:func:`write_darknet` writes the Darknet layout of CVAT's "YOLO 1.1" export (Datumaro's ``yolo`` format):
+``obj.data`` (``classes = N``, one ``<subset> = data/<subset>.txt`` line per subset, ``names =
+data/obj.names``, ``backup = backup/``), ``obj.names``, ``<subset>.txt`` listing
+``data/obj_<subset>_data/<image>`` and ``obj_<subset>_data/<image stem>.txt`` beside each image (written
+for every frame, empty when it has no box). Subset names are kept as they are (``val`` stays ``val``);
+frames without one (or ``default``) go to ``train``, as CVAT does. Only unrotated boxes are written.
 """
 
 from __future__ import annotations
@@ -179,3 +186,43 @@ def write_yolo(dataset: Dataset, folder: Path, *, task: str = "auto", names_as: 
         dataset.meta.setdefault("warnings", []).append(
             f"{w.skipped} rotated boxes were skipped (detect has no rotation)")
     return f"yolo-{w.variant}"
+
+
+def _darknet_subset(frame: DatasetFrame) -> str:
+    return frame.subset if frame.subset and frame.subset != "default" else "train"
+
+
+def _darknet_image(frame: DatasetFrame) -> str:
+    return f"obj_{_darknet_subset(frame)}_data/{frame.name.replace(chr(92), '/').lstrip('/')}"
+
+
+def write_darknet(dataset: Dataset, folder: Path, *, progress: Progress | None = None, **_options: Any) -> str:
+    """Write a Darknet YOLO 1.1 dataset into ``folder`` (see the module doc); returns ``"darknet"``."""
+    w = _Writer(dataset, "detect", False)
+    subsets: dict[str, list[str]] = defaultdict(list)
+    paths = []
+    for done, frame in enumerate(dataset.frames):
+        rel = _darknet_image(frame)
+        if "/" in _darknet_subset(frame) or _darknet_subset(frame) in ("", ".", ".."):
+            raise FormatError(folder, f"frame {frame.name!r}", f"the subset name {frame.subset!r} cannot be a "
+                                                               "folder name")
+        paths.append(rel)
+        subsets[_darknet_subset(frame)].append(rel)
+        label_file = folder / PurePosixPath(rel).with_suffix(".txt")
+        label_file.parent.mkdir(parents=True, exist_ok=True)
+        lines = w.lines(frame)
+        label_file.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        if progress is not None and done % 256 == 0:
+            progress(done, len(dataset.frames))
+    config = [f"classes = {len(w.names)}"]
+    for subset, images in subsets.items():
+        (folder / f"{subset}.txt").write_text("".join(f"data/{rel}\n" for rel in images), encoding="utf-8")
+        config.append(f"{subset} = data/{subset}.txt")
+    config += ["names = data/obj.names", "backup = backup/"]
+    (folder / "obj.names").write_text("".join(f"{name}\n" for name in w.names), encoding="utf-8")
+    (folder / "obj.data").write_text("\n".join(config) + "\n", encoding="utf-8")
+    dataset.meta["export_image_paths"] = paths
+    if w.skipped:
+        dataset.meta.setdefault("warnings", []).append(
+            f"{w.skipped} rotated boxes were skipped (YOLO 1.1 has no rotation)")
+    return "darknet"

@@ -87,7 +87,10 @@ def insert_shapes(
 
     With ``keep_ids`` an object that already has an id is inserted under it (undo, edits); with
     ``keep_uids`` an object that gets a new id keeps the uid it carries (a field package merged back)."""
-    new_ids = _ids_for(conn, "shape", list(_shape_ids(shapes)), keep_ids)
+    if keep_ids or any(shape.elements for shape in shapes):
+        new_ids = _ids_for(conn, "shape", list(_shape_ids(shapes)), keep_ids)
+    else:  # plain shapes, all new: as many ids as shapes
+        new_ids = iter(allocate_ids(conn, "shape", len(shapes)))
     rows: list[tuple] = []
     append, points, attributes, uid = rows.append, pack_points, pack_attributes, new_uid  # the hot loop's names
 

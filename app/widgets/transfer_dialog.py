@@ -76,7 +76,10 @@ class TransferDialog(QDialog):
         row.addWidget(browse)
         form.addRow("File or folder", row)
         self.target = QComboBox()
-        self.target.addItem("New task" if self.mode == "import" else "Whole project", None)
+        self.target.addItem("New task (one per subset)" if self.mode == "import" else "Whole project", None)
+        if self.mode == "import" and self.project.tasks():
+            # as CVAT imports a dataset into a project: each subset into its task, or a new one
+            self.target.addItem("Project: the task of each subset (new tasks for the others)", "project")
         for task in self.project.tasks():
             self.target.addItem(f"Task {task.id}: {task.name}", f"task:{task.id}")
             for job in self.project.jobs(task.id):
@@ -145,7 +148,7 @@ class TransferDialog(QDialog):
         task = int(ident) if kind == "task" else None
         job = int(ident) if kind == "job" else None
         if self.mode == "import":
-            work = self._import_work(path, fmt, task, job)
+            work = self._import_work(path, fmt, task, job, new_task=target is None)
             workers.gui_owned(self.project)
         else:
             work = self._export_work(path, fmt, task, job)
@@ -153,7 +156,7 @@ class TransferDialog(QDialog):
         self.worker = workers.start(work, on_finished=self._finished, on_failed=self._failed,
                                     on_progress=self._on_progress, on_cancelled=self._cancelled)
 
-    def _import_work(self, path: Path, fmt: str, task: int | None, job: int | None) -> Any:
+    def _import_work(self, path: Path, fmt: str, task: int | None, job: int | None, *, new_task: bool) -> Any:
         project, replace, create = self.project, self.replace.isChecked(), self.create_labels.isChecked()
 
         def work(token: CancelToken, progress: ProgressFn) -> Any:
@@ -166,7 +169,7 @@ class TransferDialog(QDialog):
                 token.check()
                 progress(Progress(0, 0, "Writing to the project"))
                 return import_into_project(writer, dataset, path, task=task, job=job,
-                                           new_task=task is None and job is None, replace=replace,
+                                           new_task=new_task, replace=replace,
                                            create_missing=create)
             finally:
                 writer.close()
@@ -200,8 +203,11 @@ class TransferDialog(QDialog):
         self.bar.setValue(1000)
         if self.mode == "import":
             counts = result.counts
-            self.status.setText(f"Imported into task {result.task_id}: {counts['shapes']} shapes, {counts['tracks']} "
-                                f"tracks, {counts['tags']} tags. {result.report.describe()}.")
+            where = (f"task {result.task_id}" if len(result.task_ids) <= 1
+                     else f"tasks {', '.join(map(str, result.task_ids))}")
+            notes = "".join(f"\n{line[0].upper()}{line[1:]}." for line in result.notes + result.warnings)
+            self.status.setText(f"Imported into {where}: {counts['shapes']} shapes, {counts['tracks']} "
+                                f"tracks, {counts['tags']} tags. {result.report.describe()}.{notes}")
         else:
             self.status.setText(f"Exported {result.frames} frames to {result.path}.")
         self.status.setStyleSheet("")

@@ -118,3 +118,27 @@ def test_dialogs_list_every_format_and_export_labelme(qtbot, tmp_path: Path) -> 
         _wait_idle(qtbot, dialog)
         assert "Exported 3 frames" in dialog.status.text(), dialog.status.text()
         assert len(list((tmp_path / "lm").glob("*.json"))) == 3
+
+
+def test_import_into_the_project_gives_each_subset_its_task(qtbot, project: Project, tmp_path: Path) -> None:
+    """The 'Project' target imports as CVAT imports into a project: a subset no task has becomes a new task;
+    the status names the tasks and where each subset went. Darknet is listed for export."""
+    ds = sample_dataset()
+    ds.annotations = Annotations(shapes=ds.annotations.shapes)
+    for frame in ds.frames:
+        frame.subset = "train" if frame.index % 2 == 0 else "val"
+    write_cvat_xml(ds, tmp_path / "a.xml")
+    dialog = TransferDialog(project, "import")
+    qtbot.addWidget(dialog)
+    assert dialog.target.itemText(0) == "New task (one per subset)"
+    dialog.target.setCurrentIndex(dialog.target.findData("project"))
+    dialog.path.setText(str(tmp_path / "a.xml"))
+    dialog.create_labels.setChecked(True)
+    with qtbot.waitSignal(dialog.done_with, timeout=60_000) as blocker:
+        dialog.start()
+    result = blocker.args[0]
+    assert sorted(t.subset for t in project.tasks()) == ["", "train", "val"] and len(result.task_ids) == 2
+    assert "Subset 'train' became new task" in dialog.status.text(), dialog.status.text()
+    export = TransferDialog(project, "export")
+    qtbot.addWidget(export)
+    assert export.format.findText("darknet") >= 0
