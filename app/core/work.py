@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -153,68 +153,3 @@ def run_job(job: Callable[[CancelToken, ProgressFn], T], token: CancelToken | No
         return Outcome(Status.FAILED, None, str(exc) or type(exc).__name__, traceback.format_exc())
     return outcome_of(value, token)
 
-
-class _Stopped(BaseException):
-    """Unwinds a :class:`ReadAhead` producer whose consumer has stopped."""
-
-
-class ReadAhead(Generic[T]):
-    """Run ``produce(hand)`` on a thread while the caller's thread consumes what it hands over.
-
-    A pipeline inside one job: e.g. an import parses its file on the thread while the caller, which owns the
-    project's connection (the store's thread rule), writes each batch as it arrives. At most ``depth`` batches
-    wait, so memory stays bounded when the consumer is slower. Iterate to get the batches; afterwards
-    :attr:`result` is ``produce``'s return value. An exception in ``produce`` is raised in the caller's loop;
-    if the caller's loop stops early (an error, a cancel), ``produce`` is stopped at its next ``hand`` and the
-    thread is joined before the loop's exception propagates.
-    """
-
-    def __init__(self, produce: Callable[[Callable[[T], None]], Any], depth: int = 2) -> None:
-        self.produce = produce
-        self.depth = depth
-        self.result: Any = None
-
-    def __iter__(self) -> Iterator[T]:
-        import queue
-
-        box: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=self.depth)
-        stop = threading.Event()
-
-        def hand(item: T) -> None:
-            while not stop.is_set():
-                try:
-                    box.put(("item", item), timeout=0.1)
-                    return
-                except queue.Full:
-                    continue
-            raise _Stopped
-
-        def run() -> None:
-            try:
-                message: tuple[str, Any] = ("done", self.produce(hand))
-            except _Stopped:
-                return
-            except BaseException as exc:  # noqa: BLE001 - handed to the consumer's thread as it is
-                message = ("error", exc)
-            while not stop.is_set():
-                try:
-                    box.put(message, timeout=0.1)
-                    return
-                except queue.Full:
-                    continue
-
-        thread = threading.Thread(target=run, name="read-ahead", daemon=True)
-        thread.start()
-        try:
-            while True:
-                kind, value = box.get()
-                if kind == "item":
-                    yield value
-                elif kind == "done":
-                    self.result = value
-                    return
-                else:
-                    raise value
-        finally:
-            stop.set()
-            thread.join()

@@ -7,7 +7,6 @@ removed again on error.
 
 from __future__ import annotations
 
-import copy
 import importlib
 import os
 import shutil
@@ -16,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.core.work import ReadAhead
 from app.domain.annotations import Annotations
 from app.domain.enums import JobType
 from app.domain.labels import Label
@@ -120,17 +118,9 @@ def import_file_as_new_project(project_path: str | Path, source: Path, fmt: str,
         copies: list[Path] = []
         builder = TaskBuilder(project, source, task_name=task_name, copies=copies if copy_media else None)
         labels_before = list(project.labels())
-        def read(hand: Callable[[Dataset], None]) -> Dataset:  # on the read-ahead thread: no project access
-            return read_cvat_xml(source, create_missing_labels=create_missing_labels, progress=progress,
-                                 sink=lambda so_far: hand(_batch(so_far)))
-
-        # The file is parsed on a thread while this one (the project's) writes the batches: SQLite works
-        # without the GIL, so the two overlap.
-        ahead: ReadAhead[Dataset] = ReadAhead(read)
         try:
-            for batch in ahead:
-                builder.add(batch)
-            dataset = ahead.result
+            dataset = read_cvat_xml(source, create_missing_labels=create_missing_labels, progress=progress,
+                                    sink=builder.add)
             targets = builder.finish(dataset)
             _keep_flip_idx(project, dataset)
         except BaseException:
@@ -139,13 +129,6 @@ def import_file_as_new_project(project_path: str | Path, source: Path, fmt: str,
             raise
         return _result(project, targets, compare_labels(labels_before, dataset.labels), dataset, created=True)
     return _new_project(project_path, fill, name=name, media_root=media_root)
-
-
-def _batch(so_far: Dataset) -> Dataset:
-    """What a streaming reader has read so far, handed to another thread: the reader goes on changing its own
-    lists and labels, so the batch gets copies (the labels are few; the frames list holds references)."""
-    return Dataset(labels=copy.deepcopy(so_far.labels), frames=list(so_far.frames),
-                   annotations=so_far.take_annotations(), meta=dict(so_far.meta))
 
 
 def _new_project(project_path: str | Path, fill: Callable[[Project], ImportResult], *, name: str,

@@ -38,11 +38,15 @@ def new_uid() -> str:
     """A random (version 4) UUID string. Made 4096 at a time from one ``os.urandom`` call: bulk inserts make
     one per object, and ``uuid.uuid4()`` each (a system call and a UUID object) was a tenth of an import."""
     if not _UID_POOL:
-        raw = os.urandom(16 * 4096).hex()
-        _UID_POOL.extend(
-            f"{raw[k:k + 8]}-{raw[k + 8:k + 12]}-4{raw[k + 13:k + 16]}-{_VARIANT[raw[k + 16]]}{raw[k + 17:k + 20]}-"
-            f"{raw[k + 20:k + 32]}" for k in range(0, len(raw), 32))
+        _UID_POOL.extend(new_uids(4096))
     return _UID_POOL.pop()
+
+
+def new_uids(count: int) -> list[str]:
+    """``count`` random (version 4) UUID strings at once (see :func:`new_uid`)."""
+    raw = os.urandom(16 * count).hex()
+    return [f"{raw[k:k + 8]}-{raw[k + 8:k + 12]}-4{raw[k + 13:k + 16]}-{_VARIANT[raw[k + 16]]}{raw[k + 17:k + 20]}-"
+            f"{raw[k + 20:k + 32]}" for k in range(0, len(raw), 32)]
 
 
 # A forked child must not hand out uids its parent also has in its pool.
@@ -87,10 +91,9 @@ def insert_shapes(
 
     With ``keep_ids`` an object that already has an id is inserted under it (undo, edits); with
     ``keep_uids`` an object that gets a new id keeps the uid it carries (a field package merged back)."""
-    if keep_ids or any(shape.elements for shape in shapes):
-        new_ids = _ids_for(conn, "shape", list(_shape_ids(shapes)), keep_ids)
-    else:  # plain shapes, all new: as many ids as shapes
-        new_ids = iter(allocate_ids(conn, "shape", len(shapes)))
+    if not keep_ids and not keep_uids and not any(shape.elements for shape in shapes):
+        return _insert_plain_shapes(conn, job_id, shapes)
+    new_ids = _ids_for(conn, "shape", list(_shape_ids(shapes)), keep_ids)
     rows: list[tuple] = []
     append, points, attributes, uid = rows.append, pack_points, pack_attributes, new_uid  # the hot loop's names
 
@@ -118,6 +121,24 @@ def insert_shapes(
             rows.clear()
     bulk_insert(conn, "shape", SHAPE_COLUMNS, rows)
     return ids
+
+
+def _insert_plain_shapes(conn: Connection, job_id: int, shapes: Sequence[Shape]) -> list[int]:
+    """:func:`insert_shapes` of new shapes without elements (every bulk import): ids and uids made a batch at
+    a time and the rows built in one comprehension, a third faster than the general walk."""
+    first = next(iter(allocate_ids(conn, "shape", len(shapes))), 0)
+    points, attributes = pack_points, pack_attributes
+    for start in range(0, len(shapes), INSERT_BATCH):
+        batch = shapes[start:start + INSERT_BATCH]
+        uids = new_uids(len(batch))
+        for k, (shape, uid) in enumerate(zip(batch, uids), start=first + start):
+            shape.id, shape.uid = k, uid
+        # str() of a StrEnum is its value, without the enum's slower ``.value`` property.
+        bulk_insert(conn, "shape", SHAPE_COLUMNS, [
+            (s.id, job_id, s.frame, s.label_id, str(s.type), points(s.points), float(s.rotation), bool(s.occluded),
+             bool(s.outside), int(s.z_order), int(s.group), str(s.source), float(s.score), attributes(s.attributes),
+             None, s.uid) for s in batch])
+    return list(range(first, first + len(shapes)))
 
 
 def insert_tracks(
