@@ -33,6 +33,7 @@ MIN_POINTS = {ShapeType.POLYGON: 3, ShapeType.POLYLINE: 2, ShapeType.POINTS: 1}
 _RECTANGLE, _ELLIPSE, _CUBOID, _MASK = ShapeType.RECTANGLE, ShapeType.ELLIPSE, ShapeType.CUBOID, ShapeType.MASK
 _MIN_VALUES = {id(t): 2 * n for t, n in MIN_POINTS.items()}
 _SOURCES = {s.value: s for s in Source}
+SOURCES = _SOURCES  # by the file's text
 
 # The helpers below run once per attribute of every shape (millions in a big file): each takes the common,
 # valid case in a few operations and leaves the exact error message to the general code.
@@ -150,6 +151,14 @@ def mask_points(node: Node, file: Path) -> list[float]:
 def geometry(node: Node, shape_type: ShapeType, file: Path) -> tuple[list[float], float]:
     """(points, rotation) of a non-skeleton shape element."""
     rotation = 0.0
+    attrib = node.attrib
+    if shape_type is _RECTANGLE and "rotation" not in attrib:
+        try:  # a valid box in a few operations; anything else goes the general way, which names the problem
+            xtl, ytl, xbr, ybr = float(attrib["xtl"]), float(attrib["ytl"]), float(attrib["xbr"]), float(attrib["ybr"])
+            if -MAX_COORDINATE <= xtl <= xbr <= MAX_COORDINATE and -MAX_COORDINATE <= ytl <= ybr <= MAX_COORDINATE:
+                return [xtl, ytl, xbr, ybr], 0.0
+        except (KeyError, ValueError):
+            pass
     if shape_type is _RECTANGLE:
         xtl, ytl = number(node, "xtl", file), number(node, "ytl", file)
         xbr, ybr = number(node, "xbr", file), number(node, "ybr", file)
@@ -167,6 +176,6 @@ def geometry(node: Node, shape_type: ShapeType, file: Path) -> tuple[list[float]
         points = mask_points(node, file)
     else:
         points = point_list(node, file, shape_type)
-    if (shape_type is _RECTANGLE or shape_type is _ELLIPSE) and "rotation" in node.attrib:
+    if (shape_type is _RECTANGLE or shape_type is _ELLIPSE) and "rotation" in attrib:
         rotation = number(node, "rotation", file)
     return points, rotation

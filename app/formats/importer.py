@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.core.gc_pause import paused_gc
 from app.domain.annotations import Annotations
 from app.domain.enums import JobType
 from app.domain.labels import Label
@@ -146,7 +147,7 @@ def _new_project(project_path: str | Path, fill: Callable[[Project], ImportResul
         discard(building)  # a leftover of an earlier run in this process id
     project = Project.create(building, name or location.stem, [], media_root=media_root)
     try:
-        with project.bulk_load():
+        with project.bulk_load(), paused_gc():  # a big import builds 100,000s of acyclic objects
             result = fill(project)
         project.close()
         if building.path is not None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from app.core.gc_pause import paused_gc
 from app.domain.annotations import Annotations, Shape, Track
 from app.domain.labels import Label
 from app.formats.dataset import Dataset
@@ -20,7 +21,7 @@ from app.quality.frame_compare import FrameComparator
 from app.quality.frames import build_frames, frame_metas
 from app.quality.objects import LabelIndex
 from app.quality.parallel import CHUNK_FRAMES, MIN_FRAMES_FOR_WORKERS, chunk_list, compare_chunks, worker_count
-from app.quality.report import Report, job_report, paused_gc, report_from_results
+from app.quality.report import Report, job_report, report_from_results
 from app.quality.settings import QualitySettings
 from app.quality.xml_frames import file_labels, load_pairs
 from app.quality.xml_stream import FastPathUnsupported, ImageChunk, iter_images, read_head

@@ -24,10 +24,10 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
+from app.core.gc_pause import paused_gc
 from app.domain.labels import Label
 from app.quality.frame_compare import FrameComparator, FrameResult
 from app.quality.objects import LabelIndex, QFrame
-from app.quality.report import paused_gc
 from app.quality.settings import QualitySettings
 
 #: ``load(chunk, labels, context) -> [(gt_frame, job_frame), ...]``; a module-level function (picklable).

@@ -8,16 +8,15 @@ valid/ds/gt/total counts, accuracy, precision, recall, and tasks/jobs stats wher
 from __future__ import annotations
 
 import copy
-import gc
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from app.core.gc_pause import paused_gc
 from app.quality.conflicts import Conflict, Severity
 from app.quality.frame_compare import FrameComparator, FrameResult
 from app.quality.objects import QFrame
@@ -141,22 +140,6 @@ class Report:
 
 
 # ----------------------------------------------------------------------------- job reports
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while frames are compared.
-
-    The comparison allocates many short-lived, acyclic objects while the results keep growing; Python's
-    full collections would rescan those results again and again (about a fifth of the run time on long
-    jobs). Reference counting still frees everything; the collector runs again afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def job_report(comparator: FrameComparator, pairs: Iterable[tuple[QFrame, QFrame]], total_frames: int,

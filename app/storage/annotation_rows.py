@@ -8,14 +8,13 @@ one re-inserted under its id (an edit, an undo) keeps its uid.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
+from app.core.gc_pause import paused_gc
 from app.domain.annotations import Annotations, Shape, Tag, Track, TrackedShape
 from app.domain.enums import ShapeType, Source
 from app.storage.codec import pack_attributes, pack_points, unpack_attributes, unpack_points
@@ -237,21 +236,8 @@ def _tag_from_row(r: Sequence) -> Tag:
                score=r[7], uid=uid_text(r[8]))
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Building thousands of small objects triggers full cyclic-GC passes (a 2x slower read now and then); the
-    rows and objects a read builds hold no cycles, so collection is paused while they are made."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _assemble_shapes(rows: Iterable[Sequence]) -> list[Shape]:
-    with _gc_paused():
+    with paused_gc():
         return _assemble(rows)
 
 
@@ -347,7 +333,7 @@ def select_frame_range(conn: Connection, job_id: int, first: int | None, stop: i
         where += " AND frame < ?"
         params.append(int(stop))
     order = "frame, id" if by_frame else "id"
-    with _gc_paused():  # the fetch too: it makes a tuple per row
+    with paused_gc():  # the fetch too: it makes a tuple per row
         shapes = _assemble(raw_rows(conn, f"SELECT {SHAPE_COLUMNS} FROM shape WHERE {where} ORDER BY {order}",
                                     tuple(params)))
         tags = [_tag_from_row(r) for r in raw_rows(
