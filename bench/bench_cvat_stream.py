@@ -1,8 +1,9 @@
 """CVAT XML import + export at scale: CPU seconds and peak RSS, each run in a fresh subprocess.
 
 10k frames x 50 shapes (boxes and polygons, 500k shapes): import = read the XML into a new project,
-export = write the project's task back to CVAT XML. Peak RSS (``ru_maxrss``) is only meaningful per
-process, so every run is its own interpreter. Variants run alternating, side by side in one run:
+export = write the project's task back to CVAT XML. Peak RSS is only meaningful per process, so every
+run is its own interpreter, and it is read from ``VmHWM`` in /proc/self/status: ``ru_maxrss`` survives
+exec on Linux, so a child would report at least this parent's size (which holds the generated dataset). Variants run alternating, side by side in one run:
 
 - ``new``: this tree;
 - ``old``: another Fieldmark tree (``FM_BENCH_CVAT_OLD`` = a checkout of an earlier commit, e.g. a git
@@ -30,6 +31,18 @@ ROOT = Path(__file__).resolve().parent.parent
 DATUMARO_PATH = os.environ.get("FM_BENCH_DATUMARO_PATH", "")
 
 # The child: run in a fresh interpreter with the tree to test first on sys.path. It prints one JSON line.
+_PEAK = r"""
+def peak_mib():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
 _FIELDMARK_CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
@@ -47,7 +60,7 @@ except ImportError:  # an older tree (FM_BENCH_CVAT_OLD) reads the whole file fi
 cpu0, wall0 = time.process_time(), time.perf_counter()
 run_import()
 cpu1, wall1 = time.process_time(), time.perf_counter()
-rss_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss_import = peak_mib()
 project = Project.open(work / "p.fmproj", read_only=True)
 shapes = project.counts()["shapes"]
 cpu2, wall2 = time.process_time(), time.perf_counter()
@@ -55,8 +68,8 @@ export_project(project, "cvat", work / "out.xml", task=1)
 cpu3, wall3 = time.process_time(), time.perf_counter()
 project.close()
 print(json.dumps({"import_cpu": cpu1 - cpu0, "export_cpu": cpu3 - cpu2, "import_wall": wall1 - wall0,
-                  "export_wall": wall3 - wall2, "rss_import_mib": rss_import / 1024,
-                  "rss_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "shapes": shapes}))
+                  "export_wall": wall3 - wall2, "rss_import_mib": rss_import,
+                  "rss_peak_mib": peak_mib(), "shapes": shapes}))
 """
 
 _DATUMARO_CHILD = r"""
@@ -68,12 +81,12 @@ cpu0, wall0 = time.process_time(), time.perf_counter()
 ds = Dataset.import_from(str(xml.parent), "cvat")
 shapes = sum(len(item.annotations) for item in ds)
 cpu1, wall1 = time.process_time(), time.perf_counter()
-rss_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss_import = peak_mib()
 ds.export(str(work / "out"), "cvat", save_media=False)
 cpu3, wall3 = time.process_time(), time.perf_counter()
 print(json.dumps({"import_cpu": cpu1 - cpu0, "export_cpu": cpu3 - cpu1, "import_wall": wall1 - wall0,
-                  "export_wall": wall3 - wall1, "rss_import_mib": rss_import / 1024,
-                  "rss_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "shapes": shapes}))
+                  "export_wall": wall3 - wall1, "rss_import_mib": rss_import,
+                  "rss_peak_mib": peak_mib(), "shapes": shapes}))
 """
 
 
@@ -86,7 +99,7 @@ def _has_datumaro() -> bool:
 def _run(variant: str, tree: Path | None, xml: Path, work: Path) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    code = _DATUMARO_CHILD if variant == "datumaro" else _FIELDMARK_CHILD
+    code = _PEAK + (_DATUMARO_CHILD if variant == "datumaro" else _FIELDMARK_CHILD)
     if tree is not None:
         env["PYTHONPATH"] = str(tree)
     elif DATUMARO_PATH:
