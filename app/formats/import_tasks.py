@@ -54,6 +54,7 @@ class TaskBuilder:
         self.label_map: LabelMap | None = None
         self._labels_seen: tuple[int, int] = (-1, -1)
         self._same_ids = False  # every label and attribute id of the dataset is the project's
+        self.created_labels = False  # labels or attributes were added to the project
 
     # ------------------------------------------------------------------ while reading
 
@@ -93,6 +94,7 @@ class TaskBuilder:
                     raise FormatError(self.source, "", report.describe()
                                       + " (import with 'create missing labels' to add them)")
                 add_missing_labels(self.project, labels, report)
+                self.created_labels = True
             self.label_map = build_map(list(self.project.labels()), labels)
             self._labels_seen = seen
             ids = [(x.id, self.label_map.labels.get(x.id)) for label in labels for x in [label, *label.sublabels]]

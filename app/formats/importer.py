@@ -128,7 +128,9 @@ def import_file_as_new_project(project_path: str | Path, source: Path, fmt: str,
             for copy in copies:
                 shutil.rmtree(copy, ignore_errors=True)
             raise
-        return _result(project, targets, compare_labels(labels_before, dataset.labels), dataset, created=True)
+        report = compare_labels(labels_before, dataset.labels)
+        report.created = builder.created_labels
+        return _result(project, targets, report, dataset, created=True)
     return _new_project(project_path, fill, name=name, media_root=media_root)
 
 
@@ -272,7 +274,9 @@ def _import(project: Project, dataset: Dataset, source: Path, report: LabelRepor
             copies: list[Path] | None) -> ImportResult:
     with project.transaction():
         if creates:
-            targets = TaskBuilder(project, source, task_name=task_name, copies=copies).finish(dataset)
+            builder = TaskBuilder(project, source, task_name=task_name, copies=copies)
+            targets = builder.finish(dataset)
+            report.created = builder.created_labels
             _keep_flip_idx(project, dataset)
             return _result(project, targets, report, dataset, created=True)
         if not report.clean:

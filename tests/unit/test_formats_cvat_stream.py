@@ -186,6 +186,8 @@ def test_streamed_new_project_equals_reading_the_whole_file(tmp_path: Path, monk
     streamed = import_file_as_new_project(tmp_path / "streamed.fmproj", folder, "cvat", create_missing_labels=True)
     assert len(handed) >= 8 and max(n for _f, n in handed) <= 2 * 4  # never more than one batch of shapes
     assert streamed.counts == whole.counts and streamed.counts["shapes"] == 2 * 34
+    assert streamed.report.describe() == whole.report.describe() == \
+        "labels 'car', 'sky', 'truck' were created in the project"
     assert streamed.task_ids == whole.task_ids == [1, 2]
     content = _project_content(tmp_path / "streamed.fmproj")
     assert content == _project_content(tmp_path / "whole.fmproj")
