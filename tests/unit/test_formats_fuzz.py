@@ -42,7 +42,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from app.formats.errors import FormatError
-from app.formats.importer import import_into_project, import_new_project, read_dataset
+from app.formats.importer import import_file_as_new_project, import_into_project, import_new_project, read_dataset
 from app.media.errors import MediaError
 from app.storage.errors import ProjectError
 from app.storage.store import Project
@@ -338,10 +338,13 @@ FORMATS = ("cvat", "coco", "yolo", "labelme", "voc", "masks", "datumaro", "mot")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_damaged_samples_never_crash_hang_or_write(fmt: str) -> None:
+def test_damaged_samples_never_crash_hang_or_write(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
     samples = _samples(fmt)
     if not samples:
         pytest.skip(f"no {fmt} samples (the shared fixtures in ../shared/fixtures/external are absent)")
+    from app.formats import cvat_xml_read
+
+    monkeypatch.setattr(cvat_xml_read, "STREAM_FRAMES", 2)  # the small samples are written in several batches
     _fuzz(samples)
 
 
@@ -383,13 +386,28 @@ def _example(data: st.DataObject, samples: list[tuple[str, Path]]) -> None:
             dataset = read_dataset(copy, fmt, create_missing_labels=create_labels)
         except ALLOWED:
             dataset = None
+        whole: object = "not read"
         if dataset is not None:
             new = tmp_path / "new.fmproj"
             try:
-                import_new_project(new, dataset, copy)
-            except ALLOWED:
+                whole = import_new_project(new, dataset, copy).counts
+            except ALLOWED as exc:
+                whole = type(exc)
                 assert not new.exists(), "a failed import left a project file behind"
                 assert not list(tmp_path.glob(".new.fmproj*")), "a failed import left its partial project behind"
+        # The CLI's way into a new project (CVAT XML is written as it is read): the same outcome, same counts.
+        streamed = tmp_path / "streamed.fmproj"
+        try:
+            outcome: object = import_file_as_new_project(streamed, copy, fmt, create_missing_labels=create_labels).counts
+        except ALLOWED as exc:
+            outcome = type(exc)
+            assert not streamed.exists() and not list(tmp_path.glob(".streamed.fmproj*")), \
+                "a failed streamed import left a project behind"
+        if whole != "not read":
+            assert outcome == whole, "reading as it writes gave another outcome than reading the whole file first"
+        elif dataset is None:
+            assert isinstance(outcome, type), "a file that cannot be read was imported when read as it is written"
+        if dataset is not None:
             dataset = read_dataset(copy, fmt, create_missing_labels=create_labels)  # an import consumes its dataset
             existing = tmp_path / "existing.fmproj"
             shutil.copy(_empty_project(), existing)
