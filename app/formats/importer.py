@@ -108,30 +108,47 @@ def import_file_as_new_project(project_path: str | Path, source: Path, fmt: str,
     """Read ``source`` in format ``fmt`` into a new project, like :func:`import_new_project` of
     :func:`read_dataset`; a format whose reader streams (CVAT XML) is written as it is read, a few hundred
     frames at a time, so memory holds one batch of annotations rather than the whole file."""
-    source = Path(source)
-    if fmt != "cvat":
-        dataset = read_dataset(source, fmt, create_missing_labels=create_missing_labels, progress=progress)
-        return import_new_project(project_path, dataset, source, name=name, task_name=task_name,
-                                  copy_media=copy_media, media_root=media_root)
-    from app.formats.cvat_xml_read import read_cvat_xml
 
     def fill(project: Project) -> ImportResult:
-        copies: list[Path] = []
-        builder = TaskBuilder(project, source, task_name=task_name, copies=copies if copy_media else None)
-        labels_before = list(project.labels())
-        try:
-            dataset = read_cvat_xml(source, create_missing_labels=create_missing_labels, progress=progress,
-                                    sink=builder.add)
+        return import_file_as_new_tasks(project, source, fmt, create_missing_labels=create_missing_labels,
+                                        create_missing=True, progress=progress, task_name=task_name,
+                                        copy_media=copy_media)
+    return _new_project(project_path, fill, name=name, media_root=media_root)
+
+
+def import_file_as_new_tasks(project: Project, source: Path, fmt: str, *, create_missing_labels: bool = False,
+                             create_missing: bool = False, label_hints: Sequence[Label] = (),
+                             frame_sizes: dict[str, tuple[int, int]] | None = None, progress: Progress | None = None,
+                             task_name: str = "", copy_media: bool = False) -> ImportResult:
+    """Read ``source`` into new tasks of an open project (one per subset), in one transaction: the same as
+    :func:`import_into_project` of :func:`read_dataset` with ``new_task``, but CVAT XML is written as it is read.
+    ``create_missing_labels`` is the reader's (labels a file uses without declaring them); ``create_missing``
+    adds the dataset's labels the project lacks (otherwise they are an error)."""
+    source = Path(source)
+    if fmt != "cvat":
+        dataset = read_dataset(source, fmt, create_missing_labels=create_missing_labels, frame_sizes=frame_sizes,
+                               label_hints=label_hints, progress=progress)
+        return import_into_project(project, dataset, source, new_task=True, create_missing=create_missing,
+                                   task_name=task_name, copy_media=copy_media)
+    from app.formats.cvat_xml_read import read_cvat_xml
+
+    copies: list[Path] = []
+    builder = TaskBuilder(project, source, task_name=task_name, create_missing=create_missing,
+                          copies=copies if copy_media else None)
+    labels_before = list(project.labels())
+    try:
+        with project.transaction(), paused_gc():  # a big file builds 100,000s of acyclic objects
+            dataset = read_cvat_xml(source, create_missing_labels=create_missing_labels, label_hints=label_hints,
+                                    progress=progress, sink=builder.add)
             targets = builder.finish(dataset)
             _keep_flip_idx(project, dataset)
-        except BaseException:
-            for copy in copies:
-                shutil.rmtree(copy, ignore_errors=True)
-            raise
-        report = compare_labels(labels_before, dataset.labels)
-        report.created = builder.created_labels
-        return _result(project, targets, report, dataset, created=True)
-    return _new_project(project_path, fill, name=name, media_root=media_root)
+            report = compare_labels(labels_before, dataset.labels)
+            report.created = builder.created_labels
+            return _result(project, targets, report, dataset, created=True)
+    except BaseException:
+        for copy in copies:
+            shutil.rmtree(copy, ignore_errors=True)
+        raise
 
 
 def _new_project(project_path: str | Path, fill: Callable[[Project], ImportResult], *, name: str,

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from app.core.work import CancelToken, Progress, ProgressFn
 from app.formats.exporter import EXPORT_FORMATS, export_project
-from app.formats.importer import FORMATS, import_into_project, read_dataset
+from app.formats.importer import FORMATS, import_file_as_new_tasks, import_into_project, read_dataset
 from app.storage.store import Project
 from app.widgets import workers
 
@@ -164,6 +164,10 @@ class TransferDialog(QDialog):
             try:
                 hints = list(writer.labels())
                 sizes = {f.name: (f.width, f.height) for t in writer.tasks() for f in writer.frames(t.id)}
+                if new_task:  # written as it is read (CVAT XML): a big file is never held whole
+                    return import_file_as_new_tasks(writer, path, fmt, create_missing_labels=create,
+                                                    create_missing=create, label_hints=hints, frame_sizes=sizes,
+                                                    progress=_progress(token, progress, "Importing"))
                 dataset = read_dataset(path, fmt, create_missing_labels=create, frame_sizes=sizes,
                                        label_hints=hints, progress=_progress(token, progress, "Reading"))
                 token.check()

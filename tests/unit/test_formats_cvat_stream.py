@@ -228,3 +228,40 @@ def test_new_project_builds_its_indexes_once_and_keeps_them(tmp_path: Path) -> N
     assert indexes(tmp_path / "p.fmproj") == indexes(tmp_path / "empty.fmproj") != []
     with sqlite3.connect(tmp_path / "p.fmproj") as db, pytest.raises(sqlite3.IntegrityError, match="uid"):
         db.execute("UPDATE shape SET uid = (SELECT uid FROM shape WHERE id = 1) WHERE id = 2")
+
+
+def test_streamed_new_tasks_in_an_open_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import dialog's new-task import: the same tasks as reading the whole file first; unknown labels
+    refused unless asked to create them; a cancel half-way (the progress callback raising) writes nothing."""
+    from app.core.work import Cancelled
+    from app.formats import cvat_xml_read
+    from app.formats.importer import import_file_as_new_tasks
+
+    monkeypatch.setattr(cvat_xml_read, "STREAM_FRAMES", 3)
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    _subset_file(folder / "train.xml", "train", range(0, 10))
+    _subset_file(folder / "val.xml", "val", range(10, 14))
+    for name in ("a", "b"):
+        Project.create(tmp_path / f"{name}.fmproj", name, []).close()
+    with Project.open(tmp_path / "a.fmproj") as project:
+        with pytest.raises(FormatError, match="not in the project.*create missing labels"):
+            import_file_as_new_tasks(project, folder, "cvat")
+        assert project.tasks() == [] and list(project.labels()) == []
+
+        calls = []
+
+        def cancel_late(done: int, total: int) -> None:  # called as each file starts: cancel at the second
+            calls.append(project.counts()["shapes"])
+            if len(calls) == 2:
+                raise Cancelled
+
+        with pytest.raises(Cancelled):
+            import_file_as_new_tasks(project, folder, "cvat", create_missing=True, progress=cancel_late)
+        assert calls == [0, 20]  # the first file's shapes were written when the cancel came
+        assert project.tasks() == [] and list(project.labels()) == []
+        result = import_file_as_new_tasks(project, folder, "cvat", create_missing=True)
+    with Project.open(tmp_path / "b.fmproj") as project:
+        whole = import_into_project(project, read_cvat_xml(folder), folder, new_task=True, create_missing=True)
+    assert result.counts == whole.counts and result.task_ids == whole.task_ids == [1, 2]
+    assert _project_content(tmp_path / "a.fmproj") == _project_content(tmp_path / "b.fmproj")
