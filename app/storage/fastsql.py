@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -88,13 +89,26 @@ def raw_rows(conn: Connection, query: str, params: Sequence = ()) -> list[tuple]
 
 @_clear_when_lost
 def iter_rows(conn: Connection, query: str, params: Sequence = (), size: int = 5000) -> Iterator[tuple]:
-    """Like :func:`raw_rows`, fetched ``size`` rows at a time (a 500k-row read never holds every row at once)."""
-    cursor = _driver(conn).execute(_pg_sql(query) if is_postgres(conn) else query, params)
-    while True:
-        chunk = cursor.fetchmany(size)
-        if not chunk:
-            return
+    """Like :func:`raw_rows`, fetched ``size`` rows at a time (a 500k-row read never holds every row at once).
+
+    On PostgreSQL the rows come through a server-side cursor (psycopg's default one would fetch the whole
+    result at once); WITH HOLD, so that it works on the reads' autocommit connection too. Other statements
+    may run on the connection between fetches."""
+    if is_postgres(conn):
+        cursor = _driver(conn).cursor(name=f"fm_rows_{next(_CURSOR_NUMBERS)}", withhold=True)
+        try:
+            cursor.execute(_pg_sql(query), params)
+            while chunk := cursor.fetchmany(size):
+                yield from chunk
+        finally:
+            cursor.close()
+        return
+    cursor = _driver(conn).execute(query, params)
+    while chunk := cursor.fetchmany(size):
         yield from chunk
+
+
+_CURSOR_NUMBERS = itertools.count(1)
 
 
 @_clear_when_lost
