@@ -12,7 +12,14 @@ from typing import Any
 from app.cli.common import CliError, open_project
 from app.formats.errors import FormatError
 from app.formats.exporter import EXPORT_FORMATS, export_project
-from app.formats.importer import FORMATS, ImportResult, import_file_as_new_project, import_into_project, read_dataset
+from app.formats.importer import (
+    FORMATS,
+    ImportResult,
+    import_file_as_new_project,
+    import_file_as_new_tasks,
+    import_into_project,
+    read_dataset,
+)
 from app.media.errors import MediaError
 from app.storage.errors import ProjectError
 from app.storage.location import parse_location
@@ -50,14 +57,24 @@ def cmd_import(args: argparse.Namespace) -> int:
             with open_project(project_path) as project:
                 hints = list(project.labels())
                 sizes = {f.name: (f.width, f.height) for t in project.tasks() for f in project.frames(t.id)}
-                dataset = read_dataset(source, args.format, create_missing_labels=args.create_labels,
-                                       frame_sizes=sizes, label_hints=hints, progress=_progress(args.quiet))
-                result = import_into_project(
-                    project, dataset, source, task=args.task, job=int(args.job) if args.job else None,
-                    new_task=args.new_task, replace=args.replace, create_missing=args.create_labels,
-                    task_name=args.task_name or "", copy_media=args.copy_media)
+                if args.new_task and not (args.task or args.job):  # written as it is read (CVAT XML)
+                    result = import_file_as_new_tasks(
+                        project, source, args.format, create_missing_labels=args.create_labels,
+                        create_missing=args.create_labels, label_hints=hints, frame_sizes=sizes,
+                        progress=_progress(args.quiet), task_name=args.task_name or "", copy_media=args.copy_media)
+                else:
+                    dataset = read_dataset(source, args.format, create_missing_labels=args.create_labels,
+                                           frame_sizes=sizes, label_hints=hints, progress=_progress(args.quiet))
+                    result = import_into_project(
+                        project, dataset, source, task=args.task, job=int(args.job) if args.job else None,
+                        new_task=args.new_task, replace=args.replace, create_missing=args.create_labels,
+                        task_name=args.task_name or "", copy_media=args.copy_media)
     except (FormatError, ProjectError, MediaError) as exc:
         raise CliError(str(exc)) from exc
+    return _report(result, project_path, args)
+
+
+def _report(result: ImportResult, project_path: object, args: argparse.Namespace) -> int:
     summary = _summary(result, str(project_path))
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -265,3 +265,31 @@ def test_streamed_new_tasks_in_an_open_project(tmp_path: Path, monkeypatch: pyte
         whole = import_into_project(project, read_cvat_xml(folder), folder, new_task=True, create_missing=True)
     assert result.counts == whole.counts and result.task_ids == whole.task_ids == [1, 2]
     assert _project_content(tmp_path / "a.fmproj") == _project_content(tmp_path / "b.fmproj")
+
+
+def test_cli_new_task_import_into_an_existing_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``fieldmark import PROJECT FILE --new-task`` writes as it reads: a task per subset beside the existing
+    one; a file broken after its first images is one clear message and leaves the project as it was."""
+    from app.cli import main as cli_main
+
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    _subset_file(folder / "train.xml", "train", range(0, 5))
+    _subset_file(folder / "val.xml", "val", range(5, 8))
+    project_path = tmp_path / "p.fmproj"
+    assert cli_main(["import", str(project_path), str(folder / "train.xml"), "--format", "cvat",
+                     "--create-labels"]) == 0
+    broken = tmp_path / "broken.xml"
+    text = (folder / "val.xml").read_text(encoding="utf-8")
+    broken.write_text(text[: text.rindex("<image")] + "<image id='9' name='x.jpg' width='w' height='4'/>"
+                      "</annotations>", encoding="utf-8")
+    capsys.readouterr()
+    assert cli_main(["import", str(project_path), str(broken), "--format", "cvat", "--new-task"]) != 0
+    assert "broken.xml" in capsys.readouterr().err
+    with Project.open(project_path, read_only=True) as project:
+        assert [t.name for t in project.tasks()] == ["t"]  # one file: its task's name
+    assert cli_main(["import", str(project_path), str(folder), "--format", "cvat", "--new-task"]) == 0
+    assert "tasks 2, 3 (one per subset)" in capsys.readouterr().out
+    with Project.open(project_path, read_only=True) as project:
+        assert [(t.name, t.subset) for t in project.tasks()] == [("t", "train"), ("train", "train"), ("val", "val")]
+        assert project.counts()["shapes"] == 2 * (5 + 5 + 3)
