@@ -314,7 +314,7 @@ class _Reader:
     def _label(self, node: Node, kind: LabelType) -> Label:
         name = node.attrib.get("label", "")
         label = self.registry.get(name or UNLABELED) if (name or self.create) else None
-        if label is not None and label.type is not LabelType.TAG:
+        if label is not None:
             self.known[name] = label
         if label is not None:
             return label
@@ -358,25 +358,17 @@ class _Reader:
 
     def _shape(self, node: Node, frame: int) -> Shape:
         shape_type = xs.SHAPE_TAGS[node.tag]
-        attrib = node.attrib
-        label = self.known.get(attrib.get("label", "")) or self._label(node, LabelType.ANY)
+        label = self.known.get(node.attrib.get("label", "")) or self._label(node, LabelType.ANY)
         file = self.file
         if shape_type is ShapeType.SKELETON:
             points, rotation = [], 0.0
         else:
             points, rotation = xs.geometry(node, shape_type, file)
-        # The hot path of a big file: the usual values are looked up, the rest checked by the helpers.
-        occluded = _FLAGS.get(attrib.get("occluded"))
-        if occluded is None:
-            occluded = xs.flag(node, "occluded", file)
-        z_order = attrib.get("z_order")
-        z_order = 0 if z_order is None or z_order == "0" else xs.integer(node, "z_order", file)
-        group = attrib.get("group_id")
-        group = 0 if group is None or group == "0" else xs.integer(node, "group_id", file, lo=0)
-        source = xs.SOURCES.get(attrib.get("source")) or xs.source(node, "manual", self.warnings)
         # Positional: type, frame, label, points, rotation, occluded, outside, z_order, group, source, score,
         # attributes.
-        shape = Shape(shape_type, frame, label.id, points, rotation, occluded, False, z_order, group, source, 1.0,
+        shape = Shape(shape_type, frame, label.id, points, rotation, xs.flag(node, "occluded", file), False,
+                      xs.integer(node, "z_order", file), xs.integer(node, "group_id", file, lo=0),
+                      xs.source(node, "manual", self.warnings), 1.0,
                       self._attributes(node, label) if node.children else {})
         if shape_type is ShapeType.SKELETON:
             shape.elements = [self._element(child, label, frame) for child in node.findall("points")]
@@ -493,9 +485,6 @@ class _Reader:
         return Shape(type=first.type, frame=first.frame, label_id=track.label_id, points=first.points,
                      rotation=first.rotation, occluded=first.occluded, z_order=first.z_order, group=track.group,
                      source=track.source, attributes={**track.attributes, **first.attributes}, elements=elements)
-
-
-_FLAGS = {None: False, "": False, "0": False, "1": True}  # the usual values of a 0/1 attribute
 
 
 def _split_attributes(shapes: list[TrackedShape], label: Label) -> dict[int, str]:

@@ -33,7 +33,6 @@ MIN_POINTS = {ShapeType.POLYGON: 3, ShapeType.POLYLINE: 2, ShapeType.POINTS: 1}
 _RECTANGLE, _ELLIPSE, _CUBOID, _MASK = ShapeType.RECTANGLE, ShapeType.ELLIPSE, ShapeType.CUBOID, ShapeType.MASK
 _MIN_VALUES = {id(t): 2 * n for t, n in MIN_POINTS.items()}
 _SOURCES = {s.value: s for s in Source}
-SOURCES = _SOURCES  # by the file's text
 
 # The helpers below run once per attribute of every shape (millions in a big file): each takes the common,
 # valid case in a few operations and leaves the exact error message to the general code.

@@ -150,11 +150,11 @@ class TaskBuilder:
             else:
                 name = (f"{self.task_name} {info_part.name}".strip() if self.task_name
                         else (info_part.name or self.source.stem))
-            task_frames_ = [FrameInfo(index=k, name=frames[i].name, width=frames[i].width,
+            part_frames = [FrameInfo(index=k, name=frames[i].name, width=frames[i].width,
                                       height=frames[i].height, path=frames[i].path)
                             for k, i in enumerate(part.indices)]
             options = _task_options(info, "video" if mode is TaskMode.INTERPOLATION else str(layout))
-            self.project.finish_import_task(part.task_id, task_frames_, name=name, mode=mode, options=options)
+            self.project.finish_import_task(part.task_id, part_frames, name=name, mode=mode, options=options)
             out.append((part.task_id, [part.job_id]))
         return out
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,19 +133,26 @@ def import_file_as_new_tasks(project: Project, source: Path, fmt: str, *, create
                                    task_name=task_name, copy_media=copy_media)
     from app.formats.cvat_xml_read import read_cvat_xml
 
-    copies: list[Path] = []
-    builder = TaskBuilder(project, source, task_name=task_name, create_missing=create_missing,
-                          copies=copies if copy_media else None)
     labels_before = list(project.labels())
+    # A big file builds 100,000s of acyclic objects: the collector is paused.
+    with _copies_removed_on_failure() as copies, project.transaction(), paused_gc():
+        builder = TaskBuilder(project, source, task_name=task_name, create_missing=create_missing,
+                              copies=copies if copy_media else None)
+        dataset = read_cvat_xml(source, create_missing_labels=create_missing_labels, label_hints=label_hints,
+                                progress=progress, sink=builder.add)
+        targets = builder.finish(dataset)
+        _keep_flip_idx(project, dataset)
+        report = compare_labels(labels_before, dataset.labels)
+        report.created = builder.created_labels
+        return _result(project, targets, report, dataset, created=True)
+
+
+@contextmanager
+def _copies_removed_on_failure() -> Iterator[list[Path]]:
+    """A list for the media copies an import makes (``copy_media``); they are removed if the import fails."""
+    copies: list[Path] = []
     try:
-        with project.transaction(), paused_gc():  # a big file builds 100,000s of acyclic objects
-            dataset = read_cvat_xml(source, create_missing_labels=create_missing_labels, label_hints=label_hints,
-                                    progress=progress, sink=builder.add)
-            targets = builder.finish(dataset)
-            _keep_flip_idx(project, dataset)
-            report = compare_labels(labels_before, dataset.labels)
-            report.created = builder.created_labels
-            return _result(project, targets, report, dataset, created=True)
+        yield copies
     except BaseException:
         for copy in copies:
             shutil.rmtree(copy, ignore_errors=True)
@@ -273,17 +281,12 @@ def import_into_project(project: Project, dataset: Dataset, source: Path, *, tas
     if copy_media and not (creates or by_subset):
         raise ProjectError("copying the media applies only to an import that creates a task (a new project or "
                            "--new-task): the frames of an existing task stay where they are")
-    copies: list[Path] = []
-    try:
+    with _copies_removed_on_failure() as copies:
         if by_subset:
             return _import_by_subset(project, dataset, source, report, replace=replace, task_name=task_name,
                                      copies=copies if copy_media else None)
         return _import(project, dataset, source, report, task=task, job=job, creates=creates, replace=replace,
                        task_name=task_name, copies=copies if copy_media else None)
-    except BaseException:
-        for copy in copies:
-            shutil.rmtree(copy, ignore_errors=True)
-        raise
 
 
 def _import(project: Project, dataset: Dataset, source: Path, report: LabelReport, *, task: int | str | None,

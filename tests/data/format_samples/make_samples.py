@@ -22,6 +22,8 @@ W, H = 16, 12
 
 
 def _voc_palette() -> list[int]:
+    # Written here from VOC's published rule rather than imported from app.formats: the samples must be
+    # made the way the tools make them, not by the reader they test.
     out = []
     for index in range(256):
         r = g = b = 0
