@@ -301,11 +301,12 @@ class _Reader:
                                         subset=node.attrib.get("subset", self.default_subset), number=number,
                                         task=task))
         self.frame_of.setdefault((task, number), index)
+        shapes, read_shape = self.ann.shapes, self._shape
         for child in node.children:
-            if child.tag == "tag":
+            if child.tag in _SHAPE_TAGS:
+                shapes.append(read_shape(child, index))
+            elif child.tag == "tag":
                 self.ann.tags.append(self._tag(child, index))
-            elif child.tag in xs.SHAPE_TAGS:
-                self.ann.shapes.append(self._shape(child, index))
             else:
                 self.warnings.append(f"{child.where()}: unknown element ignored")
 
@@ -357,20 +358,28 @@ class _Reader:
                    source=xs.source(node, "manual", self.warnings), attributes=self._attributes(node, label))
 
     def _shape(self, node: Node, frame: int) -> Shape:
-        shape_type = xs.SHAPE_TAGS[node.tag]
-        label = self.known.get(node.attrib.get("label", "")) or self._label(node, LabelType.ANY)
+        # The hot path of a big file: the common attribute values are taken here, anything else goes through
+        # the cvat_xml_shapes helpers, which name the problem (module constants: an enum member lookup is slow).
+        attrib = node.attrib
+        shape_type = _SHAPE_TAGS[node.tag]
+        label = self.known.get(attrib.get("label", "")) or self._label(node, LabelType.ANY)
         file = self.file
-        if shape_type is ShapeType.SKELETON:
+        if shape_type is _SKELETON:
             points, rotation = [], 0.0
         else:
             points, rotation = xs.geometry(node, shape_type, file)
+        occluded = attrib.get("occluded")
+        z_order = attrib.get("z_order")
+        group = attrib.get("group_id")
         # Positional: type, frame, label, points, rotation, occluded, outside, z_order, group, source, score,
         # attributes.
-        shape = Shape(shape_type, frame, label.id, points, rotation, xs.flag(node, "occluded", file), False,
-                      xs.integer(node, "z_order", file), xs.integer(node, "group_id", file, lo=0),
-                      xs.source(node, "manual", self.warnings), 1.0,
+        shape = Shape(shape_type, frame, label.id, points, rotation,
+                      occluded == "1" if occluded in _BITS else xs.flag(node, "occluded", file), False,
+                      0 if z_order == "0" else xs.integer(node, "z_order", file),
+                      0 if group is None or group == "0" else xs.integer(node, "group_id", file, lo=0),
+                      _SOURCES.get(attrib.get("source")) or xs.source(node, "manual", self.warnings), 1.0,
                       self._attributes(node, label) if node.children else {})
-        if shape_type is ShapeType.SKELETON:
+        if shape_type is _SKELETON:
             shape.elements = [self._element(child, label, frame) for child in node.findall("points")]
         return shape
 
@@ -485,6 +494,12 @@ class _Reader:
         return Shape(type=first.type, frame=first.frame, label_id=track.label_id, points=first.points,
                      rotation=first.rotation, occluded=first.occluded, z_order=first.z_order, group=track.group,
                      source=track.source, attributes={**track.attributes, **first.attributes}, elements=elements)
+
+
+_SHAPE_TAGS = xs.SHAPE_TAGS
+_SKELETON = ShapeType.SKELETON
+_BITS = ("0", "1")
+_SOURCES = xs.SOURCES
 
 
 def _split_attributes(shapes: list[TrackedShape], label: Label) -> dict[int, str]:

@@ -32,7 +32,7 @@ MIN_POINTS = {ShapeType.POLYGON: 3, ShapeType.POLYLINE: 2, ShapeType.POINTS: 1}
 # Python-level calls, a measurable share of reading 500k shapes.
 _RECTANGLE, _ELLIPSE, _CUBOID, _MASK = ShapeType.RECTANGLE, ShapeType.ELLIPSE, ShapeType.CUBOID, ShapeType.MASK
 _MIN_VALUES = {id(t): 2 * n for t, n in MIN_POINTS.items()}
-_SOURCES = {s.value: s for s in Source}
+SOURCES = {s.value: s for s in Source}  # by the text a file gives
 
 # The helpers below run once per attribute of every shape (millions in a big file): each takes the common,
 # valid case in a few operations and leaves the exact error message to the general code.
@@ -81,12 +81,12 @@ def flag(node: Node, key: str, file: Path, default: bool = False) -> bool:
 def source(node: Node, default: str, warnings: list[str]) -> Source:
     """The file's ``source``; unknown values are read as the default (with a warning)."""
     raw = node.attrib.get("source")
-    known = _SOURCES.get(raw) if raw else None
+    known = SOURCES.get(raw) if raw else None
     if known is not None:
         return known
     if raw:
         warnings.append(f"{node.where()}: unknown source {raw!r}, read as {default!r}")
-    return _SOURCES[default]
+    return SOURCES[default]
 
 
 def point_list(node: Node, file: Path, shape_type: ShapeType) -> list[float]:
@@ -113,7 +113,7 @@ def point_list(node: Node, file: Path, shape_type: ShapeType) -> list[float]:
 def _point_values(raw: str) -> list[float] | None:
     """The numbers of a well-formed ``x,y;x,y`` list within range, or None (the caller then finds the error)."""
     try:
-        values = [float(v) for v in raw.replace(";", ",").split(",")]
+        values = list(map(float, raw.replace(";", ",").split(",")))
     except ValueError:
         return None
     total = sum(values)  # NaN or infinite when any value is; the range check below then sees finite values

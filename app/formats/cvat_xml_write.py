@@ -110,6 +110,8 @@ def _fill(kind: str, values: list[float], exact: bool) -> str:
 _RECTANGLE, _ELLIPSE, _CUBOID, _MASK, _SKELETON = (ShapeType.RECTANGLE, ShapeType.ELLIPSE, ShapeType.CUBOID,
                                                    ShapeType.MASK, ShapeType.SKELETON)  # hot path: no enum lookups
 _POINTS_EXACT = _TEMPLATES["points"][True]
+_POINT_LISTS = (ShapeType.POLYGON, ShapeType.POLYLINE, ShapeType.POINTS)
+_MAX_TEMPLATES = 4096  # shape templates kept per export (label x source x z order x group x point count ...)
 
 
 def _geometry(shape_type: ShapeType, points: list[float], rotation: float, exact: bool = False) -> str:
@@ -172,6 +174,7 @@ class CvatXmlWriter:
         self.names = _Names(dataset.labels)
         self.progress = progress
         self._common_cache: dict[tuple[int, Source], str] = {}
+        self._shape_templates: dict[tuple, str] = {}  # see _image_shape
 
         self.project = dataset.meta.get("scope") == "project"
         self.task_end = dataset.task_ends()  # tracks and shape tracks never run into the next task
@@ -312,6 +315,44 @@ class CvatXmlWriter:
         return text
 
     def _image_shape(self, shape: Shape, exact: bool = False) -> str:
+        if exact and not shape.attributes and not shape.rotation:
+            # Shapes that differ only in their (2-decimal exact) coordinates share one ``%`` template: most of a
+            # big export is a few labels, sources and z orders (ids of the enum singletons: hashing an enum is
+            # a Python call).
+            points = shape.points
+            key = (id(shape.type), shape.label_id, id(shape.source), shape.occluded, shape.z_order, shape.group,
+                   len(points))
+            template = self._shape_templates.get(key)
+            if template is None:
+                template = self._shape_template(shape, key)
+            if template:
+                return template % tuple(points)
+        return self._image_shape_text(shape, exact)
+
+    def _shape_template(self, shape: Shape, key: tuple) -> str:
+        """The template of ``key`` (``shape`` is one of its shapes), or "" where its shapes go the general way;
+        checked against the general text of ``shape`` before it is kept."""
+        count = len(shape.points)
+        if shape.type is _RECTANGLE and count == 4:
+            geometry = _TEMPLATES["box"][True][4]
+        elif shape.type in _POINT_LISTS and count >= 2 and not count & 1:
+            geometry = f' points="{_POINTS_EXACT[count >> 1]}"'
+        else:
+            geometry = None
+        template = ""
+        if geometry is not None and len(self._shape_templates) < _MAX_TEMPLATES:
+            tag = _TAG[shape.type]
+            head = f"    <{tag} {self._common(shape.label_id, shape.source)}".replace("%", "%%")
+            group = f' group_id="{shape.group}"' if shape.group else ""
+            template = (f'{head} occluded="{"1" if shape.occluded else "0"}"{geometry} '
+                        f'z_order="{shape.z_order}"{group}>\n    </{tag}>\n')
+            if template % tuple(shape.points) != self._image_shape_text(shape, True):
+                template = ""
+        if len(self._shape_templates) < _MAX_TEMPLATES:
+            self._shape_templates[key] = template
+        return template
+
+    def _image_shape_text(self, shape: Shape, exact: bool = False) -> str:
         head = f"    <{_TAG[shape.type]} {self._common(shape.label_id, shape.source)}"
         group = f' group_id="{shape.group}"' if shape.group else ""
         if shape.type is _SKELETON:

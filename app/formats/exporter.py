@@ -78,8 +78,18 @@ class _Part:
 
     def take(self, objects: list[Any], job_id: int, mapping: dict[int, int]) -> list[Any]:
         """The shapes or tags of ``job_id`` this part shows on the frames of ``mapping``, moved to dataset indices."""
-        kept = []
         owner = self.owner
+        if owner is None and objects and _is_shift(mapping):  # a plain run of a task's frames (most exports)
+            shift = next(iter(mapping.values())) - next(iter(mapping))
+            low, high = min(mapping), max(mapping) + 1
+            kept = [obj for obj in objects if low <= obj.frame < high]
+            if shift:
+                for obj in kept:
+                    obj.frame += shift
+                    for element in getattr(obj, "elements", ()):
+                        element.frame = obj.frame
+            return kept
+        kept = []
         for obj in objects:
             frame = obj.frame
             index = mapping.get(frame)
@@ -91,6 +101,14 @@ class _Part:
                     element.frame = index
             kept.append(obj)
         return kept
+
+
+def _is_shift(mapping: dict[int, int]) -> bool:
+    """Whether ``mapping`` sends a run of consecutive frame numbers to consecutive indices (one offset)."""
+    if not mapping:
+        return False
+    first, start = next(iter(mapping)), next(iter(mapping.values()))
+    return all(number == first + k and index == start + k for k, (number, index) in enumerate(mapping.items()))
 
 
 def _task_part(project: Project, task_id: int, offset: int, subset: str,
@@ -161,7 +179,7 @@ class _StoreStream:
                 low, high = min(numbers), max(numbers) + 1
                 chunk = Annotations()
                 for jid in part.jobs:
-                    got = self.project.frame_range_annotations(jid, low, high, by_frame=True)
+                    got = self.project.frame_range_annotations(jid, low, high, by_frame=True, uids=False)
                     chunk.shapes += part.take(got.shapes, jid, mapping)
                     chunk.tags += part.take(got.tags, jid, mapping)
                 seen["shapes"] += len(chunk.shapes)

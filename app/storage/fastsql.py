@@ -18,9 +18,11 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -124,20 +126,84 @@ def execute_many(conn: Connection, query: str, rows: list[tuple]) -> None:
 
 @_clear_when_lost
 def bulk_insert(conn: Connection, table: str, columns: str, rows: list[tuple]) -> None:
-    """Insert tuples in ``columns`` order: COPY on PostgreSQL for big batches, executemany otherwise."""
+    """Insert tuples in ``columns`` order: COPY on PostgreSQL for big batches, executemany otherwise. Flags may
+    be given as 0/1 (cheaper to bind on SQLite); PostgreSQL gets them as booleans."""
     if not rows:
         return
-    if is_postgres(conn) and len(rows) >= COPY_MIN_ROWS:
+    if is_postgres(conn):
         types = _pg_types(table, columns)
-        with _driver(conn).cursor() as cursor, cursor.copy(
-            f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(types)
-            for row in _binary_rows(rows, types):
-                copy.write_row(row)
-        return
+        rows = _pg_rows(rows, types)
+        if len(rows) >= COPY_MIN_ROWS:
+            with _driver(conn).cursor() as cursor, cursor.copy(
+                f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(types)
+                for row in rows:
+                    copy.write_row(row)
+            return
     marks = ", ".join("?" for _ in columns.split(","))
     execute_many(conn, f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+@dataclass(frozen=True)
+class Same:
+    """A column of :func:`insert_columns` with the same value in every row."""
+
+    value: Any
+
+
+def same_or_each(values: Sequence[Any], convert: Callable[[Any], Any]) -> Same | list[Any]:
+    """``values`` converted: a :class:`Same` when they are all equal (one conversion), else a list."""
+    first = values[0]
+    if values.count(first) == len(values):
+        return Same(convert(first))
+    return list(map(convert, values))
+
+
+def _literal(value: Any) -> str | None:
+    """``value`` as an SQLite literal, or None where it had better be bound (NUL in text, non-finite floats,
+    types sqlite3 would convert)."""
+    kind = type(value)
+    if value is None:
+        return "NULL"
+    if kind is bool or kind is int:
+        return str(int(value)) if -2**63 <= value < 2**63 else None
+    if kind is float:
+        return repr(value) if math.isfinite(value) else None
+    if kind is str:
+        return None if "\x00" in value else "'" + value.replace("'", "''") + "'"
+    if kind is bytes:
+        return f"X'{value.hex()}'"
+    return None
+
+
+@_clear_when_lost
+def insert_columns(conn: Connection, table: str, columns: dict[str, Same | Sequence[Any]], count: int) -> None:
+    """Insert ``count`` rows given column by column (a sequence of ``count`` values, or a :class:`Same`).
+
+    On SQLite a :class:`Same` column is written once into the statement as a literal instead of being bound on
+    every row: binding is most of an insert's cost, and bulk imports repeat the same job, source, z order…
+    on every row. On PostgreSQL the rows go through :func:`bulk_insert` (COPY)."""
+    if count <= 0:
+        return
+    names = list(columns)
+    if is_postgres(conn):
+        values = [itertools.repeat(c.value, count) if isinstance(c, Same) else c for c in columns.values()]
+        bulk_insert(conn, table, ", ".join(names), list(zip(*values)))
+        return
+    marks, bound = [], []
+    for column in columns.values():
+        literal = _literal(column.value) if isinstance(column, Same) else None
+        if literal is not None:
+            marks.append(literal)
+            continue
+        marks.append("?")
+        bound.append(itertools.repeat(column.value, count) if isinstance(column, Same) else column)
+    query = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(marks)})"
+    if bound:
+        _driver(conn).executemany(query, zip(*bound))
+    else:
+        _driver(conn).executemany(query, itertools.repeat((), count))
 
 
 _PG_TYPES = {"Integer": "int4", "String": "text", "Text": "text", "LargeBinary": "bytea", "Float": "float8",
@@ -159,19 +225,24 @@ def uid_text(value: object) -> str | None:
     return value if value is None or type(value) is str else str(value)
 
 
-def _binary_rows(rows: list[tuple], types: tuple[str, ...]) -> Iterable[tuple]:
-    uuid_columns = [i for i, name in enumerate(types) if name == "uuid"]
-    if not uuid_columns:
+def _pg_rows(rows: list[tuple], types: tuple[str, ...]) -> list[tuple]:
+    """Rows as PostgreSQL takes them: uid text as uuids, 0/1 flags as booleans."""
+    uuids = [i for i, name in enumerate(types) if name == "uuid"]
+    flags = [i for i, name in enumerate(types) if name == "bool"]
+    if not uuids and not flags:
         return rows
 
     def convert(row: tuple) -> tuple:
         values = list(row)
-        for i in uuid_columns:
+        for i in uuids:
             if isinstance(values[i], str):
                 values[i] = uuid.UUID(values[i])
+        for i in flags:
+            if values[i] is not None:
+                values[i] = bool(values[i])
         return tuple(values)
 
-    return map(convert, rows)
+    return list(map(convert, rows))
 
 
 @_clear_when_lost
@@ -198,6 +269,26 @@ def fix_sequences(conn: Connection, tables: Iterable[str]) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, "
             "false)"
         )
+
+
+@contextmanager
+def unshared_journal(conn: Connection) -> Iterator[None]:
+    """Around a bulk load into a project file nobody else has open yet (one being built beside its final name):
+    the rollback journal kept in memory instead of the write-ahead log, so that each page is written once into
+    the file rather than into the log and again at the checkpoint; WAL again on the way out. A rollback still
+    works; a crash leaves a half-built file, which is never put in place. SQLite only; outside a transaction."""
+    if is_postgres(conn):
+        yield
+        return
+    driver = _driver(conn)
+    mode = driver.execute("PRAGMA journal_mode").fetchone()[0]
+    driver.execute("PRAGMA journal_mode=MEMORY")
+    try:
+        yield
+    finally:
+        if driver.in_transaction:
+            driver.rollback()
+        driver.execute(f"PRAGMA journal_mode={mode}")
 
 
 @contextmanager

@@ -38,7 +38,7 @@ from app.storage.database import (
     upgrade,
 )
 from app.storage.errors import ConnectionLostError, ProjectError, ProjectReadOnlyError
-from app.storage.fastsql import indexes_deferred
+from app.storage.fastsql import indexes_deferred, unshared_journal
 from app.storage.live import REMOTE, ChangeWatcher, RemoteChange, notify_statement
 from app.storage.location import Location, parse_location
 from app.storage.locking import ProjectLock
@@ -343,7 +343,8 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
     def bulk_load(self) -> Iterator[Connection]:
         """A transaction for loading many annotations into a project that no one else has open yet (one being
         created by an import): the annotation tables' indexes are built once at the end instead of per row."""
-        with self.transaction() as conn, indexes_deferred(conn, ("shape", "track", "track_shape", "tag")):
+        with unshared_journal(self.conn), self.transaction() as conn, \
+                indexes_deferred(conn, ("shape", "track", "track_shape", "tag")):
             yield conn
 
     def _restore_versions(self, versions: tuple[dict[int, int], dict[int, int]]) -> None:
