@@ -32,6 +32,7 @@ from app.formats.coco_common import rle_to_bitmap
 from app.formats.coco_tracks import TrackCollector
 from app.formats.dataset import Dataset, DatasetFrame, LabelRegistry, Progress
 from app.formats.errors import FormatError
+from app.formats.frame_matching import is_file
 from app.formats.plain_common import (
     LabelIndex,
     image_side,
@@ -179,11 +180,11 @@ class _Reader:
     def image_file(self, name: str, subset: str) -> str | None:
         for base in (self.root / "images" / subset, self.root / "images", self.root / "images" / "default"):
             path = base / name
-            if path.is_file():
+            if is_file(path):
                 return str(path)
             if not PurePosixPath(name).suffix:
                 for suffix in IMAGE_SUFFIXES:
-                    if (base / f"{name}{suffix}").is_file():
+                    if is_file(base / f"{name}{suffix}"):
                         return str(base / f"{name}{suffix}")
         return None
 

@@ -24,14 +24,22 @@ def find_image(root: Path, frame: DatasetFrame) -> Path | None:
         root / "images", root]
     for base in bases:
         candidate = base / name
-        if candidate.is_file():
+        if is_file(candidate):
             return candidate
         if not PurePosixPath(name).suffix:
             for suffix in IMAGE_SUFFIXES:
                 with_suffix = base / f"{name}{suffix}"
-                if with_suffix.is_file():
+                if is_file(with_suffix):
                     return with_suffix
     return None
+
+
+def is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; a name the system refuses (too long, a NUL in it) is simply not one."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def image_files(dataset: Dataset, source: Path) -> list[Path | None]:

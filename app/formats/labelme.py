@@ -40,6 +40,7 @@ from app.domain.labels import Label
 from app.domain.mask import mask_box, mask_to_points, points_to_crop
 from app.formats.dataset import Dataset, DatasetFrame, LabelRegistry, Progress
 from app.formats.errors import FormatError
+from app.formats.frame_matching import is_file
 from app.formats.plain_common import (
     LabelIndex,
     image_side,
@@ -97,7 +98,7 @@ class _Reader:
         index = len(self.frames)
         self.frames.append(DatasetFrame(index=index, name=name, width=width, height=height))
         image = (file.parent / image_path)
-        self.files.append(str(image) if image.is_file() else None)
+        self.files.append(str(image) if is_file(image) else None)
         flags = doc.get("flags") or {}
         for key, value in obj(flags, file, "flags").items():
             if not isinstance(value, bool):
