@@ -364,7 +364,14 @@ class _Reader:
         shape_type = _SHAPE_TAGS[node.tag]
         label = self.known.get(attrib.get("label", "")) or self._label(node, LabelType.ANY)
         file = self.file
-        if shape_type is _SKELETON:
+        fewest = _POINT_LISTS.get(node.tag)
+        if fewest is not None:  # polygons, polylines, points (no rotation)
+            raw = attrib.get("points")
+            points = xs.point_values(raw) if raw is not None else None
+            if points is None or len(points) < fewest:
+                points = xs.point_list(node, file, shape_type)
+            rotation = 0.0
+        elif shape_type is _SKELETON:
             points, rotation = [], 0.0
         else:
             points, rotation = xs.geometry(node, shape_type, file)
@@ -498,6 +505,8 @@ class _Reader:
 
 _SHAPE_TAGS = xs.SHAPE_TAGS
 _SKELETON = ShapeType.SKELETON
+# The point-list elements and their fewest values (by tag: an enum's hash is a Python call).
+_POINT_LISTS = {tag: 2 * xs.MIN_POINTS[kind] for tag, kind in xs.SHAPE_TAGS.items() if kind in xs.MIN_POINTS}
 _BITS = ("0", "1")
 _SOURCES = xs.SOURCES
 

@@ -93,7 +93,7 @@ def point_list(node: Node, file: Path, shape_type: ShapeType) -> list[float]:
     raw = node.attrib.get("points")
     if raw is None:
         raise FormatError(file, node.where(), "attribute 'points' is missing")
-    fast = _point_values(raw)
+    fast = point_values(raw)
     if fast is not None and len(fast) >= _MIN_VALUES.get(id(shape_type), 2):
         return fast
     pairs = [p for p in raw.strip().split(";") if p.strip()]
@@ -110,7 +110,7 @@ def point_list(node: Node, file: Path, shape_type: ShapeType) -> list[float]:
     return values
 
 
-def _point_values(raw: str) -> list[float] | None:
+def point_values(raw: str) -> list[float] | None:
     """The numbers of a well-formed ``x,y;x,y`` list within range, or None (the caller then finds the error)."""
     try:
         values = list(map(float, raw.replace(";", ",").split(",")))

@@ -15,7 +15,7 @@ from app.formats.errors import FormatError
 from app.formats.frame_matching import image_files
 from app.media.errors import MediaError
 from app.media.images import probe_image
-from app.media.ingest import copy_media_atomically, media_folder, stored_media_path
+from app.media.ingest import copy_media_atomically, media_folder, stored_media_paths
 from app.storage.store import Project
 
 #: Shapes written per insert. A dataset with more shapes than this has each batch dropped from it once written
@@ -43,6 +43,8 @@ def task_frames(project: Project, dataset: Dataset, source: Path, name: str,
     if copies is not None:
         files = copy_images(project, files, name or source.stem, copies)
     root = project.media_root()
+    present = [image for image in files if image is not None]
+    stored = iter(stored_media_paths(project, present, root))
     frames = []
     for frame, image in zip(dataset.frames, files):
         width, height = frame.width, frame.height
@@ -55,7 +57,7 @@ def task_frames(project: Project, dataset: Dataset, source: Path, name: str,
             raise FormatError(source, f"frame {frame.name!r}",
                               "the frame size is unknown: the file gives none and the image is not beside it")
         frames.append(FrameInfo(index=frame.index, name=frame.name, width=width, height=height,
-                                path=stored_media_path(project, image, root) if image is not None else ""))
+                                path=next(stored) if image is not None else ""))
     return frames
 
 

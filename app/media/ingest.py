@@ -61,16 +61,41 @@ def stored_media_path(project: Project, path: Path, root: Path | None = None) ->
     move together). A team project keeps paths under its media root relative (POSIX form, so that every
     workstation maps the root to its own mount point) and anything else absolute.
     """
-    path = Path(path).resolve()
-    if project.location.is_postgres:
-        if not project.has_media_root():
-            return str(path)
-        try:
-            return path.relative_to((root or project.media_root()).resolve()).as_posix()
-        except ValueError:
-            return str(path)
+    return stored_media_paths(project, [path], root)[0]
+
+
+def stored_media_paths(project: Project, paths: Sequence[Path], root: Path | None = None) -> list[str]:
+    """:func:`stored_media_path` of many files: each folder is resolved once (a task of 10,000 images resolved
+    file by file spent half a second in ``realpath``); a file that is itself a link is resolved in full."""
+    folders: dict[Path, Path] = {}
+    root = root or project.media_root()
+    team = project.location.is_postgres
+    team_root = root.resolve() if team and project.has_media_root() else None
+    out = []
+    for path in map(Path, paths):
+        if path.is_symlink():
+            real = path.resolve()
+        else:
+            folder = folders.get(path.parent)
+            if folder is None:
+                folder = folders[path.parent] = path.parent.resolve()
+            real = folder / path.name
+        out.append(_team_path(real, team_root) if team else _file_path(real, root))
+    return out
+
+
+def _team_path(path: Path, root: Path | None) -> str:
+    if root is None:
+        return str(path)
     try:
-        return os.path.relpath(path, root or project.media_root())
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _file_path(path: Path, root: Path) -> str:
+    try:
+        return os.path.relpath(path, root)
     except ValueError:  # another drive on Windows
         return str(path)
 
@@ -202,8 +227,9 @@ def _write_task(project: Project, name: str, media: PreparedMedia, files: list[P
         return project.create_task(name, frames, media_type="video",
                                    video_path=stored_media_path(project, files[0], root), **options)
     frames = [
-        FrameInfo(index=i, name=n, width=w, height=h, path=stored_media_path(project, f, root))
-        for i, (f, n, (w, h)) in enumerate(zip(files, media.names, media.sizes, strict=True))
+        FrameInfo(index=i, name=n, width=w, height=h, path=stored)
+        for i, (stored, n, (w, h)) in enumerate(zip(stored_media_paths(project, files, root), media.names,
+                                                     media.sizes, strict=True))
     ]
     return project.create_task(name, frames, media_type="images", **options)
 
