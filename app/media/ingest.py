@@ -67,21 +67,30 @@ def stored_media_path(project: Project, path: Path, root: Path | None = None) ->
 def stored_media_paths(project: Project, paths: Sequence[Path], root: Path | None = None) -> list[str]:
     """:func:`stored_media_path` of many files: each folder is resolved once (a task of 10,000 images resolved
     file by file spent half a second in ``realpath``); a file that is itself a link is resolved in full."""
-    folders: dict[Path, Path] = {}
     root = root or project.media_root()
     team = project.location.is_postgres
     team_root = root.resolve() if team and project.has_media_root() else None
+    folders: dict[str, str] = {}  # a folder as given -> its stored form
     out = []
-    for path in map(Path, paths):
-        if path.is_symlink():
-            real = path.resolve()
-        else:
-            folder = folders.get(path.parent)
-            if folder is None:
-                folder = folders[path.parent] = path.parent.resolve()
-            real = folder / path.name
-        out.append(_team_path(real, team_root) if team else _file_path(real, root))
+    for given in map(os.fspath, paths):
+        if os.path.islink(given):
+            real = Path(given).resolve()
+            out.append(_team_path(real, team_root) if team else _file_path(real, root))
+            continue
+        parent, name = os.path.split(given)
+        stored = folders.get(parent)
+        if stored is None:
+            real = Path(parent or ".").resolve()
+            stored = folders[parent] = _team_path(real, team_root) if team else _file_path(real, root)
+        out.append(_join(stored, name, posix=team and team_root is not None and not os.path.isabs(stored)))
     return out
+
+
+def _join(folder: str, name: str, *, posix: bool) -> str:
+    """``name`` in the stored form of its folder (``.``: the root itself)."""
+    if folder == ".":
+        return name
+    return f"{folder}/{name}" if posix else os.path.join(folder, name)
 
 
 def _team_path(path: Path, root: Path | None) -> str:
