@@ -57,6 +57,13 @@ def read_dataset(path: Path, fmt: str, *, create_missing_labels: bool = False, f
     """Read ``path`` in format ``fmt`` (one of :data:`FORMATS`). ``frame_sizes`` (by image name) and
     ``label_hints`` (project labels: YOLO keypoint names) help formats that lack them."""
     path = Path(path)
+    with paused_gc():  # a big file builds 100,000s of acyclic objects: each full collection would rescan them
+        return _read(path, fmt, create_missing_labels=create_missing_labels, frame_sizes=frame_sizes,
+                     label_hints=label_hints, progress=progress)
+
+
+def _read(path: Path, fmt: str, *, create_missing_labels: bool, frame_sizes: dict[str, tuple[int, int]] | None,
+          label_hints: Sequence[Label], progress: Progress | None) -> Dataset:
     if fmt == "cvat":
         from app.formats.cvat_xml_read import read_cvat_xml
         return read_cvat_xml(path, create_missing_labels=create_missing_labels, label_hints=label_hints,
@@ -135,7 +142,7 @@ def import_file_as_new_tasks(project: Project, source: Path, fmt: str, *, create
 
     labels_before = list(project.labels())
     # A big file builds 100,000s of acyclic objects: the collector is paused.
-    with _copies_removed_on_failure() as copies, project.transaction(), paused_gc():
+    with _copies_removed_on_failure() as copies, project.bulk_write(), paused_gc():
         builder = TaskBuilder(project, source, task_name=task_name, create_missing=create_missing,
                               copies=copies if copy_media else None)
         dataset = read_cvat_xml(source, create_missing_labels=create_missing_labels, label_hints=label_hints,
@@ -281,7 +288,7 @@ def import_into_project(project: Project, dataset: Dataset, source: Path, *, tas
     if copy_media and not (creates or by_subset):
         raise ProjectError("copying the media applies only to an import that creates a task (a new project or "
                            "--new-task): the frames of an existing task stay where they are")
-    with _copies_removed_on_failure() as copies:
+    with _copies_removed_on_failure() as copies, paused_gc():
         if by_subset:
             return _import_by_subset(project, dataset, source, report, replace=replace, task_name=task_name,
                                      copies=copies if copy_media else None)
@@ -292,7 +299,7 @@ def import_into_project(project: Project, dataset: Dataset, source: Path, *, tas
 def _import(project: Project, dataset: Dataset, source: Path, report: LabelReport, *, task: int | str | None,
             job: int | None, creates: bool, replace: bool, task_name: str,
             copies: list[Path] | None) -> ImportResult:
-    with project.transaction():
+    with project.bulk_write():
         if creates:
             builder = TaskBuilder(project, source, task_name=task_name, copies=copies)
             targets = builder.finish(dataset)
@@ -337,7 +344,7 @@ def _into_task(project: Project, dataset: Dataset, source: Path, label_map: Any,
 def _import_by_subset(project: Project, dataset: Dataset, source: Path, report: LabelReport, *, replace: bool,
                       task_name: str, copies: list[Path] | None) -> ImportResult:
     """One task per part of the dataset: the existing task of its subset, else a new one (one transaction)."""
-    with project.transaction():
+    with project.bulk_write():
         if not report.clean:
             add_missing_labels(project, dataset.labels, report)
         label_map = build_map(list(project.labels()), dataset.labels)

@@ -271,6 +271,27 @@ def fix_sequences(conn: Connection, tables: Iterable[str]) -> None:
         )
 
 
+BULK_CACHE_KIB = 64 * 1024  # SQLite page cache of a bulk write (the default is 2 MiB)
+
+
+@contextmanager
+def bulk_cache(conn: Connection) -> Iterator[None]:
+    """A larger SQLite page cache for the duration of a big write: deleting or inserting 100,000s of rows of a
+    job touches the random-uid index all over, and with the default 2 MiB nearly every touch re-reads a page
+    (clearing and re-importing a 500k-shape job: 10.0 s, 6.3 s with 64 MiB). The cache shrinks back after, so
+    a long session does not keep it. PostgreSQL: nothing (the server has its own)."""
+    if is_postgres(conn):
+        yield
+        return
+    driver = _driver(conn)
+    size = driver.execute("PRAGMA cache_size").fetchone()[0]
+    driver.execute(f"PRAGMA cache_size={-BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size={int(size)}")
+
+
 @contextmanager
 def unshared_journal(conn: Connection) -> Iterator[None]:
     """Around a bulk load into a project file nobody else has open yet (one being built beside its final name):

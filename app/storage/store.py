@@ -38,7 +38,7 @@ from app.storage.database import (
     upgrade,
 )
 from app.storage.errors import ConnectionLostError, ProjectError, ProjectReadOnlyError
-from app.storage.fastsql import indexes_deferred, unshared_journal
+from app.storage.fastsql import bulk_cache, indexes_deferred, unshared_journal
 from app.storage.live import REMOTE, ChangeWatcher, RemoteChange, notify_statement
 from app.storage.location import Location, parse_location
 from app.storage.locking import ProjectLock
@@ -343,8 +343,15 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
     def bulk_load(self) -> Iterator[Connection]:
         """A transaction for loading many annotations into a project that no one else has open yet (one being
         created by an import): the annotation tables' indexes are built once at the end instead of per row."""
-        with unshared_journal(self.conn), self.transaction() as conn, \
+        with unshared_journal(self.conn), self.bulk_write() as conn, \
                 indexes_deferred(conn, ("shape", "track", "track_shape", "tag")):
+            yield conn
+
+    @contextmanager
+    def bulk_write(self) -> Iterator[Connection]:
+        """A transaction for writing or removing many annotations (an import into a task): a larger page cache
+        while it lasts (:func:`~app.storage.fastsql.bulk_cache`). Nested in a transaction, it joins it."""
+        with self.transaction() as conn, bulk_cache(conn):
             yield conn
 
     def _restore_versions(self, versions: tuple[dict[int, int], dict[int, int]]) -> None:
