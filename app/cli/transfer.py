@@ -15,10 +15,9 @@ from app.formats.exporter import EXPORT_FORMATS, export_project
 from app.formats.importer import (
     FORMATS,
     ImportResult,
+    import_file,
     import_file_as_new_project,
     import_file_as_new_tasks,
-    import_into_project,
-    read_dataset,
 )
 from app.media.errors import MediaError
 from app.storage.errors import ProjectError
@@ -62,13 +61,12 @@ def cmd_import(args: argparse.Namespace) -> int:
                         project, source, args.format, create_missing_labels=args.create_labels,
                         create_missing=args.create_labels, label_hints=hints, frame_sizes=sizes,
                         progress=_progress(args.quiet), task_name=args.task_name or "", copy_media=args.copy_media)
-                else:
-                    dataset = read_dataset(source, args.format, create_missing_labels=args.create_labels,
-                                           frame_sizes=sizes, label_hints=hints, progress=_progress(args.quiet))
-                    result = import_into_project(
-                        project, dataset, source, task=args.task, job=int(args.job) if args.job else None,
-                        new_task=args.new_task, replace=args.replace, create_missing=args.create_labels,
-                        task_name=args.task_name or "", copy_media=args.copy_media)
+                else:  # a .zip is extracted for the whole import: its images are copied into new tasks
+                    result = import_file(
+                        project, source, args.format, task=args.task, job=int(args.job) if args.job else None,
+                        new_task=args.new_task, replace=args.replace, create_missing_labels=args.create_labels,
+                        create_missing=args.create_labels, frame_sizes=sizes, label_hints=hints,
+                        progress=_progress(args.quiet), task_name=args.task_name or "", copy_media=args.copy_media)
     except (FormatError, ProjectError, MediaError) as exc:
         raise CliError(str(exc)) from exc
     return _report(result, project_path, args)

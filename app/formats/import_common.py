@@ -10,6 +10,7 @@ from typing import Any
 from app.domain.annotations import Annotations
 from app.domain.enums import LabelType
 from app.domain.project import FrameInfo
+from app.formats import archive
 from app.formats.dataset import Dataset
 from app.formats.errors import FormatError
 from app.formats.frame_matching import image_files
@@ -38,10 +39,17 @@ def copy_images(project: Project, files: list[Path | None], name: str, copies: l
 
 
 def task_frames(project: Project, dataset: Dataset, source: Path, name: str,
-                 copies: list[Path] | None) -> list[FrameInfo]:
+                copies: list[Path] | None, copy_media: bool | None = None) -> list[FrameInfo]:
+    """The frames of a new task: each with its size (probed from the image where the file gives none) and its
+    image's stored path. ``copy_media`` (default: ``copies`` is given) copies every image under the project's
+    media folder; images extracted from an archive (:func:`app.formats.archive.is_extracted`) are copied in
+    any case, since their folder is removed after the import. ``copies`` gets each copy made."""
     files = image_files(dataset, source)
-    if copies is not None:
-        files = copy_images(project, files, name or source.stem, copies)
+    copy_all = copies is not None if copy_media is None else copy_media
+    wanted = files if copy_all else [f if f is not None and archive.is_extracted(f) else None for f in files]
+    if any(f is not None for f in wanted):
+        copied = copy_images(project, wanted, name or source.stem, copies if copies is not None else [])
+        files = [new if new is not None else old for new, old in zip(copied, files, strict=True)]
     root = project.media_root()
     present = [image for image in files if image is not None]
     stored = iter(stored_media_paths(project, present, root))

@@ -38,17 +38,19 @@ class TaskBuilder:
     """Creates the tasks of one import as its dataset arrives; see the module docstring.
 
     ``create_missing`` adds labels and attributes the dataset has and the project lacks (otherwise the caller
-    has checked that there are none). ``copies`` (a list) asks for the images to be copied under the project's
-    media folder; the copies made are appended to it so that the caller can remove them on failure.
+    has checked that there are none). ``copies`` (a list) gets the media copies made, so that the caller can remove
+    them on failure; ``copy_media`` (default: ``copies`` is given) copies every image under the project's media
+    folder, otherwise only images extracted from an archive are (see :func:`~app.formats.import_common.task_frames`).
     """
 
     def __init__(self, project: Project, source: Path, *, task_name: str = "", create_missing: bool = True,
-                 copies: list[Path] | None = None) -> None:
+                 copies: list[Path] | None = None, copy_media: bool | None = None) -> None:
         self.project = project
         self.source = source
         self.task_name = task_name
         self.create_missing = create_missing
         self.copies = copies
+        self.copy_media = copy_media
         self.parts: dict[tuple[str, int | None], _Part] = {}
         self.place: list[tuple[_Part, int]] = []  # for each dataset frame: its part and its index in that task
         self.label_map: LabelMap | None = None
@@ -135,7 +137,7 @@ class TaskBuilder:
         self._label_map(dataset.labels)  # the dataset's labels, even those no annotation uses
         if not dataset.frames:
             raise FormatError(self.source, "", "the dataset has no frames")
-        frames = task_frames(self.project, dataset, self.source, self.task_name, self.copies)
+        frames = task_frames(self.project, dataset, self.source, self.task_name, self.copies, self.copy_media)
         parts = dataset_parts(dataset)  # the same parts, in the same (first-seen) order, with the file's meta
         layout = dataset.meta.get("layout")
         out = []

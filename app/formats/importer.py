@@ -20,16 +20,18 @@ from app.core.gc_pause import paused_gc
 from app.domain.annotations import Annotations
 from app.domain.enums import JobType
 from app.domain.labels import Label
-from app.formats import subset_matching
+from app.formats import archive, subset_matching
 from app.formats.dataset import Dataset, Progress
 from app.formats.errors import FormatError
 from app.formats.exporter import task_numbering
-from app.formats.frame_matching import FrameMatcher
+from app.formats.frame_matching import FrameMatcher, image_files
 from app.formats.import_common import check_types, write_consuming
 from app.formats.import_tasks import TaskBuilder
 from app.formats.label_mapping import LabelReport, build_map, compare_labels
 from app.formats.label_mapping import create_missing as add_missing_labels
 from app.formats.remap import Remapper
+from app.media.errors import MediaError
+from app.media.images import probe_image
 from app.storage.errors import ProjectError
 from app.storage.location import parse_location
 from app.storage.project_checks import check_media_root, discard
@@ -55,11 +57,23 @@ class ImportResult:
 def read_dataset(path: Path, fmt: str, *, create_missing_labels: bool = False, frame_sizes: dict[str, tuple[int, int]]
                  | None = None, label_hints: Sequence[Label] = (), progress: Progress | None = None) -> Dataset:
     """Read ``path`` in format ``fmt`` (one of :data:`FORMATS`). ``frame_sizes`` (by image name) and
-    ``label_hints`` (project labels: YOLO keypoint names) help formats that lack them."""
+    ``label_hints`` (project labels: YOLO keypoint names) help formats that lack them.
+
+    A .zip is read for every format (see :func:`dataset_source`). Read alone, an archive's extracted images are
+    gone when this returns: frames get their sizes from them but no image path. To keep the images, import the
+    file (:func:`import_file`, :func:`import_file_as_new_tasks`): they are copied into the project."""
     path = Path(path)
-    with paused_gc():  # a big file builds 100,000s of acyclic objects: each full collection would rescan them
-        return _read(path, fmt, create_missing_labels=create_missing_labels, frame_sizes=frame_sizes,
-                     label_hints=label_hints, progress=progress)
+    # A big file builds 100,000s of acyclic objects: the collector is paused (each full collection rescans them).
+    with paused_gc():
+        if not _extracts(path, fmt):
+            return _read(path, fmt, create_missing_labels=create_missing_labels, frame_sizes=frame_sizes,
+                         label_hints=label_hints, progress=progress)
+        with archive.extracted(path) as root:
+            dataset = _read_extracted(root, fmt, create_missing_labels=create_missing_labels,
+                                      frame_sizes=frame_sizes, label_hints=label_hints, progress=progress)
+            _probe_sizes(dataset)
+            dataset.meta["image_files"] = [None] * len(dataset.frames)  # the folder is about to go
+        return dataset
 
 
 def _read(path: Path, fmt: str, *, create_missing_labels: bool, frame_sizes: dict[str, tuple[int, int]] | None,
@@ -81,6 +95,58 @@ def _read(path: Path, fmt: str, *, create_missing_labels: bool, frame_sizes: dic
             return reader(path, create_missing_labels=True, progress=progress)
         return reader(path, progress=progress)
     raise FormatError(path, "", f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+# ---------------------------------------------------------------------- archives
+
+
+#: Formats whose reader takes a folder: a .zip of them is extracted (:mod:`app.formats.archive`) and read as one.
+FOLDER_FORMATS = ("yolo", "labelme", "voc", "masks", "datumaro", "mot")
+
+
+def _extracts(path: Path, fmt: str) -> bool:
+    """Whether ``path`` is read through an extraction: a zip of a folder format, or a CVAT/COCO zip that holds
+    images (one without is read in place by its reader, which streams from the archive)."""
+    if fmt not in FORMATS or not archive.is_archive(path):
+        return False
+    return fmt in FOLDER_FORMATS or archive.holds_images(path)
+
+
+@contextmanager
+def dataset_source(path: Path, fmt: str) -> Iterator[Path]:
+    """The path to read ``path`` from, for as long as the block runs: ``path`` itself, or the folder a zip is
+    extracted to (every folder format, and a CVAT or COCO zip that holds images). An import reads and writes
+    inside the block, so the archive's images can be copied into the project before the folder goes
+    (:func:`app.formats.import_common.task_frames`); error messages name the archive's members."""
+    path = Path(path)
+    if not _extracts(path, fmt):
+        yield path
+        return
+    with archive.extracted(path) as root:
+        yield root
+
+
+def _read_extracted(root: Path, fmt: str, **options: Any) -> Dataset:
+    """Read an extracted archive: the images found in it are listed in ``meta['image_files']`` (CVAT and COCO
+    readers do not list them) and messages name the archive rather than the temporary folder."""
+    dataset = _read(root, fmt, **options)
+    _list_images(dataset, root)
+    return dataset
+
+
+def _list_images(dataset: Dataset, root: Path) -> None:
+    dataset.meta["image_files"] = [str(p) if p is not None else None for p in image_files(dataset, root)]
+    dataset.meta["warnings"] = [archive.shown(str(w)) for w in dataset.meta.get("warnings", [])]
+
+
+def _probe_sizes(dataset: Dataset) -> None:
+    """Frames without a size take their image's (the images of an archive read alone are not kept)."""
+    for frame, file in zip(dataset.frames, dataset.meta.get("image_files") or [], strict=False):
+        if file and (frame.width <= 0 or frame.height <= 0):
+            try:
+                frame.width, frame.height = probe_image(Path(file))
+            except MediaError as exc:
+                raise FormatError(file, "", str(exc)) from exc
 
 
 #: Formats read by one module each: name → (module, function).
@@ -134,24 +200,48 @@ def import_file_as_new_tasks(project: Project, source: Path, fmt: str, *, create
     adds the dataset's labels the project lacks (otherwise they are an error)."""
     source = Path(source)
     if fmt != "cvat":
-        dataset = read_dataset(source, fmt, create_missing_labels=create_missing_labels, frame_sizes=frame_sizes,
-                               label_hints=label_hints, progress=progress)
-        return import_into_project(project, dataset, source, new_task=True, create_missing=create_missing,
-                                   task_name=task_name, copy_media=copy_media)
+        return import_file(project, source, fmt, new_task=True, create_missing_labels=create_missing_labels,
+                           create_missing=create_missing, label_hints=label_hints, frame_sizes=frame_sizes,
+                           progress=progress, task_name=task_name, copy_media=copy_media)
     from app.formats.cvat_xml_read import read_cvat_xml
 
     labels_before = list(project.labels())
     # A big file builds 100,000s of acyclic objects: the collector is paused.
-    with _copies_removed_on_failure() as copies, project.bulk_write(), paused_gc():
+    with dataset_source(source, fmt) as readable, _copies_removed_on_failure() as copies, project.bulk_write(), \
+            paused_gc():
         builder = TaskBuilder(project, source, task_name=task_name, create_missing=create_missing,
-                              copies=copies if copy_media else None)
-        dataset = read_cvat_xml(source, create_missing_labels=create_missing_labels, label_hints=label_hints,
+                              copies=copies, copy_media=copy_media)
+        dataset = read_cvat_xml(readable, create_missing_labels=create_missing_labels, label_hints=label_hints,
                                 progress=progress, sink=builder.add)
+        if readable != source:  # an archive with images: they are found (and copied) in its folder
+            _list_images(dataset, readable)
         targets = builder.finish(dataset)
         _keep_flip_idx(project, dataset)
         report = compare_labels(labels_before, dataset.labels)
         report.created = builder.created_labels
         return _result(project, targets, report, dataset, created=True)
+
+
+def import_file(project: Project, source: Path, fmt: str, *, task: int | str | None = None, job: int | None = None,
+                new_task: bool = False, replace: bool = False, create_missing_labels: bool = False,
+                create_missing: bool = False, label_hints: Sequence[Label] = (),
+                frame_sizes: dict[str, tuple[int, int]] | None = None, progress: Progress | None = None,
+                task_name: str = "", copy_media: bool = False, on_read: Callable[[], None] | None = None
+                ) -> ImportResult:
+    """Read ``source`` (a file, a folder or a .zip) and import it into an open project: :func:`read_dataset`
+    then :func:`import_into_project` (see both for the options), inside :func:`dataset_source`, so that the
+    images of an archive are still there to be copied into the tasks the import creates. ``on_read`` is called
+    between reading and writing (a progress message)."""
+    source = Path(source)
+    with dataset_source(source, fmt) as readable:
+        options: dict[str, Any] = dict(create_missing_labels=create_missing_labels, frame_sizes=frame_sizes,
+                                       label_hints=label_hints, progress=progress)
+        dataset = (_read_extracted(readable, fmt, **options) if readable != source
+                   else _read(source, fmt, **options))
+        if on_read is not None:
+            on_read()
+        return import_into_project(project, dataset, source, task=task, job=job, new_task=new_task, replace=replace,
+                                   create_missing=create_missing, task_name=task_name, copy_media=copy_media)
 
 
 @contextmanager
@@ -291,17 +381,17 @@ def import_into_project(project: Project, dataset: Dataset, source: Path, *, tas
     with _copies_removed_on_failure() as copies, paused_gc():
         if by_subset:
             return _import_by_subset(project, dataset, source, report, replace=replace, task_name=task_name,
-                                     copies=copies if copy_media else None)
+                                     copies=copies, copy_media=copy_media)
         return _import(project, dataset, source, report, task=task, job=job, creates=creates, replace=replace,
-                       task_name=task_name, copies=copies if copy_media else None)
+                       task_name=task_name, copies=copies, copy_media=copy_media)
 
 
 def _import(project: Project, dataset: Dataset, source: Path, report: LabelReport, *, task: int | str | None,
             job: int | None, creates: bool, replace: bool, task_name: str,
-            copies: list[Path] | None) -> ImportResult:
+            copies: list[Path], copy_media: bool) -> ImportResult:
     with project.bulk_write():
         if creates:
-            builder = TaskBuilder(project, source, task_name=task_name, copies=copies)
+            builder = TaskBuilder(project, source, task_name=task_name, copies=copies, copy_media=copy_media)
             targets = builder.finish(dataset)
             report.created = builder.created_labels
             _keep_flip_idx(project, dataset)
@@ -342,7 +432,7 @@ def _into_task(project: Project, dataset: Dataset, source: Path, label_map: Any,
 
 
 def _import_by_subset(project: Project, dataset: Dataset, source: Path, report: LabelReport, *, replace: bool,
-                      task_name: str, copies: list[Path] | None) -> ImportResult:
+                      task_name: str, copies: list[Path], copy_media: bool) -> ImportResult:
     """One task per part of the dataset: the existing task of its subset, else a new one (one transaction)."""
     with project.bulk_write():
         if not report.clean:
@@ -360,7 +450,8 @@ def _import_by_subset(project: Project, dataset: Dataset, source: Path, report: 
                 notes.append(f"{what} went into task {existing.id} ({existing.name!r})")
             else:
                 name = f"{task_name} {part_dataset.meta['name']}".strip() if task_name else ""
-                made = TaskBuilder(project, source, task_name=name, copies=copies).finish(part_dataset)
+                made = TaskBuilder(project, source, task_name=name, copies=copies,
+                                   copy_media=copy_media).finish(part_dataset)
                 targets += made
                 created = True
                 notes.append(f"{what} became new task {made[0][0]}")

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from app.core.work import CancelToken, Progress, ProgressFn
 from app.formats.exporter import EXPORT_FORMATS, export_project
-from app.formats.importer import FORMATS, import_file_as_new_tasks, import_into_project, read_dataset
+from app.formats.importer import FORMATS, import_file, import_file_as_new_tasks
 from app.storage.store import Project
 from app.widgets import workers
 
@@ -74,7 +74,12 @@ class TransferDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.path)
         row.addWidget(browse)
-        form.addRow("File or folder", row)
+        if self.mode == "import":  # every format reads a .zip (CVAT, Datumaro and Ultralytics exports are zips)
+            self.browse_zip = QPushButton("Zip…")
+            self.browse_zip.setToolTip("A .zip export of the dataset (CVAT, Datumaro, Ultralytics, labelme)")
+            self.browse_zip.clicked.connect(self._browse_zip)
+            row.addWidget(self.browse_zip)
+        form.addRow("File, folder or zip" if self.mode == "import" else "File or folder", row)
         self.target = QComboBox()
         self.target.addItem("New task (one per subset)" if self.mode == "import" else "Whole project", None)
         if self.mode == "import" and self.project.tasks():
@@ -131,6 +136,11 @@ class TransferDialog(QDialog):
         if path:
             self.path.setText(path)
 
+    def _browse_zip(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Dataset zip", "", "Zip archive (*.zip);;All files (*)")
+        if path:
+            self.path.setText(path)
+
     # ------------------------------------------------------------------ running
 
     @property
@@ -168,13 +178,15 @@ class TransferDialog(QDialog):
                     return import_file_as_new_tasks(writer, path, fmt, create_missing_labels=create,
                                                     create_missing=create, label_hints=hints, frame_sizes=sizes,
                                                     progress=_progress(token, progress, "Importing"))
-                dataset = read_dataset(path, fmt, create_missing_labels=create, frame_sizes=sizes,
-                                       label_hints=hints, progress=_progress(token, progress, "Reading"))
-                token.check()
-                progress(Progress(0, 0, "Writing to the project"))
-                return import_into_project(writer, dataset, path, task=task, job=job,
-                                           new_task=new_task, replace=replace,
-                                           create_missing=create)
+                def writing() -> None:
+                    token.check()
+                    progress(Progress(0, 0, "Writing to the project"))
+
+                # a .zip stays extracted for the whole import: its images are copied into tasks it creates
+                return import_file(writer, path, fmt, task=task, job=job, new_task=new_task, replace=replace,
+                                   create_missing_labels=create, create_missing=create, frame_sizes=sizes,
+                                   label_hints=hints, progress=_progress(token, progress, "Reading"),
+                                   on_read=writing)
             finally:
                 writer.close()
         return work

@@ -142,3 +142,37 @@ def test_import_into_the_project_gives_each_subset_its_task(qtbot, project: Proj
     export = TransferDialog(project, "export")
     qtbot.addWidget(export)
     assert export.format.findText("darknet") >= 0
+
+
+def test_import_a_zip_as_a_new_task_copies_its_images(qtbot, project: Project, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CVAT-style YOLO zip with images: chosen with the Zip… button, imported as a new task; its images are
+    copied into the project's media folder (the temporary folder they were unpacked to is gone)."""
+    import zipfile
+
+    from PySide6.QtWidgets import QFileDialog
+
+    sample = Path("/work/shared/fixtures/external/cvat-ai__datumaro/tests/assets/yolo_dataset/yolo")
+    shared = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "external"
+    if shared.is_dir():
+        sample = shared / "cvat-ai__datumaro/tests/assets/yolo_dataset/yolo"
+    if not sample.is_dir():
+        pytest.skip("the shared fixtures are absent")
+    zipped = tmp_path / "yolo 1.1.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as zf:
+        for file in sorted(sample.rglob("*")):
+            zf.write(file, file.relative_to(sample).as_posix())
+    dialog = TransferDialog(project, "import")
+    qtbot.addWidget(dialog)
+    dialog.format.setCurrentText("yolo")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(zipped), "Zip archive (*.zip)"))
+    dialog.browse_zip.click()
+    assert dialog.path.text() == str(zipped)
+    dialog.create_labels.setChecked(True)
+    with qtbot.waitSignal(dialog.done_with, timeout=60_000) as blocker:
+        dialog.start()
+    result = blocker.args[0]
+    assert result.counts["shapes"] == 2 and result.created_task
+    frames = project.frames(result.task_id)
+    assert frames and all(f.path and "fieldmark-zip-" not in f.path for f in frames)
+    assert all((project.media_root() / f.path).is_file() for f in frames)

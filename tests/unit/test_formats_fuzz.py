@@ -14,8 +14,12 @@ come out; the example finishes within a generous time bound and without a large 
 (catching run-away loops and allocations, not measuring speed); a failed import leaves no new
 project file and changes nothing in the existing project.
 
-The test runs once per format with ``FIELDMARK_FUZZ_EXAMPLES`` examples each (default 40: 320 in all,
-a few seconds per format); ``FIELDMARK_FUZZ_EXAMPLES=5000`` runs a longer campaign.
+The same samples are also fed zipped (every format reads a .zip: app/formats/archive.py), the zip damaged
+inside (one member) or as bytes (headers, CRCs, compressed data): only those errors, bounded time, no project,
+no copied images and no extraction folder left behind, and no frame pointing into the extraction folder.
+
+The test runs once per format with ``FIELDMARK_FUZZ_EXAMPLES`` examples each (default 40: 320 in all, plus 40
+zips; a few seconds per format); ``FIELDMARK_FUZZ_EXAMPLES=5000`` runs a longer campaign.
 """
 
 from __future__ import annotations
@@ -420,3 +424,76 @@ def _example(data: st.DataObject, samples: list[tuple[str, Path]]) -> None:
         elapsed = time.monotonic() - started
         assert elapsed < TIME_LIMIT_S, f"the import took {elapsed:.1f} s"
         assert _peak_mib() - peak < MEMORY_LIMIT_MIB, "the import raised peak memory by more than the bound"
+
+
+# ---------------------------------------------------------------------- damaged archives
+
+ZIP_FORMATS = ("yolo", "labelme", "voc", "masks", "datumaro", "mot", "coco")
+
+
+def _zip_of(folder: Path, out: Path, draw: Any) -> Path:
+    """The folder zipped (deflated or stored, flat or wrapped in one folder), as a user or CVAT would."""
+    import zipfile
+
+    method = draw(st.sampled_from([zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED]))
+    wrap = draw(st.sampled_from(["", f"{folder.name}/"]))
+    with zipfile.ZipFile(out, "w", method) as archive:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                archive.write(file, wrap + file.relative_to(folder).as_posix())
+    return out
+
+
+def test_damaged_zips_never_crash_hang_or_write() -> None:
+    """A zip of a sample, damaged inside (one member, as above) or as bytes (flipped, cut, repeated, a stray
+    byte: headers, CRCs and compressed data), is read or refused with the project's errors only, in bounded
+    time, leaving no project and no extraction folder behind."""
+    samples = [(f, p) for fmt in ZIP_FORMATS for f, p in _samples(fmt) if p.is_dir()]
+    if not samples:
+        pytest.skip("no samples")
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=PHASES,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        _zip_example(data, samples)
+
+    run()
+
+
+def _zip_example(data: st.DataObject, samples: list[tuple[str, Path]]) -> None:
+    fmt, sample = data.draw(st.sampled_from(samples), label="sample")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        copy = tmp_path / "data" / sample.name
+        shutil.copytree(sample, copy)
+        inside = data.draw(st.booleans(), label="damage a member")
+        if inside:
+            target = data.draw(st.sampled_from(_damageable(copy)), label="damaged member")
+            note(f"{fmt} {sample}: member {target.relative_to(copy)} ({_damage(target, data.draw)})")
+        archive = _zip_of(copy, tmp_path / f"{sample.name}.zip", data.draw)
+        if not inside:
+            raw = archive.read_bytes()
+            archive.write_bytes(_mutate_bytes(raw, data.draw))
+            note(f"{fmt} {sample}: zip bytes damaged")
+        extractions = {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("fieldmark-zip-")}
+        started = time.monotonic()
+        try:
+            read_dataset(archive, fmt, create_missing_labels=True)
+        except ALLOWED:
+            pass
+        new = tmp_path / "new.fmproj"
+        try:
+            import_file_as_new_project(new, archive, fmt, create_missing_labels=True)
+        except ALLOWED:
+            assert not new.exists() and not list(tmp_path.glob(".new.fmproj*")), "a failed import left a project"
+            media = tmp_path / "new_media"  # where the archive's images are copied (app.media.ingest.media_folder)
+            assert not media.exists() or not any(media.iterdir()), "a failed import left copied images"
+        else:
+            with Project.open(new, read_only=True) as project:
+                paths = [f.path for t in project.tasks() for f in project.frames(t.id)]
+                assert not any("fieldmark-zip-" in p for p in paths), "a frame points into the extraction folder"
+        left = {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("fieldmark-zip-")} - extractions
+        assert not left, "an extraction folder was left behind"
+        elapsed = time.monotonic() - started
+        assert elapsed < TIME_LIMIT_S, f"the import took {elapsed:.1f} s"
