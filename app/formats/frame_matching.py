@@ -42,6 +42,14 @@ def is_file(path: Path) -> bool:
         return False
 
 
+def is_dir(path: Path) -> bool:
+    """Whether ``path`` is a folder (see :func:`is_file`: a name from a file may be one the system refuses)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def image_files(dataset: Dataset, source: Path) -> list[Path | None]:
     """The image of each frame: as the reader found it (``meta['image_files']``) or looked up by name."""
     known: Sequence[str | None] = dataset.meta.get("image_files") or [None] * len(dataset.frames)

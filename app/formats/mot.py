@@ -24,6 +24,7 @@ from app.domain.labels import AttributeSpec, Label
 from app.formats.coco_tracks import TrackCollector
 from app.formats.dataset import Dataset, DatasetFrame, LabelRegistry, Progress
 from app.formats.errors import FormatError
+from app.formats.frame_matching import is_dir
 from app.formats.plain_common import LabelIndex, parse_int, parse_number, read_text, shapes_by_frame
 from app.media.errors import MediaError
 from app.media.images import IMAGE_SUFFIXES, probe_image
@@ -67,7 +68,7 @@ def read_mot(path: Path, *, progress: Progress | None = None) -> Dataset:
     warnings: list[str] = []
     info = _seqinfo(root / "seqinfo.ini") if (root / "seqinfo.ini").is_file() else {}
     image_dir = root / (info.get("imdir") or "img1")
-    images = sorted(p for p in image_dir.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if image_dir.is_dir() else []
+    images = sorted(p for p in image_dir.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES) if is_dir(image_dir) else []
     by_number: dict[int, Path] = {}
     for image in images:
         if image.stem.isdigit():

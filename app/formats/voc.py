@@ -35,6 +35,7 @@ from app.domain.labels import Label
 from app.domain.mask import mask_to_points
 from app.formats.dataset import Dataset, DatasetFrame, LabelRegistry, Progress
 from app.formats.errors import FormatError
+from app.formats.frame_matching import is_file
 from app.formats.plain_common import LabelIndex, parse_number, read_text, shapes_by_frame, voc_palette
 from app.formats.seg_png import (
     VOC_LABELS,
@@ -82,7 +83,7 @@ def _subsets(root: Path) -> dict[str, str]:
 def _image_of(root: Path, item: str) -> Path | None:
     for suffix in IMAGE_SUFFIXES:
         candidate = root / "JPEGImages" / f"{item}{suffix}"
-        if candidate.is_file():
+        if is_file(candidate):  # item names come from the file (ImageSets): maybe one the system refuses
             return candidate
     return None
 
@@ -126,7 +127,7 @@ class _Reader:
         image = _image_of(self.root, item)
         name, width, height = (image.name if image else f"{item}.jpg"), 0, 0
         objects: list[Node] = []
-        if xml.is_file():
+        if is_file(xml):
             root = parse_file(xml)
             if root.tag != "annotation":
                 raise FormatError(xml, root.where(), "not a VOC file: the root element must be <annotation>")
@@ -196,8 +197,8 @@ class _Reader:
         f = self.frames[frame]
         cls_file = self.root / "SegmentationClass" / f"{item}.png"
         obj_file = self.root / "SegmentationObject" / f"{item}.png"
-        classes = class_map(cls_file, self.colors, f.width, f.height) if cls_file.is_file() else None
-        objects = instance_map(obj_file, f.width, f.height) if obj_file.is_file() else None
+        classes = class_map(cls_file, self.colors, f.width, f.height) if is_file(cls_file) else None
+        objects = instance_map(obj_file, f.width, f.height) if is_file(obj_file) else None
         if classes is None and objects is None:
             return
         check_pair(classes, objects, cls_file, obj_file)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.formats.errors import FormatError
 from app.formats.importer import import_new_project, read_dataset
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "format_samples"
@@ -55,3 +56,23 @@ def test_labelme(tmp_path: Path, sample: str) -> None:
     doc["imageData"] = None
     (folder / "a.json").write_text(json.dumps(doc))
     _import(folder, "labelme", tmp_path)
+
+
+def test_mot_image_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "mot"
+    shutil.copytree(SAMPLES / "mot" / "MOT17-02", folder)
+    ini = folder / "seqinfo.ini"
+    ini.write_text("[Sequence]\nname=long\nimDir=" + "a/" * 2500 + "b\nframeRate=30\nseqLength=3\nimWidth=64\n"
+                   "imHeight=48\nimExt=.jpg\n")
+    dataset = read_dataset(folder, "mot")
+    assert dataset.frames and all(not path for path in dataset.meta.get("image_files") or [])
+
+
+def test_voc_item_names(tmp_path: Path) -> None:
+    """VOC item names are paths of the dataset's own files: one the system cannot hold is refused by name."""
+    folder = tmp_path / "voc"
+    shutil.copytree(SAMPLES / "voc" / "VOC2012", folder)
+    for sets in (folder / "ImageSets").rglob("*.txt"):
+        sets.write_text(sets.read_text() + "x" * 400 + "\n")
+    with pytest.raises(FormatError, match="name longer than"):
+        read_dataset(folder, "voc")
