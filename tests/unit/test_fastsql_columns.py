@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import sys
 import uuid
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from app.domain.annotations import Annotations, Shape
 from app.domain.project import FrameInfo
 from app.storage.annotation_rows import new_uids
-from app.storage.fastsql import Same, _literal, insert_columns, raw_rows, same_or_each
+from app.storage.fastsql import BULK_CACHE_KIB, Same, _literal, insert_columns, raw_rows, same_or_each
 from app.storage.store import Project
 from tests.unit.test_live_updates import make_labels
 
@@ -118,3 +119,35 @@ def test_frame_range_read_without_uids(project_location: str) -> None:
         light = project.frame_range_annotations(job, 1, 3, by_frame=True, uids=False)
     assert [s.uid for s in light.shapes] == [None] * len(full.shapes) and all(s.uid for s in full.shapes)
     assert light.shapes == full.shapes  # uid is not compared: everything else is the same
+
+
+def test_a_bulk_write_has_a_larger_page_cache_while_it_lasts(tmp_path: Path) -> None:
+    with Project.create(tmp_path / "p.fmproj", "cache", make_labels()) as project:
+        before = raw_rows(project.conn, "PRAGMA cache_size")[0][0]
+        with project.bulk_write():
+            during = raw_rows(project.conn, "PRAGMA cache_size")[0][0]
+        after = raw_rows(project.conn, "PRAGMA cache_size")[0][0]
+        with pytest.raises(RuntimeError), project.bulk_write():
+            raise RuntimeError("failed")
+        after_failure = raw_rows(project.conn, "PRAGMA cache_size")[0][0]
+    assert during == -BULK_CACHE_KIB and before == after == after_failure != during
+
+
+def test_readers_and_imports_run_with_the_collector_paused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big file builds 100,000s of acyclic objects: every full collection would rescan them all."""
+    import gc
+
+    import app.formats.importer as importer
+    from app.formats.dataset import Dataset, DatasetFrame
+
+    seen = []
+
+    def reader(path: Path, **_options: object) -> Dataset:
+        seen.append(gc.isenabled())
+        return Dataset(labels=[], frames=[DatasetFrame(index=0, name="a.jpg", width=4, height=4)],
+                       annotations=Annotations())
+
+    monkeypatch.setitem(importer._PLAIN_READERS, "labelme", ("tests.unit.test_fastsql_columns", "_reader"))
+    monkeypatch.setattr(sys.modules[__name__], "_reader", reader, raising=False)
+    importer.read_dataset(tmp_path, "labelme")
+    assert seen == [False] and gc.isenabled()
