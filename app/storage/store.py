@@ -343,14 +343,19 @@ class Project(LabelsMixin, TasksMixin, AnnotationsMixin, LeasesMixin, RunsMixin)
     def bulk_load(self) -> Iterator[Connection]:
         """A transaction for loading many annotations into a project that no one else has open yet (one being
         created by an import): the annotation tables' indexes are built once at the end instead of per row."""
-        with unshared_journal(self.conn), self.bulk_write() as conn, \
+        with unshared_journal(self.conn), self.transaction() as conn, \
                 indexes_deferred(conn, ("shape", "track", "track_shape", "tag")):
             yield conn
 
     @contextmanager
     def bulk_write(self) -> Iterator[Connection]:
         """A transaction for writing or removing many annotations (an import into a task): a larger page cache
-        while it lasts (:func:`~app.storage.fastsql.bulk_cache`). Nested in a transaction, it joins it."""
+        while it lasts (:func:`~app.storage.fastsql.bulk_cache`). Nested in a transaction, it joins it as it is
+        (a new project's :meth:`bulk_load` only appends, and keeps its memory low without the cache)."""
+        if self._tx_depth:
+            with self.transaction() as conn:
+                yield conn
+            return
         with self.transaction() as conn, bulk_cache(conn):
             yield conn
 
