@@ -35,6 +35,7 @@ import shutil
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -361,12 +362,16 @@ def test_every_format_has_samples() -> None:
             assert read_dataset(sample, fmt).frames, sample
 
 
-def _fuzz(samples: list[tuple[str, Path]]) -> None:
+def _fuzz(samples: list[tuple[str, Path]], example: Callable[[st.DataObject, list[tuple[str, Path]]], None] | None = None
+          ) -> None:
+    """Run ``example`` (default :func:`_example`) on :data:`EXAMPLES` hypothesis draws over ``samples``."""
+    one = example or _example
+
     @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=PHASES,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
-        _example(data, samples)
+        one(data, samples)
 
     run()
 
@@ -450,15 +455,8 @@ def test_damaged_zips_never_crash_hang_or_write() -> None:
     time, leaving no project and no extraction folder behind."""
     samples = [(f, p) for fmt in ZIP_FORMATS for f, p in _samples(fmt) if p.is_dir()]
     if not samples:
-        pytest.skip("no samples")
-
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=PHASES,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
-    @given(data=st.data())
-    def run(data: st.DataObject) -> None:
-        _zip_example(data, samples)
-
-    run()
+        pytest.skip("no folder samples (tests/data/format_samples or the shared fixtures are absent)")
+    _fuzz(samples, _zip_example)
 
 
 def _zip_example(data: st.DataObject, samples: list[tuple[str, Path]]) -> None:
